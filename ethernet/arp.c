@@ -1,0 +1,129 @@
+/*
+ * arp.c - ARP (RFC 826): the stack answers for the whole subnet
+ *
+ * Theory of Operation: the guest's link has exactly one other host as far as
+ * the guest can tell, the gateway, and every address of the subnet that is not
+ * a guest's lives behind it (the gateway itself, the host-loopback alias, and
+ * later forwarded addresses). So a request for any subnet address is answered
+ * with the gateway's MAC, except:
+ * - an address a guest holds (its DHCP lease, or an address seen as a guest's
+ *   source): the guest answers for itself, and a reply from us would make
+ *   duplicate address detection (RFC 5227 probes, dhclient's ARP check) fail;
+ * - gratuitous ARP (sender == target) and the network and broadcast addresses.
+ * Sender fields teach the stack the guest's MAC.
+ *
+ *   0        2        4    5    6        8                 14       18                24      28
+ *   +--------+--------+----+----+--------+-----------------+--------+-----------------+-------+
+ *   | htype  | ptype  |hlen|plen|  oper  | sender MAC      | sender | target MAC      | target|
+ *   |   1    | 0x0800 | 6  | 4  | 1 or 2 |                 |  IPv4  |                 |  IPv4 |
+ *   +--------+--------+----+----+--------+-----------------+--------+-----------------+-------+
+ */
+#include <string.h>
+
+#include "ethernet/arp.h"
+#include "ethernet/eth.h"
+#include "ethernet/reader.h"
+#include "ethernet/writer.h"
+#include "netstack/dhcp.h"
+#include "netstack/stack.h"
+
+#define ARP_REQUEST 1
+#define ARP_REPLY   2
+
+struct arp_pkt {
+    uint16_t op;
+    const uint8_t *sha;
+    uint32_t spa;
+    const uint8_t *tha;
+    uint32_t tpa;
+};
+
+/* parse() - read and validate an ARP packet. Return: 0, -1 if malformed. */
+static int parse(struct ns_reader *r, struct arp_pkt *a)
+{
+    uint16_t htype, ptype;
+    uint8_t hlen, plen;
+
+    if (ns_reader_be16(r, &htype) || ns_reader_be16(r, &ptype) || ns_reader_u8(r, &hlen) ||
+        ns_reader_u8(r, &plen) || ns_reader_be16(r, &a->op))
+        return -1;
+    if (htype != 1 || ptype != ETH_P_IPV4 || hlen != 6 || plen != 4)
+        return -1;
+    if (!(a->sha = ns_reader_get(r, 6)) || ns_reader_be32(r, &a->spa) ||
+        !(a->tha = ns_reader_get(r, 6)) || ns_reader_be32(r, &a->tpa))
+        return -1;
+    return 0;
+}
+
+/* held_by_guest() - does a guest own @ip (lease, offer or seen as a source)? */
+static int held_by_guest(struct netstack *ns, uint32_t ip)
+{
+    uint8_t mac[6];
+
+    return ns_neigh_lookup(ns, ip, mac);
+}
+
+/* should_answer() - see the Theory of Operation. */
+static int should_answer(struct netstack *ns, const struct arp_pkt *a)
+{
+    uint32_t host = a->tpa & ~ns->netmask;
+
+    if (!ns_in_subnet(ns, a->tpa) || host == 0 || a->tpa == ns->broadcast)
+        return 0;
+    if (a->tpa == a->spa)
+        return 0;
+    return ns_is_local(ns, a->tpa) || !held_by_guest(ns, a->tpa);
+}
+
+/* send_arp() - build and queue one ARP packet from the gateway's MAC. */
+static void send_arp(struct netstack *ns, uint16_t op, const uint8_t *eth_dst, uint32_t spa,
+                     const uint8_t *tha, uint32_t tpa)
+{
+    uint8_t *f = ns_tx_alloc(ns, ETH_HLEN + ARP_LEN);
+    struct ns_writer w;
+
+    if (!f)
+        return;
+    ns_writer_init(&w, f, ETH_HLEN + ARP_LEN);
+    ns_eth_header(ns_writer_reserve(&w, ETH_HLEN), eth_dst, ns->cfg.gateway_mac, ETH_P_ARP);
+    ns_writer_be16(&w, 1);
+    ns_writer_be16(&w, ETH_P_IPV4);
+    ns_writer_u8(&w, 6);
+    ns_writer_u8(&w, 4);
+    ns_writer_be16(&w, op);
+    ns_writer_bytes(&w, ns->cfg.gateway_mac, 6);
+    ns_writer_be32(&w, spa);
+    ns_writer_bytes(&w, tha, 6);
+    ns_writer_be32(&w, tpa);
+    ns_tx_commit(ns, f, w.len);
+}
+
+/*
+ * ns_arp_input() - learn the sender, answer a request for an address behind us
+ * @src_mac: the frame's source (the sender field is what ARP itself uses)
+ */
+void ns_arp_input(struct netstack *ns, const uint8_t src_mac[6], struct ns_reader *r)
+{
+    struct arp_pkt a;
+
+    NS_COUNT(ns, arp_in);
+    if (parse(r, &a) || ns_mac_is_multicast(a.sha)) {
+        NS_COUNT(ns, drop_arp_malformed);
+        return;
+    }
+    if (a.spa)      /* 0 is a probe (RFC 5227): the sender has no address yet */
+        ns_neigh_learn(ns, a.spa, a.sha);
+    if (a.op != ARP_REQUEST || !should_answer(ns, &a)) {
+        NS_COUNT(ns, drop_arp_ignored);
+        return;
+    }
+    send_arp(ns, ARP_REPLY, a.sha, a.tpa, a.sha, a.spa);
+    NS_COUNT(ns, arp_replies);
+}
+
+void ns_arp_request(struct netstack *ns, uint32_t ip)
+{
+    static const uint8_t zero[6];
+
+    send_arp(ns, ARP_REQUEST, ns_eth_broadcast, ns->gateway, zero, ip);
+}

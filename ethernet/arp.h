@@ -1,0 +1,20 @@
+/*
+ * arp.h - private: ARP for IPv4 over Ethernet (RFC 826)
+ */
+#ifndef NETSTACK_ARP_H
+#define NETSTACK_ARP_H
+
+#include <stdint.h>
+
+struct netstack;
+struct ns_reader;
+
+#define ARP_LEN 28
+
+/* ns_arp_input() - one ARP packet (the Ethernet payload) from @src_mac. */
+void ns_arp_input(struct netstack *ns, const uint8_t src_mac[6], struct ns_reader *r);
+
+/* ns_arp_request() - ask the guest link who has @ip (host order). */
+void ns_arp_request(struct netstack *ns, uint32_t ip);
+
+#endif /* NETSTACK_ARP_H */

@@ -1,0 +1,34 @@
+/*
+ * checksum.h - the Internet checksum (RFC 1071)
+ */
+#ifndef NETSTACK_CHECKSUM_H
+#define NETSTACK_CHECKSUM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ns_csum_add() - add @len bytes at @p to the running one's-complement sum @sum. */
+uint32_t ns_csum_add(uint32_t sum, const uint8_t *p, size_t len);
+
+/* ns_csum_fold() - fold a running sum into the 16-bit checksum (complemented). */
+static inline uint16_t ns_csum_fold(uint32_t sum)
+{
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return (uint16_t)~sum;
+}
+
+/* ns_csum() - the checksum of a buffer; 0 when a received buffer checks out. */
+static inline uint16_t ns_csum(const uint8_t *p, size_t len)
+{
+    return ns_csum_fold(ns_csum_add(0, p, len));
+}
+
+/* ns_csum_pseudo4() - running sum of the IPv4 pseudo-header (RFC 768, RFC 793). */
+static inline uint32_t ns_csum_pseudo4(uint32_t src, uint32_t dst, uint8_t proto, size_t len)
+{
+    return (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff) + proto +
+           (uint32_t)len;
+}
+
+#endif /* NETSTACK_CHECKSUM_H */

@@ -1,0 +1,72 @@
+/*
+ * eth.c - the guest's frames in: Ethernet validation and dispatch
+ *
+ * Theory of Operation: every frame from the guest enters here through the
+ * bounds-checked reader. A frame is accepted when it is long enough for a
+ * header, no longer than the link MTU allows, comes from a unicast source and
+ * is addressed to the gateway's MAC or to broadcast; anything else is counted
+ * under its drop reason and forgotten. ARP goes to arp.c, IPv4 to ipv4.c;
+ * other EtherTypes (IPv6 for now, VLAN tags) are counted as drop_eth_type.
+ */
+#include <string.h>
+
+#include "ethernet/arp.h"
+#include "ethernet/eth.h"
+#include "ethernet/ipv4.h"
+#include "ethernet/reader.h"
+#include "netstack/stack.h"
+
+const uint8_t ns_eth_broadcast[ETH_ALEN] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+void ns_eth_header(uint8_t *p, const uint8_t dst[ETH_ALEN], const uint8_t src[ETH_ALEN],
+                   uint16_t type)
+{
+    memcpy(p, dst, ETH_ALEN);
+    memcpy(p + ETH_ALEN, src, ETH_ALEN);
+    p[12] = (uint8_t)(type >> 8);
+    p[13] = (uint8_t)type;
+}
+
+/* for_us() - is @dst the gateway's MAC or broadcast? */
+static int for_us(const struct netstack *ns, const uint8_t *dst)
+{
+    return !memcmp(dst, ns->cfg.gateway_mac, ETH_ALEN) ||
+           !memcmp(dst, ns_eth_broadcast, ETH_ALEN);
+}
+
+void ns_eth_input(struct netstack *ns, const uint8_t *frame, size_t len)
+{
+    struct ns_reader r, payload;
+    const uint8_t *dst, *src;
+    uint16_t type;
+
+    NS_COUNT(ns, frames_in);
+    NS_COUNT_N(ns, bytes_in, len);
+    ns_reader_init(&r, frame, len);
+    dst = ns_reader_get(&r, ETH_ALEN);
+    src = ns_reader_get(&r, ETH_ALEN);
+    if (!dst || !src || ns_reader_be16(&r, &type)) {
+        NS_COUNT(ns, drop_eth_short);
+        return;
+    }
+    if (len > (size_t)ETH_HLEN + ns->cfg.mtu + ETH_VLAN_SLACK) {
+        NS_COUNT(ns, drop_jumbo);
+        return;
+    }
+    if (ns_mac_is_multicast(src) || !for_us(ns, dst)) {
+        NS_COUNT(ns, drop_eth_not_for_us);
+        return;
+    }
+    ns_reader_sub(&r, ns_reader_left(&r), &payload);
+    switch (type) {
+    case ETH_P_ARP:
+        ns_arp_input(ns, src, &payload);
+        break;
+    case ETH_P_IPV4:
+        ns_ipv4_input(ns, src, &payload);
+        break;
+    default:
+        NS_COUNT(ns, drop_eth_type);
+        break;
+    }
+}

@@ -1,0 +1,56 @@
+/*
+ * icmp.c - ICMP echo for the stack's own addresses (RFC 792, RFC 1122 3.2.2.6)
+ *
+ * Theory of Operation: the gateway and the host-loopback alias answer ping
+ * themselves, with the request's identifier, sequence number and data, so a
+ * guest can check its link without any host socket. The reply may be larger
+ * than the MTU (a reassembled request); ns_ipv4_send() fragments it.
+ */
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ethernet/checksum.h"
+#include "ethernet/icmp.h"
+#include "ethernet/ipv4.h"
+#include "ethernet/reader.h"
+#include "ethernet/writer.h"
+#include "netstack/stack.h"
+
+/* echo_reply() - answer @ip, an echo request to one of our addresses. */
+static void echo_reply(struct netstack *ns, const struct ns_ipv4 *ip)
+{
+    uint8_t *reply = malloc(ip->payload_len);
+
+    if (!reply) {
+        NS_COUNT(ns, drop_tx_queue_full);
+        return;
+    }
+    memcpy(reply, ip->payload, ip->payload_len);
+    reply[0] = ICMP_ECHO_REPLY;
+    reply[1] = 0;
+    ns_store_be16(reply + 2, 0);
+    ns_store_be16(reply + 2, ns_csum(reply, ip->payload_len));
+    if (!ns_ipv4_send(ns, ip->src_mac, ip->dst, ip->src, IPPROTO_ICMP, reply, ip->payload_len))
+        NS_COUNT(ns, icmp_echo_replies);
+    free(reply);
+}
+
+void ns_icmp_input(struct netstack *ns, const struct ns_ipv4 *ip)
+{
+    struct ns_reader r;
+    uint8_t type, code;
+
+    NS_COUNT(ns, icmp_in);
+    ns_reader_init(&r, ip->payload, ip->payload_len);
+    if (ns_reader_u8(&r, &type) || ns_reader_u8(&r, &code) || ip->payload_len < ICMP_HLEN ||
+        ns_csum(ip->payload, ip->payload_len) != 0) {
+        NS_COUNT(ns, drop_icmp_malformed);
+        return;
+    }
+    if (type == ICMP_ECHO_REQUEST && code == 0 && ip->src && ns_is_local(ns, ip->dst)) {
+        echo_reply(ns, ip);
+        return;
+    }
+    NS_COUNT(ns, drop_icmp_unhandled);
+}

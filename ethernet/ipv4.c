@@ -1,0 +1,199 @@
+/*
+ * ipv4.c - IPv4 from and to the guest (RFC 791, RFC 1122 section 3.2.1)
+ *
+ * Theory of Operation: a packet is validated before any of it is trusted:
+ * version, IHL, total length against the header and against the bytes that
+ * arrived (Ethernet padding beyond the total length is trimmed), and the header
+ * checksum. Fragments go to the bounded reassembly table (reasm.c) and come
+ * back as one datagram. Complete datagrams are dispatched by protocol: ICMP and
+ * UDP to the stack's own handlers, TCP to lwIP. lwIP never sees a header that
+ * was not checked here.
+ *
+ * Output: ns_ipv4_send() builds header and Ethernet framing for the stack's own
+ * replies (ICMP, DHCP) and fragments datagrams larger than the link MTU, so a
+ * reply to a reassembled 10 kB ping reaches a 1500-byte guest intact.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "ethernet/arp.h"
+#include "ethernet/checksum.h"
+#include "ethernet/eth.h"
+#include "ethernet/icmp.h"
+#include "ethernet/ipv4.h"
+#include "ethernet/reader.h"
+#include "ethernet/reasm.h"
+#include "ethernet/writer.h"
+#include "netstack/lwip_glue.h"
+#include "netstack/stack.h"
+#include "netstack/udp.h"
+
+enum ns_ipv4_verdict ns_ipv4_parse(struct ns_reader *r, struct ns_ipv4 *ip)
+{
+    const uint8_t *h = ns_reader_peek(r, r->off, IPV4_HLEN);
+    size_t ihl, total;
+
+    if (!h || h[0] >> 4 != 4 || (h[0] & 0x0f) < 5)
+        return NS_IPV4_BAD_HEADER;
+    ihl = (size_t)(h[0] & 0x0f) * 4;
+    total = ns_load_be16(h + 2);
+    if (!(h = ns_reader_peek(r, r->off, ihl)))
+        return NS_IPV4_BAD_HEADER;
+    if (total < ihl || total > ns_reader_left(r))
+        return NS_IPV4_BAD_LENGTH;
+    if (ns_csum(h, ihl) != 0)
+        return NS_IPV4_BAD_CHECKSUM;
+    ip->src = ns_load_be32(h + 12);
+    ip->dst = ns_load_be32(h + 16);
+    if ((ip->src >> 28) == 0xe || ip->src == IPV4_BROADCAST || (ip->src >> 24) == 127)
+        return NS_IPV4_BAD_SOURCE;
+    ip->id = ns_load_be16(h + 4);
+    ip->frag = ns_load_be16(h + 6);
+    ip->ttl = h[8];
+    ip->proto = h[9];
+    ip->hdr = h;
+    ip->hdr_len = ihl;
+    ip->payload = h + ihl;
+    ip->payload_len = total - ihl;
+    ns_reader_skip(r, total);
+    return NS_IPV4_OK;
+}
+
+/* count_verdict() - the drop counter for a parse failure. */
+static void count_verdict(struct netstack *ns, enum ns_ipv4_verdict v)
+{
+    switch (v) {
+    case NS_IPV4_BAD_HEADER:
+        NS_COUNT(ns, drop_ipv4_header);
+        break;
+    case NS_IPV4_BAD_LENGTH:
+        NS_COUNT(ns, drop_ipv4_length);
+        break;
+    case NS_IPV4_BAD_CHECKSUM:
+        NS_COUNT(ns, drop_ipv4_checksum);
+        break;
+    case NS_IPV4_BAD_SOURCE:
+        NS_COUNT(ns, drop_ipv4_source);
+        break;
+    case NS_IPV4_OK:
+        break;
+    }
+}
+
+void ns_ipv4_deliver(struct netstack *ns, const struct ns_ipv4 *ip)
+{
+    switch (ip->proto) {
+    case IPPROTO_ICMP:
+        ns_icmp_input(ns, ip);
+        break;
+    case IPPROTO_UDP:
+        ns_udp_input(ns, ip);
+        break;
+    case IPPROTO_TCP:
+        ns_tcp_input(ns, ip);
+        break;
+    default:
+        NS_COUNT(ns, drop_ipv4_proto);
+        break;
+    }
+}
+
+void ns_ipv4_input(struct netstack *ns, const uint8_t src_mac[6], struct ns_reader *r)
+{
+    enum ns_ipv4_verdict v;
+    struct ns_ipv4 ip;
+
+    NS_COUNT(ns, ipv4_in);
+    v = ns_ipv4_parse(r, &ip);
+    if (v != NS_IPV4_OK) {
+        count_verdict(ns, v);
+        return;
+    }
+    /* Only the guest's subnet, or 0.0.0.0 while it asks DHCP for an address. */
+    if (ip.src && !ns_in_subnet(ns, ip.src)) {
+        NS_COUNT(ns, drop_ipv4_source);
+        return;
+    }
+    ip.src_mac = src_mac;
+    ns_neigh_learn(ns, ip.src, src_mac);
+    if (ip.frag & (IPV4_MF | IPV4_OFFMASK)) {
+        ns_reasm_input(ns, &ip);
+        return;
+    }
+    ns_ipv4_deliver(ns, &ip);
+}
+
+int ns_ipv4_dst_mac(struct netstack *ns, uint32_t dst, uint8_t mac[6])
+{
+    if (dst == IPV4_BROADCAST || dst == ns->broadcast) {
+        memcpy(mac, ns_eth_broadcast, ETH_ALEN);
+        return 0;
+    }
+    if (ns_neigh_lookup(ns, dst, mac))
+        return 0;
+    ns_arp_request(ns, dst);
+    return -1;
+}
+
+/*
+ * queue_fragment() - frame and queue one packet of a datagram
+ * @off:  offset of this piece in the payload, in bytes (a multiple of 8)
+ * @more: set the More Fragments flag
+ */
+static int queue_fragment(struct netstack *ns, const uint8_t *mac, uint32_t src, uint32_t dst,
+                          uint8_t proto, uint16_t id, const uint8_t *piece, size_t len,
+                          size_t off, int more)
+{
+    size_t flen = ETH_HLEN + IPV4_HLEN + len;
+    uint8_t *f = ns_tx_alloc(ns, flen), *h;
+    struct ns_writer w;
+
+    if (!f)
+        return -ENOBUFS;
+    ns_writer_init(&w, f, flen);
+    ns_eth_header(ns_writer_reserve(&w, ETH_HLEN), mac, ns->cfg.gateway_mac, ETH_P_IPV4);
+    h = w.data + w.len;
+    ns_writer_u8(&w, 0x45);
+    ns_writer_u8(&w, 0);
+    ns_writer_be16(&w, (uint16_t)(IPV4_HLEN + len));
+    ns_writer_be16(&w, id);
+    ns_writer_be16(&w, (uint16_t)((more ? IPV4_MF : 0) | (off / 8)));
+    ns_writer_u8(&w, 64);
+    ns_writer_u8(&w, proto);
+    ns_writer_be16(&w, 0);
+    ns_writer_be32(&w, src);
+    ns_writer_be32(&w, dst);
+    ns_writer_bytes(&w, piece, len);
+    ns_store_be16(h + 10, ns_csum(h, IPV4_HLEN));
+    ns_tx_commit(ns, f, w.len);
+    return 0;
+}
+
+int ns_ipv4_send(struct netstack *ns, const uint8_t *dst_mac, uint32_t src, uint32_t dst,
+                 uint8_t proto, const uint8_t *payload, size_t len)
+{
+    size_t max = ((size_t)ns->cfg.mtu - IPV4_HLEN) & ~(size_t)7, off = 0;
+    uint8_t mac[6];
+    uint16_t id = ns->ip_id++;
+    int rc;
+
+    if (len > IPV4_MAX_LEN - IPV4_HLEN)
+        return -EMSGSIZE;
+    if (dst_mac)
+        memcpy(mac, dst_mac, 6);
+    else if (ns_ipv4_dst_mac(ns, dst, mac)) {
+        NS_COUNT(ns, drop_tx_no_neighbor);
+        return -EHOSTUNREACH;
+    }
+    do {
+        size_t piece = len - off > max ? max : len - off;
+
+        rc = queue_fragment(ns, mac, src, dst, proto, id, payload + off, piece, off,
+                            off + piece < len);
+        if (rc)
+            return rc;
+        off += piece;
+    } while (off < len);
+    return 0;
+}

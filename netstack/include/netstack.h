@@ -1,0 +1,226 @@
+/*
+ * netstack.h - public API of libnetstack, a userspace network for a VM or
+ * container guest.
+ *
+ * The embedder feeds the guest's Ethernet frames in (netstack_input), receives
+ * the frames for the guest through a callback (config.send_frames), and drives
+ * the stack from its own event loop with one pollable fd, the next timeout and a
+ * dispatch call, or lets netstack_run() block.
+ *
+ * Conventions:
+ * - Errors are negative errno values; 0 (or a count) is success.
+ * - Addresses in this API are in network byte order (struct in_addr); ports and
+ *   sizes are host byte order.
+ * - One stack per process: lwIP keeps global state, so a second netstack_new()
+ *   while one exists fails with -EBUSY.
+ * - Every call must be made from the thread that runs the stack.
+ */
+#ifndef NETSTACK_H
+#define NETSTACK_H
+
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NETSTACK_VERSION_STRING "0.1.0"
+
+/* Version of struct netstack_config; the struct only ever grows at its end. */
+#define NETSTACK_CONFIG_VERSION 1
+
+enum netstack_log_level {
+    NETSTACK_LOG_ERROR = 0,
+    NETSTACK_LOG_WARN = 1,
+    NETSTACK_LOG_INFO = 2,
+    NETSTACK_LOG_DEBUG = 3,
+};
+
+/* One frame handed across the API: a complete Ethernet frame without FCS. */
+struct netstack_frame {
+    const void *data;
+    size_t len;
+};
+
+/*
+ * send_frames() - deliver frames to the guest
+ * @opaque: config.opaque
+ * @frames: the frames, in order; valid only for the duration of the call
+ * @n:      number of frames (at least 1)
+ *
+ * Return: how many frames, from the first, the transport accepted (0..n). Fewer
+ * than @n is backpressure: the stack keeps the rest, queues what it produces
+ * next, stops reading from host sockets, and tries again only after the
+ * embedder calls netstack_output_ready(). Return a negative errno for a
+ * transport that is gone (no guest attached): the frames are dropped and
+ * counted, as a switch port with nothing plugged in would.
+ */
+typedef ssize_t (*netstack_send_frames_fn)(void *opaque, const struct netstack_frame *frames,
+                                           size_t n);
+
+/* log() - receive one log line (no trailing newline) at or below config.log_level. */
+typedef void (*netstack_log_fn)(void *opaque, enum netstack_log_level level, const char *msg);
+
+/*
+ * struct netstack_config - everything the stack is created with
+ *
+ * Initialise with netstack_config_init(), which sets the version and every
+ * default, then change what you need. A zero address or size keeps its default.
+ */
+struct netstack_config {
+    uint32_t version;               /* NETSTACK_CONFIG_VERSION */
+
+    /* Addressing (defaults: 192.168.65.0/24, gateway .1, alias .254, guests from .2) */
+    struct in_addr subnet;
+    uint8_t prefix_len;
+    struct in_addr gateway;         /* router, DHCP server and DNS server */
+    struct in_addr host_loopback;   /* alias for the host's 127.0.0.1 */
+    int no_host_loopback;           /* nonzero: no alias at all */
+    struct in_addr dhcp_first;      /* first address handed out by DHCP */
+    uint8_t gateway_mac[6];         /* default 5a:94:ef:e4:0c:dd */
+    uint16_t mtu;                   /* default 65520, at least 576 */
+
+    /* DHCP (RFC 2131/2132) */
+    uint32_t lease_seconds;         /* default 7200 */
+    const char *domain_name;        /* option 15, default "internal"; NULL keeps the default */
+    const char *search_domains;     /* option 119, space separated; default "internal" */
+
+    /* Limits: bounded resources whatever the guest sends. */
+    uint32_t max_tcp_connections;   /* default 16384 */
+    uint32_t max_reassembly;        /* concurrent IPv4 datagrams being reassembled, default 64 */
+    uint32_t max_tx_queue;          /* frames held while the transport pushes back, default 4096 */
+
+    /* Callbacks */
+    netstack_send_frames_fn send_frames;
+    netstack_log_fn log;
+    enum netstack_log_level log_level;  /* default NETSTACK_LOG_INFO */
+    void *opaque;
+};
+
+/* netstack_config_init() - fill @cfg with the version and every default. */
+void netstack_config_init(struct netstack_config *cfg);
+
+struct netstack;
+
+/*
+ * netstack_new() - create the stack
+ * @cfg: the configuration; copied (strings too), need not outlive the call
+ * @out: the new stack on success
+ *
+ * Return: 0, -EINVAL for a config that is inconsistent (the log callback says
+ * why), -EBUSY if a stack already exists in this process, -ENOMEM.
+ */
+int netstack_new(const struct netstack_config *cfg, struct netstack **out);
+
+/*
+ * netstack_free() - destroy the stack, closing every host socket it owns.
+ * After it returns the process may create a new stack.
+ */
+void netstack_free(struct netstack *ns);
+
+/*
+ * netstack_input() - hand one frame from the guest to the stack
+ *
+ * The stack copies what it keeps: the caller owns @frame before and after.
+ * Return: 0 when the frame was processed or dropped-and-counted (a malformed
+ * frame is not an error of the call), -EINVAL for a NULL frame.
+ */
+int netstack_input(struct netstack *ns, const void *frame, size_t len);
+
+/* netstack_input_batch() - netstack_input() for @n frames; returns 0 or -EINVAL. */
+int netstack_input_batch(struct netstack *ns, const struct netstack_frame *frames, size_t n);
+
+/*
+ * netstack_output_ready() - the transport can take frames again
+ * Flushes the queue held since send_frames() pushed back.
+ */
+void netstack_output_ready(struct netstack *ns);
+
+/*
+ * netstack_link_down() - the guest went away (transport closed)
+ * Forgets what was learned about the guest's link (its MAC) and drops frames
+ * queued for it. Leases are kept, so a rebooted guest gets its address again.
+ */
+void netstack_link_down(struct netstack *ns);
+
+/* Event loop ------------------------------------------------------------ */
+
+/* netstack_fd() - a file descriptor that becomes readable when there is work. */
+int netstack_fd(const struct netstack *ns);
+
+/* netstack_next_timeout() - milliseconds until a timer is due, -1 for none. */
+int netstack_next_timeout(struct netstack *ns);
+
+/* netstack_dispatch() - run ready I/O and due timers without blocking. */
+int netstack_dispatch(struct netstack *ns);
+
+/*
+ * netstack_run() - dispatch until netstack_stop() is called (from a callback
+ * or a signal handler). Return: 0, or a negative errno if polling failed.
+ */
+int netstack_run(struct netstack *ns);
+
+/* netstack_stop() - make netstack_run() return; async-signal-safe. */
+void netstack_stop(struct netstack *ns);
+
+/*
+ * netstack_watch() - run @cb from the stack's loop when @fd is ready
+ * @events: EPOLLIN/EPOLLOUT-style mask (NETSTACK_EV_*)
+ *
+ * Lets an embedder (netstackd's transports) share the stack's single thread.
+ * Calling it again for the same fd changes the mask; netstack_unwatch() before
+ * closing the fd. Return: 0 or a negative errno.
+ */
+#define NETSTACK_EV_IN  0x1u
+#define NETSTACK_EV_OUT 0x4u
+#define NETSTACK_EV_ERR 0x8u
+#define NETSTACK_EV_HUP 0x10u
+typedef void (*netstack_watch_fn)(void *opaque, int fd, uint32_t events);
+int netstack_watch(struct netstack *ns, int fd, uint32_t events, netstack_watch_fn cb,
+                   void *opaque);
+int netstack_unwatch(struct netstack *ns, int fd);
+
+/* Statistics ------------------------------------------------------------- */
+
+/*
+ * Counters per protocol and per drop reason. The list only grows at its end;
+ * netstack_stat_name() gives each a stable snake_case name.
+ */
+#define NETSTACK_STATS(X) \
+    X(frames_in) X(frames_out) X(bytes_in) X(bytes_out) \
+    X(drop_eth_short) X(drop_eth_type) X(drop_eth_not_for_us) X(drop_jumbo) \
+    X(arp_in) X(arp_replies) X(drop_arp_malformed) X(drop_arp_ignored) \
+    X(ipv4_in) X(drop_ipv4_header) X(drop_ipv4_checksum) X(drop_ipv4_length) \
+    X(drop_ipv4_source) X(drop_ipv4_proto) X(drop_ipv4_ttl) \
+    X(frag_in) X(frag_reassembled) X(drop_frag_overlap) X(drop_frag_timeout) \
+    X(drop_frag_limit) X(drop_frag_malformed) \
+    X(icmp_in) X(icmp_echo_replies) X(drop_icmp_malformed) X(drop_icmp_unhandled) \
+    X(dhcp_in) X(dhcp_out) X(drop_dhcp_malformed) X(dhcp_naks) \
+    X(udp_in) X(drop_udp_malformed) X(drop_udp_unhandled) \
+    X(tcp_in) X(drop_tcp_malformed) X(drop_tcp_limit) \
+    X(drop_tx_no_guest) X(drop_tx_queue_full) X(drop_tx_no_neighbor) X(tx_backpressure)
+
+enum netstack_stat {
+#define NETSTACK_STAT_ENUM(name) NETSTACK_STAT_##name,
+    NETSTACK_STATS(NETSTACK_STAT_ENUM)
+#undef NETSTACK_STAT_ENUM
+    NETSTACK_STAT_COUNT
+};
+
+/* netstack_stat_name() - the counter's name, NULL when @stat is out of range. */
+const char *netstack_stat_name(unsigned stat);
+
+/*
+ * netstack_get_stats() - copy up to @n counters (indexed by enum netstack_stat)
+ * Return: how many were copied (min(n, NETSTACK_STAT_COUNT)).
+ */
+size_t netstack_get_stats(const struct netstack *ns, uint64_t *counters, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NETSTACK_H */

@@ -1,0 +1,178 @@
+/*
+ * lwip_glue.c - lwIP as the stack's TCP engine
+ *
+ * Theory of Operation: lwIP is built with NO_SYS=1 and only its TCP (see
+ * port/lwipopts.h). It has one netif, the guest link, addressed as the gateway.
+ * Input does not go through ip4_input(), which would drop every packet not
+ * addressed to the netif: ipv4.c has already validated the header, so here the
+ * globals ip4_input() would have set (ip_data) are filled in and the segment is
+ * handed to tcp_input() directly. That is how lwIP terminates TCP for any
+ * destination address, which the NAT needs.
+ *
+ * Output: lwIP calls netif->output with a complete IPv4 packet; it gets an
+ * Ethernet header with the guest's MAC and joins the transmit queue.
+ *
+ * lwIP is process-global: ns_lwip_start() runs lwip_init() only once per
+ * process, and ns_lwip_stop() aborts every pcb so a later stack starts clean.
+ */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "lwip/init.h"
+#include "lwip/ip.h"
+#include "lwip/netif.h"
+#include "lwip/pbuf.h"
+#include "lwip/sys.h"
+#include "lwip/priv/tcp_priv.h"
+#include "lwip/tcp.h"
+#include "lwip/timeouts.h"
+
+#include "ethernet/eth.h"
+#include "ethernet/ipv4.h"
+#include "netstack/lwip_glue.h"
+#include "netstack/stack.h"
+
+static struct netif guest_netif;
+static int lwip_ready;
+
+/* sys_now() - lwIP's clock: monotonic milliseconds (wraps after 49 days, as lwIP expects). */
+u32_t sys_now(void)
+{
+    return (u32_t)ns_now_ms();
+}
+
+/*
+ * netif_output() - lwIP's IPv4 output: frame @p for the guest
+ * @dst: the packet's destination (every destination is on the guest link)
+ */
+static err_t netif_output(struct netif *netif, struct pbuf *p, const ip4_addr_t *dst)
+{
+    struct netstack *ns = netif->state;
+    uint8_t mac[6], *f;
+
+    if (ns_ipv4_dst_mac(ns, ntohl(ip4_addr_get_u32(dst)), mac)) {
+        NS_COUNT(ns, drop_tx_no_neighbor);
+        return ERR_OK;      /* TCP retransmits once ARP has taught us the MAC */
+    }
+    f = ns_tx_alloc(ns, ETH_HLEN + p->tot_len);
+    if (!f)
+        return ERR_MEM;
+    ns_eth_header(f, mac, ns->cfg.gateway_mac, ETH_P_IPV4);
+    if (pbuf_copy_partial(p, f + ETH_HLEN, p->tot_len, 0) != p->tot_len) {
+        ns_tx_commit(ns, f, 0);
+        return ERR_BUF;
+    }
+    ns_tx_commit(ns, f, ETH_HLEN + p->tot_len);
+    return ERR_OK;
+}
+
+static err_t netif_setup(struct netif *netif)
+{
+    struct netstack *ns = netif->state;
+
+    netif->name[0] = 'n';
+    netif->name[1] = 's';
+    netif->output = netif_output;
+    netif->mtu = ns->cfg.mtu;
+    netif->flags = NETIF_FLAG_BROADCAST;
+    return ERR_OK;
+}
+
+int ns_lwip_start(struct netstack *ns)
+{
+    ip4_addr_t addr, mask, gw;
+
+    if (!lwip_ready) {
+        lwip_init();
+        lwip_ready = 1;
+    }
+    ip4_addr_set_u32(&addr, htonl(ns->gateway));
+    ip4_addr_set_u32(&mask, htonl(ns->netmask));
+    ip4_addr_set_u32(&gw, htonl(ns->gateway));
+    /* ip4_input is lwIP's standard input; it is never called (see above). */
+    if (!netif_add(&guest_netif, &addr, &mask, &gw, ns, netif_setup, ip4_input))
+        return -ENOMEM;
+    netif_set_default(&guest_netif);
+    netif_set_link_up(&guest_netif);
+    netif_set_up(&guest_netif);
+    ns->netif = &guest_netif;
+    return 0;
+}
+
+/* abort_list() - abort every pcb on one of lwIP's lists. */
+static void abort_list(struct tcp_pcb **list)
+{
+    while (*list) {
+        struct tcp_pcb *pcb = *list;
+
+        tcp_arg(pcb, NULL);
+        tcp_recv(pcb, NULL);
+        tcp_sent(pcb, NULL);
+        tcp_err(pcb, NULL);
+        tcp_poll(pcb, NULL, 0);
+        tcp_abort(pcb);
+    }
+}
+
+void ns_lwip_stop(struct netstack *ns)
+{
+    if (!ns->netif)
+        return;
+    abort_list(&tcp_active_pcbs);
+    abort_list(&tcp_tw_pcbs);
+    while (tcp_listen_pcbs.listen_pcbs)
+        tcp_close((struct tcp_pcb *)tcp_listen_pcbs.listen_pcbs);
+    netif_remove(&guest_netif);
+    ns->netif = NULL;
+}
+
+void ns_tcp_input(struct netstack *ns, const struct ns_ipv4 *ip)
+{
+    struct ip_hdr *iph;
+    struct pbuf *p;
+
+    NS_COUNT(ns, tcp_in);
+    if (ip->hdr_len + ip->payload_len > 0xffff) {   /* only a reassembled datagram can be */
+        NS_COUNT(ns, drop_tcp_malformed);
+        return;
+    }
+    p = pbuf_alloc(PBUF_RAW, (u16_t)(ip->hdr_len + ip->payload_len), PBUF_RAM);
+    if (!p) {
+        NS_COUNT(ns, drop_tcp_malformed);
+        return;
+    }
+    memcpy(p->payload, ip->hdr, ip->hdr_len);
+    memcpy((uint8_t *)p->payload + ip->hdr_len, ip->payload, ip->payload_len);
+    iph = p->payload;
+    /* A reassembled datagram carries its first fragment's header: make it whole. */
+    IPH_LEN_SET(iph, lwip_htons((u16_t)(ip->hdr_len + ip->payload_len)));
+    IPH_OFFSET_SET(iph, 0);
+
+    ip_data.current_netif = ns->netif;
+    ip_data.current_input_netif = ns->netif;
+    ip_data.current_ip4_header = iph;
+    ip_data.current_ip_header_tot_len = (u16_t)ip->hdr_len;
+    ip_addr_copy_from_ip4(ip_data.current_iphdr_src, iph->src);
+    ip_addr_copy_from_ip4(ip_data.current_iphdr_dest, iph->dest);
+    pbuf_remove_header(p, ip->hdr_len);
+    tcp_input(p, ns->netif);    /* takes ownership of p */
+    ip_data.current_netif = NULL;
+    ip_data.current_input_netif = NULL;
+    ip_data.current_ip4_header = NULL;
+    ip_data.current_ip_header_tot_len = 0;
+    ip_addr_set_zero_ip4(&ip_data.current_iphdr_src);
+    ip_addr_set_zero_ip4(&ip_data.current_iphdr_dest);
+}
+
+void ns_lwip_timers(struct netstack *ns)
+{
+    sys_check_timeouts();
+}
+
+int ns_lwip_next_timeout(struct netstack *ns)
+{
+    u32_t t = sys_timeouts_sleeptime();
+
+    return t == SYS_TIMEOUTS_SLEEPTIME_INFINITE ? -1 : (int)(t > 60000 ? 60000 : t);
+}

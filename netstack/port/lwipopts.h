@@ -1,0 +1,98 @@
+/*
+ * lwipopts.h - netstack's compile-time configuration of lwIP.
+ *
+ * lwIP is configured at compile time, so this file is where its behaviour is
+ * decided. Only lwIP's TCP is used: netstack parses Ethernet, ARP and IPv4
+ * itself, hands TCP segments straight to tcp_input() (any destination address,
+ * see netstack/lwip_glue.c), and handles UDP, ICMP and DHCP outside lwIP.
+ *
+ * Memory: pools are backed by malloc (MEMP_MEM_MALLOC) so sizing them for tens
+ * of thousands of connections costs nothing until they are used; the limits
+ * that bound memory are netstack's own (struct netstack_config), enforced before
+ * a pcb is created.
+ */
+#ifndef NETSTACK_LWIPOPTS_H
+#define NETSTACK_LWIPOPTS_H
+
+#define NO_SYS                      1
+#define SYS_LIGHTWEIGHT_PROT        0
+#define LWIP_TIMERS                 1
+#define LWIP_SOCKET                 0
+#define LWIP_NETCONN                0
+
+/* Memory: libc malloc for the heap and for every pool. */
+#define MEM_LIBC_MALLOC             1
+#define MEMP_MEM_MALLOC             1
+#define MEM_ALIGNMENT               8
+#define MEMP_NUM_TCP_PCB            32768
+#define MEMP_NUM_TCP_PCB_LISTEN     1024
+#define MEMP_NUM_TCP_SEG            65535
+#define MEMP_NUM_SYS_TIMEOUT        16
+/*
+ * PBUF_POOL is only used by lwIP drivers, never here (input is PBUF_RAM), but
+ * its default size follows TCP_MSS and would overflow lwIP's u16 pool sizes.
+ */
+#define PBUF_POOL_SIZE              16
+#define PBUF_POOL_BUFSIZE           1536
+
+/* Protocols: IPv4 TCP only. ARP, ICMP, UDP, DHCP are netstack's own code. */
+#define LWIP_IPV4                   1
+#define LWIP_IPV6                   0
+#define LWIP_ARP                    0
+#define LWIP_ETHERNET               0
+#define LWIP_ICMP                   0
+#define LWIP_RAW                    0
+#define LWIP_UDP                    0
+#define LWIP_DHCP                   0
+#define LWIP_AUTOIP                 0
+#define LWIP_IGMP                   0
+#define LWIP_DNS                    0
+#define IP_REASSEMBLY               0   /* netstack reassembles before lwIP */
+#define IP_FRAG                     0   /* TCP segments never exceed the MTU */
+#define IP_FORWARD                  0
+#define LWIP_TCP                    1
+
+/*
+ * Checksums: lwIP never sees the IPv4 header checksum (netstack validates it);
+ * TCP checksums are verified because the tap and QEMU transports deliver frames
+ * with complete checksums. Outgoing checksums are always computed.
+ */
+#define CHECKSUM_CHECK_IP           0
+#define CHECKSUM_CHECK_TCP          1
+
+/* TCP: MSS from the netif MTU (up to 65520 - 40), window scaling. */
+#define TCP_MSS                     65480
+#define TCP_CALCULATE_EFF_SEND_MSS  1
+#define LWIP_WND_SCALE              1
+#define TCP_RCV_SCALE               7
+#define TCP_WND                     (4 * 1024 * 1024)
+#define TCP_SND_BUF                 (4 * 1024 * 1024)
+#define TCP_SND_QUEUELEN            16384
+#define TCP_SNDLOWAT                (TCP_SND_BUF / 4)
+#define TCP_SNDQUEUELOWAT           (TCP_SND_QUEUELEN / 2)
+#define TCP_QUEUE_OOSEQ             1
+#define TCP_OOSEQ_MAX_BYTES         (2 * 1024 * 1024)
+#define TCP_OOSEQ_MAX_PBUFS         256
+#define LWIP_TCP_SACK_OUT           1
+#define LWIP_TCP_KEEPALIVE          1
+#define TCP_LISTEN_BACKLOG          0
+#define LWIP_CALLBACK_API           1
+#define LWIP_TCP_TIMESTAMPS         0
+/*
+ * lwIP's sanity check "TCP_SNDLOWAT must be 4*MSS below u16_t overflow" dates
+ * from 16-bit send buffers; with LWIP_WND_SCALE the buffer counters are 32-bit
+ * and an MSS near 64 KiB always trips it. The other checks it guards hold for
+ * the values above: SND_BUF >= 2*MSS, SND_QUEUELEN >= 2*SND_BUF/MSS,
+ * SNDLOWAT < SND_BUF, SNDQUEUELOWAT < SND_QUEUELEN, WND >= MSS.
+ */
+#define LWIP_DISABLE_TCP_SANITY_CHECKS 1
+
+#define LWIP_NETIF_STATUS_CALLBACK  0
+#define LWIP_NETIF_LINK_CALLBACK    0
+#define LWIP_NETIF_TX_SINGLE_PBUF   0
+#define LWIP_SINGLE_NETIF           1
+
+/* netstack keeps its own counters (netstack_get_stats). */
+#define LWIP_STATS                  0
+
+#endif /* NETSTACK_LWIPOPTS_H */

@@ -1,0 +1,57 @@
+/*
+ * tx.h - private: the queue of frames on their way to the guest
+ *
+ * Every frame for the guest (ARP and ICMP replies, DHCP, lwIP's TCP output) is
+ * appended here and handed to the embedder's send_frames() in batches when the
+ * current input or dispatch call ends. When the transport pushes back, the
+ * queue keeps the frames, in order, until netstack_output_ready(): frames are
+ * never dropped because the guest is slow, only when the queue limit is hit
+ * (which producers avoid by checking ns_tx_blocked() before producing).
+ */
+#ifndef NETSTACK_TX_H
+#define NETSTACK_TX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct netstack;
+
+struct ns_tx_frame {
+    uint8_t *data;
+    size_t len;
+};
+
+struct ns_tx {
+    struct ns_tx_frame *ring;
+    size_t cap;             /* ring slots (the configured limit) */
+    size_t head;            /* oldest frame */
+    size_t count;
+    int blocked;            /* the transport pushed back; wait for output_ready */
+};
+
+int ns_tx_init(struct ns_tx *tx, size_t cap);
+void ns_tx_fini(struct ns_tx *tx);
+
+/*
+ * ns_tx_alloc() - a buffer for a frame of up to @len bytes, to be filled and
+ * queued with ns_tx_commit(). Return: NULL when the queue is full or on ENOMEM
+ * (counted as drop_tx_queue_full).
+ */
+uint8_t *ns_tx_alloc(struct netstack *ns, size_t len);
+
+/* ns_tx_commit() - queue the frame from ns_tx_alloc(), now @len bytes long. */
+void ns_tx_commit(struct netstack *ns, uint8_t *frame, size_t len);
+
+/* ns_tx_flush() - hand queued frames to the transport until it pushes back. */
+void ns_tx_flush(struct netstack *ns);
+
+/* ns_tx_drop_all() - forget every queued frame (the guest went away). */
+void ns_tx_drop_all(struct netstack *ns);
+
+/* ns_tx_blocked() - is the transport pushing back (producers should pause)? */
+static inline int ns_tx_blocked(const struct ns_tx *tx)
+{
+    return tx->blocked || tx->count >= tx->cap;
+}
+
+#endif /* NETSTACK_TX_H */

@@ -1,0 +1,104 @@
+/*
+ * udp.c - UDP from and to the guest
+ *
+ * Theory of Operation: datagrams are validated (header length against the IP
+ * payload, checksum when the sender set one) and dispatched by destination:
+ * port 67 on the gateway or broadcast is the DHCP server. Everything else is
+ * the UDP NAT's (not built yet: counted as drop_udp_unhandled). A source of
+ * 0.0.0.0 is only acceptable for DHCP, while the guest has no address.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+
+#include "ethernet/checksum.h"
+#include "ethernet/ipv4.h"
+#include "ethernet/reader.h"
+#include "ethernet/writer.h"
+#include "netstack/dhcp.h"
+#include "netstack/stack.h"
+#include "netstack/udp.h"
+
+/* udp_csum() - the UDP checksum over pseudo-header, header and data. */
+static uint16_t udp_csum(uint32_t src, uint32_t dst, const uint8_t *udp, size_t len)
+{
+    return ns_csum_fold(ns_csum_add(ns_csum_pseudo4(src, dst, IPPROTO_UDP, len), udp, len));
+}
+
+/* dhcp_input() - hand a message to the DHCP server and send its reply. */
+static void dhcp_input(struct netstack *ns, const struct ns_ipv4 *ip, const uint8_t *msg,
+                       size_t len)
+{
+    uint8_t reply[1024];
+    struct ns_dhcp_dest dest;
+    size_t reply_len = 0;
+    enum ns_dhcp_result rc;
+
+    NS_COUNT(ns, dhcp_in);
+    rc = ns_dhcp_handle(ns->dhcp, msg, len, ns_now_ms() / 1000, reply, sizeof(reply),
+                        &reply_len, &dest);
+    if (rc == NS_DHCP_MALFORMED) {
+        NS_COUNT(ns, drop_dhcp_malformed);
+        return;
+    }
+    if (rc != NS_DHCP_REPLY)
+        return;
+    if (!ns_udp_send(ns, dest.mac, ns->gateway, DHCP_SERVER_PORT, dest.ip, DHCP_CLIENT_PORT,
+                     reply, reply_len))
+        NS_COUNT(ns, dhcp_out);
+}
+
+void ns_udp_input(struct netstack *ns, const struct ns_ipv4 *ip)
+{
+    struct ns_reader r;
+    uint16_t sport, dport, ulen, csum;
+
+    NS_COUNT(ns, udp_in);
+    ns_reader_init(&r, ip->payload, ip->payload_len);
+    if (ns_reader_be16(&r, &sport) || ns_reader_be16(&r, &dport) ||
+        ns_reader_be16(&r, &ulen) || ns_reader_be16(&r, &csum) || ulen < UDP_HLEN ||
+        ulen > ip->payload_len) {
+        NS_COUNT(ns, drop_udp_malformed);
+        return;
+    }
+    if (csum && udp_csum(ip->src, ip->dst, ip->payload, ulen) != 0) {
+        NS_COUNT(ns, drop_udp_malformed);
+        return;
+    }
+    if (dport == DHCP_SERVER_PORT &&
+        (ip->dst == ns->gateway || ip->dst == IPV4_BROADCAST || ip->dst == ns->broadcast)) {
+        dhcp_input(ns, ip, ip->payload + UDP_HLEN, ulen - UDP_HLEN);
+        return;
+    }
+    if (!ip->src)
+        NS_COUNT(ns, drop_ipv4_source);
+    else
+        NS_COUNT(ns, drop_udp_unhandled);
+}
+
+int ns_udp_send(struct netstack *ns, const uint8_t *dst_mac, uint32_t src, uint16_t sport,
+                uint32_t dst, uint16_t dport, const uint8_t *payload, size_t len)
+{
+    size_t ulen = UDP_HLEN + len;
+    struct ns_writer w;
+    uint8_t *d;
+    uint16_t sum;
+    int rc;
+
+    if (ulen > IPV4_MAX_LEN - IPV4_HLEN)
+        return -EMSGSIZE;
+    d = malloc(ulen);
+    if (!d)
+        return -ENOMEM;
+    ns_writer_init(&w, d, ulen);
+    ns_writer_be16(&w, sport);
+    ns_writer_be16(&w, dport);
+    ns_writer_be16(&w, (uint16_t)ulen);
+    ns_writer_be16(&w, 0);
+    ns_writer_bytes(&w, payload, len);
+    sum = udp_csum(src, dst, d, ulen);
+    ns_store_be16(d + 6, sum ? sum : 0xffff);   /* RFC 768: 0 means "no checksum" */
+    rc = ns_ipv4_send(ns, dst_mac, src, dst, IPPROTO_UDP, d, ulen);
+    free(d);
+    return rc;
+}

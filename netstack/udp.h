@@ -1,0 +1,28 @@
+/*
+ * udp.h - private: UDP from the guest (RFC 768)
+ */
+#ifndef NETSTACK_UDP_H
+#define NETSTACK_UDP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct netstack;
+struct ns_ipv4;
+
+#define UDP_HLEN 8
+#define DHCP_SERVER_PORT 67
+#define DHCP_CLIENT_PORT 68
+
+/* ns_udp_input() - one UDP datagram from the guest: validate and dispatch by port. */
+void ns_udp_input(struct netstack *ns, const struct ns_ipv4 *ip);
+
+/*
+ * ns_udp_send() - send a UDP datagram to the guest
+ * @dst_mac: the link address, NULL to look it up (see ns_ipv4_send)
+ * Return: 0 or a negative errno.
+ */
+int ns_udp_send(struct netstack *ns, const uint8_t *dst_mac, uint32_t src, uint16_t sport,
+                uint32_t dst, uint16_t dport, const uint8_t *payload, size_t len);
+
+#endif /* NETSTACK_UDP_H */
