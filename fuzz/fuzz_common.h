@@ -1,0 +1,42 @@
+/*
+ * fuzz_common.h - a stack for the harnesses, created once per process
+ *
+ * lwIP is process-global, so every input runs on the same stack; state carried
+ * from one input to the next (leases, reassembly, lwIP pcbs) is part of what is
+ * fuzzed. Frames for the guest are checked for sane sizes and discarded.
+ */
+#ifndef NETSTACK_FUZZ_COMMON_H
+#define NETSTACK_FUZZ_COMMON_H
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "netstack/include/netstack.h"
+
+static ssize_t fuzz_sink(void *opaque, const struct netstack_frame *f, size_t n)
+{
+    size_t i;
+
+    (void)opaque;
+    for (i = 0; i < n; i++)
+        if (f[i].len < 14 || f[i].len > 14 + 65520)
+            abort();    /* the stack built a frame no transport could carry */
+    return (ssize_t)n;
+}
+
+static struct netstack *fuzz_stack(void)
+{
+    static struct netstack *ns;
+    struct netstack_config c;
+
+    if (ns)
+        return ns;
+    netstack_config_init(&c);
+    c.send_frames = fuzz_sink;
+    c.mtu = 1500;       /* small MTU: replies to reassembled datagrams get fragmented */
+    if (netstack_new(&c, &ns))
+        abort();
+    return ns;
+}
+
+#endif /* NETSTACK_FUZZ_COMMON_H */

@@ -1,0 +1,173 @@
+/*
+ * test_stack.c - the public API: lifetime, config checks, backpressure, loop
+ */
+#include <errno.h>
+#include <netinet/in.h>
+
+#include "tests/unit/harness.h"
+
+static void one_stack_per_process(void **state)
+{
+    struct netstack *ns = stack_with(0), *second = NULL;
+    struct netstack_config c;
+
+    netstack_config_init(&c);
+    c.send_frames = capture_send;
+    assert_int_equal(netstack_new(&c, &second), -EBUSY);
+    assert_null(second);
+    stack_done(ns);
+    /* Once freed, a new one can be made (lwIP state was cleaned up). */
+    ns = stack_with(0);
+    stack_done(ns);
+}
+
+static void bad_configs_are_refused(void **state)
+{
+    struct netstack_config c;
+    struct netstack *ns = NULL;
+
+    netstack_config_init(&c);
+    c.log = quiet_log;
+    assert_int_equal(netstack_new(&c, &ns), -EINVAL);           /* no send_frames */
+    c.send_frames = capture_send;
+    c.mtu = 100;
+    assert_int_equal(netstack_new(&c, &ns), -EINVAL);
+    c.mtu = 1500;
+    c.prefix_len = 31;
+    assert_int_equal(netstack_new(&c, &ns), -EINVAL);
+    c.prefix_len = 24;
+    c.gateway.s_addr = htonl(IP(10, 0, 0, 1));                  /* outside the subnet */
+    assert_int_equal(netstack_new(&c, &ns), -EINVAL);
+    netstack_config_init(&c);
+    c.send_frames = capture_send;
+    c.log = quiet_log;
+    c.subnet.s_addr = htonl(IP(192, 168, 65, 7));               /* host bits set */
+    assert_int_equal(netstack_new(&c, &ns), -EINVAL);
+    c.version = 99;
+    assert_int_equal(netstack_new(&c, &ns), -EINVAL);
+    assert_null(ns);
+}
+
+static void stat_names_are_stable(void **state)
+{
+    assert_string_equal(netstack_stat_name(NETSTACK_STAT_frames_in), "frames_in");
+    assert_string_equal(netstack_stat_name(NETSTACK_STAT_drop_ipv4_checksum), "drop_ipv4_checksum");
+    assert_null(netstack_stat_name(NETSTACK_STAT_COUNT));
+}
+
+/* ping() - an echo request to the gateway with sequence @seq. */
+static void ping(struct netstack *ns, uint16_t seq)
+{
+    uint8_t f[256], icmp[64];
+
+    netstack_input(ns, f, ipv4_frame(f, GUEST, GW, IPPROTO_ICMP, seq, 0, icmp,
+                                     icmp_echo(icmp, 1, seq, 16)));
+}
+
+static void backpressure_keeps_order_and_drops_nothing(void **state)
+{
+    struct netstack *ns = stack_with(0);
+    uint16_t seq;
+    size_t i;
+
+    captured.accept = 0;            /* the transport is full */
+    for (seq = 0; seq < 10; seq++)
+        ping(ns, seq);
+    assert_int_equal(captured.n, 0);
+    assert_true(stat(ns, NETSTACK_STAT_tx_backpressure) >= 1);
+    captured.accept = 3;            /* it drains slowly */
+    netstack_output_ready(ns);
+    assert_int_equal(captured.n, 3);
+    captured.accept = -1;
+    netstack_output_ready(ns);
+    assert_int_equal(captured.n, 10);
+    for (i = 0; i < 10; i++)
+        assert_int_equal(get16(captured.frame[i] + 34 + 6), i);
+    assert_int_equal(stat(ns, NETSTACK_STAT_frames_out), 10);
+    assert_int_equal(stat(ns, NETSTACK_STAT_drop_tx_queue_full), 0);
+    stack_done(ns);
+}
+
+static void no_guest_and_link_down_drop_and_count(void **state)
+{
+    struct netstack *ns = stack_with(0);
+
+    captured.gone = 1;
+    ping(ns, 1);
+    assert_int_equal(stat(ns, NETSTACK_STAT_drop_tx_no_guest), 1);
+    captured.gone = 0;
+    captured.accept = 0;
+    ping(ns, 2);
+    netstack_link_down(ns);         /* frames for a guest that left are dropped */
+    captured.accept = -1;
+    netstack_output_ready(ns);
+    assert_int_equal(captured.n, 0);
+    assert_int_equal(stat(ns, NETSTACK_STAT_drop_tx_no_guest), 2);
+    stack_done(ns);
+}
+
+static int pipe_fds[2];
+static int reads;
+
+static void on_pipe(void *opaque, int fd, uint32_t events)
+{
+    struct netstack *ns = opaque;
+    char c;
+
+    assert_true(events & NETSTACK_EV_IN);
+    assert_int_equal(read(fd, &c, 1), 1);
+    if (++reads == 2)
+        netstack_stop(ns);
+}
+
+static void run_dispatches_watches_until_stopped(void **state)
+{
+    struct netstack *ns = stack_with(0);
+
+    assert_int_equal(pipe(pipe_fds), 0);
+    assert_true(netstack_fd(ns) >= 0);
+    assert_int_equal(netstack_watch(ns, pipe_fds[0], NETSTACK_EV_IN, on_pipe, ns), 0);
+    assert_int_equal(write(pipe_fds[1], "ab", 2), 2);
+    reads = 0;
+    assert_int_equal(netstack_run(ns), 0);
+    assert_int_equal(reads, 2);
+    assert_int_equal(netstack_unwatch(ns, pipe_fds[0]), 0);
+    assert_int_equal(netstack_unwatch(ns, pipe_fds[0]), -ENOENT);
+    assert_int_equal(write(pipe_fds[1], "c", 1), 1);
+    assert_int_equal(netstack_dispatch(ns), 0);     /* unwatched: no callback */
+    assert_int_equal(reads, 2);
+    close(pipe_fds[0]);
+    close(pipe_fds[1]);
+    assert_int_equal(netstack_watch(ns, -1, NETSTACK_EV_IN, on_pipe, ns), -EINVAL);
+    stack_done(ns);
+}
+
+static void oversized_frames_are_dropped(void **state)
+{
+    struct netstack *ns = stack_with(1500);
+    static uint8_t big[1600];
+
+    memcpy(big, gw_mac, 6);
+    memcpy(big + 6, guest_mac, 6);
+    put16(big + 12, 0x0800);
+    netstack_input(ns, big, 1514 + 4);              /* MTU plus a VLAN tag: accepted size */
+    netstack_input(ns, big, 1514 + 5);
+    assert_int_equal(stat(ns, NETSTACK_STAT_drop_jumbo), 1);
+    assert_int_equal(netstack_input(ns, NULL, 10), -EINVAL);
+    stack_done(ns);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(one_stack_per_process),
+        cmocka_unit_test(bad_configs_are_refused),
+        cmocka_unit_test(stat_names_are_stable),
+        cmocka_unit_test(backpressure_keeps_order_and_drops_nothing),
+        cmocka_unit_test(no_guest_and_link_down_drop_and_count),
+        cmocka_unit_test(run_dispatches_watches_until_stopped),
+        cmocka_unit_test(oversized_frames_are_dropped),
+    };
+
+    return cmocka_run_group_tests_name("stack", tests, NULL, NULL);
+}
