@@ -18,10 +18,11 @@ LWIP_DEST=$ROOT/third_party/lwip-$LWIP_VERSION
 
 # Build: compiler, cmake, cmocka (unit tests). Tests: the real guest-side
 # clients and tools (busybox udhcpc, ISC dhclient, ping, arping), iproute2 for
-# namespaces, socat and python3 for the transport tests, clang for libFuzzer.
+# namespaces, socat and python3 for the transport tests, clang for libFuzzer,
+# valgrind to run the unit suites under memcheck.
 PACKAGES=(build-essential cmake pkg-config libcmocka-dev clang libclang-rt-14-dev
           xz-utils ca-certificates iproute2 busybox udhcpc isc-dhcp-client
-          iputils-ping iputils-arping socat python3 procps)
+          iputils-ping iputils-arping socat python3 procps valgrind)
 
 die() { echo "setup: $*" >&2; exit 1; }
 
