@@ -262,6 +262,14 @@ void netstack_link_down(struct netstack *ns)
     ns_tx_drop_all(ns);
 }
 
+int netstack_count_transport(struct netstack *ns, enum netstack_stat stat, uint64_t n)
+{
+    if (!ns || stat < NETSTACK_STAT_drop_transport_empty || stat > NETSTACK_STAT_drop_transport_tx)
+        return -EINVAL;
+    ns->stats[stat] += n;
+    return 0;
+}
+
 const char *netstack_stat_name(unsigned stat)
 {
     return stat < NETSTACK_STAT_COUNT ? stat_names[stat] : NULL;

@@ -201,7 +201,9 @@ int netstack_unwatch(struct netstack *ns, int fd);
     X(dhcp_in) X(dhcp_out) X(drop_dhcp_malformed) X(dhcp_naks) \
     X(udp_in) X(drop_udp_malformed) X(drop_udp_unhandled) \
     X(tcp_in) X(drop_tcp_malformed) X(drop_tcp_limit) \
-    X(drop_tx_no_guest) X(drop_tx_queue_full) X(drop_tx_no_neighbor) X(tx_backpressure)
+    X(drop_tx_no_guest) X(drop_tx_queue_full) X(drop_tx_no_neighbor) X(tx_backpressure) \
+    X(drop_transport_empty) X(drop_transport_truncated) X(drop_transport_oversized) \
+    X(drop_transport_unbound) X(drop_transport_tx)
 
 enum netstack_stat {
 #define NETSTACK_STAT_ENUM(name) NETSTACK_STAT_##name,
@@ -209,6 +211,16 @@ enum netstack_stat {
 #undef NETSTACK_STAT_ENUM
     NETSTACK_STAT_COUNT
 };
+
+/*
+ * netstack_count_transport() - add @n to one of the drop_transport_* counters
+ * The embedder's transport calls it for frames it had to drop before they
+ * reached the stack (an empty or truncated frame, a length out of range, a
+ * sender it cannot answer) or after they left it (drop_transport_tx), so that
+ * every drop shows up in one place.
+ * Return: 0, -EINVAL for a counter the stack keeps itself.
+ */
+int netstack_count_transport(struct netstack *ns, enum netstack_stat stat, uint64_t n);
 
 /* netstack_stat_name() - the counter's name, NULL when @stat is out of range. */
 const char *netstack_stat_name(unsigned stat);
