@@ -1,0 +1,159 @@
+/*
+ * transport.h - netstackd's guest transports: how frames get in and out of the VM
+ *
+ * A transport owns the file descriptors that connect netstackd to its guest
+ * (a QEMU stream socket, a unix datagram socket, a tap device, an inherited
+ * fd) and talks to the stack only through the public API:
+ *
+ *   guest -> netstack_input_batch()         frames read from the guest
+ *   stack -> ns_transport_send()            installed as config.send_frames
+ *   netstack_output_ready()                 the guest can take frames again
+ *   netstack_link_down()                    the guest went away
+ *   netstack_watch() / netstack_unwatch()   the transport's fds in the stack's loop
+ *
+ * Lifetime, in this order:
+ *
+ *   ns_transport_open()    create sockets / open the device; nothing runs yet,
+ *                          so a bad path fails before the stack exists
+ *   netstack_new()         with send_frames = ns_transport_send, opaque = t
+ *   ns_transport_start()   register the fds in the stack's loop
+ *   netstack_run()         ... until netstack_stop(), or the transport ends
+ *   ns_transport_stop()    unregister; ns_transport_send() returns -ENOTCONN from now on
+ *   netstack_free()        may still call ns_transport_send(): harmless
+ *   ns_transport_free()    close everything, unlink socket files
+ *
+ * Transports never exit the process. A transport that cannot go on (the --fd
+ * peer closed, the tap device vanished) calls netstack_stop() and records why;
+ * netstackd reads that with ns_transport_end() and decides the exit code.
+ *
+ * The first part of this header is what netstackd uses; the second part is
+ * shared by the transport_*.c backends only.
+ */
+#ifndef NETSTACK_TRANSPORT_H
+#define NETSTACK_TRANSPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "netstack.h"
+
+enum ns_transport_kind {
+    NS_TRANSPORT_QEMU,      /* --listen-qemu PATH: stream socket, 4-byte BE length + frame */
+    NS_TRANSPORT_FD,        /* --fd N: connected stream socket, same framing */
+    NS_TRANSPORT_DGRAM,     /* --listen-dgram PATH: one frame per datagram */
+    NS_TRANSPORT_TAP,       /* --tap NAME [--netns PATH]: tap device */
+};
+
+/* Largest frame accepted from a guest: a 64 KiB IP packet plus Ethernet and VLAN headers. */
+#define NS_TRANSPORT_FRAME_MAX (65535 + 18)
+
+struct ns_transport_opts {
+    enum ns_transport_kind kind;
+    const char *path;       /* socket path (QEMU, DGRAM) or interface name (TAP) */
+    const char *netns;      /* TAP: network namespace file, NULL for our own */
+    int fd;                 /* FD: the connected stream socket */
+    netstack_log_fn log;    /* where the transport's messages go, may be NULL */
+    void *log_opaque;
+    enum netstack_log_level log_level;
+};
+
+/* How a transport finished, see ns_transport_end() */
+enum ns_transport_state {
+    NS_TRANSPORT_RUNNING = 0,   /* still serving (or stopped from outside) */
+    NS_TRANSPORT_CLOSED,        /* the guest side closed for good: a clean end */
+    NS_TRANSPORT_FAILED,        /* an error nothing can recover from */
+};
+
+struct ns_transport;
+
+int ns_transport_open(const struct ns_transport_opts *opts, struct ns_transport **out,
+                      char *err, size_t errlen);
+int ns_transport_start(struct ns_transport *t, struct netstack *ns);
+ssize_t ns_transport_send(void *opaque, const struct netstack_frame *frames, size_t n);
+void ns_transport_stop(struct ns_transport *t);
+void ns_transport_free(struct ns_transport *t);
+const char *ns_transport_describe(const struct ns_transport *t);
+enum ns_transport_state ns_transport_end(const struct ns_transport *t, const char **why);
+
+/* ---------------------------------------------------------------------------
+ * For the backends (transport_*.c) only
+ */
+
+/**
+ * struct ns_transport_ops - what a backend implements
+ * @start:  register its fds with netstack_watch(); t->ns is set. Return: 0 or -errno
+ * @send:   config.send_frames, only called while started (t->ns set)
+ * @stop:   netstack_unwatch() everything; t->ns is still set
+ * @free:   close fds, unlink files, free the backend; t->ns is NULL
+ */
+struct ns_transport_ops {
+    int (*start)(struct ns_transport *t);
+    ssize_t (*send)(struct ns_transport *t, const struct netstack_frame *frames, size_t n);
+    void (*stop)(struct ns_transport *t);
+    void (*free)(struct ns_transport *t);
+};
+
+/**
+ * struct ns_transport - state every backend embeds as its first member
+ * @ops:        the backend
+ * @name:       prefix of its log lines ("qemu", "fd", "dgram", "tap")
+ * @desc:       what it serves, for netstackd's startup line
+ * @ns:         the stack, between start and stop; NULL otherwise
+ * @log:        log callback, its opaque and level
+ * @blocked:    send() reported backpressure and netstack_output_ready() is owed
+ * @state:      see enum ns_transport_state
+ * @why:        for CLOSED and FAILED, "function: cause"
+ */
+struct ns_transport {
+    const struct ns_transport_ops *ops;
+    const char *name;
+    char desc[160];
+    struct netstack *ns;
+    netstack_log_fn log;
+    void *log_opaque;
+    enum netstack_log_level log_level;
+    int blocked;
+    enum ns_transport_state state;
+    char why[160];
+};
+
+void ns_transport_init(struct ns_transport *t, const struct ns_transport_ops *ops,
+                       const char *name, const struct ns_transport_opts *opts);
+int ns_tlog_enabled(const struct ns_transport *t, enum netstack_log_level level);
+void ns_tlog(const struct ns_transport *t, enum netstack_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void ns_transport_finish(struct ns_transport *t, enum ns_transport_state state,
+                         const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void ns_transport_unblock(struct ns_transport *t);
+void ns_transport_count(struct ns_transport *t, enum netstack_stat stat, uint64_t n);
+void ns_transport_link_down(struct ns_transport *t);
+void ns_transport_seterr(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/**
+ * struct ns_sockfile - a socket file we created, so only ours is ever unlinked
+ * @path:   where it is
+ * @dev:    device of the inode bind() created
+ * @ino:    that inode: if someone replaced the file since, it is not ours
+ */
+struct ns_sockfile {
+    char path[108];
+    dev_t dev;
+    ino_t ino;
+};
+
+int ns_unix_listen_prepare(const char *path, char *err, size_t errlen);
+int ns_unix_addr(const char *path, void *sun, unsigned *len);
+int ns_unix_bind(int type, const char *path, struct ns_sockfile *file, char *err, size_t errlen);
+void ns_sockfile_remove(struct ns_sockfile *file);
+int ns_set_nonblock(int fd);
+
+int ns_qemu_open(const struct ns_transport_opts *opts, struct ns_transport **out,
+                 char *err, size_t errlen);
+int ns_dgram_open(const struct ns_transport_opts *opts, struct ns_transport **out,
+                  char *err, size_t errlen);
+int ns_tap_open(const struct ns_transport_opts *opts, struct ns_transport **out,
+                char *err, size_t errlen);
+
+#endif /* NETSTACK_TRANSPORT_H */

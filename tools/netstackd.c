@@ -1,0 +1,621 @@
+/*
+ * netstackd.c - the standalone daemon: libnetstack plus one guest transport
+ *
+ * Theory of Operation
+ *
+ * netstackd parses its command line, opens the one transport asked for
+ * (ethernet/transport_*.c), creates the stack with the transport's send
+ * function as config.send_frames, registers the transport's fds in the
+ * stack's loop and runs that loop until a signal or the transport ends it.
+ * Everything happens in this one thread.
+ *
+ * The command line is an interface other programs script against (see
+ * DESIGN.md, "netstackd contract"): option names are stable. Bad usage is one
+ * line on stderr naming the option and the problem, and exit code 2. Runtime
+ * failures are "netstackd: <function>: <cause>" and exit code 1. A clean stop
+ * (SIGTERM, SIGINT, or the --fd peer closing) exits 0 after the stack is freed
+ * and the socket files are removed.
+ *
+ * This is the only code in the project allowed to exit the process.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ethernet/transport.h"
+#include "netstack.h"
+
+#define DEFAULT_SUBNET  "192.168.65.0/24"
+#define MTU_MIN         576
+#define MTU_MAX         65520
+#define PREFIX_MIN      8       /* the library's range */
+#define PREFIX_MAX      30
+#define IFNAME_MAX      15      /* IFNAMSIZ - 1 */
+
+/**
+ * struct options - the parsed command line
+ * @topts:      the transport and its parameters
+ * @have_tport: how many transport options were given (exactly one is valid)
+ * @tport_flag: the first transport option, for messages
+ * @mtu:        link MTU, 0 for the stack's default
+ * @subnet:     network address, host order
+ * @prefix:     prefix length
+ * @subnet_arg: --subnet as given, for messages
+ * @no_host_loopback: no alias for the host's 127.0.0.1
+ * @level:      log level
+ */
+struct options {
+    struct ns_transport_opts topts;
+    int have_tport;
+    const char *tport_flag;
+    unsigned mtu;
+    uint32_t subnet;
+    unsigned prefix;
+    const char *subnet_arg;
+    int no_host_loopback;
+    int level;
+};
+
+/* The stack, for the signal handler; set once it exists. */
+static struct netstack *volatile daemon_ns;
+static volatile sig_atomic_t daemon_stop_requested;
+static enum netstack_log_level daemon_level = NETSTACK_LOG_INFO;
+
+static const char *const level_names[] = { "error", "warn", "info", "debug" };
+
+/**
+ * die() - print "netstackd: <message>" and exit 1
+ * @fmt:    "function: cause", printf style
+ */
+static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "netstackd: %s\n", msg);
+    exit(1);
+}
+
+/**
+ * usage_error() - one line naming the bad option and the problem, exit 2
+ * @fmt:    printf style, no trailing newline
+ */
+static void __attribute__((noreturn, format(printf, 1, 2))) usage_error(const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "netstackd: %s (try --help)\n", msg);
+    exit(2);
+}
+
+/**
+ * log_line() - the stack's and the transports' log callback: one line to stderr
+ * @opaque: unused
+ * @level:  the line's level; above the configured one it is dropped
+ * @msg:    the message, no newline
+ *
+ * Formatted first and written with one call, so lines never interleave.
+ */
+static void log_line(void *opaque, enum netstack_log_level level, const char *msg)
+{
+    char line[1024];
+
+    (void)opaque;
+    if (level > daemon_level)
+        return;
+    snprintf(line, sizeof(line), "netstackd: %s: %s\n",
+             level_names[level <= NETSTACK_LOG_DEBUG ? level : NETSTACK_LOG_DEBUG], msg);
+    fputs(line, stderr);
+}
+
+/**
+ * dlog() - the daemon's own messages, through log_line()
+ * @level:  level
+ * @fmt:    printf style
+ */
+static void __attribute__((format(printf, 2, 3))) dlog(enum netstack_log_level level,
+                                                        const char *fmt, ...)
+{
+    char msg[768];
+    va_list ap;
+
+    if (level > daemon_level)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    log_line(NULL, level, msg);
+}
+
+/* usage() - --help: every option, and the framing of each transport */
+static void usage(void)
+{
+    printf(
+"Usage: netstackd TRANSPORT [OPTIONS]\n"
+"\n"
+"A userspace network for one VM or container: ARP, DHCP and ping answered by\n"
+"the gateway, TCP terminated by lwIP, served to the guest over exactly one of\n"
+"these transports:\n"
+"\n"
+"  --listen-qemu PATH   listen on a unix stream socket at PATH (QEMU\n"
+"                       -netdev stream,addr.type=unix). Each frame is a 4-byte\n"
+"                       big-endian length, then the Ethernet frame (no FCS).\n"
+"                       One guest at a time: a new connection replaces the\n"
+"                       current one; after a disconnect the daemon keeps\n"
+"                       listening, so a rebooted VM reconnects.\n"
+"  --fd N               an already connected stream socket inherited as fd N,\n"
+"                       with the same framing as --listen-qemu. netstackd exits\n"
+"                       (status 0) when the peer closes it.\n"
+"  --listen-dgram PATH  bind a unix datagram socket at PATH (QEMU -netdev dgram,\n"
+"                       vfkit). One Ethernet frame per datagram. The guest must\n"
+"                       send from a bound socket: replies go to the source\n"
+"                       address of the last datagram received.\n"
+"  --tap NAME           a tap device (IFF_TAP, no packet information header):\n"
+"                       one frame per read/write. Created if it does not exist;\n"
+"                       the guest side brings it up. Needs CAP_NET_ADMIN.\n"
+"  --netns PATH         with --tap: open the device inside the network namespace\n"
+"                       at PATH (/run/netns/NAME, /proc/PID/ns/net); netstackd\n"
+"                       itself stays in its own namespace.\n"
+"\n"
+"Options:\n"
+"  --mtu N              link MTU, %u to %u (default 65520; sent by DHCP)\n"
+"  --subnet CIDR        guest subnet, prefix /%u to /%u (default %s).\n"
+"                       The gateway (router, DHCP and DNS server) is the first\n"
+"                       address, DHCP leases start at the second, and the\n"
+"                       host-loopback alias is the last usable one (.254 for a /24)\n"
+"  --no-host-loopback   no alias for the host's 127.0.0.1\n"
+"  --log-level LEVEL    error, warn, info (default) or debug\n"
+"  -v, --verbose        one level more verbose; repeatable\n"
+"  -h, --help           this help\n"
+"  --version            print the version\n"
+"\n"
+"Logs go to stderr as \"netstackd: LEVEL: message\". SIGTERM or SIGINT stops the\n"
+"daemon cleanly (exit 0) and removes its socket files. Exit status: 0 clean\n"
+"stop, 1 runtime error, 2 bad command line.\n",
+        MTU_MIN, MTU_MAX, PREFIX_MIN, PREFIX_MAX, DEFAULT_SUBNET);
+}
+
+/**
+ * parse_uint() - a whole decimal string, nothing else
+ * @s:      the string
+ * @max:    largest accepted value
+ * @out:    the value
+ * Return: 0, -1 if @s is not a number up to @max
+ */
+static int parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+    char *end;
+    unsigned long v;
+
+    if (*s < '0' || *s > '9')
+        return -1;
+    errno = 0;
+    v = strtoul(s, &end, 10);
+    if (errno || *end || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/**
+ * parse_subnet() - --subnet A.B.C.D/N
+ * @o:      options to fill
+ * @arg:    the value
+ */
+static void parse_subnet(struct options *o, const char *arg)
+{
+    char addr[INET_ADDRSTRLEN];
+    const char *slash = strchr(arg, '/');
+    struct in_addr a;
+    unsigned long prefix;
+    uint32_t mask, host;
+
+    if (!slash || (size_t)(slash - arg) >= sizeof(addr))
+        usage_error("--subnet %s: expected ADDRESS/PREFIX, e.g. %s", arg, DEFAULT_SUBNET);
+    memcpy(addr, arg, (size_t)(slash - arg));
+    addr[slash - arg] = '\0';
+    if (inet_pton(AF_INET, addr, &a) != 1)
+        usage_error("--subnet %s: '%s' is not an IPv4 address", arg, addr);
+    if (parse_uint(slash + 1, UINT_MAX, &prefix) < 0 || prefix < PREFIX_MIN ||
+        prefix > PREFIX_MAX)
+        usage_error("--subnet %s: prefix length must be a number from %d to %d", arg,
+                    PREFIX_MIN, PREFIX_MAX);
+    host = ntohl(a.s_addr);
+    mask = ~0u << (32 - prefix);
+    if (host & ~mask) {
+        a.s_addr = htonl(host & mask);
+        inet_ntop(AF_INET, &a, addr, sizeof(addr));
+        usage_error("--subnet %s: host bits are set; did you mean %s/%lu?", arg, addr, prefix);
+    }
+    o->subnet = host;
+    o->prefix = (unsigned)prefix;
+    o->subnet_arg = arg;
+}
+
+/**
+ * parse_level() - --log-level NAME
+ * @arg:    the value
+ * Return: the level
+ */
+static int parse_level(const char *arg)
+{
+    int i;
+
+    for (i = 0; i <= NETSTACK_LOG_DEBUG; i++)
+        if (!strcmp(arg, level_names[i]))
+            return i;
+    usage_error("--log-level %s: expected error, warn, info or debug", arg);
+}
+
+/**
+ * set_transport() - record a transport option; a second one is an error
+ * @o:      options
+ * @kind:   which transport
+ * @flag:   the option's name, for messages
+ * @arg:    its value
+ */
+static void set_transport(struct options *o, enum ns_transport_kind kind, const char *flag,
+                          const char *arg)
+{
+    unsigned long fd;
+
+    if (o->have_tport++)
+        usage_error("%s: only one transport can be given (already have %s)", flag,
+                    o->tport_flag);
+    o->tport_flag = flag;
+    o->topts.kind = kind;
+    if (!*arg)
+        usage_error("%s: the value is empty", flag);
+    if (kind == NS_TRANSPORT_FD) {
+        if (parse_uint(arg, INT_MAX, &fd) < 0)
+            usage_error("--fd %s: expected a file descriptor number", arg);
+        o->topts.fd = (int)fd;
+        return;
+    }
+    if (kind == NS_TRANSPORT_TAP && strlen(arg) > IFNAME_MAX)
+        usage_error("--tap %s: interface names are at most %d characters", arg, IFNAME_MAX);
+    o->topts.path = arg;
+}
+
+enum {
+    OPT_LISTEN_QEMU = 256, OPT_LISTEN_DGRAM, OPT_TAP, OPT_NETNS, OPT_FD, OPT_MTU, OPT_SUBNET,
+    OPT_NO_HOST_LOOPBACK, OPT_LOG_LEVEL, OPT_VERSION,
+};
+
+static const struct option long_options[] = {
+    { "listen-qemu", required_argument, NULL, OPT_LISTEN_QEMU },
+    { "listen-dgram", required_argument, NULL, OPT_LISTEN_DGRAM },
+    { "tap", required_argument, NULL, OPT_TAP },
+    { "netns", required_argument, NULL, OPT_NETNS },
+    { "fd", required_argument, NULL, OPT_FD },
+    { "mtu", required_argument, NULL, OPT_MTU },
+    { "subnet", required_argument, NULL, OPT_SUBNET },
+    { "no-host-loopback", no_argument, NULL, OPT_NO_HOST_LOOPBACK },
+    { "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+    { "verbose", no_argument, NULL, 'v' },
+    { "help", no_argument, NULL, 'h' },
+    { "version", no_argument, NULL, OPT_VERSION },
+    { NULL, 0, NULL, 0 },
+};
+
+/**
+ * bad_option() - getopt_long() rejected argv[optind - 1]
+ * @argv:   the arguments
+ * @c:      what getopt_long() returned, '?' or ':'
+ *
+ * getopt's own messages are off (opterr = 0) so the error stays one line.
+ */
+static void __attribute__((noreturn)) bad_option(char *const argv[], int c)
+{
+    const char *arg = argv[optind - 1];
+
+    if (c == ':')
+        usage_error("%s: missing value", arg);
+    if (optopt && optopt < 256 && arg[0] == '-' && arg[1] != '-')
+        usage_error("unknown option '-%c'", optopt);
+    usage_error("unknown option '%s'", arg);
+}
+
+/**
+ * parse_option() - apply one option getopt_long() returned
+ * @o:      options
+ * @c:      the option
+ * @arg:    its value, if any
+ * @verbose: count of -v, incremented here
+ */
+static void parse_option(struct options *o, int c, const char *arg, int *verbose)
+{
+    unsigned long v;
+
+    switch (c) {
+    case OPT_LISTEN_QEMU:
+        set_transport(o, NS_TRANSPORT_QEMU, "--listen-qemu", arg);
+        break;
+    case OPT_LISTEN_DGRAM:
+        set_transport(o, NS_TRANSPORT_DGRAM, "--listen-dgram", arg);
+        break;
+    case OPT_TAP:
+        set_transport(o, NS_TRANSPORT_TAP, "--tap", arg);
+        break;
+    case OPT_FD:
+        set_transport(o, NS_TRANSPORT_FD, "--fd", arg);
+        break;
+    case OPT_NETNS:
+        if (!*arg)
+            usage_error("--netns: the value is empty");
+        o->topts.netns = arg;
+        break;
+    case OPT_MTU:
+        if (parse_uint(arg, UINT_MAX, &v) < 0 || v < MTU_MIN || v > MTU_MAX)
+            usage_error("--mtu %s: expected a number from %d to %d", arg, MTU_MIN, MTU_MAX);
+        o->mtu = (unsigned)v;
+        break;
+    case OPT_SUBNET:
+        parse_subnet(o, arg);
+        break;
+    case OPT_NO_HOST_LOOPBACK:
+        o->no_host_loopback = 1;
+        break;
+    case OPT_LOG_LEVEL:
+        o->level = parse_level(arg);
+        break;
+    case 'v':
+        (*verbose)++;
+        break;
+    case 'h':
+        usage();
+        exit(0);
+    case OPT_VERSION:
+        printf("netstackd %s\n", NETSTACK_VERSION_STRING);
+        exit(0);
+    }
+}
+
+/**
+ * check_options() - what no single option can check on its own
+ * @o:      options
+ */
+static void check_options(const struct options *o)
+{
+    if (!o->have_tport)
+        usage_error("no transport: give one of --listen-qemu PATH, --listen-dgram PATH, "
+                    "--tap NAME, --fd N");
+    if (o->topts.netns && o->topts.kind != NS_TRANSPORT_TAP)
+        usage_error("--netns %s: only valid with --tap", o->topts.netns);
+    /* A /30 has two usable addresses: the gateway and one guest. */
+    if (o->prefix == PREFIX_MAX && !o->no_host_loopback)
+        usage_error("--subnet %s: no room for the gateway, a guest and the host-loopback "
+                    "alias; use a /29 or larger, or --no-host-loopback", o->subnet_arg);
+}
+
+/**
+ * parse_args() - the command line into @o
+ * @o:      options, filled
+ * @argc:   argument count
+ * @argv:   arguments
+ */
+static void parse_args(struct options *o, int argc, char *argv[])
+{
+    int c, verbose = 0;
+
+    memset(o, 0, sizeof(*o));
+    o->level = NETSTACK_LOG_INFO;
+    o->topts.fd = -1;
+    parse_subnet(o, DEFAULT_SUBNET);
+    o->subnet_arg = DEFAULT_SUBNET;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":hv", long_options, NULL)) != -1) {
+        if (c == '?' || c == ':')
+            bad_option(argv, c);
+        parse_option(o, c, optarg, &verbose);
+    }
+    if (optind < argc)
+        usage_error("unexpected argument '%s'", argv[optind]);
+    check_options(o);
+    o->level += verbose;
+    if (o->level > NETSTACK_LOG_DEBUG)
+        o->level = NETSTACK_LOG_DEBUG;
+}
+
+/* addr() - a host-order IPv4 address as struct in_addr */
+static struct in_addr addr(uint32_t host)
+{
+    struct in_addr a = { .s_addr = htonl(host) };
+
+    return a;
+}
+
+/**
+ * fill_config() - the stack's configuration from the options
+ * @o:      options
+ * @t:      the transport, send_frames' opaque
+ * @cfg:    filled
+ *
+ * Gateway first address, DHCP from the second, host-loopback alias the last
+ * usable one (the address below broadcast).
+ */
+static void fill_config(const struct options *o, struct ns_transport *t,
+                        struct netstack_config *cfg)
+{
+    uint32_t mask = ~0u << (32 - o->prefix);
+
+    netstack_config_init(cfg);
+    cfg->subnet = addr(o->subnet);
+    cfg->prefix_len = (uint8_t)o->prefix;
+    cfg->gateway = addr(o->subnet + 1);
+    cfg->dhcp_first = addr(o->subnet + 2);
+    cfg->host_loopback = addr((o->subnet | ~mask) - 1);
+    cfg->no_host_loopback = o->no_host_loopback;
+    if (o->mtu)
+        cfg->mtu = (uint16_t)o->mtu;
+    cfg->send_frames = ns_transport_send;
+    cfg->opaque = t;
+    cfg->log = log_line;
+    cfg->log_level = daemon_level;
+}
+
+/**
+ * log_startup() - the info line: transport, subnet, gateway, alias, MTU
+ * @t:      the transport
+ * @cfg:    the stack's configuration
+ */
+static void log_startup(const struct ns_transport *t, const struct netstack_config *cfg)
+{
+    char net[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN], lo[INET_ADDRSTRLEN];
+
+    inet_ntop(AF_INET, &cfg->subnet, net, sizeof(net));
+    inet_ntop(AF_INET, &cfg->gateway, gw, sizeof(gw));
+    if (cfg->no_host_loopback)
+        snprintf(lo, sizeof(lo), "off");
+    else
+        inet_ntop(AF_INET, &cfg->host_loopback, lo, sizeof(lo));
+    dlog(NETSTACK_LOG_INFO, "serving %s: subnet %s/%u, gateway %s, host loopback %s, MTU %u",
+         ns_transport_describe(t), net, cfg->prefix_len, gw, lo,
+         cfg->mtu ? cfg->mtu : MTU_MAX);
+}
+
+/**
+ * on_signal() - SIGTERM, SIGINT: stop the loop; async-signal-safe
+ * @sig:    the signal
+ */
+static void on_signal(int sig)
+{
+    struct netstack *ns = daemon_ns;
+
+    (void)sig;
+    daemon_stop_requested = 1;
+    if (ns)
+        netstack_stop(ns);
+}
+
+/* setup_signals() - clean stop on SIGTERM/SIGINT; a dead peer is EPIPE, not SIGPIPE */
+static void setup_signals(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = on_signal;
+    if (sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0)
+        die("sigaction: %s", strerror(errno));
+    sa.sa_handler = SIG_IGN;
+    if (sigaction(SIGPIPE, &sa, NULL) < 0)
+        die("sigaction: %s", strerror(errno));
+}
+
+/**
+ * serve() - run the stack until a signal or the transport ends
+ * @ns:     the stack
+ * @t:      the transport, started
+ * Return: the exit status
+ */
+static int serve(struct netstack *ns, struct ns_transport *t)
+{
+    const char *why;
+    int rc = 0;
+
+    daemon_ns = ns;
+    if (!daemon_stop_requested)
+        rc = netstack_run(ns);
+    daemon_ns = NULL;
+    ns_transport_stop(t);
+    if (rc < 0) {
+        fprintf(stderr, "netstackd: netstack_run: %s\n", strerror(-rc));
+        return 1;
+    }
+    switch (ns_transport_end(t, &why)) {
+    case NS_TRANSPORT_FAILED:
+        fprintf(stderr, "netstackd: %s\n", why);
+        return 1;
+    case NS_TRANSPORT_CLOSED:
+        dlog(NETSTACK_LOG_INFO, "%s: %s; exiting", ns_transport_describe(t), why);
+        return 0;
+    case NS_TRANSPORT_RUNNING:
+        break;
+    }
+    dlog(NETSTACK_LOG_INFO, "stopping");
+    return 0;
+}
+
+/**
+ * main() - parse, open the transport, create the stack, serve, clean up
+ * @argc:   argument count
+ * @argv:   arguments
+ *
+ * Return: 0 clean stop, 1 runtime error (2, bad usage, exits from parse_args())
+ */
+/**
+ * log_stats() - at debug level, every counter that is not zero, on one line
+ * @ns:     the stack
+ */
+static void log_stats(const struct netstack *ns)
+{
+    uint64_t c[NETSTACK_STAT_COUNT];
+    char line[4096];
+    size_t i, n = netstack_get_stats(ns, c, NETSTACK_STAT_COUNT), used = 0;
+
+    if (daemon_level < NETSTACK_LOG_DEBUG)
+        return;
+    line[0] = '\0';
+    for (i = 0; i < n && used < sizeof(line); i++) {
+        if (c[i])
+            used += (size_t)snprintf(line + used, sizeof(line) - used, " %s=%llu",
+                                     netstack_stat_name((unsigned)i), (unsigned long long)c[i]);
+    }
+    log_line(NULL, NETSTACK_LOG_DEBUG, *line ? line + 1 : "no traffic");
+}
+
+int main(int argc, char *argv[])
+{
+    struct netstack_config cfg;
+    struct ns_transport *t;
+    struct netstack *ns;
+    struct options o;
+    char err[512];
+    int rc;
+
+    parse_args(&o, argc, argv);
+    daemon_level = (enum netstack_log_level)o.level;
+    setup_signals();
+
+    o.topts.log = log_line;
+    o.topts.log_level = daemon_level;
+    if (ns_transport_open(&o.topts, &t, err, sizeof(err)) < 0)
+        die("%s", err);
+
+    fill_config(&o, t, &cfg);
+    rc = netstack_new(&cfg, &ns);
+    if (rc < 0) {
+        ns_transport_free(t);
+        die("netstack_new: %s", strerror(-rc));
+    }
+    rc = ns_transport_start(t, ns);
+    if (rc < 0) {
+        snprintf(err, sizeof(err), "ns_transport_start: %s: %s", ns_transport_describe(t),
+                 strerror(-rc));
+        netstack_free(ns);
+        ns_transport_free(t);
+        die("%s", err);
+    }
+    log_startup(t, &cfg);
+
+    rc = serve(ns, t);
+    log_stats(ns);
+    netstack_free(ns);
+    ns_transport_free(t);
+    return rc;
+}
