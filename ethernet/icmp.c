@@ -23,7 +23,7 @@ static void echo_reply(struct netstack *ns, const struct ns_ipv4 *ip)
     uint8_t *reply = malloc(ip->payload_len);
 
     if (!reply) {
-        NS_COUNT(ns, drop_tx_queue_full);
+        NS_COUNT(ns, drop_no_memory);
         return;
     }
     memcpy(reply, ip->payload, ip->payload_len);

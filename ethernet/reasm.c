@@ -220,7 +220,7 @@ void ns_reasm_input(struct netstack *ns, const struct ns_ipv4 *frag)
         return;
     }
     if (grow(e, off + len)) {
-        NS_COUNT(ns, drop_frag_limit);
+        NS_COUNT(ns, drop_no_memory);
         release(ns->reasm, e);
         return;
     }

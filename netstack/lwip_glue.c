@@ -139,7 +139,7 @@ void ns_tcp_input(struct netstack *ns, const struct ns_ipv4 *ip)
     }
     p = pbuf_alloc(PBUF_RAW, (u16_t)(ip->hdr_len + ip->payload_len), PBUF_RAM);
     if (!p) {
-        NS_COUNT(ns, drop_tcp_malformed);
+        NS_COUNT(ns, drop_no_memory);
         return;
     }
     memcpy(p->payload, ip->hdr, ip->hdr_len);

@@ -67,7 +67,6 @@ void netstack_config_init(struct netstack_config *cfg)
     cfg->lease_seconds = 7200;
     cfg->domain_name = "internal";
     cfg->search_domains = "internal";
-    cfg->max_tcp_connections = 16384;
     cfg->max_reassembly = 64;
     cfg->max_tx_queue = 4096;
     cfg->log_level = NETSTACK_LOG_INFO;
@@ -127,8 +126,6 @@ static int copy_config(struct netstack *ns, const struct netstack_config *cfg)
         ns->cfg.mtu = def.mtu;
     if (!ns->cfg.lease_seconds)
         ns->cfg.lease_seconds = def.lease_seconds;
-    if (!ns->cfg.max_tcp_connections)
-        ns->cfg.max_tcp_connections = def.max_tcp_connections;
     if (!memcmp(ns->cfg.gateway_mac, "\0\0\0\0\0\0", 6))
         memcpy(ns->cfg.gateway_mac, def.gateway_mac, 6);
     ns->domain_name = strdup(cfg->domain_name ? cfg->domain_name : def.domain_name);

@@ -57,7 +57,7 @@ uint8_t *ns_tx_alloc(struct netstack *ns, size_t len)
     }
     p = malloc(len ? len : 1);
     if (!p)
-        NS_COUNT(ns, drop_tx_queue_full);
+        NS_COUNT(ns, drop_no_memory);
     return p;
 }
 

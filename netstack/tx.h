@@ -34,8 +34,8 @@ void ns_tx_fini(struct ns_tx *tx);
 
 /*
  * ns_tx_alloc() - a buffer for a frame of up to @len bytes, to be filled and
- * queued with ns_tx_commit(). Return: NULL when the queue is full or on ENOMEM
- * (counted as drop_tx_queue_full).
+ * queued with ns_tx_commit(). Return: NULL when the queue is full (counted as
+ * drop_tx_queue_full) or memory ran out (drop_no_memory).
  */
 uint8_t *ns_tx_alloc(struct netstack *ns, size_t len);
 

@@ -89,7 +89,6 @@ struct netstack_config {
     const char *search_domains;     /* option 119, space separated; default "internal" */
 
     /* Limits: bounded resources whatever the guest sends. */
-    uint32_t max_tcp_connections;   /* default 16384 */
     uint32_t max_reassembly;        /* concurrent IPv4 datagrams being reassembled, default 64 */
     uint32_t max_tx_queue;          /* frames held while the transport pushes back, default 4096 */
 
@@ -194,16 +193,16 @@ int netstack_unwatch(struct netstack *ns, int fd);
     X(drop_eth_short) X(drop_eth_type) X(drop_eth_not_for_us) X(drop_jumbo) \
     X(arp_in) X(arp_replies) X(drop_arp_malformed) X(drop_arp_ignored) \
     X(ipv4_in) X(drop_ipv4_header) X(drop_ipv4_checksum) X(drop_ipv4_length) \
-    X(drop_ipv4_source) X(drop_ipv4_proto) X(drop_ipv4_ttl) \
+    X(drop_ipv4_source) X(drop_ipv4_proto) \
     X(frag_in) X(frag_reassembled) X(drop_frag_overlap) X(drop_frag_timeout) \
     X(drop_frag_limit) X(drop_frag_malformed) \
     X(icmp_in) X(icmp_echo_replies) X(drop_icmp_malformed) X(drop_icmp_unhandled) \
-    X(dhcp_in) X(dhcp_out) X(drop_dhcp_malformed) X(dhcp_naks) \
+    X(dhcp_in) X(dhcp_out) X(drop_dhcp_malformed) \
     X(udp_in) X(drop_udp_malformed) X(drop_udp_unhandled) \
-    X(tcp_in) X(drop_tcp_malformed) X(drop_tcp_limit) \
+    X(tcp_in) X(drop_tcp_malformed) \
     X(drop_tx_no_guest) X(drop_tx_queue_full) X(drop_tx_no_neighbor) X(tx_backpressure) \
     X(drop_transport_empty) X(drop_transport_truncated) X(drop_transport_oversized) \
-    X(drop_transport_unbound) X(drop_transport_tx)
+    X(drop_transport_unbound) X(drop_transport_tx) X(drop_no_memory)
 
 enum netstack_stat {
 #define NETSTACK_STAT_ENUM(name) NETSTACK_STAT_##name,
