@@ -2,7 +2,7 @@
 # whose only interface is a tap device served by netstackd.
 #
 # The guest is the real Linux kernel's network stack inside that namespace; the
-# clients (udhcpc, dhclient, ping, arping, curl) are the real Debian binaries.
+# clients (udhcpc, dhclient, ping, arping) are the real Debian binaries.
 # Traffic stays inside the namespace and netstackd: no other address is used.
 #
 # Sourced by tests; they call need_guest_caps, start_guest [netstackd args...],
