@@ -76,12 +76,13 @@ int netstack_run(struct netstack *ns)
 {
     int rc = 0;
 
-    ns->loop.stop = 0;
+    /* A stop requested before the call (a signal during startup) is honoured. */
     while (!ns->loop.stop) {
         rc = wait_and_dispatch(ns, netstack_next_timeout(ns));
         if (rc)
             break;
     }
+    ns->loop.stop = 0;      /* the next netstack_run() runs again */
     return rc;
 }
 

@@ -60,7 +60,7 @@ static err_t netif_output(struct netif *netif, struct pbuf *p, const ip4_addr_t 
         return ERR_MEM;
     ns_eth_header(f, mac, ns->cfg.gateway_mac, ETH_P_IPV4);
     if (pbuf_copy_partial(p, f + ETH_HLEN, p->tot_len, 0) != p->tot_len) {
-        ns_tx_commit(ns, f, 0);
+        ns_tx_abort(ns, f);
         return ERR_BUF;
     }
     ns_tx_commit(ns, f, ETH_HLEN + p->tot_len);

@@ -85,8 +85,6 @@ static int check_config(struct netstack *ns)
         why = "unknown config version";
     else if (!c->send_frames)
         why = "no send_frames callback";
-    else if (c->prefix_len < 8 || c->prefix_len > 30)
-        why = "subnet prefix must be /8 to /30";
     else if (c->mtu < 576 || c->mtu > 65520)
         why = "MTU must be 576 to 65520";
     else if ((ns->subnet & ~ns->netmask) != 0)
@@ -142,7 +140,7 @@ static void derive_addresses(struct netstack *ns)
 {
     struct netstack_config *c = &ns->cfg;
 
-    ns->netmask = 0xffffffffu << (32 - (c->prefix_len ? c->prefix_len : 24));
+    ns->netmask = 0xffffffffu << (32 - c->prefix_len);
     ns->subnet = ntohl(c->subnet.s_addr);
     ns->broadcast = (ns->subnet & ns->netmask) | ~ns->netmask;
     ns->gateway = c->gateway.s_addr ? ntohl(c->gateway.s_addr) : (ns->subnet & ns->netmask) + 1;
@@ -185,6 +183,11 @@ int netstack_new(const struct netstack_config *cfg, struct netstack **out)
     rc = copy_config(ns, cfg);
     if (rc)
         goto fail;
+    if (ns->cfg.prefix_len < 8 || ns->cfg.prefix_len > 30) {
+        ns_log(ns, NETSTACK_LOG_ERROR, "config: subnet prefix must be /8 to /30");
+        rc = -EINVAL;   /* checked first: the masks below shift by it */
+        goto fail;
+    }
     derive_addresses(ns);
     rc = check_config(ns);
     if (rc)

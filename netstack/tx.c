@@ -74,6 +74,12 @@ void ns_tx_commit(struct netstack *ns, uint8_t *frame, size_t len)
     tx->count++;
 }
 
+void ns_tx_abort(struct netstack *ns, uint8_t *frame)
+{
+    (void)ns;
+    free(frame);
+}
+
 void ns_tx_drop_all(struct netstack *ns)
 {
     NS_COUNT_N(ns, drop_tx_no_guest, ns->tx.count);

@@ -42,6 +42,9 @@ uint8_t *ns_tx_alloc(struct netstack *ns, size_t len);
 /* ns_tx_commit() - queue the frame from ns_tx_alloc(), now @len bytes long. */
 void ns_tx_commit(struct netstack *ns, uint8_t *frame, size_t len);
 
+/* ns_tx_abort() - give back a buffer from ns_tx_alloc() that will not be queued. */
+void ns_tx_abort(struct netstack *ns, uint8_t *frame);
+
 /* ns_tx_flush() - hand queued frames to the transport until it pushes back. */
 void ns_tx_flush(struct netstack *ns);
 

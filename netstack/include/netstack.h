@@ -158,11 +158,17 @@ int netstack_dispatch(struct netstack *ns);
 
 /*
  * netstack_run() - dispatch until netstack_stop() is called (from a callback
- * or a signal handler). Return: 0, or a negative errno if polling failed.
+ * or a signal handler). A stop requested before the call makes it return at
+ * once; after it returns, the next call runs again.
+ * Return: 0, or a negative errno if polling failed.
  */
 int netstack_run(struct netstack *ns);
 
-/* netstack_stop() - make netstack_run() return; async-signal-safe. */
+/*
+ * netstack_stop() - make netstack_run() return; async-signal-safe.
+ * Callbacks (send_frames, watches) may call any function of this API except
+ * netstack_free(); netstack_input() from inside send_frames is not allowed.
+ */
 void netstack_stop(struct netstack *ns);
 
 /*
