@@ -142,6 +142,24 @@ static void run_dispatches_watches_until_stopped(void **state)
     stack_done(ns);
 }
 
+static void stop_before_run_is_honoured(void **state)
+{
+    struct netstack *ns = stack_with(0);
+
+    netstack_stop(ns);              /* e.g. SIGTERM between create and run */
+    assert_int_equal(netstack_run(ns), 0);
+    assert_int_equal(pipe(pipe_fds), 0);
+    assert_int_equal(netstack_watch(ns, pipe_fds[0], NETSTACK_EV_IN, on_pipe, ns), 0);
+    assert_int_equal(write(pipe_fds[1], "ab", 2), 2);
+    reads = 0;
+    assert_int_equal(netstack_run(ns), 0);  /* runs again until the callback stops it */
+    assert_int_equal(reads, 2);
+    netstack_unwatch(ns, pipe_fds[0]);
+    close(pipe_fds[0]);
+    close(pipe_fds[1]);
+    stack_done(ns);
+}
+
 static void oversized_frames_are_dropped(void **state)
 {
     struct netstack *ns = stack_with(1500);
@@ -166,6 +184,7 @@ int main(void)
         cmocka_unit_test(backpressure_keeps_order_and_drops_nothing),
         cmocka_unit_test(no_guest_and_link_down_drop_and_count),
         cmocka_unit_test(run_dispatches_watches_until_stopped),
+        cmocka_unit_test(stop_before_run_is_honoured),
         cmocka_unit_test(oversized_frames_are_dropped),
     };
 
