@@ -98,7 +98,10 @@ size_t ns_reasm_pending(const struct ns_reasm *t)
     return t ? t->pending : 0;
 }
 
-/* lookup() - the entry for @ip's datagram, or a fresh one (evicting the oldest). */
+/*
+ * lookup() - the entry for @ip's datagram, or a fresh one (evicting the oldest)
+ * Return: the entry, NULL only for a table without slots.
+ */
 static struct reasm_entry *lookup(struct netstack *ns, const struct ns_ipv4 *ip)
 {
     struct ns_reasm *t = ns->reasm;
@@ -118,6 +121,8 @@ static struct reasm_entry *lookup(struct netstack *ns, const struct ns_ipv4 *ip)
             oldest = e;
     }
     if (!free_slot) {
+        if (!oldest)
+            return NULL;    /* no slot at all: cannot happen with max >= 1 */
         NS_COUNT(ns, drop_frag_limit);
         release(t, oldest);
         free_slot = oldest;
@@ -209,6 +214,10 @@ void ns_reasm_input(struct netstack *ns, const struct ns_ipv4 *frag)
 
     NS_COUNT(ns, frag_in);
     e = lookup(ns, frag);
+    if (!e) {
+        NS_COUNT(ns, drop_frag_limit);
+        return;
+    }
     if (!fragment_ok(e, off, len, more)) {
         NS_COUNT(ns, drop_frag_malformed);
         release(ns->reasm, e);

@@ -33,10 +33,10 @@
 #include "netstack.h"
 
 #define DEFAULT_SUBNET  "192.168.65.0/24"
-#define MTU_MIN         576
-#define MTU_MAX         65520
-#define PREFIX_MIN      8       /* the library's range */
-#define PREFIX_MAX      30
+#define MTU_MIN         576u
+#define MTU_MAX         65520u
+#define PREFIX_MIN      8u      /* the library's range */
+#define PREFIX_MAX      30u
 #define IFNAME_MAX      15      /* IFNAMSIZ - 1 */
 
 /**

@@ -19,10 +19,10 @@ LWIP_DEST=$ROOT/third_party/lwip-$LWIP_VERSION
 # Build: compiler, cmake, cmocka (unit tests). Tests: the real guest-side
 # clients and tools (busybox udhcpc, ISC dhclient, ping, arping), iproute2 for
 # namespaces, python3 for the transport tests, clang for libFuzzer, valgrind
-# to run the unit suites under memcheck.
+# to run the unit suites under memcheck, cppcheck for static analysis.
 PACKAGES=(build-essential cmake pkg-config libcmocka-dev clang libclang-rt-14-dev
           xz-utils ca-certificates iproute2 busybox udhcpc isc-dhcp-client
-          iputils-ping iputils-arping python3 valgrind)
+          iputils-ping iputils-arping python3 valgrind cppcheck)
 
 die() { echo "setup: $*" >&2; exit 1; }
 
