@@ -25,7 +25,7 @@
 #include "ethernet/reader.h"
 #include "ethernet/reasm.h"
 #include "ethernet/writer.h"
-#include "netstack/lwip_glue.h"
+#include "netstack/nat.h"
 #include "netstack/stack.h"
 #include "netstack/udp.h"
 
@@ -91,7 +91,7 @@ void ns_ipv4_deliver(struct netstack *ns, const struct ns_ipv4 *ip)
         ns_udp_input(ns, ip);
         break;
     case IPPROTO_TCP:
-        ns_tcp_input(ns, ip);
+        ns_tcp_nat_input(ns, ip);
         break;
     default:
         NS_COUNT(ns, drop_ipv4_proto);

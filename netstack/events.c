@@ -11,6 +11,7 @@
 
 #include "ethernet/reasm.h"
 #include "netstack/lwip_glue.h"
+#include "netstack/nat.h"
 #include "netstack/stack.h"
 
 #define REASM_TICK_MS 1000
@@ -22,19 +23,24 @@ int netstack_fd(const struct netstack *ns)
 
 int netstack_next_timeout(struct netstack *ns)
 {
-    int t = ns_lwip_next_timeout(ns);
+    int t = ns_lwip_next_timeout(ns), n = ns_nat_next_timeout(ns, ns_now_ms());
 
     if (ns_reasm_pending(ns->reasm) && (t < 0 || t > REASM_TICK_MS))
         t = REASM_TICK_MS;
+    if (n >= 0 && (t < 0 || n < t))
+        t = n;
     return t;
 }
 
 /* run_timers() - everything time-driven that is due. */
 static void run_timers(struct netstack *ns)
 {
+    uint64_t now = ns_now_ms();
+
     ns_lwip_timers(ns);
     if (ns_reasm_pending(ns->reasm))
-        ns_reasm_expire(ns, ns_now_ms());
+        ns_reasm_expire(ns, now);
+    ns_nat_timers(ns, now);
 }
 
 /* dispatch_events() - call the callback of each fetched event still watched. */

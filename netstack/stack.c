@@ -20,6 +20,7 @@
 #include "ethernet/reasm.h"
 #include "netstack/dhcp.h"
 #include "netstack/lwip_glue.h"
+#include "netstack/nat.h"
 #include "netstack/stack.h"
 
 static struct netstack *the_stack;     /* lwIP is global: one stack per process */
@@ -69,6 +70,12 @@ void netstack_config_init(struct netstack_config *cfg)
     cfg->search_domains = "internal";
     cfg->max_reassembly = 64;
     cfg->max_tx_queue = 4096;
+    cfg->max_tcp_connections = 16384;
+    cfg->max_pending_connects = 1024;
+    cfg->max_udp_flows = 4096;
+    cfg->udp_idle_timeout_ms = 60000;
+    cfg->max_icmp_flows = 256;
+    cfg->icmp_idle_timeout_ms = 30000;
     cfg->log_level = NETSTACK_LOG_INFO;
 }
 
@@ -124,6 +131,18 @@ static int copy_config(struct netstack *ns, const struct netstack_config *cfg)
         ns->cfg.mtu = def.mtu;
     if (!ns->cfg.lease_seconds)
         ns->cfg.lease_seconds = def.lease_seconds;
+    if (!ns->cfg.max_tcp_connections)
+        ns->cfg.max_tcp_connections = def.max_tcp_connections;
+    if (!ns->cfg.max_pending_connects)
+        ns->cfg.max_pending_connects = def.max_pending_connects;
+    if (!ns->cfg.max_udp_flows)
+        ns->cfg.max_udp_flows = def.max_udp_flows;
+    if (!ns->cfg.udp_idle_timeout_ms)
+        ns->cfg.udp_idle_timeout_ms = def.udp_idle_timeout_ms;
+    if (!ns->cfg.max_icmp_flows)
+        ns->cfg.max_icmp_flows = def.max_icmp_flows;
+    if (!ns->cfg.icmp_idle_timeout_ms)
+        ns->cfg.icmp_idle_timeout_ms = def.icmp_idle_timeout_ms;
     if (!memcmp(ns->cfg.gateway_mac, "\0\0\0\0\0\0", 6))
         memcpy(ns->cfg.gateway_mac, def.gateway_mac, 6);
     ns->domain_name = strdup(cfg->domain_name ? cfg->domain_name : def.domain_name);
@@ -203,6 +222,9 @@ int netstack_new(const struct netstack_config *cfg, struct netstack **out)
     rc = ns_lwip_start(ns);
     if (rc)
         goto fail;
+    rc = ns_nat_start(ns);
+    if (rc)
+        goto fail;
     the_stack = ns;
     *out = ns;
     return 0;
@@ -216,6 +238,7 @@ void netstack_free(struct netstack *ns)
 {
     if (!ns)
         return;
+    ns_nat_stop(ns);
     ns_lwip_stop(ns);
     ns_reasm_free(ns->reasm);
     ns_dhcp_free(ns->dhcp);
@@ -254,10 +277,14 @@ void netstack_output_ready(struct netstack *ns)
 {
     ns->tx.blocked = 0;
     ns_tx_flush(ns);
+    if (!ns_tx_blocked(&ns->tx))
+        ns_nat_resume(ns);      /* host sockets paused for backpressure */
+    ns_tx_flush(ns);
 }
 
 void netstack_link_down(struct netstack *ns)
 {
+    ns_nat_guest_gone(ns);      /* every host socket of the guest is closed */
     ns_neigh_flush(ns);
     ns_tx_drop_all(ns);
 }

@@ -18,6 +18,9 @@
 struct ns_dhcp;
 struct ns_reasm;
 struct netif;
+struct ns_tcp_nat;
+struct ns_udp_nat;
+struct ns_icmp_nat;
 
 /* Neighbours on the guest's link, learned from ARP and IPv4 source addresses. */
 #define NS_NEIGH_MAX 16
@@ -49,6 +52,9 @@ struct netstack {
     struct ns_dhcp *dhcp;
     struct ns_reasm *reasm;
     struct netif *netif;            /* lwIP's view of the guest link */
+    struct ns_tcp_nat *tcp_nat;     /* netstack/tcp_nat.c */
+    struct ns_udp_nat *udp_nat;     /* netstack/udp_nat.c */
+    struct ns_icmp_nat *icmp_nat;   /* netstack/icmp_nat.c */
 };
 
 #define NS_COUNT(ns, name) ((ns)->stats[NETSTACK_STAT_##name]++)

@@ -24,6 +24,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,7 @@
 #define PREFIX_MIN      8u      /* the library's range */
 #define PREFIX_MAX      30u
 #define IFNAME_MAX      15      /* IFNAMSIZ - 1 */
+#define N_LIMIT_OPTIONS 7       /* entries of limits[] below */
 
 /**
  * struct options - the parsed command line
@@ -50,6 +52,8 @@
  * @subnet_arg: --subnet as given, for messages
  * @no_host_loopback: no alias for the host's 127.0.0.1
  * @level:      log level
+ * @limit:      NAT limits given on the command line, in the config's unit
+ * @limit_set:  which of @limit were given
  */
 struct options {
     struct ns_transport_opts topts;
@@ -61,6 +65,8 @@ struct options {
     const char *subnet_arg;
     int no_host_loopback;
     int level;
+    uint32_t limit[N_LIMIT_OPTIONS];
+    int limit_set[N_LIMIT_OPTIONS];
 };
 
 /* The stack, for the signal handler; set once it exists. */
@@ -178,6 +184,18 @@ static void usage(void)
 "                       address, DHCP leases start at the second, and the\n"
 "                       host-loopback alias is the last usable one (.254 for a /24)\n"
 "  --no-host-loopback   no alias for the host's 127.0.0.1\n"
+"\n"
+"NAT limits (at a limit new TCP connections get a RST and the least recently\n"
+"used UDP or ICMP flow is closed; existing flows keep working):\n"
+"  --max-tcp-connections N   concurrent guest TCP connections (default 16384)\n"
+"  --max-pending-connects N  host connect()s in progress (default 1024)\n"
+"  --tcp-idle-timeout S      close established connections idle S seconds\n"
+"                            (default 0: never)\n"
+"  --max-udp-flows N         UDP flows, one host socket each (default 4096)\n"
+"  --udp-timeout S           close a UDP flow idle S seconds (default 60)\n"
+"  --max-icmp-flows N        ping flows (default 256)\n"
+"  --icmp-timeout S          close a ping flow idle S seconds (default 30)\n"
+"\n"
 "  --log-level LEVEL    error, warn, info (default) or debug\n"
 "  -v, --verbose        one level more verbose; repeatable\n"
 "  -h, --help           this help\n"
@@ -293,8 +311,35 @@ static void set_transport(struct options *o, enum ns_transport_kind kind, const 
 
 enum {
     OPT_LISTEN_QEMU = 256, OPT_LISTEN_DGRAM, OPT_TAP, OPT_NETNS, OPT_FD, OPT_MTU, OPT_SUBNET,
-    OPT_NO_HOST_LOOPBACK, OPT_LOG_LEVEL, OPT_VERSION,
+    OPT_NO_HOST_LOOPBACK, OPT_LOG_LEVEL, OPT_VERSION, OPT_LIMIT,
 };
+
+/**
+ * struct limit - a NAT limit option: a number copied into the stack's config
+ * @name:   the option, without "--"
+ * @min:    smallest value accepted
+ * @max:    largest value accepted
+ * @scale:  multiplier into the config's unit (1000: seconds to ms)
+ * @field:  offset of the uint32_t in struct netstack_config
+ */
+struct limit {
+    const char *name;
+    uint32_t min, max, scale;
+    size_t field;
+};
+
+#define LIMIT(opt, lo, hi, mul, f) { opt, lo, hi, mul, offsetof(struct netstack_config, f) }
+static const struct limit limits[] = {
+    LIMIT("max-tcp-connections", 1, 1000000, 1, max_tcp_connections),
+    LIMIT("max-pending-connects", 1, 100000, 1, max_pending_connects),
+    LIMIT("tcp-idle-timeout", 0, 604800, 1000, tcp_idle_timeout_ms),
+    LIMIT("max-udp-flows", 1, 1000000, 1, max_udp_flows),
+    LIMIT("udp-timeout", 1, 86400, 1000, udp_idle_timeout_ms),
+    LIMIT("max-icmp-flows", 1, 65536, 1, max_icmp_flows),
+    LIMIT("icmp-timeout", 1, 86400, 1000, icmp_idle_timeout_ms),
+};
+#define NLIMITS (sizeof(limits) / sizeof(limits[0]))
+_Static_assert(NLIMITS == N_LIMIT_OPTIONS, "limits[] and N_LIMIT_OPTIONS disagree");
 
 static const struct option long_options[] = {
     { "listen-qemu", required_argument, NULL, OPT_LISTEN_QEMU },
@@ -309,6 +354,13 @@ static const struct option long_options[] = {
     { "verbose", no_argument, NULL, 'v' },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, OPT_VERSION },
+    { "max-tcp-connections", required_argument, NULL, OPT_LIMIT + 0 },
+    { "max-pending-connects", required_argument, NULL, OPT_LIMIT + 1 },
+    { "tcp-idle-timeout", required_argument, NULL, OPT_LIMIT + 2 },
+    { "max-udp-flows", required_argument, NULL, OPT_LIMIT + 3 },
+    { "udp-timeout", required_argument, NULL, OPT_LIMIT + 4 },
+    { "max-icmp-flows", required_argument, NULL, OPT_LIMIT + 5 },
+    { "icmp-timeout", required_argument, NULL, OPT_LIMIT + 6 },
     { NULL, 0, NULL, 0 },
 };
 
@@ -328,6 +380,22 @@ static void __attribute__((noreturn)) bad_option(char *const argv[], int c)
     if (optopt && optopt < 256 && arg[0] == '-' && arg[1] != '-')
         usage_error("unknown option '-%c'", optopt);
     usage_error("unknown option '%s'", arg);
+}
+
+/**
+ * parse_limit() - a NAT limit option's value
+ * @o:      options
+ * @l:      which limit
+ * @arg:    the value
+ */
+static void parse_limit(struct options *o, const struct limit *l, const char *arg)
+{
+    unsigned long v;
+
+    if (parse_uint(arg, UINT_MAX, &v) < 0 || v < l->min || v > l->max)
+        usage_error("--%s %s: expected a number from %u to %u", l->name, arg, l->min, l->max);
+    o->limit[l - limits] = (uint32_t)v * l->scale;
+    o->limit_set[l - limits] = 1;
 }
 
 /**
@@ -375,6 +443,10 @@ static void parse_option(struct options *o, int c, const char *arg, int *verbose
         break;
     case 'v':
         (*verbose)++;
+        break;
+    default:
+        if (c >= OPT_LIMIT && c < OPT_LIMIT + (int)NLIMITS)
+            parse_limit(o, &limits[c - OPT_LIMIT], arg);
         break;
     case 'h':
         usage();
@@ -452,6 +524,7 @@ static void fill_config(const struct options *o, struct ns_transport *t,
                         struct netstack_config *cfg)
 {
     uint32_t mask = ~0u << (32 - o->prefix);
+    size_t i;
 
     netstack_config_init(cfg);
     cfg->subnet = addr(o->subnet);
@@ -462,6 +535,9 @@ static void fill_config(const struct options *o, struct ns_transport *t,
     cfg->no_host_loopback = o->no_host_loopback;
     if (o->mtu)
         cfg->mtu = (uint16_t)o->mtu;
+    for (i = 0; i < NLIMITS; i++)
+        if (o->limit_set[i])
+            memcpy((char *)cfg + limits[i].field, &o->limit[i], sizeof(uint32_t));
     cfg->send_frames = ns_transport_send;
     cfg->opaque = t;
     cfg->log = log_line;

@@ -97,6 +97,19 @@ struct netstack_config {
     netstack_log_fn log;
     enum netstack_log_level log_level;  /* default NETSTACK_LOG_INFO */
     void *opaque;
+
+    /*
+     * NAT: every guest flow becomes a host socket. At a limit, new TCP
+     * connections are refused with a RST and the least recently used UDP or
+     * ICMP flow is closed; existing flows keep working either way.
+     */
+    uint32_t max_tcp_connections;   /* default 16384 */
+    uint32_t max_pending_connects;  /* host connect()s in progress, default 1024 */
+    uint32_t tcp_idle_timeout_ms;   /* 0 (default): established connections never time out */
+    uint32_t max_udp_flows;         /* default 4096 */
+    uint32_t udp_idle_timeout_ms;   /* default 60000 */
+    uint32_t max_icmp_flows;        /* default 256 */
+    uint32_t icmp_idle_timeout_ms;  /* default 30000 */
 };
 
 /* netstack_config_init() - fill @cfg with the version and every default. */
@@ -208,7 +221,14 @@ int netstack_unwatch(struct netstack *ns, int fd);
     X(tcp_in) X(drop_tcp_malformed) \
     X(drop_tx_no_guest) X(drop_tx_queue_full) X(drop_tx_no_neighbor) X(tx_backpressure) \
     X(drop_transport_empty) X(drop_transport_truncated) X(drop_transport_oversized) \
-    X(drop_transport_unbound) X(drop_transport_tx) X(drop_no_memory)
+    X(drop_transport_unbound) X(drop_transport_tx) X(drop_no_memory) \
+    X(tcp_connects) X(tcp_established) X(tcp_refused) X(tcp_unreachable) \
+    X(tcp_connect_timeouts) X(drop_tcp_limit) X(drop_tcp_destination) \
+    X(tcp_resets_from_host) X(tcp_resets_from_guest) X(tcp_bytes_to_host) X(tcp_bytes_to_guest) \
+    X(udp_flows_created) X(udp_flows_expired) X(udp_flows_evicted) X(drop_udp_broadcast) \
+    X(drop_udp_destination) X(udp_to_host) X(udp_to_guest) X(drop_udp_host_error) \
+    X(icmp_echo_forwarded) X(icmp_echo_replies_forwarded) X(icmp_flows_expired) \
+    X(icmp_flows_evicted) X(drop_icmp_refused) X(drop_icmp_destination) X(drop_host_socket)
 
 enum netstack_stat {
 #define NETSTACK_STAT_ENUM(name) NETSTACK_STAT_##name,

@@ -1,0 +1,83 @@
+/*
+ * nat.h - private: the NAT, where guest flows become host sockets
+ *
+ * Three modules share one pattern (a table of flows, each owning one host
+ * socket registered in the stack's loop with ns_loop_set()):
+ *   tcp_nat.c, tcp_relay.c   TCP through lwIP: connect before accept, relay
+ *   udp_nat.c                UDP: one host socket per guest source address and port
+ *   icmp_nat.c               ICMP echo: unprivileged ping sockets
+ * nat.c holds the address mapping they share and fans the stack's lifecycle
+ * events (start, guest gone, timers, transport ready again) out to them.
+ *
+ * Backpressure rule for every module: while ns_tx_blocked() is true, stop
+ * reading host sockets (unwatch EPOLLIN) instead of dropping what they bring;
+ * the module's *_resume() is called when the transport takes frames again.
+ */
+#ifndef NETSTACK_NAT_H
+#define NETSTACK_NAT_H
+
+#include <netinet/in.h>
+#include <stdint.h>
+
+struct netstack;
+struct ns_ipv4;
+
+/*
+ * ns_nat_to_host() - where a guest's packet to @dst:@port goes on the host
+ * The host-loopback alias becomes 127.0.0.1; the gateway, other subnet
+ * addresses, broadcast, multicast, 0.0.0.0 and 127.0.0.0/8 are never forwarded.
+ * Return: 0 with @sa filled, -1 for a destination that is not forwarded.
+ */
+int ns_nat_to_host(const struct netstack *ns, uint32_t dst, uint16_t port, struct sockaddr_in *sa);
+
+/*
+ * ns_nat_from_host() - the address the guest sees for a host peer @sa
+ * (host order): the host's loopback becomes the alias.
+ * Return: 0, -1 if the guest cannot be shown this peer (loopback without alias).
+ */
+int ns_nat_from_host(const struct netstack *ns, const struct sockaddr_in *sa, uint32_t *addr);
+
+/*
+ * ns_nat_tcp_socket() - a non-blocking host TCP socket with Nagle off and
+ * keepalives on (here, apart from lwIP: <netinet/tcp.h> and lwIP disagree on
+ * TCP_MSS). Return: the fd, or -errno.
+ */
+int ns_nat_tcp_socket(void);
+
+/* Lifecycle, called by stack.c and events.c; each fans out to the modules. */
+int ns_nat_start(struct netstack *ns);
+void ns_nat_stop(struct netstack *ns);
+void ns_nat_guest_gone(struct netstack *ns);
+void ns_nat_timers(struct netstack *ns, uint64_t now_ms);
+int ns_nat_next_timeout(struct netstack *ns, uint64_t now_ms);
+void ns_nat_resume(struct netstack *ns);
+
+/* TCP (tcp_nat.c): a TCP segment from the guest, before lwIP sees it. */
+void ns_tcp_nat_input(struct netstack *ns, const struct ns_ipv4 *ip);
+int ns_tcp_nat_start(struct netstack *ns);
+void ns_tcp_nat_stop(struct netstack *ns);
+void ns_tcp_nat_guest_gone(struct netstack *ns);
+void ns_tcp_nat_timers(struct netstack *ns, uint64_t now_ms);
+int ns_tcp_nat_next_timeout(struct netstack *ns, uint64_t now_ms);
+void ns_tcp_nat_resume(struct netstack *ns);
+
+/* UDP (udp_nat.c): a datagram from the guest not for the stack itself. */
+void ns_udp_nat_input(struct netstack *ns, const struct ns_ipv4 *ip, uint16_t sport,
+                      uint16_t dport, const uint8_t *data, size_t len);
+int ns_udp_nat_start(struct netstack *ns);
+void ns_udp_nat_stop(struct netstack *ns);
+void ns_udp_nat_guest_gone(struct netstack *ns);
+void ns_udp_nat_timers(struct netstack *ns, uint64_t now_ms);
+int ns_udp_nat_next_timeout(struct netstack *ns, uint64_t now_ms);
+void ns_udp_nat_resume(struct netstack *ns);
+
+/* ICMP (icmp_nat.c): an echo request from the guest to a non-local address. */
+void ns_icmp_nat_input(struct netstack *ns, const struct ns_ipv4 *ip);
+int ns_icmp_nat_start(struct netstack *ns);
+void ns_icmp_nat_stop(struct netstack *ns);
+void ns_icmp_nat_guest_gone(struct netstack *ns);
+void ns_icmp_nat_timers(struct netstack *ns, uint64_t now_ms);
+int ns_icmp_nat_next_timeout(struct netstack *ns, uint64_t now_ms);
+void ns_icmp_nat_resume(struct netstack *ns);
+
+#endif /* NETSTACK_NAT_H */

@@ -1,0 +1,127 @@
+/*
+ * tcp_flow.h - private: one guest TCP connection and its host socket
+ *
+ * Shared by tcp_nat.c (the table, connect before accept, limits, lifecycle)
+ * and tcp_relay.c (moving bytes and FIN/RST between lwIP and the host socket).
+ */
+#ifndef NETSTACK_TCP_FLOW_H
+#define NETSTACK_TCP_FLOW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct netstack;
+struct pbuf;
+struct tcp_pcb;
+
+/*
+ * enum tcp_flow_state - where a guest connection is
+ * @FLOW_CONNECTING: the guest's SYN is held (@syn) while the host connect()
+ *                   runs; the host fd is watched for writability. SYN
+ *                   retransmits are absorbed; no lwIP pcb exists. Ends in
+ *                   ACCEPTING (connected), or the flow is freed after a RST,
+ *                   an ICMP unreachable or silence was sent for the outcome.
+ * @FLOW_ACCEPTING:  the host is connected; the held SYN was given to lwIP's
+ *                   listener for the port, which answered SYN-ACK. Waiting
+ *                   for lwIP's accept (the guest's ACK). The host fd is not
+ *                   read yet. A guest that never completes the handshake is
+ *                   given up after TCP_ACCEPT_TIMEOUT_MS.
+ * @FLOW_RELAYING:   @pcb is attached: bytes, FIN and RST are relayed both
+ *                   ways (tcp_relay.c). Half-closed directions are recorded
+ *                   in @guest_fin / @host_fin; when both are closed and the
+ *                   guest's data is all written, the flow is freed and lwIP
+ *                   finishes the pcb's FIN exchange on its own.
+ */
+enum tcp_flow_state {
+    FLOW_CONNECTING,
+    FLOW_ACCEPTING,
+    FLOW_RELAYING,
+};
+
+/* The four-tuple as the guest sees it, host byte order. */
+struct tcp_key {
+    uint32_t guest_ip, dst_ip;
+    uint16_t guest_port, dst_port;
+};
+
+/*
+ * struct tcp_flow - one connection
+ * @key:        addresses and ports, as the guest sees them
+ * @state:      see enum tcp_flow_state
+ * @fd:         the host socket
+ * @pcb:        lwIP's side, FLOW_RELAYING only
+ * @syn:        the held SYN datagram (IP header and TCP segment), CONNECTING only
+ * @syn_len, @syn_hlen: its length and IP header length
+ * @since_ms:   when the current state began, or the last activity when relaying
+ * @to_host:    guest data not yet written to the host (a pbuf chain)
+ * @to_guest:   host data lwIP could not queue yet; @to_guest_len bytes from @to_guest_off
+ * @guest_fin:  the guest sent FIN (shut down writing)
+ * @host_fin:   the host peer closed its side (read returned 0)
+ * @shut_host:  shutdown(SHUT_WR) was done on the host socket
+ * @fin_sent:   tcp_shutdown() queued our FIN to the guest
+ * @paused:     reading the host socket stopped because the transport pushed back
+ * @sndbuf_wait: reading stopped until lwIP's send buffer has room again
+ * @events:     events the host fd is watched for (0: not in the loop)
+ * @ns:         the stack, for lwIP callbacks whose argument is the flow
+ * @hnext:      next in the hash bucket
+ * @prev, @next: the list of all flows
+ * @pnext:      next in the list of paused flows
+ */
+struct tcp_flow {
+    struct tcp_key key;
+    enum tcp_flow_state state;
+    int fd;
+    struct tcp_pcb *pcb;
+    uint8_t *syn;
+    size_t syn_len, syn_hlen;
+    uint64_t since_ms;
+    struct pbuf *to_host;
+    uint8_t *to_guest;
+    size_t to_guest_len, to_guest_off;
+    uint8_t guest_fin, host_fin, shut_host, fin_sent, paused, sndbuf_wait;
+    uint32_t events;
+    struct netstack *ns;
+    struct tcp_flow *hnext;
+    struct tcp_flow *prev, *next;
+    struct tcp_flow *pnext;
+};
+
+#define TCP_NAT_BUCKETS 16384           /* hash buckets (a power of two) */
+#define TCP_RELAY_BUF   (256 * 1024)    /* bytes read from a host socket at once */
+
+/*
+ * struct ns_tcp_nat - the TCP half of the NAT
+ * @bucket:     flows by four-tuple
+ * @all:        every flow, newest first
+ * @paused:     flows whose host socket is not read while the transport pushes back
+ * @count:      flows (any state), against cfg.max_tcp_connections
+ * @connecting: flows in FLOW_CONNECTING, against cfg.max_pending_connects
+ * @accepting:  flows in FLOW_ACCEPTING (they need the timer)
+ * @listener:   lwIP listener per destination port (65536 entries), created on demand
+ * @buf:        where host data is read before lwIP copies it
+ * @last_tick_ms: when the timer last walked the flows
+ * @warned_fds: the "out of file descriptors" warning was logged
+ */
+struct ns_tcp_nat {
+    struct tcp_flow *bucket[TCP_NAT_BUCKETS];
+    struct tcp_flow *all;
+    struct tcp_flow *paused;
+    size_t count, connecting, accepting;
+    struct tcp_pcb **listener;
+    uint8_t *buf;
+    uint64_t last_tick_ms;
+    int warned_fds;
+};
+
+/* tcp_nat.c */
+void ns_tcp_flow_free(struct netstack *ns, struct tcp_flow *f, int reset_host);
+void ns_tcp_flow_watch(struct netstack *ns, struct tcp_flow *f, uint32_t events);
+void ns_tcp_flow_pause(struct netstack *ns, struct tcp_flow *f);
+
+/* tcp_relay.c */
+void ns_tcp_relay_attach(struct netstack *ns, struct tcp_flow *f, struct tcp_pcb *pcb);
+void ns_tcp_relay_abort(struct netstack *ns, struct tcp_flow *f);
+void ns_tcp_relay_host_ready(struct netstack *ns, struct tcp_flow *f, uint32_t events);
+void ns_tcp_relay_rewatch(struct netstack *ns, struct tcp_flow *f);
+
+#endif /* NETSTACK_TCP_FLOW_H */

@@ -1,0 +1,618 @@
+/*
+ * tcp_nat.c - guest TCP connections become host sockets: connect before accept
+ *
+ * Theory of Operation: every segment from the guest passes here before lwIP.
+ * A SYN for a four-tuple the table does not know starts a flow: the SYN is
+ * held, a non-blocking connect() to the same destination (the alias mapped to
+ * 127.0.0.1) starts on the host, and the guest hears nothing until it ends:
+ * - connected: a listener for the destination port (bound to any address, so
+ *   lwIP accepts for whatever address the guest dialled) is made if needed,
+ *   and the held SYN is handed to lwIP, which answers SYN-ACK. lwIP's accept
+ *   callback, when the guest's ACK arrives, attaches the pcb to the flow and
+ *   tcp_relay.c moves the bytes;
+ * - refused: the guest gets a RST, at once, exactly like from the host;
+ * - unreachable (no route, prohibited): the guest gets ICMP destination
+ *   unreachable, so its connect() fails with the same error the host saw;
+ * - timed out: silence; the guest's own SYN timeout does the rest.
+ * SYN retransmits while the connect runs are absorbed. Segments of known
+ * flows, and anything that is not a new SYN, go to lwIP, which answers what it
+ * does not know with a RST.
+ *
+ * Limits: at cfg.max_tcp_connections flows, or cfg.max_pending_connects
+ * connects in progress, or when the process is out of file descriptors, a new
+ * SYN gets a RST and is counted (drop_tcp_limit); existing flows go on.
+ * Destinations that are never forwarded (the gateway, other subnet addresses,
+ * broadcast) get a RST too (drop_tcp_destination).
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "lwip/ip_addr.h"
+#include "lwip/priv/tcp_priv.h"
+#include "lwip/tcp.h"
+
+#include "ethernet/checksum.h"
+#include "ethernet/icmp.h"
+#include "ethernet/ipv4.h"
+#include "ethernet/reader.h"
+#include "ethernet/writer.h"
+#include "netstack/lwip_glue.h"
+#include "netstack/nat.h"
+#include "netstack/stack.h"
+#include "netstack/tcp_flow.h"
+
+#define TCP_FLAG_FIN 0x01
+#define TCP_FLAG_SYN 0x02
+#define TCP_FLAG_RST 0x04
+#define TCP_FLAG_ACK 0x10
+
+#define TCP_ACCEPT_TIMEOUT_MS   30000   /* guest never completed the handshake */
+#define TCP_TICK_MS             1000    /* how often timers walk the flows */
+
+#define ICMP_UNREACH            3
+#define ICMP_UNREACH_NET        0
+#define ICMP_UNREACH_HOST       1
+#define ICMP_UNREACH_ADMIN      13      /* RFC 1812: communication administratively prohibited */
+
+/* What the NAT needs from a TCP header. */
+struct seg_info {
+    uint16_t sport, dport;
+    uint32_t seq;
+    uint8_t flags;
+};
+
+/* parse_seg() - the ports, sequence number and flags. Return: 0, -1 if truncated. */
+static int parse_seg(const struct ns_ipv4 *ip, struct seg_info *s)
+{
+    struct ns_reader r;
+    uint32_t ack;
+    uint8_t off;
+
+    ns_reader_init(&r, ip->payload, ip->payload_len);
+    if (ns_reader_be16(&r, &s->sport) || ns_reader_be16(&r, &s->dport) ||
+        ns_reader_be32(&r, &s->seq) || ns_reader_be32(&r, &ack) || ns_reader_u8(&r, &off) ||
+        ns_reader_u8(&r, &s->flags))
+        return -1;
+    if ((size_t)(off >> 4) * 4 < 20 || (size_t)(off >> 4) * 4 > ip->payload_len)
+        return -1;
+    return 0;
+}
+
+/* checksum_ok() - does the segment's checksum (RFC 793, with the pseudo-header) hold? */
+static int checksum_ok(const struct ns_ipv4 *ip)
+{
+    uint32_t sum = ns_csum_pseudo4(ip->src, ip->dst, IPPROTO_TCP, ip->payload_len);
+
+    return ns_csum_fold(ns_csum_add(sum, ip->payload, ip->payload_len)) == 0;
+}
+
+/* --- The flow table ---------------------------------------------------- */
+
+static size_t hash_key(const struct tcp_key *k)
+{
+    uint32_t h = k->guest_ip * 2654435761u ^ k->dst_ip * 2246822519u ^
+                 ((uint32_t)k->guest_port << 16 | k->dst_port) * 3266489917u;
+
+    return (h ^ h >> 15) & (TCP_NAT_BUCKETS - 1);
+}
+
+static int key_eq(const struct tcp_key *a, const struct tcp_key *b)
+{
+    return a->guest_ip == b->guest_ip && a->dst_ip == b->dst_ip &&
+           a->guest_port == b->guest_port && a->dst_port == b->dst_port;
+}
+
+/* lookup() - the flow for @k, NULL if none. */
+static struct tcp_flow *lookup(struct ns_tcp_nat *t, const struct tcp_key *k)
+{
+    struct tcp_flow *f;
+
+    for (f = t->bucket[hash_key(k)]; f; f = f->hnext)
+        if (key_eq(&f->key, k))
+            return f;
+    return NULL;
+}
+
+/* flow_new() - a flow in FLOW_CONNECTING, linked in. NULL on ENOMEM. */
+static struct tcp_flow *flow_new(struct netstack *ns, const struct tcp_key *k)
+{
+    struct ns_tcp_nat *t = ns->tcp_nat;
+    struct tcp_flow *f = calloc(1, sizeof(*f));
+    size_t b = hash_key(k);
+
+    if (!f)
+        return NULL;
+    f->key = *k;
+    f->fd = -1;
+    f->ns = ns;
+    f->state = FLOW_CONNECTING;
+    f->since_ms = ns_now_ms();
+    f->hnext = t->bucket[b];
+    t->bucket[b] = f;
+    f->next = t->all;
+    if (t->all)
+        t->all->prev = f;
+    t->all = f;
+    t->count++;
+    t->connecting++;
+    return f;
+}
+
+/* unlink_flow() - take @f out of the hash, the list of all and the paused list. */
+static void unlink_flow(struct ns_tcp_nat *t, struct tcp_flow *f)
+{
+    struct tcp_flow **pp;
+
+    for (pp = &t->bucket[hash_key(&f->key)]; *pp; pp = &(*pp)->hnext)
+        if (*pp == f) {
+            *pp = f->hnext;
+            break;
+        }
+    if (f->prev)
+        f->prev->next = f->next;
+    else
+        t->all = f->next;
+    if (f->next)
+        f->next->prev = f->prev;
+    for (pp = &t->paused; f->paused && *pp; pp = &(*pp)->pnext)
+        if (*pp == f) {
+            *pp = f->pnext;
+            break;
+        }
+}
+
+/*
+ * ns_tcp_flow_free() - forget a flow and close its host socket
+ * @reset_host: close with SO_LINGER {1, 0}, so the host peer gets a RST
+ *
+ * The lwIP pcb, if any, must already be detached or gone: see tcp_relay.c.
+ */
+void ns_tcp_flow_free(struct netstack *ns, struct tcp_flow *f, int reset_host)
+{
+    struct ns_tcp_nat *t = ns->tcp_nat;
+
+    unlink_flow(t, f);
+    t->count--;
+    if (f->state == FLOW_CONNECTING)
+        t->connecting--;
+    else if (f->state == FLOW_ACCEPTING)
+        t->accepting--;
+    if (f->fd >= 0) {
+        if (f->events)
+            ns_loop_del(&ns->loop, f->fd);
+        if (reset_host) {
+            struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+            setsockopt(f->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+        }
+        close(f->fd);
+    }
+    if (f->to_host)
+        pbuf_free(f->to_host);
+    free(f->to_guest);
+    free(f->syn);
+    free(f);
+}
+
+/* --- Answers to the guest for a connect that failed -------------------- */
+
+/* send_rst() - refuse the guest's SYN with seq @seq, as a closed port does. */
+static void send_rst(struct netstack *ns, const struct tcp_key *k, uint32_t seq)
+{
+    ip_addr_t local, remote;
+
+    ip_addr_set_ip4_u32(&local, htonl(k->dst_ip));
+    ip_addr_set_ip4_u32(&remote, htonl(k->guest_ip));
+    tcp_rst(NULL, 0, seq + 1, &local, &remote, k->dst_port, k->guest_port);
+}
+
+/*
+ * send_unreachable() - ICMP destination unreachable for the held SYN (RFC 792:
+ * the original IP header and the first 8 bytes of its payload), from the
+ * gateway, as a router on the path would send it.
+ */
+static void send_unreachable(struct netstack *ns, const struct tcp_flow *f, uint8_t code)
+{
+    uint8_t msg[ICMP_HLEN + 60 + 8];
+    size_t quoted = f->syn_hlen + 8, len;
+    struct ns_writer w;
+
+    if (quoted > f->syn_len)
+        quoted = f->syn_len;
+    ns_writer_init(&w, msg, sizeof(msg));
+    ns_writer_u8(&w, ICMP_UNREACH);
+    ns_writer_u8(&w, code);
+    ns_writer_be16(&w, 0);
+    ns_writer_be32(&w, 0);
+    ns_writer_bytes(&w, f->syn, quoted);
+    len = w.len;
+    ns_store_be16(msg + 2, ns_csum(msg, len));
+    ns_ipv4_send(ns, NULL, ns->gateway, f->key.guest_ip, IPPROTO_ICMP, msg, len);
+}
+
+/* syn_seq() - the sequence number of the held SYN. */
+static uint32_t syn_seq(const struct tcp_flow *f)
+{
+    return ns_load_be32(f->syn + f->syn_hlen + 4);
+}
+
+/*
+ * connect_failed() - tell the guest what the host's connect() said, then forget
+ * the flow
+ * @err: the errno of the connect
+ */
+static void connect_failed(struct netstack *ns, struct tcp_flow *f, int err)
+{
+    switch (err) {
+    case ENETUNREACH:
+        send_unreachable(ns, f, ICMP_UNREACH_NET);
+        NS_COUNT(ns, tcp_unreachable);
+        break;
+    case EHOSTUNREACH:
+    case EHOSTDOWN:
+        send_unreachable(ns, f, ICMP_UNREACH_HOST);
+        NS_COUNT(ns, tcp_unreachable);
+        break;
+    case EACCES:
+    case EPERM:
+        send_unreachable(ns, f, ICMP_UNREACH_ADMIN);
+        NS_COUNT(ns, tcp_unreachable);
+        break;
+    case ETIMEDOUT:
+        NS_COUNT(ns, tcp_connect_timeouts);     /* silence, as on the wire */
+        break;
+    default:
+        send_rst(ns, &f->key, syn_seq(f));
+        NS_COUNT(ns, tcp_refused);
+        break;
+    }
+    ns_log(ns, NETSTACK_LOG_DEBUG, "tcp: connect to %u.%u.%u.%u:%u: %s",
+           f->key.dst_ip >> 24, (f->key.dst_ip >> 16) & 255, (f->key.dst_ip >> 8) & 255,
+           f->key.dst_ip & 255, f->key.dst_port, strerror(err));
+    ns_tcp_flow_free(ns, f, 0);
+}
+
+/* --- Connect, then accept ---------------------------------------------- */
+
+static void on_host_event(void *opaque, int fd, uint32_t events);
+
+void ns_tcp_flow_watch(struct netstack *ns, struct tcp_flow *f, uint32_t events)
+{
+    if (events == f->events)
+        return;
+    /*
+     * Not interested means out of the loop entirely: a level-triggered HUP
+     * would otherwise wake us forever while reading is paused.
+     */
+    if (!events)
+        ns_loop_del(&ns->loop, f->fd);
+    else if (ns_loop_set(&ns->loop, f->fd, events, on_host_event, f) < 0)
+        return;
+    f->events = events;
+}
+
+void ns_tcp_flow_pause(struct netstack *ns, struct tcp_flow *f)
+{
+    if (f->paused)
+        return;
+    f->paused = 1;
+    f->pnext = ns->tcp_nat->paused;
+    ns->tcp_nat->paused = f;
+}
+
+/* on_accept() - lwIP completed a handshake: attach the pcb to its flow. */
+static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
+{
+    struct netstack *ns = arg;
+    struct tcp_flow *f;
+    struct tcp_key k;
+
+    if (!pcb || err != ERR_OK)
+        return ERR_VAL;
+    k.guest_ip = ntohl(ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip)));
+    k.dst_ip = ntohl(ip4_addr_get_u32(ip_2_ip4(&pcb->local_ip)));
+    k.guest_port = pcb->remote_port;
+    k.dst_port = pcb->local_port;
+    f = lookup(ns->tcp_nat, &k);
+    if (!f || f->state != FLOW_ACCEPTING) {
+        /* The flow gave up waiting (or never was ours): no host side to relay to. */
+        tcp_abort(pcb);
+        return ERR_ABRT;
+    }
+    ns->tcp_nat->accepting--;
+    ns_tcp_relay_attach(ns, f, pcb);
+    NS_COUNT(ns, tcp_established);
+    return ERR_OK;
+}
+
+/* listener() - lwIP's listener for destination @port, made on first use. */
+static struct tcp_pcb *listener(struct netstack *ns, uint16_t port)
+{
+    struct ns_tcp_nat *t = ns->tcp_nat;
+    struct tcp_pcb *pcb, *lpcb;
+
+    if (t->listener[port])
+        return t->listener[port];
+    pcb = tcp_new();
+    if (!pcb)
+        return NULL;
+    ip_set_option(pcb, SOF_REUSEADDR);
+    if (tcp_bind(pcb, IP_ANY_TYPE, port) != ERR_OK) {
+        tcp_close(pcb);
+        return NULL;
+    }
+    lpcb = tcp_listen(pcb);
+    if (!lpcb) {
+        tcp_close(pcb);
+        return NULL;
+    }
+    tcp_arg(lpcb, ns);
+    tcp_accept(lpcb, on_accept);
+    t->listener[port] = lpcb;
+    return lpcb;
+}
+
+/* replay_syn() - hand the held SYN to lwIP now that the host side is connected. */
+static void replay_syn(struct netstack *ns, struct tcp_flow *f)
+{
+    struct ns_ipv4 ip = {
+        .src = f->key.guest_ip, .dst = f->key.dst_ip, .proto = IPPROTO_TCP,
+        .hdr = f->syn, .hdr_len = f->syn_hlen,
+        .payload = f->syn + f->syn_hlen, .payload_len = f->syn_len - f->syn_hlen,
+    };
+
+    ns_tcp_input(ns, &ip);
+}
+
+/* connected() - the host connect() succeeded: let lwIP answer the guest. */
+static void connected(struct netstack *ns, struct tcp_flow *f)
+{
+    if (!listener(ns, f->key.dst_port)) {
+        NS_COUNT(ns, drop_no_memory);
+        send_rst(ns, &f->key, syn_seq(f));
+        ns_tcp_flow_free(ns, f, 1);
+        return;
+    }
+    ns_tcp_flow_watch(ns, f, 0);        /* not read until lwIP accepts */
+    ns->tcp_nat->connecting--;
+    ns->tcp_nat->accepting++;
+    f->state = FLOW_ACCEPTING;
+    f->since_ms = ns_now_ms();
+    replay_syn(ns, f);
+    free(f->syn);   /* lwIP has it now; the retransmits are lwIP's to answer */
+    f->syn = NULL;
+}
+
+/* connect_done() - the host socket became writable or failed while connecting. */
+static void connect_done(struct netstack *ns, struct tcp_flow *f)
+{
+    int err = 0;
+    socklen_t len = sizeof(err);
+
+    if (getsockopt(f->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+        err = errno;
+    if (err == EINPROGRESS || err == EALREADY)
+        return;
+    if (err)
+        connect_failed(ns, f, err);
+    else
+        connected(ns, f);
+}
+
+/* on_host_event() - the loop's callback for every host TCP socket. */
+static void on_host_event(void *opaque, int fd, uint32_t events)
+{
+    struct tcp_flow *f = opaque;
+
+    if (f->state == FLOW_CONNECTING)
+        connect_done(f->ns, f);
+    else if (f->state == FLOW_RELAYING)
+        ns_tcp_relay_host_ready(f->ns, f, events);
+}
+
+/* refuse() - answer a SYN with a RST and count why. */
+static void refuse(struct netstack *ns, const struct tcp_key *k, uint32_t seq, int limit)
+{
+    send_rst(ns, k, seq);
+    if (limit)
+        NS_COUNT(ns, drop_tcp_limit);
+    else
+        NS_COUNT(ns, drop_tcp_destination);
+}
+
+/* hold_syn() - keep a copy of the SYN datagram. Return: 0, -1 on ENOMEM. */
+static int hold_syn(struct tcp_flow *f, const struct ns_ipv4 *ip)
+{
+    f->syn_len = ip->hdr_len + ip->payload_len;
+    f->syn_hlen = ip->hdr_len;
+    f->syn = malloc(f->syn_len);
+    if (!f->syn)
+        return -1;
+    memcpy(f->syn, ip->hdr, ip->hdr_len);
+    memcpy(f->syn + ip->hdr_len, ip->payload, ip->payload_len);
+    return 0;
+}
+
+/* out_of_fds() - socket() failed for lack of descriptors: say so once. */
+static void out_of_fds(struct netstack *ns, int err)
+{
+    if (!ns->tcp_nat->warned_fds)
+        ns_log(ns, NETSTACK_LOG_WARN, "tcp: cannot open host sockets (%s): refusing new "
+               "connections until some close", strerror(err));
+    ns->tcp_nat->warned_fds = 1;
+}
+
+/* begin_connect() - a new SYN: start the host connect(), or refuse. */
+static void begin_connect(struct netstack *ns, const struct ns_ipv4 *ip, const struct tcp_key *k,
+                          uint32_t seq)
+{
+    struct ns_tcp_nat *t = ns->tcp_nat;
+    struct sockaddr_in sa;
+    struct tcp_flow *f;
+    int fd;
+
+    if (ns_nat_to_host(ns, k->dst_ip, k->dst_port, &sa)) {
+        refuse(ns, k, seq, 0);
+        return;
+    }
+    if (t->count >= ns->cfg.max_tcp_connections ||
+        t->connecting >= ns->cfg.max_pending_connects) {
+        refuse(ns, k, seq, 1);
+        return;
+    }
+    fd = ns_nat_tcp_socket();
+    if (fd < 0) {
+        if (fd == -EMFILE || fd == -ENFILE)
+            out_of_fds(ns, -fd);
+        refuse(ns, k, seq, 1);
+        return;
+    }
+    f = flow_new(ns, k);
+    if (!f || hold_syn(f, ip)) {
+        close(fd);
+        if (f)
+            ns_tcp_flow_free(ns, f, 0);
+        NS_COUNT(ns, drop_no_memory);
+        return;
+    }
+    f->fd = fd;
+    NS_COUNT(ns, tcp_connects);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+        connected(ns, f);
+    else if (errno != EINPROGRESS)
+        connect_failed(ns, f, errno);
+    else
+        ns_tcp_flow_watch(ns, f, NETSTACK_EV_OUT);
+}
+
+void ns_tcp_nat_input(struct netstack *ns, const struct ns_ipv4 *ip)
+{
+    struct tcp_flow *f;
+    struct seg_info s;
+    struct tcp_key k;
+
+    if (parse_seg(ip, &s)) {
+        NS_COUNT(ns, drop_tcp_malformed);
+        return;
+    }
+    k = (struct tcp_key){ ip->src, ip->dst, s.sport, s.dport };
+    f = lookup(ns->tcp_nat, &k);
+    if (f && f->state == FLOW_CONNECTING) {
+        if (s.flags & TCP_FLAG_RST)     /* the guest gave up: so do we */
+            ns_tcp_flow_free(ns, f, 0);
+        return;                         /* SYN retransmits are absorbed */
+    }
+    if (!f && (s.flags & (TCP_FLAG_SYN | TCP_FLAG_ACK | TCP_FLAG_RST)) == TCP_FLAG_SYN) {
+        NS_COUNT(ns, tcp_in);
+        /* lwIP checks the others; this one is acted on before lwIP sees it. */
+        if (!checksum_ok(ip)) {
+            NS_COUNT(ns, drop_tcp_malformed);
+            return;
+        }
+        begin_connect(ns, ip, &k, s.seq);
+        return;
+    }
+    ns_tcp_input(ns, ip);
+}
+
+/* --- Timers and lifecycle ---------------------------------------------- */
+
+/* expired() - has @f waited too long in its state? */
+static int expired(const struct netstack *ns, const struct tcp_flow *f, uint64_t now)
+{
+    if (f->state == FLOW_ACCEPTING)
+        return now - f->since_ms >= TCP_ACCEPT_TIMEOUT_MS;
+    if (f->state == FLOW_RELAYING && ns->cfg.tcp_idle_timeout_ms)
+        return now - f->since_ms >= ns->cfg.tcp_idle_timeout_ms;
+    return 0;       /* a connect runs until the host's own timeout */
+}
+
+void ns_tcp_nat_timers(struct netstack *ns, uint64_t now_ms)
+{
+    struct ns_tcp_nat *t = ns->tcp_nat;
+    struct tcp_flow *f, *next;
+
+    if (now_ms - t->last_tick_ms < TCP_TICK_MS || ns_tcp_nat_next_timeout(ns, now_ms) < 0)
+        return;
+    t->last_tick_ms = now_ms;
+    for (f = t->all; f; f = next) {
+        next = f->next;
+        if (!expired(ns, f, now_ms))
+            continue;
+        if (f->state == FLOW_ACCEPTING)
+            ns_tcp_flow_free(ns, f, 1);
+        else
+            ns_tcp_relay_abort(ns, f);
+    }
+}
+
+int ns_tcp_nat_next_timeout(struct netstack *ns, uint64_t now_ms)
+{
+    struct ns_tcp_nat *t = ns->tcp_nat;
+    uint64_t due = t->last_tick_ms + TCP_TICK_MS;
+
+    if (!t->accepting && !(ns->cfg.tcp_idle_timeout_ms && t->count))
+        return -1;
+    return due > now_ms ? (int)(due - now_ms) : 0;
+}
+
+void ns_tcp_nat_resume(struct netstack *ns)
+{
+    struct ns_tcp_nat *t = ns->tcp_nat;
+
+    while (t->paused && !ns_tx_blocked(&ns->tx)) {
+        struct tcp_flow *f = t->paused;
+
+        t->paused = f->pnext;
+        f->paused = 0;
+        ns_tcp_relay_rewatch(ns, f);
+    }
+}
+
+int ns_tcp_nat_start(struct netstack *ns)
+{
+    struct ns_tcp_nat *t = calloc(1, sizeof(*t));
+
+    if (!t)
+        return -ENOMEM;
+    t->listener = calloc(65536, sizeof(*t->listener));
+    t->buf = malloc(TCP_RELAY_BUF);
+    if (!t->listener || !t->buf) {
+        free(t->listener);
+        free(t->buf);
+        free(t);
+        return -ENOMEM;
+    }
+    ns->tcp_nat = t;
+    return 0;
+}
+
+void ns_tcp_nat_guest_gone(struct netstack *ns)
+{
+    struct ns_tcp_nat *t = ns->tcp_nat;
+
+    while (t && t->all) {
+        if (t->all->state == FLOW_RELAYING)
+            ns_tcp_relay_abort(ns, t->all);
+        else
+            ns_tcp_flow_free(ns, t->all, 1);
+    }
+}
+
+void ns_tcp_nat_stop(struct netstack *ns)
+{
+    struct ns_tcp_nat *t = ns->tcp_nat;
+
+    if (!t)
+        return;
+    ns_tcp_nat_guest_gone(ns);
+    /* Listeners are lwIP's pcbs: ns_lwip_stop() closes them with the rest. */
+    free(t->listener);
+    free(t->buf);
+    free(t);
+    ns->tcp_nat = NULL;
+}

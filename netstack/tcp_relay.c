@@ -1,0 +1,356 @@
+/*
+ * tcp_relay.c - bytes, FIN and RST between an lwIP pcb and its host socket
+ *
+ * Theory of Operation: once lwIP has accepted the guest's connection, each
+ * direction is a pipe with no buffer of its own beyond what TCP already has:
+ * - guest to host: lwIP's recv callback hands over pbufs; they are written to
+ *   the host socket with writev, and tcp_recved() is called only for what the
+ *   host socket took. Whatever it did not take stays queued (@to_host) and the
+ *   guest's window closes by itself: a slow host peer slows the guest down.
+ * - host to guest: the host socket is read only when lwIP's send buffer has
+ *   room (tcp_sndbuf), at most that much, and only while the transport is not
+ *   pushing back (ns_tx_blocked); otherwise reading stops and resumes from
+ *   lwIP's sent callback or netstack_output_ready(). A slow guest stops reads.
+ * - FIN: the guest's FIN becomes shutdown(SHUT_WR) once its data is written;
+ *   end of stream from the host becomes tcp_shutdown(pcb, 0, 1) once lwIP has
+ *   queued the data before it. When both are done the flow is freed, the host
+ *   socket closed, and lwIP completes the FIN exchange by itself.
+ * - RST: a reset from the guest (lwIP's err callback) closes the host socket
+ *   with SO_LINGER {1, 0}, which resets the host peer; a reset or error on the
+ *   host socket aborts the pcb, which resets the guest. lwIP's callbacks are
+ *   cleared before tcp_abort() so no callback runs on a freed flow.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "lwip/pbuf.h"
+#include "lwip/tcp.h"
+
+#include "netstack/stack.h"
+#include "netstack/tcp_flow.h"
+
+#define RELAY_IOV       64      /* pbufs per writev() */
+#define RELAY_READS     8       /* reads per wakeup: fairness among flows */
+
+static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err);
+static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len);
+static void on_err(void *arg, err_t err);
+
+/* detach() - clear the pcb's callbacks: no lwIP callback reaches @f after this. */
+static void detach(struct tcp_flow *f)
+{
+    if (!f->pcb)
+        return;
+    tcp_arg(f->pcb, NULL);
+    tcp_recv(f->pcb, NULL);
+    tcp_sent(f->pcb, NULL);
+    tcp_err(f->pcb, NULL);
+}
+
+void ns_tcp_relay_rewatch(struct netstack *ns, struct tcp_flow *f)
+{
+    uint32_t ev = 0;
+
+    if (f->state != FLOW_RELAYING)
+        return;
+    if (!f->host_fin && !f->paused && !f->sndbuf_wait && !f->to_guest_len)
+        ev |= NETSTACK_EV_IN;
+    if (f->to_host && !f->shut_host)
+        ev |= NETSTACK_EV_OUT;
+    ns_tcp_flow_watch(ns, f, ev);
+}
+
+void ns_tcp_relay_attach(struct netstack *ns, struct tcp_flow *f, struct tcp_pcb *pcb)
+{
+    f->pcb = pcb;
+    f->state = FLOW_RELAYING;
+    f->since_ms = ns_now_ms();
+    tcp_arg(pcb, f);
+    tcp_recv(pcb, on_recv);
+    tcp_sent(pcb, on_sent);
+    tcp_err(pcb, on_err);
+    ip_set_option(pcb, SOF_KEEPALIVE);
+    ns_tcp_relay_rewatch(ns, f);
+}
+
+/*
+ * ns_tcp_relay_abort() - reset both sides and forget the flow
+ * (host error, idle timeout, the guest went away).
+ */
+void ns_tcp_relay_abort(struct netstack *ns, struct tcp_flow *f)
+{
+    struct tcp_pcb *pcb = f->pcb;
+
+    detach(f);
+    f->pcb = NULL;
+    if (pcb)
+        tcp_abort(pcb);
+    ns_tcp_flow_free(ns, f, 1);
+}
+
+/* recved() - open lwIP's receive window by @n bytes (tcp_recved takes u16). */
+static void recved(struct tcp_pcb *pcb, size_t n)
+{
+    while (n) {
+        u16_t step = n > 0xffff ? 0xffff : (u16_t)n;
+
+        tcp_recved(pcb, step);
+        n -= step;
+    }
+}
+
+/* consume() - drop @n written bytes from the front of @f->to_host. */
+static void consume(struct tcp_flow *f, size_t n)
+{
+    while (n && f->to_host) {
+        u16_t step = n > 0xffff ? 0xffff : (u16_t)n;
+
+        f->to_host = pbuf_free_header(f->to_host, step);
+        n -= step;
+    }
+}
+
+/*
+ * flush_to_host() - write queued guest data to the host socket
+ * Return: 0 (all written, or the socket is full), -errno when the host side failed.
+ */
+static int flush_to_host(struct netstack *ns, struct tcp_flow *f)
+{
+    while (f->to_host) {
+        struct iovec iov[RELAY_IOV];
+        struct pbuf *q;
+        int n = 0;
+        ssize_t w;
+
+        for (q = f->to_host; q && n < RELAY_IOV; q = q->next)
+            if (q->len)
+                iov[n++] = (struct iovec){ q->payload, q->len };
+        w = writev(f->fd, iov, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0 && errno == EAGAIN)
+            break;
+        if (w < 0)
+            return -errno;
+        consume(f, (size_t)w);
+        recved(f->pcb, (size_t)w);
+        NS_COUNT_N(ns, tcp_bytes_to_host, (uint64_t)w);
+    }
+    if (!f->to_host && f->guest_fin && !f->shut_host) {
+        shutdown(f->fd, SHUT_WR);
+        f->shut_host = 1;
+    }
+    return 0;
+}
+
+/*
+ * push_to_guest() - queue @len bytes for the guest in lwIP (tcp_write takes
+ * u16 lengths); what lwIP cannot take now is kept in @f->to_guest.
+ * Return: 0, -1 on ENOMEM.
+ */
+static int push_to_guest(struct tcp_flow *f, const uint8_t *data, size_t len)
+{
+    size_t off = 0;
+
+    while (off < len) {
+        size_t step = len - off > 0xffff ? 0xffff : len - off;
+        u8_t flags = TCP_WRITE_FLAG_COPY | (off + step < len ? TCP_WRITE_FLAG_MORE : 0);
+
+        if (step > tcp_sndbuf(f->pcb) || tcp_write(f->pcb, data + off, (u16_t)step, flags) != ERR_OK)
+            break;
+        off += step;
+    }
+    if (off == len)
+        return 0;
+    f->to_guest = malloc(len - off);
+    if (!f->to_guest)
+        return -1;
+    memcpy(f->to_guest, data + off, len - off);
+    f->to_guest_len = len - off;
+    f->to_guest_off = 0;
+    return 0;
+}
+
+/* push_pending() - retry what lwIP could not take before. Return: 0, -1 on ENOMEM. */
+static int push_pending(struct tcp_flow *f)
+{
+    uint8_t *data = f->to_guest;
+    size_t len = f->to_guest_len, off = f->to_guest_off;
+    int rc;
+
+    if (!len)
+        return 0;
+    f->to_guest = NULL;
+    f->to_guest_len = f->to_guest_off = 0;
+    rc = push_to_guest(f, data + off, len);
+    free(data);
+    return rc;
+}
+
+/* fin_to_guest() - the host peer closed: send FIN once the data before it is queued. */
+static void fin_to_guest(struct tcp_flow *f)
+{
+    if (f->host_fin && !f->fin_sent && !f->to_guest_len && tcp_shutdown(f->pcb, 0, 1) == ERR_OK)
+        f->fin_sent = 1;
+}
+
+/*
+ * finish() - free the flow once both directions are closed and drained
+ * Return: 0 if the flow goes on, 1 if it is gone and lwIP finishes the pcb,
+ * -1 if it is gone and the pcb had to be aborted (an lwIP callback must then
+ * return ERR_ABRT). Either way the caller must not touch @f again.
+ */
+static int finish(struct netstack *ns, struct tcp_flow *f)
+{
+    struct tcp_pcb *pcb = f->pcb;
+    int rc = 1;
+
+    if (!f->guest_fin || !f->fin_sent || f->to_host || f->to_guest_len || !f->shut_host)
+        return 0;
+    detach(f);
+    f->pcb = NULL;
+    /* The window is fully open (all data recved), so close sends no RST. */
+    if (tcp_close(pcb) != ERR_OK) {
+        tcp_abort(pcb);
+        rc = -1;
+    }
+    ns_tcp_flow_free(ns, f, 0);
+    return rc;
+}
+
+/*
+ * read_from_host() - move host data into lwIP while it has room
+ * Return: 0, or -errno when the host connection failed (the caller resets).
+ */
+static int read_from_host(struct netstack *ns, struct tcp_flow *f)
+{
+    uint8_t *buf = ns->tcp_nat->buf;
+    int i;
+
+    for (i = 0; i < RELAY_READS && !f->host_fin; i++) {
+        size_t room = tcp_sndbuf(f->pcb);
+        ssize_t n;
+
+        if (ns_tx_blocked(&ns->tx)) {
+            ns_tcp_flow_pause(ns, f);
+            break;
+        }
+        if (f->to_guest_len || !room) {
+            f->sndbuf_wait = 1;     /* on_sent() resumes */
+            break;
+        }
+        n = read(f->fd, buf, room < TCP_RELAY_BUF ? room : TCP_RELAY_BUF);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN)
+            break;
+        if (n < 0)
+            return -errno;
+        f->since_ms = ns_now_ms();
+        if (n == 0) {
+            f->host_fin = 1;
+            fin_to_guest(f);
+            break;
+        }
+        NS_COUNT_N(ns, tcp_bytes_to_guest, (uint64_t)n);
+        if (push_to_guest(f, buf, (size_t)n))
+            return -ENOMEM;
+    }
+    tcp_output(f->pcb);
+    return 0;
+}
+
+/* host_failed() - the host connection broke (@err): reset the guest and forget the flow. */
+static void host_failed(struct netstack *ns, struct tcp_flow *f, int err)
+{
+    if (err == ECONNRESET || err == EPIPE)
+        NS_COUNT(ns, tcp_resets_from_host);
+    else if (err == ENOMEM)
+        NS_COUNT(ns, drop_no_memory);
+    ns_tcp_relay_abort(ns, f);
+}
+
+void ns_tcp_relay_host_ready(struct netstack *ns, struct tcp_flow *f, uint32_t events)
+{
+    int rc = 0;
+
+    if (events & NETSTACK_EV_OUT)
+        rc = flush_to_host(ns, f);
+    if (!rc && (events & (NETSTACK_EV_IN | NETSTACK_EV_HUP | NETSTACK_EV_ERR)) && !f->host_fin)
+        rc = read_from_host(ns, f);
+    if (rc) {
+        host_failed(ns, f, -rc);
+        return;
+    }
+    if (finish(ns, f) == 0)
+        ns_tcp_relay_rewatch(ns, f);
+}
+
+/* settle() - after an lwIP callback: finish or rewatch. Return: what the callback returns. */
+static err_t settle(struct netstack *ns, struct tcp_flow *f)
+{
+    int rc = finish(ns, f);
+
+    if (rc == 0)
+        ns_tcp_relay_rewatch(ns, f);
+    return rc < 0 ? ERR_ABRT : ERR_OK;
+}
+
+/* on_recv() - lwIP: data (or FIN, @p NULL) from the guest. */
+static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
+{
+    struct tcp_flow *f = arg;
+    struct netstack *ns = f->ns;
+    int rc;
+
+    if (p && err != ERR_OK) {
+        pbuf_free(p);
+        return ERR_OK;
+    }
+    f->since_ms = ns_now_ms();
+    if (!p)
+        f->guest_fin = 1;
+    else if (f->to_host)
+        pbuf_cat(f->to_host, p);
+    else
+        f->to_host = p;
+    rc = flush_to_host(ns, f);
+    if (rc) {
+        host_failed(ns, f, -rc);
+        return ERR_ABRT;        /* the pcb was aborted; p was in the freed queue */
+    }
+    return settle(ns, f);
+}
+
+/* on_sent() - lwIP: the guest acknowledged data, so the send buffer has room. */
+static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
+{
+    struct tcp_flow *f = arg;
+    struct netstack *ns = f->ns;
+
+    f->since_ms = ns_now_ms();
+    if (push_pending(f)) {
+        host_failed(ns, f, ENOMEM);
+        return ERR_ABRT;
+    }
+    fin_to_guest(f);
+    f->sndbuf_wait = 0;
+    return settle(ns, f);
+}
+
+/* on_err() - lwIP: the pcb is gone (the guest reset it, or lwIP gave up). */
+static void on_err(void *arg, err_t err)
+{
+    struct tcp_flow *f = arg;
+
+    if (!f)
+        return;
+    f->pcb = NULL;      /* already freed by lwIP */
+    if (err == ERR_RST)
+        NS_COUNT(f->ns, tcp_resets_from_guest);
+    ns_tcp_flow_free(f->ns, f, 1);
+}
