@@ -1,0 +1,350 @@
+/*
+ * test_tcp_nat.c - the TCP NAT against real loopback sockets: connect before
+ * accept, relay both ways, half-close, resets, limits
+ *
+ * The guest side is played segment by segment here; the host side is a real
+ * listening socket on 127.0.0.1, reached through the host-loopback alias.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include "tests/unit/harness.h"
+
+#define SYN 0x02
+#define RST 0x04
+#define PSH 0x08
+#define ACK 0x10
+#define FIN 0x01
+
+/* The guest's end of one connection. */
+struct gconn {
+    uint16_t port;          /* guest port */
+    uint16_t dport;         /* destination port */
+    uint32_t snd_nxt;       /* next sequence number we send */
+    uint32_t rcv_nxt;       /* next sequence number we expect */
+};
+
+static int listen_fd;
+static uint16_t listen_port;
+
+/* listen_loopback() - a listening socket on 127.0.0.1, any port. */
+static void listen_loopback(void)
+{
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof(sa);
+
+    listen_fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(listen_fd >= 0);
+    assert_int_equal(bind(listen_fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(listen(listen_fd, 16), 0);
+    assert_int_equal(getsockname(listen_fd, (struct sockaddr *)&sa, &len), 0);
+    listen_port = ntohs(sa.sin_port);
+}
+
+/* closed_port() - a loopback port nobody listens on. */
+static uint16_t closed_port(void)
+{
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof(sa);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+    close(fd);
+    return ntohs(sa.sin_port);
+}
+
+/* send_seg() - a segment from the guest to the alias. */
+static void send_seg(struct netstack *ns, struct gconn *c, uint8_t flags, const void *data,
+                     size_t len)
+{
+    static uint8_t t[20 + 4096], f[14 + 20 + sizeof(t)];
+    uint32_t sum;
+
+    memset(t, 0, 20);
+    put16(t, c->port);
+    put16(t + 2, c->dport);
+    put32(t + 4, c->snd_nxt);
+    put32(t + 8, (flags & ACK) ? c->rcv_nxt : 0);
+    t[12] = 5 << 4;
+    t[13] = flags;
+    put16(t + 14, 65535);
+    memcpy(t + 20, data, len);
+    sum = ns_csum_pseudo4(GUEST, ALIAS, IPPROTO_TCP, 20 + len);
+    put16(t + 16, ns_csum_fold(ns_csum_add(sum, t, 20 + len)));
+    netstack_input(ns, f, ipv4_frame(f, GUEST, ALIAS, IPPROTO_TCP, 1, 0, t, 20 + len));
+    c->snd_nxt += (uint32_t)len + ((flags & (SYN | FIN)) ? 1 : 0);
+}
+
+/* run() - dispatch the stack's loop for about @ms milliseconds. */
+static void run(struct netstack *ns, int ms)
+{
+    int i;
+
+    for (i = 0; i < ms / 5; i++) {
+        struct pollfd p = { .fd = netstack_fd(ns), .events = POLLIN };
+
+        poll(&p, 1, 5);
+        netstack_dispatch(ns);
+    }
+}
+
+/*
+ * next_tcp() - the next captured TCP segment for @c from index *@at, or NULL;
+ * advances *@at past it. Checks addressing and the checksum.
+ */
+static const uint8_t *next_tcp(struct gconn *c, size_t *at, size_t *dlen)
+{
+    while (*at < captured.n) {
+        const uint8_t *f = captured.frame[(*at)++], *t = f + 34;
+        size_t tlen;
+
+        if (get16(f + 12) != 0x0800 || f[14 + 9] != IPPROTO_TCP || get16(t + 2) != c->port)
+            continue;
+        tlen = get16(f + 16) - 20u;
+        assert_int_equal(get32(f + 14 + 12), ALIAS);
+        assert_int_equal(ns_csum_fold(ns_csum_add(ns_csum_pseudo4(ALIAS, GUEST, IPPROTO_TCP, tlen),
+                                                  t, tlen)), 0);
+        *dlen = tlen - (size_t)(t[12] >> 4) * 4;
+        return t;
+    }
+    return NULL;
+}
+
+/* handshake() - SYN, wait for the SYN-ACK, ACK. Returns the host's accepted socket. */
+static int handshake(struct netstack *ns, struct gconn *c)
+{
+    const uint8_t *t;
+    size_t at = captured.n, dlen;
+    int fd;
+
+    c->snd_nxt = 1000;
+    send_seg(ns, c, SYN, NULL, 0);
+    run(ns, 50);
+    t = next_tcp(c, &at, &dlen);
+    assert_non_null(t);
+    assert_int_equal(t[13] & (SYN | ACK), SYN | ACK);
+    assert_int_equal(get32(t + 8), 1001);
+    c->rcv_nxt = get32(t + 4) + 1;
+    send_seg(ns, c, ACK, NULL, 0);
+    run(ns, 20);
+    fd = accept(listen_fd, NULL, NULL);
+    assert_true(fd >= 0);
+    return fd;
+}
+
+/* collect() - payload the stack sent to @c, acking it; returns bytes (FIN sets *@fin). */
+static size_t collect(struct netstack *ns, struct gconn *c, uint8_t *out, size_t cap, int *fin)
+{
+    size_t at = 0, dlen, got = 0;
+    const uint8_t *t;
+
+    while ((t = next_tcp(c, &at, &dlen))) {
+        if (get32(t + 4) != c->rcv_nxt)
+            continue;           /* a retransmit of what we have */
+        if (dlen && got + dlen <= cap)
+            memcpy(out + got, t + (t[12] >> 4) * 4, dlen);
+        got += dlen;
+        c->rcv_nxt += (uint32_t)dlen;
+        if (t[13] & FIN) {
+            c->rcv_nxt++;
+            *fin = 1;
+        }
+    }
+    capture_reset();
+    send_seg(ns, c, ACK, NULL, 0);
+    return got;
+}
+
+static int setup(void **state)
+{
+    *state = stack_with(1500);
+    listen_loopback();
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    stack_done(*state);
+    close(listen_fd);
+    return 0;
+}
+
+static void relay_both_ways_and_half_close(void **state)
+{
+    struct netstack *ns = *state;
+    struct gconn c = { .port = 40001, .dport = listen_port };
+    uint8_t buf[8192], big[6000];
+    int fd = handshake(ns, &c), fin = 0;
+    size_t i, got;
+
+    assert_int_equal(stat(ns, NETSTACK_STAT_tcp_established), 1);
+    /* guest -> host */
+    send_seg(ns, &c, ACK | PSH, "hello host", 10);
+    run(ns, 20);
+    assert_int_equal(recv(fd, buf, sizeof(buf), MSG_DONTWAIT), 10);
+    assert_memory_equal(buf, "hello host", 10);
+    /* the guest half-closes: the host reads EOF but can still answer */
+    send_seg(ns, &c, ACK | FIN, NULL, 0);
+    run(ns, 20);
+    assert_int_equal(recv(fd, buf, sizeof(buf), MSG_DONTWAIT), 0);
+    for (i = 0; i < sizeof(big); i++)
+        big[i] = (uint8_t)(i * 13);
+    capture_reset();
+    assert_int_equal(send(fd, big, sizeof(big), 0), (ssize_t)sizeof(big));
+    close(fd);
+    got = 0;
+    for (i = 0; i < 20 && !fin; i++) {
+        run(ns, 10);
+        got += collect(ns, &c, buf + got, sizeof(buf) - got, &fin);
+    }
+    assert_int_equal(got, sizeof(big));
+    assert_memory_equal(buf, big, sizeof(big));
+    assert_true(fin);
+    run(ns, 20);
+    assert_int_equal(stat(ns, NETSTACK_STAT_tcp_bytes_to_guest), sizeof(big));
+    assert_int_equal(stat(ns, NETSTACK_STAT_tcp_bytes_to_host), 10);
+}
+
+static void refused_port_gets_rst(void **state)
+{
+    struct netstack *ns = *state;
+    struct gconn c = { .port = 40002, .dport = closed_port() };
+    size_t at = 0, dlen;
+    const uint8_t *t;
+
+    c.snd_nxt = 5000;
+    send_seg(ns, &c, SYN, NULL, 0);
+    run(ns, 50);
+    t = next_tcp(&c, &at, &dlen);
+    assert_non_null(t);
+    assert_int_equal(t[13] & (RST | ACK), RST | ACK);
+    assert_int_equal(get32(t + 8), 5001);
+    assert_int_equal(stat(ns, NETSTACK_STAT_tcp_refused), 1);
+}
+
+static void host_reset_resets_the_guest(void **state)
+{
+    struct netstack *ns = *state;
+    struct gconn c = { .port = 40003, .dport = listen_port };
+    struct linger lg = { 1, 0 };
+    int fd = handshake(ns, &c), fin = 0, rst = 0;
+    size_t at = 0, dlen;
+    const uint8_t *t;
+    uint8_t buf[64];
+
+    capture_reset();
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+    close(fd);
+    run(ns, 50);
+    while ((t = next_tcp(&c, &at, &dlen)))
+        rst |= t[13] & RST;
+    assert_true(rst);
+    assert_int_equal(stat(ns, NETSTACK_STAT_tcp_resets_from_host), 1);
+    (void)collect(ns, &c, buf, sizeof(buf), &fin);
+}
+
+static void guest_reset_resets_the_host(void **state)
+{
+    struct netstack *ns = *state;
+    struct gconn c = { .port = 40004, .dport = listen_port };
+    int fd = handshake(ns, &c);
+    char b;
+
+    send_seg(ns, &c, RST | ACK, NULL, 0);
+    run(ns, 20);
+    assert_int_equal(recv(fd, &b, 1, 0), -1);
+    assert_int_equal(errno, ECONNRESET);
+    assert_int_equal(stat(ns, NETSTACK_STAT_tcp_resets_from_guest), 1);
+    close(fd);
+}
+
+static void syn_retransmit_is_absorbed(void **state)
+{
+    struct netstack *ns = *state;
+    struct gconn c = { .port = 40005, .dport = listen_port };
+    size_t at = 0, dlen, synacks = 0;
+    const uint8_t *t;
+    int fd;
+
+    c.snd_nxt = 1000;
+    send_seg(ns, &c, SYN, NULL, 0);
+    c.snd_nxt = 1000;
+    send_seg(ns, &c, SYN, NULL, 0);     /* retransmit before the connect completed */
+    run(ns, 50);
+    while ((t = next_tcp(&c, &at, &dlen)))
+        synacks += (t[13] & (SYN | ACK)) == (SYN | ACK);
+    assert_true(synacks >= 1);
+    assert_int_equal(stat(ns, NETSTACK_STAT_tcp_connects), 1);
+    fd = accept(listen_fd, NULL, NULL);     /* one host connection, not two */
+    assert_true(fd >= 0);
+    fcntl(listen_fd, F_SETFL, O_NONBLOCK);
+    assert_int_equal(accept(listen_fd, NULL, NULL), -1);
+    close(fd);
+}
+
+static void connection_limit_refuses_new_syns(void **state)
+{
+    struct netstack_config cfg;
+    struct netstack *ns = *state;
+    struct gconn a = { .port = 40006, .dport = listen_port };
+    struct gconn b = { .port = 40007, .dport = listen_port };
+    size_t at, dlen;
+    const uint8_t *t;
+    int fd;
+    char buf[8];
+
+    stack_done(ns);
+    capture_reset();
+    netstack_config_init(&cfg);
+    cfg.send_frames = capture_send;
+    cfg.log = quiet_log;
+    cfg.max_tcp_connections = 1;
+    assert_int_equal(netstack_new(&cfg, &ns), 0);
+    *state = ns;
+    fd = handshake(ns, &a);
+    b.snd_nxt = 7000;
+    at = captured.n;
+    send_seg(ns, &b, SYN, NULL, 0);
+    t = next_tcp(&b, &at, &dlen);
+    assert_non_null(t);
+    assert_int_equal(t[13] & RST, RST);
+    assert_int_equal(stat(ns, NETSTACK_STAT_drop_tcp_limit), 1);
+    /* the existing connection still works */
+    send_seg(ns, &a, ACK | PSH, "still", 5);
+    run(ns, 20);
+    assert_int_equal(recv(fd, buf, sizeof(buf), MSG_DONTWAIT), 5);
+    close(fd);
+}
+
+static void link_down_closes_host_sockets(void **state)
+{
+    struct netstack *ns = *state;
+    struct gconn c = { .port = 40008, .dport = listen_port };
+    int fd = handshake(ns, &c);
+    char b;
+
+    netstack_link_down(ns);
+    assert_int_equal(recv(fd, &b, 1, 0), -1);       /* reset: the guest is gone */
+    assert_int_equal(errno, ECONNRESET);
+    close(fd);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(relay_both_ways_and_half_close, setup, teardown),
+        cmocka_unit_test_setup_teardown(refused_port_gets_rst, setup, teardown),
+        cmocka_unit_test_setup_teardown(host_reset_resets_the_guest, setup, teardown),
+        cmocka_unit_test_setup_teardown(guest_reset_resets_the_host, setup, teardown),
+        cmocka_unit_test_setup_teardown(syn_retransmit_is_absorbed, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(connection_limit_refuses_new_syns, setup, teardown),
+        cmocka_unit_test_setup_teardown(link_down_closes_host_sockets, setup, teardown),
+    };
+
+    return cmocka_run_group_tests_name("tcp_nat", tests, NULL, NULL);
+}
