@@ -35,6 +35,7 @@
 
 static struct netif guest_netif;
 static int lwip_ready;
+static int lwip_starved;    /* an output was refused for a full queue */
 
 /* sys_now() - lwIP's clock: monotonic milliseconds (wraps after 49 days, as lwIP expects). */
 u32_t sys_now(void)
@@ -56,8 +57,10 @@ static err_t netif_output(struct netif *netif, struct pbuf *p, const ip4_addr_t 
         return ERR_OK;      /* TCP retransmits once ARP has taught us the MAC */
     }
     f = ns_tx_alloc(ns, ETH_HLEN + p->tot_len);
-    if (!f)
+    if (!f) {
+        lwip_starved = 1;   /* the segment stays queued in lwIP: see ns_lwip_resume() */
         return ERR_MEM;
+    }
     ns_eth_header(f, mac, ns->cfg.gateway_mac, ETH_P_IPV4);
     if (pbuf_copy_partial(p, f + ETH_HLEN, p->tot_len, 0) != p->tot_len) {
         ns_tx_abort(ns, f);
@@ -163,6 +166,25 @@ void ns_tcp_input(struct netstack *ns, const struct ns_ipv4 *ip)
     ip_data.current_ip_header_tot_len = 0;
     ip_addr_set_zero_ip4(&ip_data.current_iphdr_src);
     ip_addr_set_zero_ip4(&ip_data.current_iphdr_dest);
+}
+
+/*
+ * ns_lwip_resume() - the transport drained: send what lwIP could not
+ * A segment refused by netif_output() stays on its pcb's unsent queue, and
+ * nothing in lwIP retries it unless an ACK or a retransmission comes, which
+ * for a pcb with nothing unacknowledged never happens. So after a refusal,
+ * every pcb with unsent data is given a tcp_output() once the queue has room.
+ */
+void ns_lwip_resume(struct netstack *ns)
+{
+    struct tcp_pcb *pcb;
+
+    if (!lwip_starved)
+        return;
+    lwip_starved = 0;
+    for (pcb = tcp_active_pcbs; pcb && !ns_tx_blocked(&ns->tx); pcb = pcb->next)
+        if (pcb->unsent)
+            tcp_output(pcb);
 }
 
 void ns_lwip_timers(struct netstack *ns)

@@ -20,6 +20,9 @@ void ns_lwip_stop(struct netstack *ns);
  */
 void ns_tcp_input(struct netstack *ns, const struct ns_ipv4 *ip);
 
+/* ns_lwip_resume() - after backpressure: output what lwIP was refused. */
+void ns_lwip_resume(struct netstack *ns);
+
 /* ns_lwip_timers() - run lwIP's due timers. */
 void ns_lwip_timers(struct netstack *ns);
 
