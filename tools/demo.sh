@@ -1,7 +1,9 @@
 #!/bin/bash
 # demo.sh - the README's main job: build netstack, then attach a throw-away
 # guest (a network namespace whose only interface is a tap device) to
-# netstackd, let the guest's own DHCP client get a lease, and ping the gateway.
+# netstackd, let the guest's own DHCP client get a lease, ping the gateway, and
+# fetch a page from a web server on the host's 127.0.0.1 through the
+# host-loopback alias: the guest's TCP becomes an ordinary socket of netstackd.
 # Needs root (namespaces and tap devices); everything is removed at the end.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,8 +21,10 @@ fi
 NS=netstack-demo-$$
 WORK=$(mktemp -d /tmp/netstack-demo.XXXXXX)
 PID=
+WEB=
 cleanup() {
     [ -n "$PID" ] && kill -TERM "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
+    [ -n "$WEB" ] && kill "$WEB" 2>/dev/null && wait "$WEB" 2>/dev/null
     ip netns del "$NS" 2>/dev/null || true
     rm -rf "$WORK"
 }
@@ -55,4 +59,17 @@ echo
 echo "== 4. The guest resolves the gateway's MAC with arping"
 ip netns exec "$NS" arping -c 1 -I eth0 192.168.65.1 | sed 's/^/   /'
 echo
-echo "demo: done; the namespace and netstackd are removed"
+echo "== 5. The guest fetches a page from a web server on the host's 127.0.0.1"
+mkdir -p "$WORK/www"
+echo "<h1>Hello from the host, $(hostname)</h1>" >"$WORK/www/index.html"
+python3 -m http.server 8931 --bind 127.0.0.1 --directory "$WORK/www" >"$WORK/web.log" 2>&1 &
+WEB=$!
+for _ in $(seq 1 50); do
+    python3 -c 'import socket; socket.create_connection(("127.0.0.1", 8931), 0.2)' 2>/dev/null && break
+    sleep 0.1
+done
+echo "   host:  python3 -m http.server 8931 --bind 127.0.0.1"
+echo "   guest: curl http://192.168.65.254:8931/   (192.168.65.254 is the host-loopback alias)"
+ip netns exec "$NS" curl -sS --max-time 10 http://192.168.65.254:8931/ | sed 's/^/   /'
+echo
+echo "demo: done; the namespace, netstackd and the web server are removed"
