@@ -3,8 +3,12 @@
  *
  * Theory of Operation: the gateway and the host-loopback alias answer ping
  * themselves, with the request's identifier, sequence number and data, so a
- * guest can check its link without any host socket. The reply may be larger
- * than the MTU (a reassembled request); ns_ipv4_send() fragments it.
+ * guest can check its link without any host socket (and even where the host
+ * allows no ICMP sockets at all). The reply may be larger than the MTU (a
+ * reassembled request); ns_ipv4_send() fragments it. Echo requests to any
+ * other address go to the ICMP NAT (netstack/icmp_nat.c), which sends them
+ * from a host ping socket or counts why not; every other ICMP message from the
+ * guest is counted as unhandled.
  */
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -15,6 +19,7 @@
 #include "ethernet/ipv4.h"
 #include "ethernet/reader.h"
 #include "ethernet/writer.h"
+#include "netstack/nat.h"
 #include "netstack/stack.h"
 
 /* echo_reply() - answer @ip, an echo request to one of our addresses. */
@@ -48,8 +53,11 @@ void ns_icmp_input(struct netstack *ns, const struct ns_ipv4 *ip)
         NS_COUNT(ns, drop_icmp_malformed);
         return;
     }
-    if (type == ICMP_ECHO_REQUEST && code == 0 && ip->src && ns_is_local(ns, ip->dst)) {
-        echo_reply(ns, ip);
+    if (type == ICMP_ECHO_REQUEST && code == 0 && ip->src) {
+        if (ns_is_local(ns, ip->dst))
+            echo_reply(ns, ip);
+        else
+            ns_icmp_nat_input(ns, ip);
         return;
     }
     NS_COUNT(ns, drop_icmp_unhandled);

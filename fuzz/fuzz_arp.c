@@ -2,6 +2,7 @@
  * fuzz_arp.c - the ARP parser and responder
  * Input: the ARP packet (Ethernet payload); the harness adds a broadcast header.
  */
+#define _GNU_SOURCE /* unshare() in fuzz_common.h */
 #include <stddef.h>
 #include <stdint.h>
 

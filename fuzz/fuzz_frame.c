@@ -5,6 +5,7 @@
  * frame. Several frames per input let the fuzzer build fragment sequences,
  * ARP-then-IP exchanges and TCP handshakes.
  */
+#define _GNU_SOURCE /* unshare() in fuzz_common.h */
 #include <stddef.h>
 #include <stdint.h>
 

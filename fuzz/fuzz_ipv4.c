@@ -5,6 +5,7 @@
  * guest and, for a quarter of inputs, fixes the header checksum so that the
  * fuzzer gets past it to the fragment and protocol code.
  */
+#define _GNU_SOURCE /* unshare() in fuzz_common.h */
 #include <stddef.h>
 #include <stdint.h>
 

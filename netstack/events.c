@@ -69,7 +69,7 @@ static int wait_and_dispatch(struct netstack *ns, int timeout_ms)
         return n;
     dispatch_events(ns, ev, n);
     run_timers(ns);
-    ns_tx_flush(ns);
+    ns_flush(ns);
     return 0;
 }
 

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "ethernet/ipv4.h"
+#include "netstack/lwip_glue.h"
 #include "netstack/nat.h"
 #include "netstack/stack.h"
 
@@ -63,22 +64,34 @@ int ns_nat_tcp_socket(void)
 
 int ns_nat_start(struct netstack *ns)
 {
-    return ns_tcp_nat_start(ns);
+    int rc = ns_tcp_nat_start(ns);
+
+    if (!rc)
+        rc = ns_udp_nat_start(ns);
+    if (!rc)
+        rc = ns_icmp_nat_start(ns);
+    return rc;      /* on failure netstack_new() calls ns_nat_stop(), which copes */
 }
 
 void ns_nat_stop(struct netstack *ns)
 {
     ns_tcp_nat_stop(ns);
+    ns_udp_nat_stop(ns);
+    ns_icmp_nat_stop(ns);
 }
 
 void ns_nat_guest_gone(struct netstack *ns)
 {
     ns_tcp_nat_guest_gone(ns);
+    ns_udp_nat_guest_gone(ns);
+    ns_icmp_nat_guest_gone(ns);
 }
 
 void ns_nat_timers(struct netstack *ns, uint64_t now_ms)
 {
     ns_tcp_nat_timers(ns, now_ms);
+    ns_udp_nat_timers(ns, now_ms);
+    ns_icmp_nat_timers(ns, now_ms);
 }
 
 /* min_timeout() - the sooner of two timeouts, -1 meaning none. */
@@ -96,10 +109,15 @@ int ns_nat_next_timeout(struct netstack *ns, uint64_t now_ms)
     int t = -1;
 
     t = min_timeout(t, ns_tcp_nat_next_timeout(ns, now_ms));
+    t = min_timeout(t, ns_udp_nat_next_timeout(ns, now_ms));
+    t = min_timeout(t, ns_icmp_nat_next_timeout(ns, now_ms));
     return t;
 }
 
 void ns_nat_resume(struct netstack *ns)
 {
+    ns_lwip_resume(ns);
     ns_tcp_nat_resume(ns);
+    ns_udp_nat_resume(ns);
+    ns_icmp_nat_resume(ns);
 }

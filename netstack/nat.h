@@ -21,6 +21,7 @@
 
 struct netstack;
 struct ns_ipv4;
+struct ns_reader;
 
 /*
  * ns_nat_to_host() - where a guest's packet to @dst:@port goes on the host
@@ -79,5 +80,11 @@ void ns_icmp_nat_guest_gone(struct netstack *ns);
 void ns_icmp_nat_timers(struct netstack *ns, uint64_t now_ms);
 int ns_icmp_nat_next_timeout(struct netstack *ns, uint64_t now_ms);
 void ns_icmp_nat_resume(struct netstack *ns);
+
+/*
+ * ns_icmp_nat_parse_raw() - find an echo reply in what a raw ICMP socket read
+ * (exposed for the unit suite and the fuzz harness; see icmp_nat.c)
+ */
+int ns_icmp_nat_parse_raw(const uint8_t *pkt, size_t len, uint32_t *src, struct ns_reader *msg);
 
 #endif /* NETSTACK_NAT_H */

@@ -256,7 +256,7 @@ int netstack_input(struct netstack *ns, const void *frame, size_t len)
     if (!ns || !frame)
         return -EINVAL;
     ns_eth_input(ns, frame, len);
-    ns_tx_flush(ns);
+    ns_flush(ns);
     return 0;
 }
 
@@ -269,17 +269,29 @@ int netstack_input_batch(struct netstack *ns, const struct netstack_frame *frame
     for (i = 0; i < n; i++)
         if (frames[i].data)
             ns_eth_input(ns, frames[i].data, frames[i].len);
-    ns_tx_flush(ns);
+    ns_flush(ns);
     return 0;
+}
+
+/*
+ * ns_flush() - hand the queue to the transport, then let paused host sockets
+ * be read again if it took everything. Producers pause whenever the queue is
+ * full, also when the transport has not pushed back yet (it only sees the
+ * queue here), so resuming cannot wait for netstack_output_ready() alone.
+ */
+void ns_flush(struct netstack *ns)
+{
+    ns_tx_flush(ns);
+    if (!ns_tx_blocked(&ns->tx)) {
+        ns_nat_resume(ns);
+        ns_tx_flush(ns);
+    }
 }
 
 void netstack_output_ready(struct netstack *ns)
 {
     ns->tx.blocked = 0;
-    ns_tx_flush(ns);
-    if (!ns_tx_blocked(&ns->tx))
-        ns_nat_resume(ns);      /* host sockets paused for backpressure */
-    ns_tx_flush(ns);
+    ns_flush(ns);
 }
 
 void netstack_link_down(struct netstack *ns)

@@ -64,6 +64,9 @@ struct netstack {
 void ns_log(struct netstack *ns, enum netstack_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* ns_flush() - send the queue, resume paused host sockets if it drained (stack.c). */
+void ns_flush(struct netstack *ns);
+
 /* ns_now_ms() - monotonic milliseconds. */
 uint64_t ns_now_ms(void);
 

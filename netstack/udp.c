@@ -3,9 +3,11 @@
  *
  * Theory of Operation: datagrams are validated (header length against the IP
  * payload, checksum when the sender set one) and dispatched by destination:
- * port 67 on the gateway or broadcast is the DHCP server. Everything else is
- * the UDP NAT's (not built yet: counted as drop_udp_unhandled). A source of
- * 0.0.0.0 is only acceptable for DHCP, while the guest has no address.
+ * port 67 on the gateway or broadcast is the DHCP server. Everything else goes
+ * to the UDP NAT (udp_nat.c), which sends it from a host socket or counts why
+ * not (broadcast, multicast, an address with nothing behind it). A source of
+ * 0.0.0.0 is only acceptable for DHCP, while the guest has no address: the
+ * NAT could not address a reply to it.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -16,6 +18,7 @@
 #include "ethernet/reader.h"
 #include "ethernet/writer.h"
 #include "netstack/dhcp.h"
+#include "netstack/nat.h"
 #include "netstack/stack.h"
 #include "netstack/udp.h"
 
@@ -70,10 +73,11 @@ void ns_udp_input(struct netstack *ns, const struct ns_ipv4 *ip)
         dhcp_input(ns, ip, ip->payload + UDP_HLEN, ulen - UDP_HLEN);
         return;
     }
-    if (!ip->src)
+    if (!ip->src) {
         NS_COUNT(ns, drop_ipv4_source);
-    else
-        NS_COUNT(ns, drop_udp_unhandled);
+        return;
+    }
+    ns_udp_nat_input(ns, ip, sport, dport, ip->payload + UDP_HLEN, ulen - UDP_HLEN);
 }
 
 int ns_udp_send(struct netstack *ns, const uint8_t *dst_mac, uint32_t src, uint16_t sport,

@@ -217,7 +217,7 @@ int netstack_unwatch(struct netstack *ns, int fd);
     X(drop_frag_limit) X(drop_frag_malformed) \
     X(icmp_in) X(icmp_echo_replies) X(drop_icmp_malformed) X(drop_icmp_unhandled) \
     X(dhcp_in) X(dhcp_out) X(drop_dhcp_malformed) \
-    X(udp_in) X(drop_udp_malformed) X(drop_udp_unhandled) \
+    X(udp_in) X(drop_udp_malformed) \
     X(tcp_in) X(drop_tcp_malformed) \
     X(drop_tx_no_guest) X(drop_tx_queue_full) X(drop_tx_no_neighbor) X(tx_backpressure) \
     X(drop_transport_empty) X(drop_transport_truncated) X(drop_transport_oversized) \
