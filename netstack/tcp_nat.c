@@ -356,6 +356,26 @@ static struct tcp_pcb *listener(struct netstack *ns, uint16_t port)
     return lpcb;
 }
 
+/*
+ * forget_time_wait() - drop lwIP's TIME_WAIT pcb for @k, if any
+ * A guest that reuses its port gets a fresh connection on the host; the old
+ * pcb would answer the new SYN with a RST or a bare ACK (RFC 793), while the
+ * guest's own stack already decided the reuse is safe (RFC 6191).
+ */
+static void forget_time_wait(const struct tcp_key *k)
+{
+    struct tcp_pcb *pcb;
+
+    for (pcb = tcp_tw_pcbs; pcb; pcb = pcb->next) {
+        if (pcb->local_port == k->dst_port && pcb->remote_port == k->guest_port &&
+            ntohl(ip4_addr_get_u32(ip_2_ip4(&pcb->local_ip))) == k->dst_ip &&
+            ntohl(ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip))) == k->guest_ip) {
+            tcp_abort(pcb);     /* a TIME_WAIT pcb is freed without a RST */
+            return;
+        }
+    }
+}
+
 /* replay_syn() - hand the held SYN to lwIP now that the host side is connected. */
 static void replay_syn(struct netstack *ns, struct tcp_flow *f)
 {
@@ -377,6 +397,7 @@ static void connected(struct netstack *ns, struct tcp_flow *f)
         ns_tcp_flow_free(ns, f, 1);
         return;
     }
+    forget_time_wait(&f->key);
     ns_tcp_flow_watch(ns, f, 0);        /* not read until lwIP accepts */
     ns->tcp_nat->connecting--;
     ns->tcp_nat->accepting++;
@@ -505,6 +526,15 @@ void ns_tcp_nat_input(struct netstack *ns, const struct ns_ipv4 *ip)
         if (s.flags & TCP_FLAG_RST)     /* the guest gave up: so do we */
             ns_tcp_flow_free(ns, f, 0);
         return;                         /* SYN retransmits are absorbed */
+    }
+    if (f && f->state == FLOW_ACCEPTING && (s.flags & TCP_FLAG_RST)) {
+        /*
+         * lwIP drops a half-open pcb on a RST without a callback (its error
+         * callback is only set on accept), so the host side is let go here;
+         * lwIP still gets the RST below to free its pcb.
+         */
+        ns_tcp_flow_free(ns, f, 1);
+        f = NULL;
     }
     if (!f && (s.flags & (TCP_FLAG_SYN | TCP_FLAG_ACK | TCP_FLAG_RST)) == TCP_FLAG_SYN) {
         NS_COUNT(ns, tcp_in);

@@ -79,6 +79,14 @@
 #define LWIP_CALLBACK_API           1
 #define LWIP_TCP_TIMESTAMPS         0
 /*
+ * TIME_WAIT and LAST_ACK last 2 * TCP_MSL. The guest link is a virtual wire
+ * with no reordering or late duplicates, and the real TIME_WAIT is kept by the
+ * host's kernel for the host socket, so lwIP's need only absorb the guest's
+ * last retransmits: 2 s instead of 2 minutes keeps the pcb lists short under
+ * connection churn.
+ */
+#define TCP_MSL                     1000UL
+/*
  * lwIP's sanity check "TCP_SNDLOWAT must be 4*MSS below u16_t overflow" dates
  * from 16-bit send buffers; with LWIP_WND_SCALE the buffer counters are 32-bit
  * and an MSS near 64 KiB always trips it. The other checks it guards hold for
@@ -91,6 +99,9 @@
 #define LWIP_NETIF_LINK_CALLBACK    0
 #define LWIP_NETIF_TX_SINGLE_PBUF   0
 #define LWIP_SINGLE_NETIF           1
+
+/* htons() and friends come from libc, which netstack's own files include too. */
+#define LWIP_DONT_PROVIDE_BYTEORDER_FUNCTIONS 1
 
 /* netstack keeps its own counters (netstack_get_stats). */
 #define LWIP_STATS                  0
