@@ -30,21 +30,20 @@
  * These are Linux semantics (a BSD ping socket, as on macOS, returns the IP
  * header too, like a raw one).
  *
- * The flow table, its limit with LRU eviction, the idle timeout and the
- * backpressure rule are the same as udp_nat.c's: the LRU head is the next to
- * expire; a reply is read only when the transmit queue has room for it at its
- * largest; when the transport pushes back the socket is unwatched until
- * ns_icmp_nat_resume().
+ * The flows are a flow table (flow_table.c), as udp_nat.c's, keyed by the
+ * guest's address and echo identifier: found by a seeded hash, evicted least
+ * recently used first at max_icmp_flows, closed after icmp_idle_timeout_ms
+ * without traffic either way. A reply is read only when the transmit queue
+ * has room for it at its largest; when the transport pushes back the flow is
+ * paused (ns_flow_pause()) until ns_icmp_nat_resume().
  */
 #include <errno.h>
-#include <limits.h>
 #ifdef __linux__
 #include <linux/icmp.h>     /* ICMP_FILTER for raw sockets */
 #endif
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -53,13 +52,12 @@
 #include "ethernet/ipv4.h"
 #include "ethernet/reader.h"
 #include "ethernet/writer.h"
+#include "netstack/flow_table.h"
 #include "netstack/nat.h"
 #include "netstack/stack.h"
 
 #define ICMP_BUF_SIZE       65536       /* one reply, IP header included, never truncated */
 #define ICMP_WAKEUP_READS   32          /* replies read per wakeup: fairness */
-#define ICMP_MIN_BUCKETS    16
-#define ICMP_MAX_BUCKETS    65536
 
 /* enum icmp_sock_kind - which kind of host socket a flow has */
 enum icmp_sock_kind {
@@ -68,72 +66,50 @@ enum icmp_sock_kind {
 };
 
 /*
- * enum icmp_flow_state - what a flow's host socket is doing
- * @ICMP_FLOW_ACTIVE:  watched for input: replies are read and sent to the
- *                     guest; the guest's requests are sent out.
- * @ICMP_FLOW_PAUSED:  the guest's transport pushed back: the socket is not
- *                     watched, the flow is on the paused list and replies wait
- *                     in the kernel. Requests are still sent.
- *                     ns_icmp_nat_resume() makes it ACTIVE again. A paused
- *                     flow does not expire, but may be evicted at the limit.
- * In either state a flow can be closed (idle timeout, eviction, guest gone,
- * stop): unwatched, socket closed, unlinked and freed at once.
+ * ICMP flows are in the states of enum ns_flow_state (flow_table.h):
+ * ACTIVE:  replies are read and sent to the guest; the guest's requests are
+ *          sent out.
+ * PAUSED:  replies wait in the kernel; requests are still sent.
+ *          ns_icmp_nat_resume() makes the flow ACTIVE again.
+ * Closing is immediate in either state.
  */
-enum icmp_flow_state {
-    ICMP_FLOW_ACTIVE,
-    ICMP_FLOW_PAUSED,
-};
 
 /*
  * struct icmp_flow - one guest address and echo identifier, one host socket
- * @ns:             the stack (the loop callback gets only the flow)
- * @guest_ip:       the guest's address, host order
- * @guest_id:       the guest's echo identifier
+ * @flow:           the flow table's part: guest address, @flow.guest_id the
+ *                  guest's echo identifier, the socket, state, LRU
  * @kind:           ping or raw socket
- * @fd:             the host socket
- * @ttl:            IP_TTL set on @fd, 0 for the kernel's default
+ * @ttl:            IP_TTL set on the socket, 0 for the kernel's default
  * @remote:         the host-side address last pinged (network order); raw
  *                  sockets accept replies only from it
- * @state:          see enum icmp_flow_state
- * @last_ms:        the last traffic either way (ns_now_ms)
- * @hnext:          next flow in the same hash bucket
- * @prev, @next:    LRU list, oldest first
- * @pprev, @pnext:  paused list (PAUSED only)
  */
 struct icmp_flow {
-    struct netstack *ns;
-    uint32_t guest_ip;
-    uint16_t guest_id;
+    struct ns_flow flow;
     enum icmp_sock_kind kind;
-    int fd;
     uint8_t ttl;
     uint32_t remote;
-    enum icmp_flow_state state;
-    uint64_t last_ms;
-    struct icmp_flow *hnext;
-    struct icmp_flow *prev, *next;
-    struct icmp_flow *pprev, *pnext;
 };
 
 /*
+ * icmp_flow_of() - the ICMP flow around a flow of the table
+ * @f: the table's part, not NULL
+ * Return: the ICMP flow.
+ */
+static struct icmp_flow *icmp_flow_of(struct ns_flow *f)
+{
+    return ns_flow_container(f, struct icmp_flow, flow);
+}
+
+/*
  * struct ns_icmp_nat - the flow table and the receive buffer
- * @bucket:          hash buckets, @nbucket of them (a power of two)
- * @seed:            random hash key, so the guest cannot aim at one bucket
- * @oldest, @newest: the LRU list
- * @paused:          flows paused for backpressure
- * @count:           flows open
+ * @flows:           the flows, struct icmp_flow
  * @raw_only:        ping sockets were refused and a raw socket worked
  * @warned_refused:  "no ping socket, no raw socket" was logged
  * @warned_socket:   socket() running out of descriptors was logged
  * @buf:             one reply
  */
 struct ns_icmp_nat {
-    struct icmp_flow **bucket;
-    size_t nbucket;
-    uint64_t seed;
-    struct icmp_flow *oldest, *newest;
-    struct icmp_flow *paused;
-    size_t count;
+    struct ns_flow_table flows;
     int raw_only;
     int warned_refused;
     int warned_socket;
@@ -174,115 +150,9 @@ int ns_icmp_nat_parse_raw(const uint8_t *pkt, size_t len, uint32_t *src, struct 
     return 0;
 }
 
-/* bucket_of() - the hash bucket of a guest address and echo identifier. */
-static struct icmp_flow **bucket_of(const struct ns_icmp_nat *nat, uint32_t ip, uint16_t id)
-{
-    uint64_t h = ((uint64_t)ip << 16 | id) ^ nat->seed;
-
-    h *= 0x9e3779b97f4a7c15ull;     /* Fibonacci hashing: the high bits are mixed */
-    h ^= h >> 29;
-    return &nat->bucket[(size_t)(h >> 16) & (nat->nbucket - 1)];
-}
-
-/* flow_lookup() - the flow of @ip and @id. Return: it, or NULL. */
-static struct icmp_flow *flow_lookup(const struct ns_icmp_nat *nat, uint32_t ip, uint16_t id)
-{
-    struct icmp_flow *f;
-
-    for (f = *bucket_of(nat, ip, id); f; f = f->hnext)
-        if (f->guest_ip == ip && f->guest_id == id)
-            return f;
-    return NULL;
-}
-
-/* lru_unlink() - take @f off the LRU list. */
-static void lru_unlink(struct ns_icmp_nat *nat, struct icmp_flow *f)
-{
-    if (f->prev)
-        f->prev->next = f->next;
-    else
-        nat->oldest = f->next;
-    if (f->next)
-        f->next->prev = f->prev;
-    else
-        nat->newest = f->prev;
-    f->prev = f->next = NULL;
-}
-
-/* lru_append() - put @f at the newest end of the LRU list. */
-static void lru_append(struct ns_icmp_nat *nat, struct icmp_flow *f)
-{
-    f->prev = nat->newest;
-    f->next = NULL;
-    if (nat->newest)
-        nat->newest->next = f;
-    else
-        nat->oldest = f;
-    nat->newest = f;
-}
-
-/* flow_touch() - traffic on @f at @now: it becomes the most recently used. */
-static void flow_touch(struct ns_icmp_nat *nat, struct icmp_flow *f, uint64_t now)
-{
-    f->last_ms = now;
-    if (nat->newest != f) {
-        lru_unlink(nat, f);
-        lru_append(nat, f);
-    }
-}
-
-/* paused_unlink() - take @f off the paused list, if it is on it. */
-static void paused_unlink(struct ns_icmp_nat *nat, struct icmp_flow *f)
-{
-    if (f->state != ICMP_FLOW_PAUSED)
-        return;
-    if (f->pprev)
-        f->pprev->pnext = f->pnext;
-    else
-        nat->paused = f->pnext;
-    if (f->pnext)
-        f->pnext->pprev = f->pprev;
-    f->pprev = f->pnext = NULL;
-    f->state = ICMP_FLOW_ACTIVE;
-}
-
-/* flow_close() - unwatch and close @f's socket, unlink and free it. */
-static void flow_close(struct ns_icmp_nat *nat, struct icmp_flow *f)
-{
-    struct icmp_flow **pp = bucket_of(nat, f->guest_ip, f->guest_id);
-
-    while (*pp != f)
-        pp = &(*pp)->hnext;
-    *pp = f->hnext;
-    lru_unlink(nat, f);
-    paused_unlink(nat, f);
-    ns_loop_del(&f->ns->loop, f->fd);   /* before close: the fd may be reused at once */
-    close(f->fd);
-    nat->count--;
-    free(f);
-}
-
-/* close_all() - close every flow. */
-static void close_all(struct ns_icmp_nat *nat)
-{
-    while (nat->oldest)
-        flow_close(nat, nat->oldest);
-}
-
-/* flow_pause() - stop reading @f until ns_icmp_nat_resume(). */
-static void flow_pause(struct ns_icmp_nat *nat, struct icmp_flow *f)
-{
-    ns_loop_del(&f->ns->loop, f->fd);
-    f->state = ICMP_FLOW_PAUSED;
-    f->pprev = NULL;
-    f->pnext = nat->paused;
-    if (nat->paused)
-        nat->paused->pprev = f;
-    nat->paused = f;
-}
-
 /*
  * tx_budget() - may one reply be read now without risking the queue?
+ * @ns: the stack
  * Return: 1 yes; 0 when the queue holds this dispatch's frames (wait for its
  * flush); -1 when the transport pushed back (pause until resumed).
  */
@@ -301,6 +171,9 @@ static int tx_budget(const struct netstack *ns)
 
 /*
  * guest_source() - the address the guest sees for host peer @addr (network order)
+ * @ns:   the stack
+ * @addr: the peer, network order
+ * @src:  set to the address the guest sees, host order
  * Return: 0 with @src set; -1 for a peer the guest must not see (loopback with
  * the alias off, or an address of its own subnet, which would impersonate a
  * neighbour or the gateway).
@@ -316,7 +189,7 @@ static int guest_source(const struct netstack *ns, uint32_t addr, uint32_t *src)
 
 /*
  * deliver() - an echo reply to the guest, with its identifier restored
- * @nat:  the table
+ * @nat:  the NAT
  * @f:    the flow the reply belongs to
  * @addr: the remote, host side (network order)
  * @m:    the ICMP message, at least ICMP_HLEN bytes; rewritten in place
@@ -325,28 +198,30 @@ static int guest_source(const struct netstack *ns, uint32_t addr, uint32_t *src)
 static void deliver(struct ns_icmp_nat *nat, struct icmp_flow *f, uint32_t addr, uint8_t *m,
                     size_t len)
 {
-    struct netstack *ns = f->ns;
+    struct netstack *ns = f->flow.ns;
     uint32_t src;
 
     if (guest_source(ns, addr, &src))
         return;
-    ns_store_be16(m + 4, f->guest_id);
+    ns_store_be16(m + 4, f->flow.guest_id);
     ns_store_be16(m + 2, 0);
     ns_store_be16(m + 2, ns_csum(m, len));
-    flow_touch(nat, f, ns_now_ms());
-    if (!ns_ipv4_send(ns, NULL, src, f->guest_ip, IPPROTO_ICMP, m, len))
+    ns_flow_touch(&nat->flows, &f->flow, ns_now_ms());
+    if (!ns_ipv4_send(ns, NULL, src, f->flow.guest_ip, IPPROTO_ICMP, m, len))
         NS_COUNT(ns, icmp_echo_replies_forwarded);
 }
 
 /*
  * read_ping() - one read from a ping socket: ICMP header and data, no IP header
+ * @nat: the NAT
+ * @f:   a flow with a ping socket
  * Return: 0 if a reply was read (delivered or not), -1 when none waits.
  */
 static int read_ping(struct ns_icmp_nat *nat, struct icmp_flow *f)
 {
     struct sockaddr_in from;
     socklen_t fromlen = sizeof(from);
-    ssize_t n = recvfrom(f->fd, nat->buf, ICMP_BUF_SIZE, MSG_DONTWAIT,
+    ssize_t n = recvfrom(f->flow.fd, nat->buf, ICMP_BUF_SIZE, MSG_DONTWAIT,
                          (struct sockaddr *)&from, &fromlen);
 
     if (n < 0)
@@ -360,18 +235,20 @@ static int read_ping(struct ns_icmp_nat *nat, struct icmp_flow *f)
 
 /*
  * read_raw() - one read from a raw socket: any ICMP packet the host received
+ * @nat: the NAT
+ * @f:   a flow with a raw socket
  * Return: 0 if a packet was read (matched or not), -1 when none waits.
  */
 static int read_raw(struct ns_icmp_nat *nat, struct icmp_flow *f)
 {
-    ssize_t n = recv(f->fd, nat->buf, ICMP_BUF_SIZE, MSG_DONTWAIT);
+    ssize_t n = recv(f->flow.fd, nat->buf, ICMP_BUF_SIZE, MSG_DONTWAIT);
     struct ns_reader msg;
     uint32_t src;
 
     if (n < 0)
         return -1;
     if (ns_icmp_nat_parse_raw(nat->buf, (size_t)n, &src, &msg) ||
-        htonl(src) != f->remote || ns_load_be16(msg.data + 4) != f->guest_id)
+        htonl(src) != f->remote || ns_load_be16(msg.data + 4) != f->flow.guest_id)
         return 0;   /* someone else's ICMP: every raw socket sees all of it */
     /* msg points into our own buffer: rewrite it there. */
     deliver(nat, f, f->remote, nat->buf + (msg.data - nat->buf), msg.len);
@@ -379,23 +256,23 @@ static int read_raw(struct ns_icmp_nat *nat, struct icmp_flow *f)
 }
 
 /*
- * flow_ready() - the loop's callback: @f's socket is readable (or has an error)
- * @opaque: the flow
+ * flow_ready() - the loop's callback: a flow's socket is readable (or has an error)
+ * @opaque: the flow's struct ns_flow
  * @fd:     its socket
  * @events: NETSTACK_EV_* (an error is read, and so cleared, by the next read)
  */
 static void flow_ready(void *opaque, int fd, uint32_t events)
 {
-    struct icmp_flow *f = opaque;
-    struct ns_icmp_nat *nat = f->ns->icmp_nat;
+    struct icmp_flow *f = icmp_flow_of(opaque);
+    struct ns_icmp_nat *nat = f->flow.ns->icmp_nat;
     int i, room;
 
     (void)fd;
     (void)events;
     for (i = 0; i < ICMP_WAKEUP_READS; i++) {
-        room = tx_budget(f->ns);
+        room = tx_budget(f->flow.ns);
         if (room < 0) {
-            flow_pause(nat, f);
+            ns_flow_pause(&nat->flows, &f->flow);
             return;
         }
         if (!room)
@@ -405,7 +282,13 @@ static void flow_ready(void *opaque, int fd, uint32_t events)
     }
 }
 
-/* socket_failed() - count and log (once) running out of sockets. Return: -1. */
+/*
+ * socket_failed() - count and log (once) running out of sockets
+ * @ns:  the stack
+ * @nat: the NAT
+ * @err: socket()'s errno
+ * Return: -1.
+ */
 static int socket_failed(struct netstack *ns, struct ns_icmp_nat *nat, int err)
 {
     NS_COUNT(ns, drop_host_socket);
@@ -417,7 +300,13 @@ static int socket_failed(struct netstack *ns, struct ns_icmp_nat *nat, int err)
     return -1;
 }
 
-/* socket_refused() - count and log (once) that no kind of ICMP socket is allowed. Return: -1. */
+/*
+ * socket_refused() - count and log (once) that no kind of ICMP socket is allowed
+ * @ns:  the stack
+ * @nat: the NAT
+ * @err: socket()'s errno for the raw socket
+ * Return: -1.
+ */
 static int socket_refused(struct netstack *ns, struct ns_icmp_nat *nat, int err)
 {
     NS_COUNT(ns, drop_icmp_refused);
@@ -431,13 +320,20 @@ static int socket_refused(struct netstack *ns, struct ns_icmp_nat *nat, int err)
     return -1;
 }
 
-/* out_of_resources() - does @err mean "no descriptor or memory", not "not allowed"? */
+/*
+ * out_of_resources() - does @err mean "no descriptor or memory", not "not allowed"?
+ * @err: an errno from socket()
+ * Return: nonzero if so.
+ */
 static int out_of_resources(int err)
 {
     return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
 }
 
-/* open_raw() - a raw ICMP socket woken only for echo replies. Return: fd, or -1 (errno). */
+/*
+ * open_raw() - a raw ICMP socket woken only for echo replies
+ * Return: the fd, or -1 (errno set).
+ */
 static int open_raw(void)
 {
     int fd = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMP);
@@ -453,24 +349,28 @@ static int open_raw(void)
 }
 
 /*
- * open_socket() - a ping socket, or a raw one where ping sockets are refused
- * @kind: set to the kind opened
+ * open_socket() - the flow table's open(): a ping socket for @fl, or a raw one
+ * where ping sockets are refused
+ * @fl: the new flow; its @kind is set to the kind opened
  * Return: the fd, or -1 (counted, logged once).
  */
-static int open_socket(struct netstack *ns, struct ns_icmp_nat *nat, enum icmp_sock_kind *kind)
+static int open_socket(struct ns_flow *fl)
 {
+    struct icmp_flow *f = icmp_flow_of(fl);
+    struct netstack *ns = fl->ns;
+    struct ns_icmp_nat *nat = ns->icmp_nat;
     int fd;
 
     if (!nat->raw_only) {
         fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMP);
-        *kind = ICMP_SOCK_PING;
+        f->kind = ICMP_SOCK_PING;
         if (fd >= 0)
             return fd;
         if (out_of_resources(errno))
             return socket_failed(ns, nat, errno);
     }
     fd = open_raw();
-    *kind = ICMP_SOCK_RAW;
+    f->kind = ICMP_SOCK_RAW;
     if (fd >= 0) {
         nat->raw_only = 1;
         return fd;
@@ -480,54 +380,27 @@ static int open_socket(struct netstack *ns, struct ns_icmp_nat *nat, enum icmp_s
     return socket_refused(ns, nat, errno);
 }
 
-/*
- * flow_open() - a new flow for @ip and @id, evicting the least recently used at the limit
- * Return: the flow, or NULL (refused, or sockets or memory exhausted; counted).
- */
-static struct icmp_flow *flow_open(struct netstack *ns, uint32_t ip, uint16_t id)
-{
-    struct ns_icmp_nat *nat = ns->icmp_nat;
-    struct icmp_flow *f = calloc(1, sizeof(*f)), **b;
-
-    if (!f) {
-        NS_COUNT(ns, drop_no_memory);
-        return NULL;
-    }
-    f->fd = open_socket(ns, nat, &f->kind);
-    if (f->fd < 0)
-        goto fail;
-    f->ns = ns;
-    if (ns_loop_set(&ns->loop, f->fd, NETSTACK_EV_IN, flow_ready, f)) {
-        NS_COUNT(ns, drop_no_memory);
-        close(f->fd);
-        goto fail;
-    }
-    if (nat->count >= ns->cfg.max_icmp_flows && nat->oldest) {
-        flow_close(nat, nat->oldest);
-        NS_COUNT(ns, icmp_flows_evicted);
-    }
-    f->guest_ip = ip;
-    f->guest_id = id;
-    b = bucket_of(nat, ip, id);
-    f->hnext = *b;
-    *b = f;
-    lru_append(nat, f);
-    nat->count++;
-    return f;
-fail:
-    free(f);
-    return NULL;
-}
+/* icmp_flow_type - ICMP flows to the flow table: struct icmp_flow, ICMP counters */
+static const struct ns_flow_type icmp_flow_type = {
+    .size = sizeof(struct icmp_flow),
+    .offset = offsetof(struct icmp_flow, flow),
+    .open = open_socket,
+    .ready = flow_ready,
+    .evicted = NETSTACK_STAT_icmp_flows_evicted,
+    .expired = NETSTACK_STAT_icmp_flows_expired,
+};
 
 /*
  * set_ttl() - send with the guest's TTL, so its traceroute-style probes keep
  * their meaning; a setsockopt only when it changes.
+ * @f:   the flow
+ * @ttl: the guest's TTL, 0 to leave the socket's as it is
  */
 static void set_ttl(struct icmp_flow *f, uint8_t ttl)
 {
     int v = ttl;
 
-    if (ttl && ttl != f->ttl && !setsockopt(f->fd, IPPROTO_IP, IP_TTL, &v, sizeof(v)))
+    if (ttl && ttl != f->ttl && !setsockopt(f->flow.fd, IPPROTO_IP, IP_TTL, &v, sizeof(v)))
         f->ttl = ttl;
 }
 
@@ -545,6 +418,7 @@ void ns_icmp_nat_input(struct netstack *ns, const struct ns_ipv4 *ip)
 {
     struct ns_icmp_nat *nat = ns->icmp_nat;
     struct sockaddr_in sa;
+    struct ns_flow *fl;
     struct icmp_flow *f;
     struct ns_reader r;
     uint16_t id;
@@ -557,13 +431,14 @@ void ns_icmp_nat_input(struct netstack *ns, const struct ns_ipv4 *ip)
         NS_COUNT(ns, drop_icmp_destination);
         return;
     }
-    f = flow_lookup(nat, ip->src, id);
-    if (!f && !(f = flow_open(ns, ip->src, id)))
+    fl = ns_flow_lookup(&nat->flows, ip->src, id);
+    if (!fl && !(fl = ns_flow_open(&nat->flows, ip->src, id)))
         return;
-    flow_touch(nat, f, ns_now_ms());
+    ns_flow_touch(&nat->flows, fl, ns_now_ms());
+    f = icmp_flow_of(fl);
     set_ttl(f, ip->ttl);
     f->remote = sa.sin_addr.s_addr;
-    if (sendto(f->fd, ip->payload, ip->payload_len, MSG_DONTWAIT, (struct sockaddr *)&sa,
+    if (sendto(fl->fd, ip->payload, ip->payload_len, MSG_DONTWAIT, (struct sockaddr *)&sa,
                sizeof(sa)) < 0)
         NS_COUNT(ns, drop_icmp_destination);
     else
@@ -571,20 +446,7 @@ void ns_icmp_nat_input(struct netstack *ns, const struct ns_ipv4 *ip)
 }
 
 /*
- * bucket_count() - hash buckets for @max flows: a power of two, bounded
- * Return: the count.
- */
-static size_t bucket_count(uint32_t max)
-{
-    size_t n = ICMP_MIN_BUCKETS;
-
-    while (n < max && n < ICMP_MAX_BUCKETS)
-        n *= 2;
-    return n;
-}
-
-/*
- * ns_icmp_nat_start() - create the flow table
+ * ns_icmp_nat_start() - create the flow table and the receive buffer
  * @ns: the stack
  * Return: 0, -ENOMEM.
  */
@@ -594,17 +456,13 @@ int ns_icmp_nat_start(struct netstack *ns)
 
     if (!nat)
         return -ENOMEM;
-    nat->nbucket = bucket_count(ns->cfg.max_icmp_flows);
-    nat->bucket = calloc(nat->nbucket, sizeof(*nat->bucket));
     nat->buf = malloc(ICMP_BUF_SIZE);
-    if (!nat->bucket || !nat->buf) {
-        free(nat->bucket);
+    if (!nat->buf || ns_flow_table_init(&nat->flows, ns, &icmp_flow_type,
+                                        ns->cfg.max_icmp_flows, ns->cfg.icmp_idle_timeout_ms)) {
         free(nat->buf);
         free(nat);
         return -ENOMEM;
     }
-    if (getrandom(&nat->seed, sizeof(nat->seed), GRND_NONBLOCK) != sizeof(nat->seed))
-        nat->seed = ns_now_ms() ^ (uint64_t)(uintptr_t)nat;     /* weaker, still per stack */
     ns->icmp_nat = nat;
     return 0;
 }
@@ -619,8 +477,7 @@ void ns_icmp_nat_stop(struct netstack *ns)
 
     if (!nat)
         return;
-    close_all(nat);
-    free(nat->bucket);
+    ns_flow_table_fini(&nat->flows);
     free(nat->buf);
     free(nat);
     ns->icmp_nat = NULL;
@@ -633,7 +490,7 @@ void ns_icmp_nat_stop(struct netstack *ns)
 void ns_icmp_nat_guest_gone(struct netstack *ns)
 {
     if (ns->icmp_nat)
-        close_all(ns->icmp_nat);
+        ns_flow_close_all(&ns->icmp_nat->flows);
 }
 
 /*
@@ -641,22 +498,13 @@ void ns_icmp_nat_guest_gone(struct netstack *ns)
  * @ns:     the stack
  * @now_ms: the current time
  *
- * The LRU head is always the next to expire. A paused flow is refreshed
- * instead: its replies wait for the guest, it is not idle.
+ * A paused flow is refreshed instead: its replies wait for the guest, it is
+ * not idle.
  */
 void ns_icmp_nat_timers(struct netstack *ns, uint64_t now_ms)
 {
-    struct ns_icmp_nat *nat = ns->icmp_nat;
-    struct icmp_flow *f;
-
-    while (nat && (f = nat->oldest) && f->last_ms + ns->cfg.icmp_idle_timeout_ms <= now_ms) {
-        if (f->state == ICMP_FLOW_PAUSED) {
-            flow_touch(nat, f, now_ms);
-            continue;
-        }
-        flow_close(nat, f);
-        NS_COUNT(ns, icmp_flows_expired);
-    }
+    if (ns->icmp_nat)
+        ns_flow_expire(&ns->icmp_nat->flows, now_ms);
 }
 
 /*
@@ -667,19 +515,11 @@ void ns_icmp_nat_timers(struct netstack *ns, uint64_t now_ms)
  */
 int ns_icmp_nat_next_timeout(struct netstack *ns, uint64_t now_ms)
 {
-    struct ns_icmp_nat *nat = ns->icmp_nat;
-    uint64_t due;
-
-    if (!nat || !nat->oldest)
-        return -1;
-    due = nat->oldest->last_ms + ns->cfg.icmp_idle_timeout_ms;
-    if (due <= now_ms)
-        return 0;
-    return due - now_ms > INT_MAX ? INT_MAX : (int)(due - now_ms);
+    return ns->icmp_nat ? ns_flow_next_timeout(&ns->icmp_nat->flows, now_ms) : -1;
 }
 
 /*
- * ns_icmp_nat_resume() - the transport takes frames again: watch paused flows
+ * ns_icmp_nat_resume() - the transport takes frames again: read paused flows
  * @ns: the stack
  *
  * A flow whose watch cannot be restored (out of memory) is closed rather than
@@ -687,14 +527,6 @@ int ns_icmp_nat_next_timeout(struct netstack *ns, uint64_t now_ms)
  */
 void ns_icmp_nat_resume(struct netstack *ns)
 {
-    struct ns_icmp_nat *nat = ns->icmp_nat;
-    struct icmp_flow *f;
-
-    while (nat && (f = nat->paused)) {
-        paused_unlink(nat, f);
-        if (ns_loop_set(&ns->loop, f->fd, NETSTACK_EV_IN, flow_ready, f)) {
-            NS_COUNT(ns, drop_no_memory);
-            flow_close(nat, f);
-        }
-    }
+    if (ns->icmp_nat)
+        ns_flow_resume(&ns->icmp_nat->flows);
 }
