@@ -61,6 +61,8 @@ void ns_tcp_nat_guest_gone(struct netstack *ns);
 void ns_tcp_nat_timers(struct netstack *ns, uint64_t now_ms);
 int ns_tcp_nat_next_timeout(struct netstack *ns, uint64_t now_ms);
 void ns_tcp_nat_resume(struct netstack *ns);
+/* ns_tcp_nat_flush() - write guest data queued during the input batch to the host. */
+void ns_tcp_nat_flush(struct netstack *ns);
 
 /* UDP (udp_nat.c): a datagram from the guest not for the stack itself. */
 void ns_udp_nat_input(struct netstack *ns, const struct ns_ipv4 *ip, uint16_t sport,

@@ -274,13 +274,15 @@ int netstack_input_batch(struct netstack *ns, const struct netstack_frame *frame
 }
 
 /*
- * ns_flush() - hand the queue to the transport, then let paused host sockets
- * be read again if it took everything. Producers pause whenever the queue is
+ * ns_flush() - end of a batch: write the guest's TCP data to the host, hand the
+ * queue to the transport, then let paused host sockets be read again if it
+ * took everything. Producers pause whenever the queue is
  * full, also when the transport has not pushed back yet (it only sees the
  * queue here), so resuming cannot wait for netstack_output_ready() alone.
  */
 void ns_flush(struct netstack *ns)
 {
+    ns_tcp_nat_flush(ns);       /* guest data of this batch to the host sockets */
     ns_tx_flush(ns);
     if (!ns_tx_blocked(&ns->tx)) {
         ns_nat_resume(ns);

@@ -66,6 +66,8 @@ struct tcp_key {
  * @hnext:      next in the hash bucket
  * @prev, @next: the list of all flows
  * @pnext:      next in the list of paused flows
+ * @dirty:      guest data or FIN arrived and waits for the end of the input batch
+ * @dnext:      next in the list of dirty flows
  */
 struct tcp_flow {
     struct tcp_key key;
@@ -84,6 +86,8 @@ struct tcp_flow {
     struct tcp_flow *hnext;
     struct tcp_flow *prev, *next;
     struct tcp_flow *pnext;
+    uint8_t dirty;
+    struct tcp_flow *dnext;
 };
 
 #define TCP_NAT_BUCKETS 16384           /* hash buckets (a power of two) */
@@ -94,6 +98,7 @@ struct tcp_flow {
  * @bucket:     flows by four-tuple
  * @all:        every flow, newest first
  * @paused:     flows whose host socket is not read while the transport pushes back
+ * @dirty:      flows with guest data to write at the end of the input batch
  * @count:      flows (any state), against cfg.max_tcp_connections
  * @connecting: flows in FLOW_CONNECTING, against cfg.max_pending_connects
  * @accepting:  flows in FLOW_ACCEPTING (they need the timer)
@@ -106,6 +111,7 @@ struct ns_tcp_nat {
     struct tcp_flow *bucket[TCP_NAT_BUCKETS];
     struct tcp_flow *all;
     struct tcp_flow *paused;
+    struct tcp_flow *dirty;
     size_t count, connecting, accepting;
     struct tcp_pcb **listener;
     uint8_t *buf;
@@ -117,11 +123,13 @@ struct ns_tcp_nat {
 void ns_tcp_flow_free(struct netstack *ns, struct tcp_flow *f, int reset_host);
 void ns_tcp_flow_watch(struct netstack *ns, struct tcp_flow *f, uint32_t events);
 void ns_tcp_flow_pause(struct netstack *ns, struct tcp_flow *f);
+void ns_tcp_flow_mark_dirty(struct netstack *ns, struct tcp_flow *f);
 
 /* tcp_relay.c */
 void ns_tcp_relay_attach(struct netstack *ns, struct tcp_flow *f, struct tcp_pcb *pcb);
 void ns_tcp_relay_abort(struct netstack *ns, struct tcp_flow *f);
 void ns_tcp_relay_host_ready(struct netstack *ns, struct tcp_flow *f, uint32_t events);
 void ns_tcp_relay_rewatch(struct netstack *ns, struct tcp_flow *f);
+void ns_tcp_relay_flush(struct netstack *ns, struct tcp_flow *f);
 
 #endif /* NETSTACK_TCP_FLOW_H */

@@ -142,7 +142,7 @@ static struct tcp_flow *flow_new(struct netstack *ns, const struct tcp_key *k)
     return f;
 }
 
-/* unlink_flow() - take @f out of the hash, the list of all and the paused list. */
+/* unlink_flow() - take @f out of the hash and of every list. */
 static void unlink_flow(struct ns_tcp_nat *t, struct tcp_flow *f)
 {
     struct tcp_flow **pp;
@@ -161,6 +161,11 @@ static void unlink_flow(struct ns_tcp_nat *t, struct tcp_flow *f)
     for (pp = &t->paused; f->paused && *pp; pp = &(*pp)->pnext)
         if (*pp == f) {
             *pp = f->pnext;
+            break;
+        }
+    for (pp = &t->dirty; f->dirty && *pp; pp = &(*pp)->dnext)
+        if (*pp == f) {
+            *pp = f->dnext;
             break;
         }
 }
@@ -302,6 +307,33 @@ void ns_tcp_flow_pause(struct netstack *ns, struct tcp_flow *f)
     f->paused = 1;
     f->pnext = ns->tcp_nat->paused;
     ns->tcp_nat->paused = f;
+}
+
+/*
+ * ns_tcp_flow_mark_dirty() - @f has guest data (or FIN) for the host
+ * Writing waits until the whole batch of input frames is processed, so the
+ * segments of one batch go out in one writev() instead of one each.
+ */
+void ns_tcp_flow_mark_dirty(struct netstack *ns, struct tcp_flow *f)
+{
+    if (f->dirty)
+        return;
+    f->dirty = 1;
+    f->dnext = ns->tcp_nat->dirty;
+    ns->tcp_nat->dirty = f;
+}
+
+void ns_tcp_nat_flush(struct netstack *ns)
+{
+    struct ns_tcp_nat *t = ns->tcp_nat;
+
+    while (t && t->dirty) {
+        struct tcp_flow *f = t->dirty;
+
+        t->dirty = f->dnext;
+        f->dirty = 0;
+        ns_tcp_relay_flush(ns, f);
+    }
 }
 
 /* on_accept() - lwIP completed a handshake: attach the pcb to its flow. */

@@ -3,9 +3,9 @@
  *
  * Theory of Operation: once lwIP has accepted the guest's connection, each
  * direction is a pipe with no buffer of its own beyond what TCP already has:
- * - guest to host: lwIP's recv callback hands over pbufs; they are written to
- *   the host socket with writev, and tcp_recved() is called only for what the
- *   host socket took. Whatever it did not take stays queued (@to_host) and the
+ * - guest to host: lwIP's recv callback hands over pbufs; once the whole batch
+ *   of input frames is processed they are written to the host socket with one
+ *   writev, and tcp_recved() is called only for what the host socket took. Whatever it did not take stays queued (@to_host) and the
  *   guest's window closes by itself: a slow host peer slows the guest down.
  * - host to guest: the host socket is read only when lwIP's send buffer has
  *   room (tcp_sndbuf), at most that much, and only while the transport is not
@@ -305,7 +305,6 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 {
     struct tcp_flow *f = arg;
     struct netstack *ns = f->ns;
-    int rc;
 
     if (p && err != ERR_OK) {
         pbuf_free(p);
@@ -318,12 +317,27 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
         pbuf_cat(f->to_host, p);
     else
         f->to_host = p;
+    ns_tcp_flow_mark_dirty(ns, f);  /* written by ns_tcp_relay_flush() after the batch */
+    return ERR_OK;
+}
+
+/*
+ * ns_tcp_relay_flush() - write what the guest sent during the last input batch
+ * Runs outside lwIP's callbacks, so a failure may abort the pcb directly.
+ */
+void ns_tcp_relay_flush(struct netstack *ns, struct tcp_flow *f)
+{
+    int rc;
+
+    if (f->state != FLOW_RELAYING)
+        return;
     rc = flush_to_host(ns, f);
     if (rc) {
         host_failed(ns, f, -rc);
-        return ERR_ABRT;        /* the pcb was aborted; p was in the freed queue */
+        return;
     }
-    return settle(ns, f);
+    if (finish(ns, f) == 0)
+        ns_tcp_relay_rewatch(ns, f);
 }
 
 /* on_sent() - lwIP: the guest acknowledged data, so the send buffer has room. */
