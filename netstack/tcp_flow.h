@@ -53,7 +53,9 @@ struct tcp_key {
  * @syn:        the held SYN datagram (IP header and TCP segment), CONNECTING only
  * @syn_len, @syn_hlen: its length and IP header length
  * @since_ms:   when the current state began, or the last activity when relaying
- * @to_host:    guest data not yet written to the host (a pbuf chain)
+ * @to_host:    guest data not yet written to the host: pbufs linked by ->next
+ *              (not pbuf_cat(): a u16 tot_len cannot describe a full window)
+ * @to_host_tail: its last pbuf, @to_host_len its bytes
  * @to_guest:   host data lwIP could not queue yet; @to_guest_len bytes from @to_guest_off
  * @guest_fin:  the guest sent FIN (shut down writing)
  * @host_fin:   the host peer closed its side (read returned 0)
@@ -77,7 +79,8 @@ struct tcp_flow {
     uint8_t *syn;
     size_t syn_len, syn_hlen;
     uint64_t since_ms;
-    struct pbuf *to_host;
+    struct pbuf *to_host, *to_host_tail;
+    size_t to_host_len;
     uint8_t *to_guest;
     size_t to_guest_len, to_guest_off;
     uint8_t guest_fin, host_fin, shut_host, fin_sent, paused, sndbuf_wait;

@@ -3,10 +3,12 @@
  *
  * Theory of Operation: once lwIP has accepted the guest's connection, each
  * direction is a pipe with no buffer of its own beyond what TCP already has:
- * - guest to host: lwIP's recv callback hands over pbufs; once the whole batch
- *   of input frames is processed they are written to the host socket with one
- *   writev, and tcp_recved() is called only for what the host socket took. Whatever it did not take stays queued (@to_host) and the
- *   guest's window closes by itself: a slow host peer slows the guest down.
+ * - guest to host: lwIP's recv callback hands over pbufs; they are written to
+ *   the host socket with one writev once 64 KiB are queued or the batch of
+ *   input frames ends (not one syscall per small segment), and tcp_recved()
+ *   is called only for what the host socket took. Whatever it did not take
+ *   stays queued (@to_host) and the guest's window closes by itself: a slow
+ *   host peer slows the guest down.
  * - host to guest: the host socket is read only when lwIP's send buffer has
  *   room (tcp_sndbuf), at most that much, and only while the transport is not
  *   pushing back (ns_tx_blocked); otherwise reading stops and resumes from
@@ -35,6 +37,7 @@
 
 #define RELAY_IOV       64      /* pbufs per writev() */
 #define RELAY_READS     8       /* reads per wakeup: fairness among flows */
+#define RELAY_WRITE_MIN 65536   /* guest bytes worth a writev before the batch ends */
 
 static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err);
 static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len);
@@ -106,12 +109,34 @@ static void recved(struct tcp_pcb *pcb, size_t n)
 /* consume() - drop @n written bytes from the front of @f->to_host. */
 static void consume(struct tcp_flow *f, size_t n)
 {
+    f->to_host_len -= n;
     while (n && f->to_host) {
-        u16_t step = n > 0xffff ? 0xffff : (u16_t)n;
+        struct pbuf *q = f->to_host;
 
-        f->to_host = pbuf_free_header(f->to_host, step);
-        n -= step;
+        if (n < q->len) {
+            pbuf_remove_header(q, n);
+            return;
+        }
+        n -= q->len;
+        f->to_host = q->next;
+        q->next = NULL;         /* free this pbuf alone */
+        pbuf_free(q);
     }
+    if (!f->to_host)
+        f->to_host_tail = NULL;
+}
+
+/* queue_to_host() - append lwIP's pbuf chain @p to @f->to_host. */
+static void queue_to_host(struct tcp_flow *f, struct pbuf *p)
+{
+    f->to_host_len += p->tot_len;
+    if (f->to_host)
+        f->to_host_tail->next = p;
+    else
+        f->to_host = p;
+    while (p->next)
+        p = p->next;
+    f->to_host_tail = p;
 }
 
 /*
@@ -305,6 +330,7 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 {
     struct tcp_flow *f = arg;
     struct netstack *ns = f->ns;
+    int rc;
 
     if (p && err != ERR_OK) {
         pbuf_free(p);
@@ -313,12 +339,18 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
     f->since_ms = ns_now_ms();
     if (!p)
         f->guest_fin = 1;
-    else if (f->to_host)
-        pbuf_cat(f->to_host, p);
     else
-        f->to_host = p;
-    ns_tcp_flow_mark_dirty(ns, f);  /* written by ns_tcp_relay_flush() after the batch */
-    return ERR_OK;
+        queue_to_host(f, p);
+    if (f->to_host_len < RELAY_WRITE_MIN) {
+        ns_tcp_flow_mark_dirty(ns, f);  /* ns_tcp_relay_flush() after the batch */
+        return ERR_OK;
+    }
+    rc = flush_to_host(ns, f);          /* enough for a write of its own now */
+    if (rc) {
+        host_failed(ns, f, -rc);
+        return ERR_ABRT;        /* the pcb was aborted; p was in the freed queue */
+    }
+    return settle(ns, f);
 }
 
 /*
