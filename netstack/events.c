@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 
+#include "dns/dns.h"
 #include "ethernet/reasm.h"
 #include "netstack/lwip_glue.h"
 #include "netstack/nat.h"
@@ -23,12 +24,16 @@ int netstack_fd(const struct netstack *ns)
 
 int netstack_next_timeout(struct netstack *ns)
 {
-    int t = ns_lwip_next_timeout(ns), n = ns_nat_next_timeout(ns, ns_now_ms());
+    uint64_t now = ns_now_ms();
+    int t = ns_lwip_next_timeout(ns), n = ns_nat_next_timeout(ns, now);
+    int d = ns_dns_next_timeout(ns, now);
 
     if (ns_reasm_pending(ns->reasm) && (t < 0 || t > REASM_TICK_MS))
         t = REASM_TICK_MS;
     if (n >= 0 && (t < 0 || n < t))
         t = n;
+    if (d >= 0 && (t < 0 || d < t))
+        t = d;
     return t;
 }
 
@@ -41,6 +46,7 @@ static void run_timers(struct netstack *ns)
     if (ns_reasm_pending(ns->reasm))
         ns_reasm_expire(ns, now);
     ns_nat_timers(ns, now);
+    ns_dns_timers(ns, now);
 }
 
 /* dispatch_events() - call the callback of each fetched event still watched. */

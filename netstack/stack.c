@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dns/dns.h"
 #include "ethernet/eth.h"
 #include "ethernet/ipv4.h"
 #include "ethernet/reasm.h"
@@ -76,6 +77,9 @@ void netstack_config_init(struct netstack_config *cfg)
     cfg->udp_idle_timeout_ms = 60000;
     cfg->max_icmp_flows = 256;
     cfg->icmp_idle_timeout_ms = 30000;
+    cfg->resolv_conf = "/etc/resolv.conf";
+    cfg->dns_timeout_ms = 4000;
+    cfg->max_dns_inflight = 1024;
     cfg->log_level = NETSTACK_LOG_INFO;
 }
 
@@ -143,6 +147,12 @@ static int copy_config(struct netstack *ns, const struct netstack_config *cfg)
         ns->cfg.max_icmp_flows = def.max_icmp_flows;
     if (!ns->cfg.icmp_idle_timeout_ms)
         ns->cfg.icmp_idle_timeout_ms = def.icmp_idle_timeout_ms;
+    if (!ns->cfg.resolv_conf)
+        ns->cfg.resolv_conf = def.resolv_conf;
+    if (!ns->cfg.dns_timeout_ms)
+        ns->cfg.dns_timeout_ms = def.dns_timeout_ms;
+    if (!ns->cfg.max_dns_inflight)
+        ns->cfg.max_dns_inflight = def.max_dns_inflight;
     if (!memcmp(ns->cfg.gateway_mac, "\0\0\0\0\0\0", 6))
         memcpy(ns->cfg.gateway_mac, def.gateway_mac, 6);
     ns->domain_name = strdup(cfg->domain_name ? cfg->domain_name : def.domain_name);
@@ -225,6 +235,13 @@ int netstack_new(const struct netstack_config *cfg, struct netstack **out)
     rc = ns_nat_start(ns);
     if (rc)
         goto fail;
+    rc = ns_dns_start(ns);
+    /* The DNS strings were read there: the caller's need not outlive this call. */
+    ns->cfg.resolv_conf = NULL;
+    ns->cfg.hosts_file = NULL;
+    ns->cfg.dns_names = NULL;
+    if (rc)
+        goto fail;
     the_stack = ns;
     *out = ns;
     return 0;
@@ -238,6 +255,7 @@ void netstack_free(struct netstack *ns)
 {
     if (!ns)
         return;
+    ns_dns_stop(ns);
     ns_nat_stop(ns);
     ns_lwip_stop(ns);
     ns_reasm_free(ns->reasm);

@@ -21,6 +21,7 @@ struct netif;
 struct ns_tcp_nat;
 struct ns_udp_nat;
 struct ns_icmp_nat;
+struct ns_dns;
 
 /* Neighbours on the guest's link, learned from ARP and IPv4 source addresses. */
 #define NS_NEIGH_MAX 16
@@ -55,6 +56,7 @@ struct netstack {
     struct ns_tcp_nat *tcp_nat;     /* netstack/tcp_nat.c */
     struct ns_udp_nat *udp_nat;     /* netstack/udp_nat.c */
     struct ns_icmp_nat *icmp_nat;   /* netstack/icmp_nat.c */
+    struct ns_dns *dns;             /* dns/server.c */
 };
 
 #define NS_COUNT(ns, name) ((ns)->stats[NETSTACK_STAT_##name]++)

@@ -35,6 +35,7 @@
 #include "lwip/priv/tcp_priv.h"
 #include "lwip/tcp.h"
 
+#include "dns/dns.h"
 #include "ethernet/checksum.h"
 #include "ethernet/icmp.h"
 #include "ethernet/ipv4.h"
@@ -567,6 +568,10 @@ void ns_tcp_nat_input(struct netstack *ns, const struct ns_ipv4 *ip)
          */
         ns_tcp_flow_free(ns, f, 1);
         f = NULL;
+    }
+    if (ip->dst == ns->gateway && s.dport == NS_DNS_PORT) {
+        ns_tcp_input(ns, ip);       /* DNS over TCP: lwIP's listener on gateway:53 */
+        return;
     }
     if (!f && (s.flags & (TCP_FLAG_SYN | TCP_FLAG_ACK | TCP_FLAG_RST)) == TCP_FLAG_SYN) {
         NS_COUNT(ns, tcp_in);

@@ -3,8 +3,8 @@
  *
  * Theory of Operation: datagrams are validated (header length against the IP
  * payload, checksum when the sender set one) and dispatched by destination:
- * port 67 on the gateway or broadcast is the DHCP server. Everything else goes
- * to the UDP NAT (udp_nat.c), which sends it from a host socket or counts why
+ * port 67 on the gateway or broadcast is the DHCP server, port 53 on the
+ * gateway the DNS server (dns/server.c). Everything else goes to the UDP NAT (udp_nat.c), which sends it from a host socket or counts why
  * not (broadcast, multicast, an address with nothing behind it). A source of
  * 0.0.0.0 is only acceptable for DHCP, while the guest has no address: the
  * NAT could not address a reply to it.
@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 
+#include "dns/dns.h"
 #include "ethernet/checksum.h"
 #include "ethernet/ipv4.h"
 #include "ethernet/reader.h"
@@ -75,6 +76,10 @@ void ns_udp_input(struct netstack *ns, const struct ns_ipv4 *ip)
     }
     if (!ip->src) {
         NS_COUNT(ns, drop_ipv4_source);
+        return;
+    }
+    if (dport == NS_DNS_PORT && ip->dst == ns->gateway) {
+        ns_dns_udp_input(ns, ip, sport, ip->payload + UDP_HLEN, ulen - UDP_HLEN);
         return;
     }
     ns_udp_nat_input(ns, ip, sport, dport, ip->payload + UDP_HLEN, ulen - UDP_HLEN);

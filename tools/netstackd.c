@@ -40,6 +40,7 @@
 #define PREFIX_MAX      30u
 #define IFNAME_MAX      15      /* IFNAMSIZ - 1 */
 #define N_LIMIT_OPTIONS 7       /* entries of limits[] below */
+#define MAX_DNS_NAMES   256     /* --dns-name entries */
 
 /**
  * struct options - the parsed command line
@@ -54,6 +55,9 @@
  * @level:      log level
  * @limit:      NAT limits given on the command line, in the config's unit
  * @limit_set:  which of @limit were given
+ * @resolv_conf, @hosts, @dns_mode, @dns_names, @dns_timeout: the DNS server's
+ *              --resolv-conf, --hosts, --dns-mode, --dns-name (NULL-terminated)
+ *              and --dns-timeout (seconds, 0: default)
  */
 struct options {
     struct ns_transport_opts topts;
@@ -67,6 +71,12 @@ struct options {
     int level;
     uint32_t limit[N_LIMIT_OPTIONS];
     int limit_set[N_LIMIT_OPTIONS];
+    const char *resolv_conf;
+    const char *hosts;
+    int dns_mode;
+    const char *dns_names[MAX_DNS_NAMES + 1];
+    unsigned n_dns_names;
+    unsigned dns_timeout;
 };
 
 /* The stack, for the signal handler; set once it exists. */
@@ -196,6 +206,18 @@ static void usage(void)
 "  --max-icmp-flows N        ping flows (default 256)\n"
 "  --icmp-timeout S          close a ping flow idle S seconds (default 30)\n"
 "\n"
+"DNS (the gateway answers on UDP and TCP port 53):\n"
+"  --resolv-conf PATH   the host's nameservers (default /etc/resolv.conf),\n"
+"                       re-read whenever the file changes\n"
+"  --dns-mode MODE      forward (default): relay queries to those nameservers;\n"
+"                       host: answer A and AAAA with the host's own resolver\n"
+"                       (getaddrinfo: /etc/hosts, NSS, VPN split DNS), forward\n"
+"                       every other type\n"
+"  --dns-name NAME=IP   answer NAME locally (repeatable); host.internal and\n"
+"                       gateway.internal always are\n"
+"  --hosts PATH         answer the names of a hosts(5) file locally\n"
+"  --dns-timeout S      SERVFAIL after S seconds without an answer (default 4)\n"
+"\n"
 "  --log-level LEVEL    error, warn, info (default) or debug\n"
 "  -v, --verbose        one level more verbose; repeatable\n"
 "  -h, --help           this help\n"
@@ -311,7 +333,8 @@ static void set_transport(struct options *o, enum ns_transport_kind kind, const 
 
 enum {
     OPT_LISTEN_QEMU = 256, OPT_LISTEN_DGRAM, OPT_TAP, OPT_NETNS, OPT_FD, OPT_MTU, OPT_SUBNET,
-    OPT_NO_HOST_LOOPBACK, OPT_LOG_LEVEL, OPT_VERSION, OPT_LIMIT,
+    OPT_NO_HOST_LOOPBACK, OPT_LOG_LEVEL, OPT_VERSION, OPT_RESOLV_CONF, OPT_DNS_MODE,
+    OPT_DNS_NAME, OPT_HOSTS, OPT_DNS_TIMEOUT, OPT_LIMIT,
 };
 
 /**
@@ -361,6 +384,11 @@ static const struct option long_options[] = {
     { "udp-timeout", required_argument, NULL, OPT_LIMIT + 4 },
     { "max-icmp-flows", required_argument, NULL, OPT_LIMIT + 5 },
     { "icmp-timeout", required_argument, NULL, OPT_LIMIT + 6 },
+    { "resolv-conf", required_argument, NULL, OPT_RESOLV_CONF },
+    { "dns-mode", required_argument, NULL, OPT_DNS_MODE },
+    { "dns-name", required_argument, NULL, OPT_DNS_NAME },
+    { "hosts", required_argument, NULL, OPT_HOSTS },
+    { "dns-timeout", required_argument, NULL, OPT_DNS_TIMEOUT },
     { NULL, 0, NULL, 0 },
 };
 
@@ -399,6 +427,42 @@ static void parse_limit(struct options *o, const struct limit *l, const char *ar
 }
 
 /**
+ * parse_dns_option() - one of the DNS server's options
+ * @o:      options
+ * @c:      which
+ * @arg:    its value
+ */
+static void parse_dns_option(struct options *o, int c, const char *arg)
+{
+    unsigned long v;
+
+    if (!*arg)
+        usage_error("DNS option: the value is empty");
+    if (c == OPT_RESOLV_CONF) {
+        o->resolv_conf = arg;
+    } else if (c == OPT_HOSTS) {
+        o->hosts = arg;
+    } else if (c == OPT_DNS_MODE) {
+        if (!strcmp(arg, "forward"))
+            o->dns_mode = NETSTACK_DNS_FORWARD;
+        else if (!strcmp(arg, "host"))
+            o->dns_mode = NETSTACK_DNS_HOST;
+        else
+            usage_error("--dns-mode %s: expected forward or host", arg);
+    } else if (c == OPT_DNS_NAME) {
+        if (!strchr(arg, '=') || arg[0] == '=')
+            usage_error("--dns-name %s: expected NAME=ADDRESS", arg);
+        if (o->n_dns_names == MAX_DNS_NAMES)
+            usage_error("--dns-name: at most %d entries", MAX_DNS_NAMES);
+        o->dns_names[o->n_dns_names++] = arg;
+    } else if (c == OPT_DNS_TIMEOUT) {
+        if (parse_uint(arg, 60, &v) < 0 || v < 1)
+            usage_error("--dns-timeout %s: expected seconds from 1 to 60", arg);
+        o->dns_timeout = (unsigned)v;
+    }
+}
+
+/**
  * parse_option() - apply one option getopt_long() returned
  * @o:      options
  * @c:      the option
@@ -434,6 +498,13 @@ static void parse_option(struct options *o, int c, const char *arg, int *verbose
         break;
     case OPT_SUBNET:
         parse_subnet(o, arg);
+        break;
+    case OPT_RESOLV_CONF:
+    case OPT_HOSTS:
+    case OPT_DNS_MODE:
+    case OPT_DNS_NAME:
+    case OPT_DNS_TIMEOUT:
+        parse_dns_option(o, c, arg);
         break;
     case OPT_NO_HOST_LOOPBACK:
         o->no_host_loopback = 1;
@@ -533,6 +604,13 @@ static void fill_config(const struct options *o, struct ns_transport *t,
     cfg->dhcp_first = addr(o->subnet + 2);
     cfg->host_loopback = addr((o->subnet | ~mask) - 1);
     cfg->no_host_loopback = o->no_host_loopback;
+    if (o->resolv_conf)
+        cfg->resolv_conf = o->resolv_conf;
+    cfg->hosts_file = o->hosts;
+    cfg->dns_mode = (enum netstack_dns_mode)o->dns_mode;
+    cfg->dns_names = o->n_dns_names ? o->dns_names : NULL;
+    if (o->dns_timeout)
+        cfg->dns_timeout_ms = o->dns_timeout * 1000;
     if (o->mtu)
         cfg->mtu = (uint16_t)o->mtu;
     for (i = 0; i < NLIMITS; i++)

@@ -39,6 +39,12 @@ enum netstack_log_level {
     NETSTACK_LOG_DEBUG = 3,
 };
 
+/* How the gateway's DNS server resolves names that are not local. */
+enum netstack_dns_mode {
+    NETSTACK_DNS_FORWARD = 0,   /* relay to the nameservers of the host's resolv.conf */
+    NETSTACK_DNS_HOST = 1,      /* A/AAAA from getaddrinfo(); other types forwarded */
+};
+
 /* One frame handed across the API: a complete Ethernet frame without FCS. */
 struct netstack_frame {
     const void *data;
@@ -110,6 +116,19 @@ struct netstack_config {
     uint32_t udp_idle_timeout_ms;   /* default 60000 */
     uint32_t max_icmp_flows;        /* default 256 */
     uint32_t icmp_idle_timeout_ms;  /* default 30000 */
+
+    /*
+     * DNS: the gateway answers on UDP and TCP port 53. Local names first
+     * (host.internal, gateway.internal, @dns_names, @hosts_file), then either
+     * the host's nameservers from @resolv_conf (forward) or, for A and AAAA,
+     * the host's own resolver (NETSTACK_DNS_HOST: getaddrinfo on a thread).
+     */
+    const char *resolv_conf;        /* default "/etc/resolv.conf", re-read when it changes */
+    enum netstack_dns_mode dns_mode;    /* default NETSTACK_DNS_FORWARD */
+    const char *hosts_file;         /* hosts(5) file of local names; NULL: none */
+    const char *const *dns_names;   /* "NAME=IP" entries, NULL-terminated; NULL: none */
+    uint32_t dns_timeout_ms;        /* SERVFAIL after this long without an answer, default 4000 */
+    uint32_t max_dns_inflight;      /* queries being resolved at once, default 1024 */
 };
 
 /* netstack_config_init() - fill @cfg with the version and every default. */
@@ -228,7 +247,10 @@ int netstack_unwatch(struct netstack *ns, int fd);
     X(udp_flows_created) X(udp_flows_expired) X(udp_flows_evicted) X(drop_udp_broadcast) \
     X(drop_udp_destination) X(udp_to_host) X(udp_to_guest) X(drop_udp_host_error) \
     X(icmp_echo_forwarded) X(icmp_echo_replies_forwarded) X(icmp_flows_expired) \
-    X(icmp_flows_evicted) X(drop_icmp_refused) X(drop_icmp_destination) X(drop_host_socket)
+    X(icmp_flows_evicted) X(drop_icmp_refused) X(drop_icmp_destination) X(drop_host_socket) \
+    X(dns_queries) X(dns_tcp_queries) X(dns_local_answers) X(dns_host_lookups) X(dns_forwarded) \
+    X(dns_tcp_retries) X(dns_answers) X(dns_servfail) X(dns_formerr) X(drop_dns_malformed) \
+    X(drop_dns_inflight) X(drop_dns_spoofed) X(dns_truncated)
 
 enum netstack_stat {
 #define NETSTACK_STAT_ENUM(name) NETSTACK_STAT_##name,

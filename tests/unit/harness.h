@@ -99,7 +99,7 @@ static inline void stack_done(struct netstack *ns)
     capture_reset();
 }
 
-static inline uint64_t stat(struct netstack *ns, enum netstack_stat s)
+static inline uint64_t counter(struct netstack *ns, enum netstack_stat s)
 {
     uint64_t c[NETSTACK_STAT_COUNT];
 

@@ -48,7 +48,7 @@ static void answers_for_gateway_alias_and_subnet(void **state)
         netstack_input(ns, f, arp_frame(f, 1, GUEST, targets[i]));
         expect_reply(targets[i]);
     }
-    assert_int_equal(stat(ns, NETSTACK_STAT_arp_replies), 3);
+    assert_int_equal(counter(ns, NETSTACK_STAT_arp_replies), 3);
 }
 
 static void silent_for_the_guest_and_outside(void **state)
@@ -65,7 +65,7 @@ static void silent_for_the_guest_and_outside(void **state)
     /* A reply from the guest teaches us but is not answered. */
     netstack_input(ns, f, arp_frame(f, 2, GUEST, GW));
     assert_int_equal(captured.n, 0);
-    assert_int_equal(stat(ns, NETSTACK_STAT_drop_arp_ignored), 5);
+    assert_int_equal(counter(ns, NETSTACK_STAT_drop_arp_ignored), 5);
 }
 
 static void probe_for_a_held_address_is_not_answered(void **state)
@@ -96,7 +96,7 @@ static void every_truncation_is_dropped(void **state)
         unguard();
     }
     assert_int_equal(captured.n, 0);
-    assert_int_equal(stat(ns, NETSTACK_STAT_drop_arp_malformed), len - 14);
+    assert_int_equal(counter(ns, NETSTACK_STAT_drop_arp_malformed), len - 14);
 }
 
 static void wrong_types_are_dropped(void **state)
@@ -114,7 +114,7 @@ static void wrong_types_are_dropped(void **state)
     len = arp_frame(f, 1, GUEST, GW);
     f[14 + 8] |= 1;                     /* multicast sender MAC */
     netstack_input(ns, f, len);
-    assert_int_equal(stat(ns, NETSTACK_STAT_drop_arp_malformed), 3);
+    assert_int_equal(counter(ns, NETSTACK_STAT_drop_arp_malformed), 3);
     assert_int_equal(captured.n, 0);
 }
 
@@ -127,9 +127,9 @@ static void frames_for_other_macs_are_dropped(void **state)
 
     memcpy(f, other, 6);
     netstack_input(ns, f, len);
-    assert_int_equal(stat(ns, NETSTACK_STAT_drop_eth_not_for_us), 1);
+    assert_int_equal(counter(ns, NETSTACK_STAT_drop_eth_not_for_us), 1);
     netstack_input(ns, f, 13);
-    assert_int_equal(stat(ns, NETSTACK_STAT_drop_eth_short), 1);
+    assert_int_equal(counter(ns, NETSTACK_STAT_drop_eth_short), 1);
     assert_int_equal(captured.n, 0);
 }
 

@@ -74,7 +74,7 @@ static void backpressure_keeps_order_and_drops_nothing(void **state)
     for (seq = 0; seq < 10; seq++)
         ping(ns, seq);
     assert_int_equal(captured.n, 0);
-    assert_true(stat(ns, NETSTACK_STAT_tx_backpressure) >= 1);
+    assert_true(counter(ns, NETSTACK_STAT_tx_backpressure) >= 1);
     captured.accept = 3;            /* it drains slowly */
     netstack_output_ready(ns);
     assert_int_equal(captured.n, 3);
@@ -83,8 +83,8 @@ static void backpressure_keeps_order_and_drops_nothing(void **state)
     assert_int_equal(captured.n, 10);
     for (i = 0; i < 10; i++)
         assert_int_equal(get16(captured.frame[i] + 34 + 6), i);
-    assert_int_equal(stat(ns, NETSTACK_STAT_frames_out), 10);
-    assert_int_equal(stat(ns, NETSTACK_STAT_drop_tx_queue_full), 0);
+    assert_int_equal(counter(ns, NETSTACK_STAT_frames_out), 10);
+    assert_int_equal(counter(ns, NETSTACK_STAT_drop_tx_queue_full), 0);
     stack_done(ns);
 }
 
@@ -94,7 +94,7 @@ static void no_guest_and_link_down_drop_and_count(void **state)
 
     captured.gone = 1;
     ping(ns, 1);
-    assert_int_equal(stat(ns, NETSTACK_STAT_drop_tx_no_guest), 1);
+    assert_int_equal(counter(ns, NETSTACK_STAT_drop_tx_no_guest), 1);
     captured.gone = 0;
     captured.accept = 0;
     ping(ns, 2);
@@ -102,7 +102,7 @@ static void no_guest_and_link_down_drop_and_count(void **state)
     captured.accept = -1;
     netstack_output_ready(ns);
     assert_int_equal(captured.n, 0);
-    assert_int_equal(stat(ns, NETSTACK_STAT_drop_tx_no_guest), 2);
+    assert_int_equal(counter(ns, NETSTACK_STAT_drop_tx_no_guest), 2);
     stack_done(ns);
 }
 
@@ -170,7 +170,7 @@ static void oversized_frames_are_dropped(void **state)
     put16(big + 12, 0x0800);
     netstack_input(ns, big, 1514 + 4);              /* MTU plus a VLAN tag: accepted size */
     netstack_input(ns, big, 1514 + 5);
-    assert_int_equal(stat(ns, NETSTACK_STAT_drop_jumbo), 1);
+    assert_int_equal(counter(ns, NETSTACK_STAT_drop_jumbo), 1);
     assert_int_equal(netstack_input(ns, NULL, 10), -EINVAL);
     stack_done(ns);
 }

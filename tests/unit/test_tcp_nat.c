@@ -181,7 +181,7 @@ static void relay_both_ways_and_half_close(void **state)
     int fd = handshake(ns, &c), fin = 0;
     size_t i, got;
 
-    assert_int_equal(stat(ns, NETSTACK_STAT_tcp_established), 1);
+    assert_int_equal(counter(ns, NETSTACK_STAT_tcp_established), 1);
     /* guest -> host */
     send_seg(ns, &c, ACK | PSH, "hello host", 10);
     run(ns, 20);
@@ -205,8 +205,8 @@ static void relay_both_ways_and_half_close(void **state)
     assert_memory_equal(buf, big, sizeof(big));
     assert_true(fin);
     run(ns, 20);
-    assert_int_equal(stat(ns, NETSTACK_STAT_tcp_bytes_to_guest), sizeof(big));
-    assert_int_equal(stat(ns, NETSTACK_STAT_tcp_bytes_to_host), 10);
+    assert_int_equal(counter(ns, NETSTACK_STAT_tcp_bytes_to_guest), sizeof(big));
+    assert_int_equal(counter(ns, NETSTACK_STAT_tcp_bytes_to_host), 10);
 }
 
 static void refused_port_gets_rst(void **state)
@@ -223,7 +223,7 @@ static void refused_port_gets_rst(void **state)
     assert_non_null(t);
     assert_int_equal(t[13] & (RST | ACK), RST | ACK);
     assert_int_equal(get32(t + 8), 5001);
-    assert_int_equal(stat(ns, NETSTACK_STAT_tcp_refused), 1);
+    assert_int_equal(counter(ns, NETSTACK_STAT_tcp_refused), 1);
 }
 
 static void host_reset_resets_the_guest(void **state)
@@ -243,7 +243,7 @@ static void host_reset_resets_the_guest(void **state)
     while ((t = next_tcp(&c, &at, &dlen)))
         rst |= t[13] & RST;
     assert_true(rst);
-    assert_int_equal(stat(ns, NETSTACK_STAT_tcp_resets_from_host), 1);
+    assert_int_equal(counter(ns, NETSTACK_STAT_tcp_resets_from_host), 1);
     (void)collect(ns, &c, buf, sizeof(buf), &fin);
 }
 
@@ -258,7 +258,7 @@ static void guest_reset_resets_the_host(void **state)
     run(ns, 20);
     assert_int_equal(recv(fd, &b, 1, 0), -1);
     assert_int_equal(errno, ECONNRESET);
-    assert_int_equal(stat(ns, NETSTACK_STAT_tcp_resets_from_guest), 1);
+    assert_int_equal(counter(ns, NETSTACK_STAT_tcp_resets_from_guest), 1);
     close(fd);
 }
 
@@ -278,7 +278,7 @@ static void syn_retransmit_is_absorbed(void **state)
     while ((t = next_tcp(&c, &at, &dlen)))
         synacks += (t[13] & (SYN | ACK)) == (SYN | ACK);
     assert_true(synacks >= 1);
-    assert_int_equal(stat(ns, NETSTACK_STAT_tcp_connects), 1);
+    assert_int_equal(counter(ns, NETSTACK_STAT_tcp_connects), 1);
     fd = accept(listen_fd, NULL, NULL);     /* one host connection, not two */
     assert_true(fd >= 0);
     fcntl(listen_fd, F_SETFL, O_NONBLOCK);
@@ -312,7 +312,7 @@ static void connection_limit_refuses_new_syns(void **state)
     t = next_tcp(&b, &at, &dlen);
     assert_non_null(t);
     assert_int_equal(t[13] & RST, RST);
-    assert_int_equal(stat(ns, NETSTACK_STAT_drop_tcp_limit), 1);
+    assert_int_equal(counter(ns, NETSTACK_STAT_drop_tcp_limit), 1);
     /* the existing connection still works */
     send_seg(ns, &a, ACK | PSH, "still", 5);
     run(ns, 20);
