@@ -251,3 +251,91 @@ print(" ".join("%d:%d" % (k, seen[k]) for k in sorted(seen)))
 PY
 out=$(in_guest timeout 20 "$PYTHON" "$WORK/pipeline.py" "$GW" "$ZONE" 2>&1) || true
 expect_eq "4 pipelined queries on one TCP connection (id:rcode)" "$out" "100:0 101:0 102:0 103:3"
+
+log "a TXT set of about 3 KB"
+out=$(gdig TXT "big.$ZONE" +bufsize=4096 +ignore)
+echo "$out" | grep -E 'flags:|MSG SIZE' | sed 's/^/    /' || true
+expect_eq "EDNS 4096 over UDP: all records (netstackd retried upstream over TCP)" \
+    "$(sed -n 's/.*ANSWER: \([0-9]*\),.*/\1/p' <<<"$out")" "$BIG_N"
+check "EDNS 4096 over UDP: the answer is not truncated" no_tc "$out"
+expect_eq "EDNS 4096 over UDP: distinct records" \
+    "$(grep -c "^big\.$ZONE\..*TXT.*\"record-" <<<"$out")" "$BIG_N"
+out=$(gdig TXT "big.$ZONE" +noedns)
+echo "$out" | grep -E 'Truncated|flags:|MSG SIZE' | sed 's/^/    /' || true
+check "no EDNS: truncated over UDP, then retried over TCP" grep -q 'Truncated, retrying in TCP' <<<"$out"
+expect_eq "no EDNS: all records after the TCP retry" \
+    "$(sed -n 's/.*ANSWER: \([0-9]*\),.*/\1/p' <<<"$out" | tail -1)" "$BIG_N"
+out=$(gdig TXT "big.$ZONE" +noedns +ignore)
+check "no EDNS, +ignore: the UDP answer has TC set" has_tc "$out"
+size=$(sed -n 's/.*MSG SIZE  rcvd: \([0-9]*\).*/\1/p' <<<"$out")
+check "no EDNS, +ignore: the UDP answer fits in 512 bytes (${size:-none})" test "${size:-99999}" -le 512
+expect_eq "dig +tcp: all records" "$(ancount +tcp TXT "big.$ZONE")" "$BIG_N"
+
+log "local names"
+local_names
+no_local_upstream 1
+
+log "a burst of 2000 queries"
+out=$(in_guest timeout 150 "$PYTHON" "$WORK/burst.py" "$GW" 2000 100 2>&1) || true
+echo "    $out"
+expect_eq "burst: answered" "$(sed -n 's/.* answered=\([0-9]*\).*/\1/p' <<<"$out")" 2000
+check "netstackd is still running" daemon_alive
+
+log "resolv.conf rewritten to name $REMOTE2_IP"
+set_resolv "$REMOTE2_IP"
+sleep 1.5
+expect_eq "A www follows the new resolv.conf" "$(ans "www.$ZONE")" 10.77.2.10
+check "the second dnsmasq was asked" logged 2 "query\\[A\\] www\\.$ZONE from $HOST_IP"
+
+log "upstream gone"
+stop_dnsmasq 1
+stop_dnsmasq 2
+read -r st ms <<<"$(servfail_ms "www.$ZONE")"
+echo "    both servers stopped: $st after $ms ms"
+expect_eq "both servers stopped: status" "$st" SERVFAIL
+check "both servers stopped: SERVFAIL in less than 6 s ($ms ms)" test "$ms" -lt 6000
+set_resolv "$SILENT_IP"
+sleep 1.5
+read -r st ms <<<"$(servfail_ms "silent.$ZONE")"
+echo "    a server that never answers: $st after $ms ms"
+expect_eq "a server that never answers: status" "$st" SERVFAIL
+check "a server that never answers: SERVFAIL in less than 6 s ($ms ms)" test "$ms" -lt 6000
+expect_eq "local names need no upstream" "$(ans host.internal)" "$ALIAS"
+check "netstackd is still running" daemon_alive
+stop_nat
+
+log "host mode (--dns-mode host)"
+# ip netns exec bind-mounts /etc/netns/HOST_NS/* over /etc/* for netstackd:
+# getaddrinfo() there reads these.
+[ -d /etc/netns ] || NETNS_DIR_CREATED=1
+mkdir -p "$NETNS_ETC"
+printf 'nameserver %s\noptions timeout:1 attempts:2\n' "$REMOTE_IP" >"$NETNS_ETC/resolv.conf"
+printf '127.0.0.1\tlocalhost\n10.5.5.5\tviahosts.%s\n' "$ZONE" >"$NETNS_ETC/hosts"
+expect_eq "HOST_NS sees the test's resolv.conf" \
+    "$(in_host sed -n 's/^nameserver //p' /etc/resolv.conf)" "$REMOTE_IP"
+start_dnsmasq 1 "$REMOTE_IP" \
+    --host-record="www.$ZONE,10.77.1.10,2001:db8::10" \
+    --host-record="hostonly.$ZONE,10.77.1.20" \
+    --host-record="v4only.$ZONE,10.77.1.12" \
+    --mx-host="$ZONE,mail.$ZONE,10"
+set_resolv "$REMOTE_IP"
+start_nat --dns-mode host --resolv-conf "$WORK/resolv.conf" "${LOCAL_ARGS[@]}"
+
+expect_eq "A www" "$(ans "www.$ZONE")" 10.77.1.10
+expect_eq "AAAA www" "$(ans AAAA "www.$ZONE")" 2001:db8::10
+expect_eq "A hostonly" "$(ans "hostonly.$ZONE")" 10.77.1.20
+# getaddrinfo(AF_UNSPEC) asks for both families; forwarding an A query would not.
+check "the A query became getaddrinfo's A and AAAA upstream" \
+    logged 1 "query\\[AAAA\\] hostonly\\.$ZONE from $HOST_IP"
+expect_eq "A from HOST_NS's /etc/hosts (only the host resolver knows it)" \
+    "$(ans "viahosts.$ZONE")" 10.5.5.5
+check "AAAA of a name with only A: NODATA" nodata AAAA "v4only.$ZONE"
+check "A of a name with only MX: NODATA" nodata A "$ZONE"
+expect_eq "NXDOMAIN" "$(status "missing.$ZONE")" NXDOMAIN
+expect_eq "MX (forwarded)" "$(ans MX "$ZONE")" "10 mail.$ZONE."
+expect_eq "A www over TCP (dig +tcp)" "$(ans +tcp "www.$ZONE")" 10.77.1.10
+local_names
+no_local_upstream 1
+check "netstackd is still running" daemon_alive
+stop_nat
+finish
