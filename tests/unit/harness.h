@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -91,6 +92,19 @@ static inline struct netstack *stack_with(uint16_t mtu)
         c.mtu = mtu;
     assert_int_equal(netstack_new(&c, &ns), 0);
     return ns;
+}
+
+/* run() - dispatch the stack's loop for about @ms milliseconds. */
+static inline void run(struct netstack *ns, int ms)
+{
+    int i;
+
+    for (i = 0; i < ms / 5; i++) {
+        struct pollfd p = { .fd = netstack_fd(ns), .events = POLLIN };
+
+        poll(&p, 1, 5);
+        netstack_dispatch(ns);
+    }
 }
 
 static inline void stack_done(struct netstack *ns)

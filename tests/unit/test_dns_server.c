@@ -104,19 +104,6 @@ static void send_query(struct netstack *ns, const uint8_t *msg, size_t len)
     netstack_input(ns, f, ipv4_frame(f, GUEST, GW, IPPROTO_UDP, 1, 0, u, 8 + len));
 }
 
-/* run() - dispatch the stack for about @ms milliseconds. */
-static void run(struct netstack *ns, int ms)
-{
-    int i;
-
-    for (i = 0; i < ms / 5; i++) {
-        struct pollfd p = { .fd = netstack_fd(ns), .events = POLLIN };
-
-        poll(&p, 1, 5);
-        netstack_dispatch(ns);
-    }
-}
-
 /* answer_pkt() - the last captured DNS answer to the guest, parsed (NULL if none). */
 static ldns_pkt *answer_pkt(void)
 {
@@ -149,8 +136,6 @@ static ldns_pkt *upstream_query(struct sockaddr_in *from)
     assert_int_equal(ldns_wire2pkt(&p, buf, (size_t)n), LDNS_STATUS_OK);
     return p;
 }
-
-static void run(struct netstack *ns, int ms);
 
 /*
  * upstream_answer() - answer @q with @rrs (strings), to @to, with @id and TC

@@ -79,19 +79,6 @@ static void send_seg(struct netstack *ns, struct gconn *c, uint8_t flags, const 
     c->snd_nxt += (uint32_t)len + ((flags & (SYN | FIN)) ? 1 : 0);
 }
 
-/* run() - dispatch the stack's loop for about @ms milliseconds. */
-static void run(struct netstack *ns, int ms)
-{
-    int i;
-
-    for (i = 0; i < ms / 5; i++) {
-        struct pollfd p = { .fd = netstack_fd(ns), .events = POLLIN };
-
-        poll(&p, 1, 5);
-        netstack_dispatch(ns);
-    }
-}
-
 /*
  * next_tcp() - the next captured TCP segment for @c from index *@at, or NULL;
  * advances *@at past it. Checks addressing and the checksum.
