@@ -20,6 +20,7 @@
 #include "netstack/lwip_glue.h"
 #include "netstack/nat.h"
 #include "netstack/stack.h"
+#include "portfwd/portfwd.h"
 
 int ns_nat_to_host(const struct netstack *ns, uint32_t dst, uint16_t port, struct sockaddr_in *sa)
 {
@@ -50,15 +51,22 @@ int ns_nat_from_host(const struct netstack *ns, const struct sockaddr_in *sa, ui
     return 0;
 }
 
-int ns_nat_tcp_socket(void)
+void ns_nat_tcp_tune(int fd)
 {
-    int one = 1, fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int one = 1;
 
-    if (fd < 0)
-        return -errno;
     /* The guest's stack already decided segmentation; don't delay it again. */
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+}
+
+int ns_nat_tcp_socket(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+    if (fd < 0)
+        return -errno;
+    ns_nat_tcp_tune(fd);
     return fd;
 }
 
@@ -92,6 +100,7 @@ void ns_nat_timers(struct netstack *ns, uint64_t now_ms)
     ns_tcp_nat_timers(ns, now_ms);
     ns_udp_nat_timers(ns, now_ms);
     ns_icmp_nat_timers(ns, now_ms);
+    ns_udp_fwd_timers(ns, now_ms);      /* forwarded UDP flows expire like the NAT's */
 }
 
 /* min_timeout() - the sooner of two timeouts, -1 meaning none. */
@@ -111,6 +120,7 @@ int ns_nat_next_timeout(struct netstack *ns, uint64_t now_ms)
     t = min_timeout(t, ns_tcp_nat_next_timeout(ns, now_ms));
     t = min_timeout(t, ns_udp_nat_next_timeout(ns, now_ms));
     t = min_timeout(t, ns_icmp_nat_next_timeout(ns, now_ms));
+    t = min_timeout(t, ns_udp_fwd_next_timeout(ns, now_ms));
     return t;
 }
 
@@ -120,4 +130,5 @@ void ns_nat_resume(struct netstack *ns)
     ns_tcp_nat_resume(ns);
     ns_udp_nat_resume(ns);
     ns_icmp_nat_resume(ns);
+    ns_udp_fwd_resume(ns);
 }

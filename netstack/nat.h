@@ -45,6 +45,9 @@ int ns_nat_from_host(const struct netstack *ns, const struct sockaddr_in *sa, ui
  */
 int ns_nat_tcp_socket(void);
 
+/* ns_nat_tcp_tune() - Nagle off, keepalives on, for any host TCP socket of a flow. */
+void ns_nat_tcp_tune(int fd);
+
 /* Lifecycle, called by stack.c and events.c; each fans out to the modules. */
 int ns_nat_start(struct netstack *ns);
 void ns_nat_stop(struct netstack *ns);
@@ -61,6 +64,15 @@ void ns_tcp_nat_guest_gone(struct netstack *ns);
 void ns_tcp_nat_timers(struct netstack *ns, uint64_t now_ms);
 int ns_tcp_nat_next_timeout(struct netstack *ns, uint64_t now_ms);
 void ns_tcp_nat_resume(struct netstack *ns);
+/*
+ * ns_tcp_nat_adopt() - make an established lwIP connection and its host socket
+ * a relayed flow (a forwarded connection). Return: 0, -EEXIST, -ENOMEM.
+ */
+struct tcp_key;
+struct tcp_pcb;
+int ns_tcp_nat_adopt(struct netstack *ns, const struct tcp_key *k, int fd, struct tcp_pcb *pcb);
+/* ns_tcp_nat_full() - is the connection limit reached? */
+int ns_tcp_nat_full(const struct netstack *ns);
 /* ns_tcp_nat_flush() - write guest data queued during the input batch to the host. */
 void ns_tcp_nat_flush(struct netstack *ns);
 

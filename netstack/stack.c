@@ -23,6 +23,7 @@
 #include "netstack/lwip_glue.h"
 #include "netstack/nat.h"
 #include "netstack/stack.h"
+#include "portfwd/portfwd.h"
 
 static struct netstack *the_stack;     /* lwIP is global: one stack per process */
 
@@ -242,6 +243,9 @@ int netstack_new(const struct netstack_config *cfg, struct netstack **out)
     ns->cfg.dns_names = NULL;
     if (rc)
         goto fail;
+    rc = ns_portfwd_start(ns);
+    if (rc)
+        goto fail;
     the_stack = ns;
     *out = ns;
     return 0;
@@ -255,6 +259,7 @@ void netstack_free(struct netstack *ns)
 {
     if (!ns)
         return;
+    ns_portfwd_stop(ns);
     ns_dns_stop(ns);
     ns_nat_stop(ns);
     ns_lwip_stop(ns);

@@ -22,6 +22,8 @@ struct ns_tcp_nat;
 struct ns_udp_nat;
 struct ns_icmp_nat;
 struct ns_dns;
+struct ns_portfwd;
+struct ns_udp_fwd;
 
 /* Neighbours on the guest's link, learned from ARP and IPv4 source addresses. */
 #define NS_NEIGH_MAX 16
@@ -57,6 +59,8 @@ struct netstack {
     struct ns_udp_nat *udp_nat;     /* netstack/udp_nat.c */
     struct ns_icmp_nat *icmp_nat;   /* netstack/icmp_nat.c */
     struct ns_dns *dns;             /* dns/server.c */
+    struct ns_portfwd *portfwd;     /* portfwd/forward.c */
+    struct ns_udp_fwd *udp_fwd;     /* portfwd/udp_fwd.c */
 };
 
 #define NS_COUNT(ns, name) ((ns)->stats[NETSTACK_STAT_##name]++)

@@ -586,6 +586,27 @@ void ns_tcp_nat_input(struct netstack *ns, const struct ns_ipv4 *ip)
     ns_tcp_input(ns, ip);
 }
 
+int ns_tcp_nat_adopt(struct netstack *ns, const struct tcp_key *k, int fd, struct tcp_pcb *pcb)
+{
+    struct tcp_flow *f;
+
+    if (lookup(ns->tcp_nat, k))
+        return -EEXIST;
+    f = flow_new(ns, k);
+    if (!f)
+        return -ENOMEM;
+    ns->tcp_nat->connecting--;      /* flow_new() counts a connect; this one is done */
+    f->fd = fd;
+    NS_COUNT(ns, tcp_established);
+    ns_tcp_relay_attach(ns, f, pcb);
+    return 0;
+}
+
+int ns_tcp_nat_full(const struct netstack *ns)
+{
+    return ns->tcp_nat->count >= ns->cfg.max_tcp_connections;
+}
+
 /* --- Timers and lifecycle ---------------------------------------------- */
 
 /* expired() - has @f waited too long in its state? */

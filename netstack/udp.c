@@ -4,8 +4,10 @@
  * Theory of Operation: datagrams are validated (header length against the IP
  * payload, checksum when the sender set one) and dispatched by destination:
  * port 67 on the gateway or broadcast is the DHCP server, port 53 on the
- * gateway the DNS server (dns/server.c). Everything else goes to the UDP NAT (udp_nat.c), which sends it from a host socket or counts why
- * not (broadcast, multicast, an address with nothing behind it). A source of
+ * gateway the DNS server (dns/server.c), replies to forwarded datagrams go
+ * back to their host client (portfwd/udp_fwd.c). Everything else goes to the
+ * UDP NAT (udp_nat.c), which sends it from a host socket or counts why not
+ * (broadcast, multicast, an address with nothing behind it). A source of
  * 0.0.0.0 is only acceptable for DHCP, while the guest has no address: the
  * NAT could not address a reply to it.
  */
@@ -22,6 +24,7 @@
 #include "netstack/nat.h"
 #include "netstack/stack.h"
 #include "netstack/udp.h"
+#include "portfwd/portfwd.h"
 
 /* udp_csum() - the UDP checksum over pseudo-header, header and data. */
 static uint16_t udp_csum(uint32_t src, uint32_t dst, const uint8_t *udp, size_t len)
@@ -78,6 +81,8 @@ void ns_udp_input(struct netstack *ns, const struct ns_ipv4 *ip)
         NS_COUNT(ns, drop_ipv4_source);
         return;
     }
+    if (ns_udp_fwd_input(ns, ip, sport, dport, ip->payload + UDP_HLEN, ulen - UDP_HLEN))
+        return;     /* a reply to a forwarded datagram */
     if (dport == NS_DNS_PORT && ip->dst == ns->gateway) {
         ns_dns_udp_input(ns, ip, sport, ip->payload + UDP_HLEN, ulen - UDP_HLEN);
         return;

@@ -32,6 +32,7 @@
 
 #include "ethernet/transport.h"
 #include "netstack.h"
+#include "portfwd/api.h"
 
 #define DEFAULT_SUBNET  "192.168.65.0/24"
 #define MTU_MIN         576u
@@ -41,6 +42,7 @@
 #define IFNAME_MAX      15      /* IFNAMSIZ - 1 */
 #define N_LIMIT_OPTIONS 7       /* entries of limits[] below */
 #define MAX_DNS_NAMES   256     /* --dns-name entries */
+#define MAX_FORWARDS    256     /* --forward entries */
 
 /**
  * struct options - the parsed command line
@@ -55,9 +57,11 @@
  * @level:      log level
  * @limit:      NAT limits given on the command line, in the config's unit
  * @limit_set:  which of @limit were given
+ * @forwards:   --forward specifications, checked, added once the stack runs
  * @resolv_conf, @hosts, @dns_mode, @dns_names, @dns_timeout: the DNS server's
  *              --resolv-conf, --hosts, --dns-mode, --dns-name (NULL-terminated)
  *              and --dns-timeout (seconds, 0: default)
+ * @api_socket: --api-socket, the control socket's path, or NULL
  */
 struct options {
     struct ns_transport_opts topts;
@@ -77,6 +81,9 @@ struct options {
     const char *dns_names[MAX_DNS_NAMES + 1];
     unsigned n_dns_names;
     unsigned dns_timeout;
+    const char *api_socket;
+    const char *forwards[MAX_FORWARDS];
+    unsigned n_forwards;
 };
 
 /* The stack, for the signal handler; set once it exists. */
@@ -218,6 +225,20 @@ static void usage(void)
 "  --hosts PATH         answer the names of a hosts(5) file locally\n"
 "  --dns-timeout S      SERVFAIL after S seconds without an answer (default 4)\n"
 "\n"
+"Port forwarding (host ports into the guest; repeatable):\n"
+"  --forward PROTO:[HOSTADDR:]HOSTPORT[-END]:GUESTPORT[,nopreserve]\n"
+"                       e.g. tcp:0.0.0.0:8080:80, udp:127.0.0.1:5353:53,\n"
+"                       tcp:[::]:8000-8009:8000. The guest sees the client's\n"
+"                       address (a loopback client as the host-loopback\n"
+"                       alias) unless ,nopreserve is given; a guest that\n"
+"                       refuses the port makes the client see a reset\n"
+"\n"
+"Control:\n"
+"  --api-socket PATH    a unix socket (mode 0600) taking JSON commands, one\n"
+"                       object per line, one reply line each: slirp4netns's\n"
+"                       add_hostfwd, list_hostfwd, remove_hostfwd, and\n"
+"                       get_stats, get_config, list_flows\n"
+"\n"
 "  --log-level LEVEL    error, warn, info (default) or debug\n"
 "  -v, --verbose        one level more verbose; repeatable\n"
 "  -h, --help           this help\n"
@@ -334,7 +355,7 @@ static void set_transport(struct options *o, enum ns_transport_kind kind, const 
 enum {
     OPT_LISTEN_QEMU = 256, OPT_LISTEN_DGRAM, OPT_TAP, OPT_NETNS, OPT_FD, OPT_MTU, OPT_SUBNET,
     OPT_NO_HOST_LOOPBACK, OPT_LOG_LEVEL, OPT_VERSION, OPT_RESOLV_CONF, OPT_DNS_MODE,
-    OPT_DNS_NAME, OPT_HOSTS, OPT_DNS_TIMEOUT, OPT_LIMIT,
+    OPT_DNS_NAME, OPT_HOSTS, OPT_DNS_TIMEOUT, OPT_FORWARD, OPT_API_SOCKET, OPT_LIMIT,
 };
 
 /**
@@ -389,6 +410,8 @@ static const struct option long_options[] = {
     { "dns-name", required_argument, NULL, OPT_DNS_NAME },
     { "hosts", required_argument, NULL, OPT_HOSTS },
     { "dns-timeout", required_argument, NULL, OPT_DNS_TIMEOUT },
+    { "forward", required_argument, NULL, OPT_FORWARD },
+    { "api-socket", required_argument, NULL, OPT_API_SOCKET },
     { NULL, 0, NULL, 0 },
 };
 
@@ -463,6 +486,49 @@ static void parse_dns_option(struct options *o, int c, const char *arg)
 }
 
 /**
+ * parse_forward() - check one --forward now; it is added once the stack runs
+ * @o:      options
+ * @arg:    the specification
+ */
+static void parse_forward(struct options *o, const char *arg)
+{
+    struct netstack_forward fw;
+    char why[160];
+
+    if (netstack_forward_parse(arg, &fw, why, sizeof(why)) < 0)
+        usage_error("--forward %s: %s", arg, why);
+    if (o->n_forwards == MAX_FORWARDS)
+        usage_error("--forward: at most %d entries", MAX_FORWARDS);
+    o->forwards[o->n_forwards++] = arg;
+}
+
+/**
+ * add_forwards() - bind every --forward; a port that cannot be bound is fatal
+ * @o:      options
+ * @ns:     the stack
+ * @err:    a message for die() on failure
+ * Return: 0, or -1 with @err set
+ */
+static int add_forwards(const struct options *o, struct netstack *ns, char *err, size_t len)
+{
+    struct netstack_forward fw;
+    uint32_t id;
+    unsigned i;
+    int rc;
+
+    for (i = 0; i < o->n_forwards; i++) {
+        netstack_forward_parse(o->forwards[i], &fw, err, len);
+        rc = netstack_forward_add(ns, &fw, &id);
+        if (rc < 0) {
+            snprintf(err, len, "netstack_forward_add: --forward %s: %s", o->forwards[i],
+                     rc == -EADDRINUSE ? "host port already in use" : strerror(-rc));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/**
  * parse_option() - apply one option getopt_long() returned
  * @o:      options
  * @c:      the option
@@ -505,6 +571,14 @@ static void parse_option(struct options *o, int c, const char *arg, int *verbose
     case OPT_DNS_NAME:
     case OPT_DNS_TIMEOUT:
         parse_dns_option(o, c, arg);
+        break;
+    case OPT_API_SOCKET:
+        if (!*arg)
+            usage_error("--api-socket: the value is empty");
+        o->api_socket = arg;
+        break;
+    case OPT_FORWARD:
+        parse_forward(o, arg);
         break;
     case OPT_NO_HOST_LOOPBACK:
         o->no_host_loopback = 1;
@@ -736,6 +810,7 @@ static void log_stats(const struct netstack *ns)
 int main(int argc, char *argv[])
 {
     struct netstack_config cfg;
+    struct ns_api_server *api = NULL;
     struct ns_transport *t;
     struct netstack *ns;
     struct options o;
@@ -765,9 +840,21 @@ int main(int argc, char *argv[])
         ns_transport_free(t);
         die("%s", err);
     }
+    if (add_forwards(&o, ns, err, sizeof(err)) < 0) {
+        netstack_free(ns);
+        ns_transport_free(t);
+        die("%s", err);
+    }
     log_startup(t, &cfg);
+    if (o.api_socket && ns_api_start(ns, &cfg, o.api_socket, &api, err, sizeof(err)) < 0) {
+        ns_transport_stop(t);
+        netstack_free(ns);
+        ns_transport_free(t);
+        die("%s", err);
+    }
 
     rc = serve(ns, t);
+    ns_api_stop(api);
     log_stats(ns);
     netstack_free(ns);
     ns_transport_free(t);

@@ -16,7 +16,7 @@ LWIP_TARBALL=lwip_${LWIP_VERSION}+dfsg1.orig.tar.xz
 LWIP_SHA256=0a8276d09fc4e97bbba2f953d74af2388fc2195ea156be9d7589e297a68fde24
 LWIP_DEST=$ROOT/third_party/lwip-$LWIP_VERSION
 
-# Build: compiler, cmake, cmocka (unit tests), ldns (DNS messages).
+# Build: compiler, cmake, cmocka (unit tests), ldns (DNS messages), jansson.
 # Tests: the real guest-side clients and tools (busybox udhcpc, ISC dhclient,
 # ping, arping, curl, dig), dnsmasq (the binary only, no system service) as a
 # test upstream DNS server, iproute2 for namespaces and ss, procps for sysctl,
@@ -24,7 +24,7 @@ LWIP_DEST=$ROOT/third_party/lwip-$LWIP_VERSION
 # clang for libFuzzer, valgrind to run the unit suites under memcheck,
 # cppcheck for static analysis. (tools/bench.sh installs its own: iperf3,
 # wrk, nginx.)
-PACKAGES=(build-essential cmake pkg-config libcmocka-dev libldns-dev clang libclang-rt-14-dev
+PACKAGES=(build-essential cmake pkg-config libcmocka-dev libldns-dev libjansson-dev clang libclang-rt-14-dev
           xz-utils ca-certificates iproute2 busybox udhcpc isc-dhcp-client
           iputils-ping iputils-arping curl procps python3 valgrind cppcheck
           dnsmasq-base bind9-dnsutils)

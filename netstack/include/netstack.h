@@ -21,6 +21,7 @@
 #include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #ifdef __cplusplus
@@ -219,6 +220,62 @@ typedef void (*netstack_watch_fn)(void *opaque, int fd, uint32_t events);
 int netstack_watch(struct netstack *ns, int fd, uint32_t events, netstack_watch_fn cb,
                    void *opaque);
 int netstack_unwatch(struct netstack *ns, int fd);
+
+/* Port forwarding: host ports into the guest ------------------------------ */
+
+enum netstack_proto {
+    NETSTACK_PROTO_TCP = 6,
+    NETSTACK_PROTO_UDP = 17,
+};
+
+/*
+ * struct netstack_forward - one forward: connections to @host_addr:@host_port
+ * (and the @count - 1 ports after it) on the host go to @guest_addr:@guest_port
+ * (and the ports after it) in the guest.
+ * @host_addr:  AF_INET or AF_INET6 address to bind (0.0.0.0, ::, 127.0.0.1,
+ *              ...), its port the first host port
+ * @count:      ports in the range, 0 meaning 1
+ * @guest_addr: the guest's address; 0 means the first DHCP lease
+ * @preserve_source: the guest sees the client's address and port (a loopback
+ *              client as the host-loopback alias); otherwise the gateway's
+ */
+struct netstack_forward {
+    enum netstack_proto proto;
+    struct sockaddr_storage host_addr;
+    uint16_t count;
+    struct in_addr guest_addr;
+    uint16_t guest_port;
+    int preserve_source;
+};
+
+/*
+ * netstack_forward_add() - start forwarding; the host socket is bound now
+ * @id: set to the forward's handle (never reused while the stack lives)
+ * Return: 0, -EADDRINUSE, -EACCES (privileged port), -EINVAL, -ENOMEM.
+ */
+int netstack_forward_add(struct netstack *ns, const struct netstack_forward *fw, uint32_t *id);
+
+/*
+ * netstack_forward_remove() - stop accepting new connections on forward @id;
+ * connections already open continue until they end.
+ * Return: 0, -ENOENT.
+ */
+int netstack_forward_remove(struct netstack *ns, uint32_t id);
+
+/*
+ * netstack_forward_parse() - a forward from text, as netstackd's --forward takes
+ * it: tcp|udp:[HOSTADDR:]HOSTPORT[-END]:GUESTPORT[,nopreserve] ("tcp:0.0.0.0:8080:80",
+ * "tcp:[::]:8000-8009:8000", "udp:5353:53"); the guest address is left 0 (the lease).
+ * Return: 0, -EINVAL with a one-line reason in @err.
+ */
+int netstack_forward_parse(const char *spec, struct netstack_forward *fw, char *err, size_t errlen);
+
+/*
+ * netstack_forward_list() - call @cb for each forward, in the order added;
+ * stops early and returns what @cb returned if it is not 0.
+ */
+typedef int (*netstack_forward_fn)(void *opaque, uint32_t id, const struct netstack_forward *fw);
+int netstack_forward_list(struct netstack *ns, netstack_forward_fn cb, void *opaque);
 
 /* Statistics ------------------------------------------------------------- */
 

@@ -1,0 +1,921 @@
+/*
+ * udp_fwd.c - UDP forwarded from host ports into the guest
+ *
+ * Theory of Operation: forward.c binds one host UDP socket per forwarded port
+ * (struct ns_fwd_port) and calls ns_udp_fwd_readable() when it has datagrams.
+ * Every client address (the source of a datagram on that socket) is one flow.
+ * A flow gives the client the address the guest sees it as, its "shown"
+ * address: with preserve_source the client's own IPv4 address and port (a
+ * loopback client as the host-loopback alias, ns_fwd_source()); otherwise, or
+ * for an IPv6 client, the gateway and a port allocated here from the IANA
+ * dynamic range 49152-65535 (RFC 6335), unique among the flows and so never
+ * one of the gateway's own services (DNS 53, DHCP 67). A preserved address
+ * that is unusable (inside the guest's subnet, which would impersonate a
+ * neighbour) or already shown by another flow (two loopback clients
+ * 127.0.0.1:P and 127.0.0.2:P are both the alias port P) falls back to the
+ * gateway and an allocated port, so every flow stays reachable.
+ *
+ *   client --> host socket --recvmmsg--> flow --ns_udp_send--> guest
+ *   client <-- sendto(host socket) <-- flow <-- ns_udp_fwd_input() <-- guest
+ *
+ * Guest to host: udp.c offers every guest datagram to ns_udp_fwd_input()
+ * before the NAT. A datagram from the guest port of a flow to its shown
+ * address is the guest's answer: it leaves on the forward's socket with
+ * sendto(), so the client sees it come from the port it sent to. Anything
+ * else goes on to the NAT.
+ *
+ * Flows are found both ways in O(1), by two hash tables with a per-stack
+ * random seed (the client and the guest pick the keys): by forward port and
+ * client address for host datagrams, by the guest-visible 4-tuple (guest
+ * address and port, shown address and port) for the guest's answers. One LRU
+ * list, oldest first, gives the flow to evict at max_udp_flows and the next to
+ * expire after udp_idle_timeout_ms without traffic either way. The NAT's flow
+ * table (flow_table.c) does not fit: its flows are keyed by the guest side
+ * alone and each owns a host socket, while these share the forward's socket.
+ *
+ * Host to guest uses recvmmsg() in batches, with the transmit queue budget of
+ * udp_nat.c: a batch is only read when the queue has room for it at its worst.
+ * Backpressure (nat.h): while the transport pushes back, the port's watch,
+ * which forward.c registered, loses NETSTACK_EV_IN (same callback and opaque,
+ * so nothing of forward.c's changes) and the port goes on a paused list;
+ * ns_udp_fwd_resume() watches it for input again. Flows of a paused port do
+ * not expire: their data waits for the guest, they are not idle.
+ *
+ * The state hangs off struct netstack (udp_fwd).
+ */
+#define _GNU_SOURCE /* recvmmsg() */
+#include <errno.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+
+#include "ethernet/ipv4.h"
+#include "netstack/stack.h"
+#include "netstack/udp.h"
+#include "portfwd/portfwd.h"
+
+#define FWD_MAX_PAYLOAD     (IPV4_MAX_LEN - IPV4_HLEN - UDP_HLEN)  /* 65507 */
+#define FWD_BUF_SIZE        65536       /* one datagram, never truncated */
+#define FWD_BATCH           16          /* datagrams per recvmmsg() */
+#define FWD_WAKEUP_BATCHES  4           /* recvmmsg() calls per wakeup: fairness */
+#define FWD_PORT_LO         49152       /* RFC 6335 dynamic ports: never 53 or 67 */
+#define FWD_PORT_COUNT      16384
+#define FWD_MIN_BUCKETS     16
+#define FWD_MAX_BUCKETS     65536
+
+/*
+ * struct fwd_client - a client address in a form that compares with memcmp
+ * @addr:   IPv4 (first 4 bytes) or IPv6 address; IPv4-mapped IPv6 is IPv4
+ * @scope:  IPv6 scope id (link-local clients)
+ * @port:   port, host order
+ * @family: AF_INET or AF_INET6
+ */
+struct fwd_client {
+    uint8_t addr[16];
+    uint32_t scope;
+    uint16_t port;
+    uint16_t family;
+};
+
+/*
+ * struct fwd_flow - one client of one forwarded port
+ * @port:        the forward port it came in on (valid until port_closed)
+ * @client:      the client's address as received, for sendto()
+ * @client_len:  its length
+ * @key:         the client's address, normalised (struct fwd_client)
+ * @src_ip:      the address the guest sees the client as, host order
+ * @src_port:    its port
+ * @own_port:    @src_port was allocated here (the gateway's), to give back
+ * @guest_ip:    where the datagrams go (the port's guest_ip when created)
+ * @guest_port:  its port
+ * @created_ms:  when the flow was opened (ns_now_ms)
+ * @last_ms:     the last traffic either way
+ * @to_guest:    payload bytes sent to the guest
+ * @to_host:     payload bytes sent to the client
+ * @hnext:       next flow in the same bucket of the host-side hash
+ * @gnext:       next flow in the same bucket of the guest-side hash
+ * @prev, @next: LRU list, oldest first
+ *
+ * A flow has one state: open. It is found both ways and closed at once (idle
+ * timeout, eviction, its port closed, stop): UDP has nothing to drain.
+ */
+struct fwd_flow {
+    struct ns_fwd_port *port;
+    struct sockaddr_storage client;
+    socklen_t client_len;
+    struct fwd_client key;
+    uint32_t src_ip;
+    uint16_t src_port;
+    int own_port;
+    uint32_t guest_ip;
+    uint16_t guest_port;
+    uint64_t created_ms;
+    uint64_t last_ms;
+    uint64_t to_guest;
+    uint64_t to_host;
+    struct fwd_flow *hnext, *gnext;
+    struct fwd_flow *prev, *next;
+};
+
+/*
+ * struct fwd_paused - a port not read while the transport pushes back
+ * @port: the port; its watch has no NETSTACK_EV_IN
+ * @next: next paused port
+ */
+struct fwd_paused {
+    struct ns_fwd_port *port;
+    struct fwd_paused *next;
+};
+
+/*
+ * struct ns_udp_fwd - the flows of every UDP forward, and the receive buffers
+ * @ns:              the stack
+ * @max_flows:       the limit: at it, a new flow evicts the least recently used
+ * @idle_ms:         a flow with no traffic for this long is closed
+ * @by_host:         hash buckets by (port, client address)
+ * @by_guest:        hash buckets by guest-visible 4-tuple
+ * @nbucket:         buckets in each (a power of two)
+ * @seed:            random hash key
+ * @oldest, @newest: the LRU list
+ * @count:           flows open
+ * @paused:          ports paused for backpressure
+ * @next_port:       where the next port allocation starts (offset in range)
+ * @port_used:       bitmap of allocated ports, FWD_PORT_COUNT bits from FWD_PORT_LO
+ * @msg, @iov, @from, @buf: recvmmsg() headers and FWD_BATCH datagram buffers
+ */
+struct ns_udp_fwd {
+    struct netstack *ns;
+    uint32_t max_flows;
+    uint32_t idle_ms;
+    struct fwd_flow **by_host;
+    struct fwd_flow **by_guest;
+    size_t nbucket;
+    uint64_t seed;
+    struct fwd_flow *oldest, *newest;
+    size_t count;
+    struct fwd_paused *paused;
+    uint32_t next_port;
+    uint64_t port_used[FWD_PORT_COUNT / 64];
+    struct mmsghdr msg[FWD_BATCH];
+    struct iovec iov[FWD_BATCH];
+    struct sockaddr_storage from[FWD_BATCH];
+    uint8_t *buf;
+};
+
+/*
+ * fwd_of() - the UDP forward state of @ns
+ * @ns: the stack
+ * Return: the state, NULL before ns_udp_fwd_start() or after stop.
+ */
+static struct ns_udp_fwd *fwd_of(const struct netstack *ns)
+{
+    return ns->udp_fwd;
+}
+
+/*
+ * mix() - fold @v into the running hash @h
+ * @h: hash so far
+ * @v: the next word
+ * Return: the new hash.
+ */
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+    h = (h ^ v) * 0x9e3779b97f4a7c15ull;    /* Fibonacci hashing, high bits mixed down */
+    return h ^ (h >> 29);
+}
+
+/*
+ * host_bucket() - the host-side bucket of a port and client
+ * @u: the state
+ * @p: the forward port
+ * @c: the client, normalised
+ * Return: the bucket's head pointer.
+ */
+static struct fwd_flow **host_bucket(const struct ns_udp_fwd *u, const struct ns_fwd_port *p,
+                                     const struct fwd_client *c)
+{
+    uint64_t h = mix(u->seed, (uint64_t)(uintptr_t)p), w;
+    size_t i;
+
+    for (i = 0; i < sizeof(c->addr); i += 8) {
+        memcpy(&w, c->addr + i, 8);
+        h = mix(h, w);
+    }
+    h = mix(h, (uint64_t)c->scope << 32 | (uint32_t)c->port << 16 | c->family);
+    return &u->by_host[(size_t)(h >> 16) & (u->nbucket - 1)];
+}
+
+/*
+ * guest_bucket() - the guest-side bucket of a guest-visible 4-tuple
+ * @u:          the state
+ * @src_ip:     the client as the guest sees it, host order
+ * @src_port:   its port
+ * @guest_ip:   the guest's address, host order
+ * @guest_port: the guest's port
+ * Return: the bucket's head pointer.
+ */
+static struct fwd_flow **guest_bucket(const struct ns_udp_fwd *u, uint32_t src_ip,
+                                      uint16_t src_port, uint32_t guest_ip, uint16_t guest_port)
+{
+    uint64_t h = mix(u->seed, (uint64_t)src_ip << 32 | guest_ip);
+
+    h = mix(h, (uint64_t)src_port << 16 | guest_port);
+    return &u->by_guest[(size_t)(h >> 16) & (u->nbucket - 1)];
+}
+
+/*
+ * client_key() - normalise a client address; IPv4-mapped IPv6 becomes IPv4
+ * @sa:  the address as received
+ * @len: its length
+ * @c:   filled, padding zeroed
+ * Return: 0, -1 for a family or length that is not a client's.
+ */
+static int client_key(const struct sockaddr_storage *sa, socklen_t len, struct fwd_client *c)
+{
+    const struct sockaddr_in *s4 = (const struct sockaddr_in *)(const void *)sa;
+    const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)(const void *)sa;
+
+    memset(c, 0, sizeof(*c));
+    if (sa->ss_family == AF_INET && len >= sizeof(*s4)) {
+        c->family = AF_INET;
+        memcpy(c->addr, &s4->sin_addr, 4);
+        c->port = ntohs(s4->sin_port);
+        return 0;
+    }
+    if (sa->ss_family != AF_INET6 || len < sizeof(*s6))
+        return -1;
+    c->port = ntohs(s6->sin6_port);
+    if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+        c->family = AF_INET;
+        memcpy(c->addr, &s6->sin6_addr.s6_addr[12], 4);
+        return 0;
+    }
+    c->family = AF_INET6;
+    memcpy(c->addr, &s6->sin6_addr, 16);
+    c->scope = s6->sin6_scope_id;
+    return 0;
+}
+
+/*
+ * client_sockaddr() - a normalised client as a socket address
+ * @c:  the client
+ * @sa: filled: struct sockaddr_in for IPv4 (also IPv4-mapped), else sockaddr_in6
+ */
+static void client_sockaddr(const struct fwd_client *c, struct sockaddr_storage *sa)
+{
+    struct sockaddr_in *s4 = (struct sockaddr_in *)(void *)sa;
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)(void *)sa;
+
+    memset(sa, 0, sizeof(*sa));
+    if (c->family == AF_INET) {
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons(c->port);
+        memcpy(&s4->sin_addr, c->addr, 4);
+        return;
+    }
+    s6->sin6_family = AF_INET6;
+    s6->sin6_port = htons(c->port);
+    memcpy(&s6->sin6_addr, c->addr, 16);
+    s6->sin6_scope_id = c->scope;
+}
+
+/*
+ * port_alloc() - a free port of the dynamic range for a gateway-sourced flow
+ * @u: the state
+ * Return: the port, or 0 when every one is taken.
+ */
+static uint16_t port_alloc(struct ns_udp_fwd *u)
+{
+    uint32_t i, n;
+
+    for (i = 0; i < FWD_PORT_COUNT; i++) {
+        n = (u->next_port + i) % FWD_PORT_COUNT;
+        if (!(u->port_used[n / 64] & (1ull << (n % 64)))) {
+            u->port_used[n / 64] |= 1ull << (n % 64);
+            u->next_port = (n + 1) % FWD_PORT_COUNT;
+            return (uint16_t)(FWD_PORT_LO + n);
+        }
+    }
+    return 0;
+}
+
+/*
+ * port_free() - give back a port from port_alloc()
+ * @u:    the state
+ * @port: the port
+ */
+static void port_free(struct ns_udp_fwd *u, uint16_t port)
+{
+    uint32_t n = (uint32_t)port - FWD_PORT_LO;
+
+    u->port_used[n / 64] &= ~(1ull << (n % 64));
+}
+
+/*
+ * lru_unlink() - take @f off the LRU list
+ * @u: the state
+ * @f: a flow on it
+ */
+static void lru_unlink(struct ns_udp_fwd *u, struct fwd_flow *f)
+{
+    if (f->prev)
+        f->prev->next = f->next;
+    else
+        u->oldest = f->next;
+    if (f->next)
+        f->next->prev = f->prev;
+    else
+        u->newest = f->prev;
+    f->prev = f->next = NULL;
+}
+
+/*
+ * lru_append() - put @f at the newest end of the LRU list
+ * @u: the state
+ * @f: a flow not on it
+ */
+static void lru_append(struct ns_udp_fwd *u, struct fwd_flow *f)
+{
+    f->prev = u->newest;
+    f->next = NULL;
+    if (u->newest)
+        u->newest->next = f;
+    else
+        u->oldest = f;
+    u->newest = f;
+}
+
+/*
+ * flow_touch() - traffic on @f at @now: it becomes the most recently used
+ * @u:   the state
+ * @f:   a flow
+ * @now: the current time (ns_now_ms)
+ */
+static void flow_touch(struct ns_udp_fwd *u, struct fwd_flow *f, uint64_t now)
+{
+    f->last_ms = now;
+    if (u->newest != f) {
+        lru_unlink(u, f);
+        lru_append(u, f);
+    }
+}
+
+/*
+ * flow_close() - unlink @f from both hashes and the LRU list, free it
+ * @u: the state
+ * @f: a flow
+ */
+static void flow_close(struct ns_udp_fwd *u, struct fwd_flow *f)
+{
+    struct fwd_flow **pp = host_bucket(u, f->port, &f->key);
+
+    while (*pp != f)
+        pp = &(*pp)->hnext;
+    *pp = f->hnext;
+    pp = guest_bucket(u, f->src_ip, f->src_port, f->guest_ip, f->guest_port);
+    while (*pp != f)
+        pp = &(*pp)->gnext;
+    *pp = f->gnext;
+    lru_unlink(u, f);
+    if (f->own_port)
+        port_free(u, f->src_port);
+    u->count--;
+    free(f);
+}
+
+/*
+ * lookup_host() - the flow of a client on a forward port
+ * @u: the state
+ * @p: the port
+ * @c: the client, normalised
+ * Return: the flow, or NULL.
+ */
+static struct fwd_flow *lookup_host(const struct ns_udp_fwd *u, const struct ns_fwd_port *p,
+                                    const struct fwd_client *c)
+{
+    struct fwd_flow *f;
+
+    for (f = *host_bucket(u, p, c); f; f = f->hnext)
+        if (f->port == p && !memcmp(&f->key, c, sizeof(*c)))
+            return f;
+    return NULL;
+}
+
+/*
+ * lookup_guest() - the flow of a guest-visible 4-tuple
+ * @u:          the state
+ * @src_ip:     the client as the guest sees it
+ * @src_port:   its port
+ * @guest_ip:   the guest's address
+ * @guest_port: the guest's port
+ * Return: the flow, or NULL.
+ */
+static struct fwd_flow *lookup_guest(const struct ns_udp_fwd *u, uint32_t src_ip,
+                                     uint16_t src_port, uint32_t guest_ip, uint16_t guest_port)
+{
+    struct fwd_flow *f;
+
+    for (f = *guest_bucket(u, src_ip, src_port, guest_ip, guest_port); f; f = f->gnext)
+        if (f->src_ip == src_ip && f->src_port == src_port && f->guest_ip == guest_ip &&
+            f->guest_port == guest_port)
+            return f;
+    return NULL;
+}
+
+/*
+ * is_paused() - is @p on the paused list?
+ * @u: the state
+ * @p: a forward port
+ * Return: 1 or 0. The list holds one entry per paused port: it is short.
+ */
+static int is_paused(const struct ns_udp_fwd *u, const struct ns_fwd_port *p)
+{
+    const struct fwd_paused *e;
+
+    for (e = u->paused; e; e = e->next)
+        if (e->port == p)
+            return 1;
+    return 0;
+}
+
+/*
+ * set_input() - turn NETSTACK_EV_IN of @p's watch on or off
+ * @ns: the stack
+ * @p:  the port; its watch is forward.c's, whose callback and opaque are kept
+ * @on: 1 to watch for input, 0 not to
+ * Return: 0, -ENOENT when the socket is not watched, or ns_loop_set()'s error.
+ */
+static int set_input(struct netstack *ns, const struct ns_fwd_port *p, int on)
+{
+    const struct ns_watch *w;
+
+    if (p->fd < 0 || (size_t)p->fd >= ns->loop.nwatch || !ns->loop.watch[p->fd].cb)
+        return -ENOENT;
+    w = &ns->loop.watch[p->fd];
+    return ns_loop_set(&ns->loop, p->fd,
+                       on ? w->events | NETSTACK_EV_IN : w->events & ~NETSTACK_EV_IN,
+                       w->cb, w->opaque);
+}
+
+/*
+ * pause_port() - stop reading @p until ns_udp_fwd_resume()
+ * @u: the state
+ * @p: a port not paused yet
+ */
+static void pause_port(struct ns_udp_fwd *u, struct ns_fwd_port *p)
+{
+    struct fwd_paused *e = malloc(sizeof(*e));
+
+    if (!e) {
+        NS_COUNT(u->ns, drop_no_memory);    /* left watched: tried again next wakeup */
+        return;
+    }
+    set_input(u->ns, p, 0);
+    e->port = p;
+    e->next = u->paused;
+    u->paused = e;
+}
+
+/*
+ * unpause_port() - take @p off the paused list without touching its watch
+ * @u: the state
+ * @p: a port, paused or not
+ */
+static void unpause_port(struct ns_udp_fwd *u, const struct ns_fwd_port *p)
+{
+    struct fwd_paused **pp, *e;
+
+    for (pp = &u->paused; *pp; pp = &(*pp)->next) {
+        if ((*pp)->port == p) {
+            e = *pp;
+            *pp = e->next;
+            free(e);
+            return;
+        }
+    }
+}
+
+/*
+ * frames_per_datagram() - frames ns_ipv4_send() needs for @len bytes of IP payload
+ * @ns:  the stack (its MTU)
+ * @len: IP payload bytes
+ * Return: at least 1.
+ */
+static size_t frames_per_datagram(const struct netstack *ns, size_t len)
+{
+    size_t max = ((size_t)ns->cfg.mtu - IPV4_HLEN) & ~(size_t)7;
+
+    return len ? (len + max - 1) / max : 1;
+}
+
+/*
+ * tx_budget() - how many datagrams may be read now without risking the queue
+ * @ns: the stack
+ * Return: 1..FWD_BATCH; 0 when the queue holds this dispatch's frames (wait
+ * for its flush); -1 when the transport pushed back (pause until resumed).
+ */
+static int tx_budget(const struct netstack *ns)
+{
+    size_t worst = frames_per_datagram(ns, UDP_HLEN + FWD_MAX_PAYLOAD), n;
+
+    if (ns->tx.blocked)
+        return -1;
+    if (ns->tx.count >= ns->tx.cap)
+        return 0;
+    n = (ns->tx.cap - ns->tx.count) / worst;
+    if (!n && !ns->tx.count)
+        n = 1;      /* a queue smaller than one datagram: the best there is */
+    return n > FWD_BATCH ? FWD_BATCH : (int)n;
+}
+
+/*
+ * shown_source() - the address and port the guest will see a new client as
+ * @u: the state
+ * @f: the new flow: @port, @key, @guest_ip and @guest_port set
+ * Return: 0 with @f's @src_ip, @src_port and @own_port set; -1 when no port is
+ * free in the dynamic range.
+ */
+static int shown_source(struct ns_udp_fwd *u, struct fwd_flow *f)
+{
+    struct netstack *ns = u->ns;
+    struct sockaddr_storage sa;
+    uint32_t ip = 0;
+    uint16_t port = 0;
+
+    client_sockaddr(&f->key, &sa);
+    ns_fwd_source(ns, &sa, f->port->fw->spec.preserve_source, &ip, &port);
+    if (port && ip && ip != ns->gateway && (!ns_in_subnet(ns, ip) || ip == ns->host_loopback) &&
+        !lookup_guest(u, ip, port, f->guest_ip, f->guest_port)) {
+        f->src_ip = ip;
+        f->src_port = port;
+        return 0;
+    }
+    f->src_ip = ns->gateway;
+    f->src_port = port_alloc(u);
+    f->own_port = 1;
+    return f->src_port ? 0 : -1;
+}
+
+/*
+ * flow_open() - a new flow for client @c on @p, evicting the least recently
+ * used at the limit
+ * @u:   the state
+ * @p:   the port, with a guest address
+ * @c:   the client, normalised; no flow of @p and @c may exist yet
+ * @sa:  the client's address as received
+ * @len: its length
+ * Return: the flow, or NULL (memory, or the port range, exhausted; counted).
+ */
+static struct fwd_flow *flow_open(struct ns_udp_fwd *u, struct ns_fwd_port *p,
+                                  const struct fwd_client *c, const struct sockaddr_storage *sa,
+                                  socklen_t len)
+{
+    struct fwd_flow *f, **b;
+
+    if (u->count >= u->max_flows && u->oldest) {
+        flow_close(u, u->oldest);
+        NS_COUNT(u->ns, udp_flows_evicted);
+    }
+    f = calloc(1, sizeof(*f));
+    if (!f) {
+        NS_COUNT(u->ns, drop_no_memory);
+        return NULL;
+    }
+    f->port = p;
+    f->key = *c;
+    memcpy(&f->client, sa, len);
+    f->client_len = len;
+    f->guest_ip = p->guest_ip;
+    f->guest_port = p->guest_port;
+    if (shown_source(u, f)) {
+        NS_COUNT(u->ns, drop_udp_host_error);
+        free(f);
+        return NULL;
+    }
+    f->created_ms = ns_now_ms();
+    b = host_bucket(u, p, c);
+    f->hnext = *b;
+    *b = f;
+    b = guest_bucket(u, f->src_ip, f->src_port, f->guest_ip, f->guest_port);
+    f->gnext = *b;
+    *b = f;
+    lru_append(u, f);
+    u->count++;
+    NS_COUNT(u->ns, udp_flows_created);
+    return f;
+}
+
+/*
+ * flow_of() - the flow for datagram @i of the last recvmmsg() on @p
+ * @u: the state
+ * @p: the port
+ * @i: index in @u's recvmmsg() arrays
+ *
+ * A flow whose guest address or port is no longer the port's (a new lease) is
+ * replaced by a new one.
+ * Return: the flow, or NULL (bad source address, or no flow could be opened;
+ * counted).
+ */
+static struct fwd_flow *flow_of(struct ns_udp_fwd *u, struct ns_fwd_port *p, int i)
+{
+    socklen_t len = u->msg[i].msg_hdr.msg_namelen;
+    struct fwd_client c;
+    struct fwd_flow *f;
+
+    if (len > sizeof(u->from[i]) || client_key(&u->from[i], len, &c)) {
+        NS_COUNT(u->ns, drop_udp_host_error);
+        return NULL;
+    }
+    f = lookup_host(u, p, &c);
+    if (f && (f->guest_ip != p->guest_ip || f->guest_port != p->guest_port)) {
+        flow_close(u, f);
+        f = NULL;
+    }
+    return f ? f : flow_open(u, p, &c, &u->from[i], len);
+}
+
+/*
+ * deliver() - datagram @i of the last recvmmsg() on @p, to the guest
+ * @u:   the state
+ * @p:   the port it was read on
+ * @i:   its index in @u's recvmmsg() arrays
+ * @now: the current time
+ */
+static void deliver(struct ns_udp_fwd *u, struct ns_fwd_port *p, int i, uint64_t now)
+{
+    struct netstack *ns = u->ns;
+    size_t len = u->msg[i].msg_len;
+    struct fwd_flow *f;
+    int rc;
+
+    if (!p->guest_ip) {
+        NS_COUNT(ns, drop_udp_destination);     /* no lease yet: nobody to send to */
+        return;
+    }
+    if (u->msg[i].msg_hdr.msg_flags & MSG_TRUNC) {
+        NS_COUNT(ns, drop_udp_host_error);
+        return;
+    }
+    f = flow_of(u, p, i);
+    if (!f)
+        return;
+    flow_touch(u, f, now);
+    rc = ns_udp_send(ns, NULL, f->src_ip, f->src_port, f->guest_ip, f->guest_port,
+                     u->buf + (size_t)i * FWD_BUF_SIZE, len);
+    if (!rc) {
+        NS_COUNT(ns, udp_to_guest);
+        f->to_guest += len;
+    } else if (rc == -EMSGSIZE) {
+        NS_COUNT(ns, drop_udp_host_error);      /* an IPv6 datagram too big for IPv4 */
+    }
+}
+
+/*
+ * read_batch() - one recvmmsg() of up to @max datagrams on @p, all delivered
+ * @u:   the state
+ * @p:   the port
+ * @max: datagrams to read at most, 1..FWD_BATCH
+ * Return: how many were read; 0 when none waited or the socket had an error.
+ */
+static int read_batch(struct ns_udp_fwd *u, struct ns_fwd_port *p, int max)
+{
+    uint64_t now;
+    int i, n;
+
+    for (i = 0; i < max; i++) {
+        u->iov[i].iov_base = u->buf + (size_t)i * FWD_BUF_SIZE;
+        u->iov[i].iov_len = FWD_BUF_SIZE;
+        memset(&u->msg[i].msg_hdr, 0, sizeof(u->msg[i].msg_hdr));
+        u->msg[i].msg_hdr.msg_iov = &u->iov[i];
+        u->msg[i].msg_hdr.msg_iovlen = 1;
+        u->msg[i].msg_hdr.msg_name = &u->from[i];
+        u->msg[i].msg_hdr.msg_namelen = sizeof(u->from[i]);
+    }
+    n = recvmmsg(p->fd, u->msg, (unsigned)max, MSG_DONTWAIT, NULL);
+    if (n <= 0)
+        return 0;   /* EAGAIN, or a socket error now consumed: nothing to do */
+    now = ns_now_ms();
+    for (i = 0; i < n; i++)
+        deliver(u, p, i, now);
+    return n;
+}
+
+/*
+ * ns_udp_fwd_readable() - @p's host socket has datagrams: to the guest
+ * @ns: the stack
+ * @p:  the port; its socket non-blocking and watched by forward.c
+ *
+ * Reads up to FWD_WAKEUP_BATCHES batches, as the transmit queue allows; when
+ * the transport pushed back, the port is paused until ns_udp_fwd_resume().
+ */
+void ns_udp_fwd_readable(struct netstack *ns, struct ns_fwd_port *p)
+{
+    struct ns_udp_fwd *u = fwd_of(ns);
+    int i, max;
+
+    if (!u)
+        return;
+    for (i = 0; i < FWD_WAKEUP_BATCHES; i++) {
+        max = tx_budget(ns);
+        if (max < 0) {
+            if (!is_paused(u, p))
+                pause_port(u, p);
+            return;
+        }
+        if (!max || read_batch(u, p, max) < max)
+            return;
+    }
+}
+
+/*
+ * ns_udp_fwd_input() - a guest datagram that answers a forward?
+ * @ns:    the stack
+ * @ip:    its IPv4 header
+ * @sport: UDP source port (the guest's)
+ * @dport: UDP destination port
+ * @data:  the payload, @len bytes
+ * @len:   its length
+ *
+ * O(1): one lookup by the guest-visible 4-tuple. A send error (full socket
+ * buffer, client gone) is a counted drop: UDP is lossy by contract.
+ * Return: 1 if the datagram belongs to a flow (sent or counted), 0 to leave
+ * it to the NAT.
+ */
+int ns_udp_fwd_input(struct netstack *ns, const struct ns_ipv4 *ip, uint16_t sport, uint16_t dport,
+                     const uint8_t *data, size_t len)
+{
+    struct ns_udp_fwd *u = fwd_of(ns);
+    struct fwd_flow *f;
+
+    if (!u || !(f = lookup_guest(u, ip->dst, dport, ip->src, sport)))
+        return 0;
+    flow_touch(u, f, ns_now_ms());
+    if (sendto(f->port->fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL,
+               (const struct sockaddr *)&f->client, f->client_len) < 0) {
+        NS_COUNT(ns, drop_udp_host_error);
+        return 1;
+    }
+    NS_COUNT(ns, udp_to_host);
+    f->to_host += len;
+    return 1;
+}
+
+/*
+ * ns_udp_fwd_port_closed() - @p's socket is about to be closed: drop its flows
+ * @ns: the stack
+ * @p:  the port; after this call nothing here refers to it
+ *
+ * O(flows): forwards are removed rarely.
+ */
+void ns_udp_fwd_port_closed(struct netstack *ns, struct ns_fwd_port *p)
+{
+    struct ns_udp_fwd *u = fwd_of(ns);
+    struct fwd_flow *f, *next;
+
+    if (!u)
+        return;
+    for (f = u->oldest; f; f = next) {
+        next = f->next;
+        if (f->port == p)
+            flow_close(u, f);
+    }
+    unpause_port(u, p);
+}
+
+/*
+ * fwd_free() - free the state and everything in it
+ * @u: the state, its hash buckets possibly NULL
+ */
+static void fwd_free(struct ns_udp_fwd *u)
+{
+    while (u->oldest)
+        flow_close(u, u->oldest);
+    while (u->paused)
+        unpause_port(u, u->paused->port);
+    free(u->by_host);
+    free(u->by_guest);
+    free(u->buf);
+    free(u);
+}
+
+/*
+ * ns_udp_fwd_start() - create the flow tables and the receive buffers
+ * @ns: the stack
+ *
+ * Calling it again for the same stack does nothing.
+ * Return: 0, -ENOMEM.
+ */
+int ns_udp_fwd_start(struct netstack *ns)
+{
+    struct ns_udp_fwd *u;
+
+    if (ns->udp_fwd)
+        return 0;
+    u = calloc(1, sizeof(*u));
+    if (!u)
+        return -ENOMEM;
+    u->ns = ns;
+    u->max_flows = ns->cfg.max_udp_flows ? ns->cfg.max_udp_flows : 1;
+    u->idle_ms = ns->cfg.udp_idle_timeout_ms;
+    for (u->nbucket = FWD_MIN_BUCKETS; u->nbucket < u->max_flows && u->nbucket < FWD_MAX_BUCKETS;)
+        u->nbucket *= 2;
+    u->by_host = calloc(u->nbucket, sizeof(*u->by_host));
+    u->by_guest = calloc(u->nbucket, sizeof(*u->by_guest));
+    u->buf = malloc((size_t)FWD_BATCH * FWD_BUF_SIZE);
+    if (!u->by_host || !u->by_guest || !u->buf) {
+        fwd_free(u);
+        return -ENOMEM;
+    }
+    if (getrandom(&u->seed, sizeof(u->seed), GRND_NONBLOCK) != sizeof(u->seed))
+        u->seed = ns_now_ms() ^ (uint64_t)(uintptr_t)u;     /* weaker, still per stack */
+    u->next_port = (uint32_t)(u->seed >> 32) % FWD_PORT_COUNT;
+    ns->udp_fwd = u;
+    return 0;
+}
+
+/*
+ * ns_udp_fwd_stop() - drop every flow and free the state; safe without a start
+ * @ns: the stack
+ */
+void ns_udp_fwd_stop(struct netstack *ns)
+{
+    struct ns_udp_fwd *u = fwd_of(ns);
+
+    if (!u)
+        return;
+    fwd_free(u);
+    ns->udp_fwd = NULL;
+}
+
+/*
+ * ns_udp_fwd_timers() - close flows idle for udp_idle_timeout_ms
+ * @ns:     the stack
+ * @now_ms: the current time
+ *
+ * The LRU head is always the next to expire, so this stops at the first flow
+ * still in time. A flow of a paused port is refreshed instead: its datagrams
+ * wait for the guest, it is not idle.
+ */
+void ns_udp_fwd_timers(struct netstack *ns, uint64_t now_ms)
+{
+    struct ns_udp_fwd *u = fwd_of(ns);
+    struct fwd_flow *f;
+
+    if (!u)
+        return;
+    while ((f = u->oldest) && f->last_ms + u->idle_ms <= now_ms) {
+        if (is_paused(u, f->port)) {
+            flow_touch(u, f, now_ms);
+            continue;
+        }
+        flow_close(u, f);
+        NS_COUNT(ns, udp_flows_expired);
+    }
+}
+
+/*
+ * ns_udp_fwd_next_timeout() - milliseconds until the oldest flow expires
+ * @ns:     the stack
+ * @now_ms: the current time
+ * Return: 0 if one is due, -1 when there are no flows.
+ */
+int ns_udp_fwd_next_timeout(struct netstack *ns, uint64_t now_ms)
+{
+    struct ns_udp_fwd *u = fwd_of(ns);
+    uint64_t due;
+
+    if (!u || !u->oldest)
+        return -1;
+    due = u->oldest->last_ms + u->idle_ms;
+    if (due <= now_ms)
+        return 0;
+    return due - now_ms > INT_MAX ? INT_MAX : (int)(due - now_ms);
+}
+
+/*
+ * ns_udp_fwd_resume() - the transport takes frames again: read paused ports
+ * @ns: the stack
+ *
+ * A port whose watch cannot be restored stays unread; it is logged. A port
+ * that is not watched at all (forward.c unwatched it) is just forgotten.
+ */
+void ns_udp_fwd_resume(struct netstack *ns)
+{
+    struct ns_udp_fwd *u = fwd_of(ns);
+    struct fwd_paused *e;
+    int rc;
+
+    if (!u)
+        return;
+    while ((e = u->paused)) {
+        u->paused = e->next;
+        rc = set_input(ns, e->port, 1);
+        if (rc && rc != -ENOENT)
+            ns_log(ns, NETSTACK_LOG_WARN, "udp forward: cannot watch host socket %d again (%s)",
+                   e->port->fd, strerror(-rc));
+        free(e);
+    }
+}
