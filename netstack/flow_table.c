@@ -242,6 +242,7 @@ struct ns_flow *ns_flow_open(struct ns_flow_table *t, uint32_t ip, uint16_t id)
     f->ns = t->ns;
     f->guest_ip = ip;
     f->guest_id = id;
+    f->created_ms = f->last_ms = ns_now_ms();
     f->fd = t->type->open(f);
     if (f->fd < 0)
         goto fail;

@@ -69,6 +69,10 @@ struct ns_flow {
     int fd;
     enum ns_flow_state state;
     uint64_t last_ms;
+    uint64_t created_ms;            /* for list_flows */
+    uint64_t bytes_from_guest, bytes_to_guest;
+    uint32_t peer_ip;               /* the last remote the guest sent to (host order) */
+    uint16_t peer_port;
     struct ns_flow *hnext;
     struct ns_flow *prev, *next;
     struct ns_flow *pprev, *pnext;

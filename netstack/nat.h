@@ -70,7 +70,8 @@ void ns_tcp_nat_resume(struct netstack *ns);
  */
 struct tcp_key;
 struct tcp_pcb;
-int ns_tcp_nat_adopt(struct netstack *ns, const struct tcp_key *k, int fd, struct tcp_pcb *pcb);
+int ns_tcp_nat_adopt(struct netstack *ns, const struct tcp_key *k, int fd, struct tcp_pcb *pcb,
+                     uint32_t forward_id);
 /* ns_tcp_nat_full() - is the connection limit reached? */
 int ns_tcp_nat_full(const struct netstack *ns);
 /* ns_tcp_nat_flush() - write guest data queued during the input batch to the host. */
@@ -85,6 +86,8 @@ void ns_udp_nat_guest_gone(struct netstack *ns);
 void ns_udp_nat_timers(struct netstack *ns, uint64_t now_ms);
 int ns_udp_nat_next_timeout(struct netstack *ns, uint64_t now_ms);
 void ns_udp_nat_resume(struct netstack *ns);
+struct ns_flow_table;
+const struct ns_flow_table *ns_udp_nat_table(const struct netstack *ns);
 
 /* ICMP (icmp_nat.c): an echo request from the guest to a non-local address. */
 void ns_icmp_nat_input(struct netstack *ns, const struct ns_ipv4 *ip);

@@ -86,6 +86,9 @@ struct tcp_flow {
     uint8_t guest_fin, host_fin, shut_host, fin_sent, paused, sndbuf_wait;
     uint32_t events;
     struct netstack *ns;
+    uint64_t created_ms;            /* for list_flows */
+    uint64_t bytes_to_host, bytes_to_guest;
+    uint32_t forward_id;            /* inbound through this forward; 0: the guest opened it */
     struct tcp_flow *hnext;
     struct tcp_flow *prev, *next;
     struct tcp_flow *pnext;

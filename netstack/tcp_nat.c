@@ -131,7 +131,7 @@ static struct tcp_flow *flow_new(struct netstack *ns, const struct tcp_key *k)
     f->fd = -1;
     f->ns = ns;
     f->state = FLOW_CONNECTING;
-    f->since_ms = ns_now_ms();
+    f->since_ms = f->created_ms = ns_now_ms();
     f->hnext = t->bucket[b];
     t->bucket[b] = f;
     f->next = t->all;
@@ -586,7 +586,8 @@ void ns_tcp_nat_input(struct netstack *ns, const struct ns_ipv4 *ip)
     ns_tcp_input(ns, ip);
 }
 
-int ns_tcp_nat_adopt(struct netstack *ns, const struct tcp_key *k, int fd, struct tcp_pcb *pcb)
+int ns_tcp_nat_adopt(struct netstack *ns, const struct tcp_key *k, int fd, struct tcp_pcb *pcb,
+                     uint32_t forward_id)
 {
     struct tcp_flow *f;
 
@@ -597,6 +598,7 @@ int ns_tcp_nat_adopt(struct netstack *ns, const struct tcp_key *k, int fd, struc
         return -ENOMEM;
     ns->tcp_nat->connecting--;      /* flow_new() counts a connect; this one is done */
     f->fd = fd;
+    f->forward_id = forward_id;
     NS_COUNT(ns, tcp_established);
     ns_tcp_relay_attach(ns, f, pcb);
     return 0;

@@ -164,6 +164,7 @@ static int flush_to_host(struct netstack *ns, struct tcp_flow *f)
         consume(f, (size_t)w);
         recved(f->pcb, (size_t)w);
         NS_COUNT_N(ns, tcp_bytes_to_host, (uint64_t)w);
+        f->bytes_to_host += (uint64_t)w;
     }
     if (!f->to_host && f->guest_fin && !f->shut_host) {
         shutdown(f->fd, SHUT_WR);
@@ -282,6 +283,7 @@ static int read_from_host(struct netstack *ns, struct tcp_flow *f)
             break;
         }
         NS_COUNT_N(ns, tcp_bytes_to_guest, (uint64_t)n);
+        f->bytes_to_guest += (uint64_t)n;
         if (push_to_guest(f, buf, (size_t)n))
             return -ENOMEM;
     }

@@ -131,8 +131,10 @@ static void deliver(struct ns_udp_nat *nat, struct ns_flow *f, int i)
         return;
     }
     if (!ns_udp_send(ns, NULL, src, ntohs(nat->from[i].sin_port), f->guest_ip, f->guest_id,
-                     nat->buf + (size_t)i * UDP_BUF_SIZE, m->msg_len))
+                     nat->buf + (size_t)i * UDP_BUF_SIZE, m->msg_len)) {
         NS_COUNT(ns, udp_to_guest);
+        f->bytes_to_guest += m->msg_len;
+    }
 }
 
 /*
@@ -267,11 +269,15 @@ void ns_udp_nat_input(struct netstack *ns, const struct ns_ipv4 *ip, uint16_t sp
         NS_COUNT(ns, udp_flows_created);
     }
     ns_flow_touch(&nat->flows, f, ns_now_ms());
+    f->peer_ip = ip->dst;
+    f->peer_port = dport;
     if (sendto(f->fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&sa,
-               sizeof(sa)) < 0)
+               sizeof(sa)) < 0) {
         NS_COUNT(ns, drop_udp_host_error);
-    else
+    } else {
         NS_COUNT(ns, udp_to_host);
+        f->bytes_from_guest += len;
+    }
 }
 
 /*
@@ -358,4 +364,14 @@ void ns_udp_nat_resume(struct netstack *ns)
 {
     if (ns->udp_nat)
         ns_flow_resume(&ns->udp_nat->flows);
+}
+
+/*
+ * ns_udp_nat_table() - the UDP NAT's flow table, for netstack_flow_list()
+ * @ns: the stack
+ * Return: the table, NULL before start or after stop.
+ */
+const struct ns_flow_table *ns_udp_nat_table(const struct netstack *ns)
+{
+    return ns->udp_nat ? &ns->udp_nat->flows : NULL;
 }

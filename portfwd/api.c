@@ -1239,12 +1239,39 @@ static size_t netstack_ops_stats(void *backend, uint64_t *counters, size_t n)
     return netstack_get_stats(backend, counters, n);
 }
 
+/* struct flow_relay - netstack_flow_list() results passed on as struct ns_api_flow */
+struct flow_relay {
+    ns_api_flow_fn cb;
+    void *opaque;
+};
+
+static int flow_relay_one(void *opaque, const struct netstack_flow_info *i)
+{
+    struct flow_relay *r = opaque;
+    struct ns_api_flow f = {
+        .proto = i->proto, .inbound = i->inbound, .forward_id = i->forward_id,
+        .guest_addr = i->guest_addr, .guest_port = i->guest_port,
+        .peer_addr = i->peer_addr, .peer_port = i->peer_port, .state = i->state,
+        .bytes_from_guest = i->bytes_from_guest, .bytes_to_guest = i->bytes_to_guest,
+        .age_ms = i->age_ms, .idle_ms = i->idle_ms,
+    };
+
+    return r->cb(r->opaque, &f);
+}
+
+static int netstack_ops_flows(void *backend, ns_api_flow_fn cb, void *opaque)
+{
+    struct flow_relay r = { cb, opaque };
+
+    return netstack_flow_list(backend, flow_relay_one, &r);
+}
+
 const struct ns_api_ops ns_api_netstack_ops = {
     .forward_add = netstack_ops_add,
     .forward_remove = netstack_ops_remove,
     .forward_list = netstack_ops_list,
     .get_stats = netstack_ops_stats,
-    .flow_list = NULL,      /* libnetstack has no call listing its flows yet */
+    .flow_list = netstack_ops_flows,
 };
 
 int ns_api_start(struct netstack *ns, const struct netstack_config *cfg, const char *path,

@@ -65,6 +65,8 @@ int ns_udp_fwd_start(struct netstack *ns);
 void ns_udp_fwd_stop(struct netstack *ns);
 void ns_udp_fwd_timers(struct netstack *ns, uint64_t now_ms);
 int ns_udp_fwd_next_timeout(struct netstack *ns, uint64_t now_ms);
+/* ns_udp_fwd_flow_list() - netstack_flow_list() for the UDP forwards' flows. */
+int ns_udp_fwd_flow_list(struct netstack *ns, uint64_t now_ms, netstack_flow_fn cb, void *opaque);
 /* ns_udp_fwd_resume() - the transport takes frames again: read paused ports. */
 void ns_udp_fwd_resume(struct netstack *ns);
 

@@ -44,6 +44,7 @@ struct fwd_conn {
     int fd;
     struct tcp_pcb *pcb;
     struct tcp_key key;
+    uint32_t forward_id;
     struct fwd_conn *next;
 };
 
@@ -81,7 +82,7 @@ static err_t on_connected(void *arg, struct tcp_pcb *pcb, err_t err)
     c->key.dst_port = pcb->local_port;     /* lwIP picked it when not preserved */
     tcp_arg(pcb, NULL);
     tcp_err(pcb, NULL);
-    if (ns_tcp_nat_adopt(ns, &c->key, fd, pcb) < 0) {
+    if (ns_tcp_nat_adopt(ns, &c->key, fd, pcb, c->forward_id) < 0) {
         unlink_conn(c);
         reset_client(fd);
         tcp_abort(pcb);
@@ -131,6 +132,7 @@ static int connect_guest(struct netstack *ns, struct ns_fwd_port *p, int fd,
     c->ns = ns;
     c->fd = fd;
     c->key = (struct tcp_key){ p->guest_ip, sip, p->guest_port, sport };
+    c->forward_id = p->fw->id;
     tcp_arg(c->pcb, c);
     tcp_err(c->pcb, on_error);
     c->next = pending;

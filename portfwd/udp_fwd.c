@@ -919,3 +919,33 @@ void ns_udp_fwd_resume(struct netstack *ns)
         free(e);
     }
 }
+
+/*
+ * ns_udp_fwd_flow_list() - report every forwarded UDP flow to @cb
+ * @ns:     the stack
+ * @now_ms: the current time, for age and idleness
+ * @cb, @opaque: as for netstack_flow_list()
+ * Return: 0, or the first nonzero value @cb returned.
+ */
+int ns_udp_fwd_flow_list(struct netstack *ns, uint64_t now_ms, netstack_flow_fn cb, void *opaque)
+{
+    struct ns_udp_fwd *u = fwd_of(ns);
+    const struct fwd_flow *f;
+    int rc;
+
+    for (f = u ? u->oldest : NULL; f; f = f->next) {
+        struct netstack_flow_info i = {
+            .proto = NETSTACK_PROTO_UDP, .inbound = 1, .forward_id = f->port->fw->id,
+            .guest_addr.s_addr = htonl(f->guest_ip), .guest_port = f->guest_port,
+            .peer_addr.s_addr = htonl(f->src_ip), .peer_port = f->src_port, .state = "active",
+            .bytes_from_guest = f->to_host, .bytes_to_guest = f->to_guest,
+            .age_ms = now_ms > f->created_ms ? now_ms - f->created_ms : 0,
+            .idle_ms = now_ms > f->last_ms ? now_ms - f->last_ms : 0,
+        };
+
+        rc = cb(opaque, &i);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}

@@ -277,6 +277,44 @@ int netstack_forward_parse(const char *spec, struct netstack_forward *fw, char *
 typedef int (*netstack_forward_fn)(void *opaque, uint32_t id, const struct netstack_forward *fw);
 int netstack_forward_list(struct netstack *ns, netstack_forward_fn cb, void *opaque);
 
+/* Live flows ---------------------------------------------------------------- */
+
+/*
+ * struct netstack_flow_info - one live TCP or UDP flow
+ * @inbound:    0: opened by the guest (the NAT); 1: from a host client
+ *              through forward @forward_id
+ * @guest_addr, @guest_port: the guest's end (network order, host order)
+ * @peer_addr, @peer_port: the other end as the guest sees it: a NAT flow's
+ *              destination (the alias for the host's 127.0.0.1; for UDP the
+ *              last one the guest sent to, since replies from any are let in),
+ *              an inbound flow's client (or the gateway)
+ * @state:      "syn_sent", "syn_received", "established", "fin_wait" (the
+ *              host side closed), "close_wait" (the guest closed), "closing"
+ *              (both), or "active" for UDP; static storage
+ * @bytes_from_guest, @bytes_to_guest: payload bytes each way
+ * @age_ms, @idle_ms: since the flow was created, and since its last traffic
+ */
+struct netstack_flow_info {
+    enum netstack_proto proto;
+    int inbound;
+    uint32_t forward_id;
+    struct in_addr guest_addr;
+    uint16_t guest_port;
+    struct in_addr peer_addr;
+    uint16_t peer_port;
+    const char *state;
+    uint64_t bytes_from_guest, bytes_to_guest;
+    uint64_t age_ms, idle_ms;
+};
+
+/*
+ * netstack_flow_list() - call @cb for every live TCP and UDP flow; stops
+ * early and returns what @cb returned if it is not 0. @cb must not change
+ * the stack.
+ */
+typedef int (*netstack_flow_fn)(void *opaque, const struct netstack_flow_info *flow);
+int netstack_flow_list(struct netstack *ns, netstack_flow_fn cb, void *opaque);
+
 /* Statistics ------------------------------------------------------------- */
 
 /*

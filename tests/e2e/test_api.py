@@ -363,10 +363,6 @@ def test_list_flows(c, guest):
         server.close()
     check(data == payload, "the datagram reached 127.0.0.1:%d" % port)
     r = c.call({"execute": "list_flows"})
-    if error_desc(r) == "list_flows: not available":
-        # The library does not list its flows yet (netstack_flow_list()).
-        print("  note: list_flows: not available in this build; shape not checked")
-        return
     flows = r.get("return", {}).get("flows")
     check(isinstance(flows, list), "list_flows -> {\"return\": {\"flows\": [...]}} (%s)" % r)
     mine = [f for f in flows if f.get("proto") == "udp" and f.get("guest_port") == 40123]

@@ -196,6 +196,38 @@ static void relay_both_ways_and_half_close(void **state)
     assert_int_equal(counter(ns, NETSTACK_STAT_tcp_bytes_to_host), 10);
 }
 
+static int first_flow(void *opaque, const struct netstack_flow_info *i)
+{
+    *(struct netstack_flow_info *)opaque = *i;
+    return 1;
+}
+
+static void flows_are_listed(void **state)
+{
+    struct netstack *ns = *state;
+    struct gconn c = { .port = 40009, .dport = listen_port };
+    struct netstack_flow_info i;
+    int fd = handshake(ns, &c);
+
+    send_seg(ns, &c, ACK | PSH, "12345", 5);
+    run(ns, 20);
+    memset(&i, 0, sizeof(i));
+    assert_int_equal(netstack_flow_list(ns, first_flow, &i), 1);
+    assert_int_equal(i.proto, NETSTACK_PROTO_TCP);
+    assert_false(i.inbound);
+    assert_int_equal(ntohl(i.guest_addr.s_addr), GUEST);
+    assert_int_equal(i.guest_port, 40009);
+    assert_int_equal(ntohl(i.peer_addr.s_addr), ALIAS);
+    assert_int_equal(i.peer_port, listen_port);
+    assert_string_equal(i.state, "established");
+    assert_int_equal(i.bytes_from_guest, 5);
+    send_seg(ns, &c, ACK | FIN, NULL, 0);
+    run(ns, 20);
+    assert_int_equal(netstack_flow_list(ns, first_flow, &i), 1);
+    assert_string_equal(i.state, "close_wait");
+    close(fd);
+}
+
 static void refused_port_gets_rst(void **state)
 {
     struct netstack *ns = *state;
@@ -325,6 +357,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(relay_both_ways_and_half_close, setup, teardown),
         cmocka_unit_test_setup_teardown(refused_port_gets_rst, setup, teardown),
+        cmocka_unit_test_setup_teardown(flows_are_listed, setup, teardown),
         cmocka_unit_test_setup_teardown(host_reset_resets_the_guest, setup, teardown),
         cmocka_unit_test_setup_teardown(guest_reset_resets_the_host, setup, teardown),
         cmocka_unit_test_setup_teardown(syn_retransmit_is_absorbed, setup,
