@@ -83,7 +83,7 @@ start_server "$GUEST_NS" udp udpecho --bind 0.0.0.0 --port 5300
 start_nat --forward udp:0.0.0.0:5353:5300 --forward udp:0.0.0.0:5354:5300,nopreserve \
     --forward tcp:0.0.0.0:8080:80 --forward tcp:0.0.0.0:8081:81 \
     --forward tcp:0.0.0.0:8082:81,nopreserve --forward tcp:0.0.0.0:8083:83 \
-    --forward "tcp:[::1]:8084:80"
+    --forward "tcp:[::1]:8084:80" --api-socket "$WORK/api.sock"
 
 log "TCP forwards"
 expect_eq "GET through 127.0.0.1:8080" \
@@ -127,6 +127,35 @@ out=$(in_remote timeout 10 "$PYTHON" "$WORK/udpx.py" "$HOST_IP" 5353 from-remote
 check "UDP from the remote host, seen as itself ($out)" grep -q "^$REMOTE_IP:[0-9]*|from-remote" <<<"$out"
 out=$(in_host timeout 10 "$PYTHON" "$WORK/udpx.py" 127.0.0.1 5354 hidden 2>&1)
 check "UDP without preserve_source: the gateway ($out)" grep -q "^$GW:[0-9]*|hidden" <<<"$out"
+
+log "forwards added and removed at runtime, while traffic flows"
+# api.py - one control API command (JSON) on the socket; prints the reply line.
+cat >"$WORK/api.py" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+s.sendall(sys.argv[2].encode() + b"\n")
+print(s.makefile().readline().strip())
+PY
+api() { "$PYTHON" "$WORK/api.py" "$WORK/api.sock" "$1"; }
+out=$(api '{"execute": "add_hostfwd", "arguments": {"proto": "tcp", "host_addr": "127.0.0.1", "host_port": 8085, "guest_port": 80}}')
+id=$(sed -n 's/.*"id": *\([0-9]*\).*/\1/p' <<<"$out")
+check "add_hostfwd at runtime ($out)" test -n "$id"
+# A slow 100 MB download through the new forward, in the background.
+in_host timeout 120 curl -sS --noproxy '*' --limit-rate 25M http://127.0.0.1:8085/big.bin \
+    -o "$WORK/slow.bin" 2>"$WORK/slow.err" &
+SLOW=$!
+sleep 1
+expect_eq "meanwhile, another forward serves" \
+    "$(in_host timeout 20 curl -sS --noproxy '*' http://127.0.0.1:8080/small.txt)" \
+    "hello through the forward"
+out=$(api "{\"execute\": \"remove_hostfwd\", \"arguments\": {\"id\": $id}}")
+expect_eq "remove_hostfwd while its download runs" "$out" '{"return":{}}'
+out=$(hclient 127.0.0.1 8085)
+check "a new connection to the removed forward is refused ($out)" grep -q "ConnectionRefusedError" <<<"$out"
+wait "$SLOW" && rc=0 || rc=$?
+expect_eq "the download started before the removal completes" "$rc" 0
+expect_eq "... intact (sha256)" "$(sha256sum <"$WORK/slow.bin" | cut -d' ' -f1)" "$BIG_SUM"
 
 log "a guest port nobody listens on"
 out=$(hclient 127.0.0.1 8083)
