@@ -116,3 +116,39 @@ int ns_udp_send(struct netstack *ns, const uint8_t *dst_mac, uint32_t src, uint1
     free(d);
     return rc;
 }
+
+/*
+ * frames_per_datagram() - frames ns_ipv4_send() needs for @len bytes of IP payload
+ * @ns:  the stack (its MTU)
+ * @len: IP payload bytes
+ * Return: at least 1.
+ */
+static size_t frames_per_datagram(const struct netstack *ns, size_t len)
+{
+    size_t max = ((size_t)ns->cfg.mtu - IPV4_HLEN) & ~(size_t)7;
+
+    return len ? (len + max - 1) / max : 1;
+}
+
+/*
+ * ns_udp_tx_budget() - how many datagrams a host socket may be read for now
+ * without risking the transmit queue (each may be a 65507-byte datagram
+ * fragmented to the MTU)
+ * @ns:  the stack
+ * @max: the caller's batch size
+ * Return: 1..@max; 0 when the queue holds this dispatch's frames (wait for its
+ * flush); -1 when the transport pushed back (pause until resumed).
+ */
+int ns_udp_tx_budget(const struct netstack *ns, int max)
+{
+    size_t worst = frames_per_datagram(ns, IPV4_MAX_LEN - IPV4_HLEN), n;
+
+    if (ns->tx.blocked)
+        return -1;
+    if (ns->tx.count >= ns->tx.cap)
+        return 0;
+    n = (ns->tx.cap - ns->tx.count) / worst;
+    if (!n && !ns->tx.count)
+        n = 1;      /* a queue smaller than one datagram: the best there is */
+    return n > (size_t)max ? max : (int)n;
+}

@@ -25,4 +25,7 @@ void ns_udp_input(struct netstack *ns, const struct ns_ipv4 *ip);
 int ns_udp_send(struct netstack *ns, const uint8_t *dst_mac, uint32_t src, uint16_t sport,
                 uint32_t dst, uint16_t dport, const uint8_t *payload, size_t len);
 
+/* ns_udp_tx_budget() - datagrams a host socket may be read for now (see udp.c). */
+int ns_udp_tx_budget(const struct netstack *ns, int max);
+
 #endif /* NETSTACK_UDP_H */

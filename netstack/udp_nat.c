@@ -46,7 +46,6 @@
 #include "netstack/stack.h"
 #include "netstack/udp.h"
 
-#define UDP_MAX_PAYLOAD     (IPV4_MAX_LEN - IPV4_HLEN - UDP_HLEN)  /* 65507 */
 #define UDP_BUF_SIZE        65536       /* one datagram, never truncated */
 #define UDP_BATCH           16          /* datagrams per recvmmsg() */
 #define UDP_WAKEUP_BATCHES  4           /* recvmmsg() calls per wakeup: fairness */
@@ -74,39 +73,6 @@ struct ns_udp_nat {
     struct sockaddr_in from[UDP_BATCH];
     uint8_t *buf;
 };
-
-/*
- * frames_per_datagram() - frames ns_ipv4_send() needs for @len bytes of IP payload
- * @ns:  the stack (its MTU)
- * @len: IP payload bytes
- * Return: at least 1.
- */
-static size_t frames_per_datagram(const struct netstack *ns, size_t len)
-{
-    size_t max = ((size_t)ns->cfg.mtu - IPV4_HLEN) & ~(size_t)7;
-
-    return len ? (len + max - 1) / max : 1;
-}
-
-/*
- * tx_budget() - how many datagrams may be read now without risking the queue
- * @ns: the stack
- * Return: 1..UDP_BATCH; 0 when the queue holds this dispatch's frames (wait
- * for its flush); -1 when the transport pushed back (pause until resumed).
- */
-static int tx_budget(const struct netstack *ns)
-{
-    size_t worst = frames_per_datagram(ns, UDP_HLEN + UDP_MAX_PAYLOAD), n;
-
-    if (ns->tx.blocked)
-        return -1;
-    if (ns->tx.count >= ns->tx.cap)
-        return 0;
-    n = (ns->tx.cap - ns->tx.count) / worst;
-    if (!n && !ns->tx.count)
-        n = 1;      /* a queue smaller than one datagram: the best there is */
-    return n > UDP_BATCH ? UDP_BATCH : (int)n;
-}
 
 /*
  * deliver() - datagram @i of the last recvmmsg() on @f, to the guest
@@ -181,7 +147,7 @@ static void flow_ready(void *opaque, int fd, uint32_t events)
     (void)fd;
     (void)events;
     for (i = 0; i < UDP_WAKEUP_BATCHES; i++) {
-        max = tx_budget(f->ns);
+        max = ns_udp_tx_budget(f->ns, UDP_BATCH);
         if (max < 0) {
             ns_flow_pause(&nat->flows, f);
             return;

@@ -57,7 +57,6 @@
 #include "netstack/udp.h"
 #include "portfwd/portfwd.h"
 
-#define FWD_MAX_PAYLOAD     (IPV4_MAX_LEN - IPV4_HLEN - UDP_HLEN)  /* 65507 */
 #define FWD_BUF_SIZE        65536       /* one datagram, never truncated */
 #define FWD_BATCH           16          /* datagrams per recvmmsg() */
 #define FWD_WAKEUP_BATCHES  4           /* recvmmsg() calls per wakeup: fairness */
@@ -499,39 +498,6 @@ static void unpause_port(struct ns_udp_fwd *u, const struct ns_fwd_port *p)
 }
 
 /*
- * frames_per_datagram() - frames ns_ipv4_send() needs for @len bytes of IP payload
- * @ns:  the stack (its MTU)
- * @len: IP payload bytes
- * Return: at least 1.
- */
-static size_t frames_per_datagram(const struct netstack *ns, size_t len)
-{
-    size_t max = ((size_t)ns->cfg.mtu - IPV4_HLEN) & ~(size_t)7;
-
-    return len ? (len + max - 1) / max : 1;
-}
-
-/*
- * tx_budget() - how many datagrams may be read now without risking the queue
- * @ns: the stack
- * Return: 1..FWD_BATCH; 0 when the queue holds this dispatch's frames (wait
- * for its flush); -1 when the transport pushed back (pause until resumed).
- */
-static int tx_budget(const struct netstack *ns)
-{
-    size_t worst = frames_per_datagram(ns, UDP_HLEN + FWD_MAX_PAYLOAD), n;
-
-    if (ns->tx.blocked)
-        return -1;
-    if (ns->tx.count >= ns->tx.cap)
-        return 0;
-    n = (ns->tx.cap - ns->tx.count) / worst;
-    if (!n && !ns->tx.count)
-        n = 1;      /* a queue smaller than one datagram: the best there is */
-    return n > FWD_BATCH ? FWD_BATCH : (int)n;
-}
-
-/*
  * shown_source() - the address and port the guest will see a new client as
  * @u: the state
  * @f: the new flow: @port, @key, @guest_ip and @guest_port set
@@ -719,7 +685,7 @@ void ns_udp_fwd_readable(struct netstack *ns, struct ns_fwd_port *p)
     if (!u)
         return;
     for (i = 0; i < FWD_WAKEUP_BATCHES; i++) {
-        max = tx_budget(ns);
+        max = ns_udp_tx_budget(ns, FWD_BATCH);
         if (max < 0) {
             if (!is_paused(u, p))
                 pause_port(u, p);
