@@ -547,7 +547,7 @@ static json_t *cmd_get_config(struct cmd *c)
 }
 
 /* flow_entry() - flow_list callback: append one flow to @opaque */
-static int flow_entry(void *opaque, const struct ns_api_flow *f)
+static int flow_entry(void *opaque, const struct netstack_flow_info *f)
 {
     json_t *e;
 
@@ -1239,31 +1239,9 @@ static size_t netstack_ops_stats(void *backend, uint64_t *counters, size_t n)
     return netstack_get_stats(backend, counters, n);
 }
 
-/* struct flow_relay - netstack_flow_list() results passed on as struct ns_api_flow */
-struct flow_relay {
-    ns_api_flow_fn cb;
-    void *opaque;
-};
-
-static int flow_relay_one(void *opaque, const struct netstack_flow_info *i)
-{
-    struct flow_relay *r = opaque;
-    struct ns_api_flow f = {
-        .proto = i->proto, .inbound = i->inbound, .forward_id = i->forward_id,
-        .guest_addr = i->guest_addr, .guest_port = i->guest_port,
-        .peer_addr = i->peer_addr, .peer_port = i->peer_port, .state = i->state,
-        .bytes_from_guest = i->bytes_from_guest, .bytes_to_guest = i->bytes_to_guest,
-        .age_ms = i->age_ms, .idle_ms = i->idle_ms,
-    };
-
-    return r->cb(r->opaque, &f);
-}
-
 static int netstack_ops_flows(void *backend, ns_api_flow_fn cb, void *opaque)
 {
-    struct flow_relay r = { cb, opaque };
-
-    return netstack_flow_list(backend, flow_relay_one, &r);
+    return netstack_flow_list(backend, cb, opaque);
 }
 
 const struct ns_api_ops ns_api_netstack_ops = {

@@ -26,46 +26,8 @@
 #define NS_API_OUT_MAX      (1024 * 1024)   /* unread replies before a client is dropped */
 #define NS_API_MAX_CLIENTS  64              /* connections at once; more are refused */
 
-/*
- * struct ns_api_flow - one live flow, as list_flows reports it
- * @proto:      NETSTACK_PROTO_TCP or NETSTACK_PROTO_UDP
- * @inbound:    0: opened by the guest (NAT); 1: opened from the host through
- *              forward @forward_id
- * @forward_id: the forward, when @inbound
- * @guest_addr: the guest's end, network order, and its port (host order)
- * @guest_port:
- * @peer_addr:  the other end as the guest sees it: the destination of a NAT
- *              flow (the host-loopback alias for the host's 127.0.0.1), the
- *              client (or the gateway, without preserve_source) of an inbound
- *              one; network order
- * @peer_port:  its port, host order
- * @state:      stable snake_case name ("syn_sent", "established", "fin_wait",
- *              "close_wait", "closing", "active" for UDP); static storage
- * @bytes_from_guest: payload bytes the guest sent on this flow
- * @bytes_to_guest:   payload bytes sent to the guest on it
- * @age_ms:     since the flow was created
- * @idle_ms:    since the last payload in either direction
- *
- * The same fields as the library call list_flows needs (proposed
- * struct netstack_flow_info, filled by netstack_flow_list()).
- */
-struct ns_api_flow {
-    enum netstack_proto proto;
-    int inbound;
-    uint32_t forward_id;
-    struct in_addr guest_addr;
-    uint16_t guest_port;
-    struct in_addr peer_addr;
-    uint16_t peer_port;
-    const char *state;
-    uint64_t bytes_from_guest;
-    uint64_t bytes_to_guest;
-    uint64_t age_ms;
-    uint64_t idle_ms;
-};
-
-/* ns_api_flow_fn() - one flow; a nonzero return stops the listing */
-typedef int (*ns_api_flow_fn)(void *opaque, const struct ns_api_flow *flow);
+/* ns_api_flow_fn - one flow (struct netstack_flow_info); nonzero stops the listing */
+typedef netstack_flow_fn ns_api_flow_fn;
 
 /*
  * struct ns_api_ops - what the commands call; @backend is ns_api_new()'s

@@ -75,7 +75,7 @@ static size_t fake_stats(void *backend, uint64_t *c, size_t n)
 
 static int fake_flows(void *backend, ns_api_flow_fn cb, void *opaque)
 {
-    struct ns_api_flow f = {
+    struct netstack_flow_info f = {
         .proto = NETSTACK_PROTO_TCP, .inbound = 1, .forward_id = 3,
         .guest_addr.s_addr = htonl(GUEST), .guest_port = 80,
         .peer_addr.s_addr = htonl(ALIAS), .peer_port = 40000, .state = "established",
