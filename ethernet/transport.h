@@ -43,6 +43,7 @@ enum ns_transport_kind {
     NS_TRANSPORT_FD,        /* --fd N: connected stream socket, same framing */
     NS_TRANSPORT_DGRAM,     /* --listen-dgram PATH: one frame per datagram */
     NS_TRANSPORT_TAP,       /* --tap NAME [--netns PATH]: tap device */
+    NS_TRANSPORT_VMNET,     /* --listen-vmnet PATH: hyperkit virtio-vpnkit, 2-byte LE length */
 };
 
 /* Largest frame accepted from a guest: a 64 KiB IP packet plus Ethernet and VLAN headers. */
@@ -50,9 +51,10 @@ enum ns_transport_kind {
 
 struct ns_transport_opts {
     enum ns_transport_kind kind;
-    const char *path;       /* socket path (QEMU, DGRAM) or interface name (TAP) */
+    const char *path;       /* socket path (QEMU, DGRAM, VMNET) or interface name (TAP) */
     const char *netns;      /* TAP: network namespace file, NULL for our own */
     int fd;                 /* FD: the connected stream socket */
+    unsigned mtu;           /* VMNET: the MTU announced to the guest, 0 for the default */
     netstack_log_fn log;    /* where the transport's messages go, may be NULL */
     void *log_opaque;
     enum netstack_log_level log_level;
@@ -97,7 +99,7 @@ struct ns_transport_ops {
 /**
  * struct ns_transport - state every backend embeds as its first member
  * @ops:        the backend
- * @name:       prefix of its log lines ("qemu", "fd", "dgram", "tap")
+ * @name:       prefix of its log lines ("qemu", "fd", "dgram", "tap", "vmnet")
  * @desc:       what it serves, for netstackd's startup line
  * @ns:         the stack, between start and stop; NULL otherwise
  * @log:        log callback, its opaque and level
@@ -155,5 +157,7 @@ int ns_dgram_open(const struct ns_transport_opts *opts, struct ns_transport **ou
                   char *err, size_t errlen);
 int ns_tap_open(const struct ns_transport_opts *opts, struct ns_transport **out,
                 char *err, size_t errlen);
+int ns_vmnet_open(const struct ns_transport_opts *opts, struct ns_transport **out,
+                  char *err, size_t errlen);
 
 #endif /* NETSTACK_TRANSPORT_H */

@@ -170,9 +170,10 @@ static void usage(void)
     printf(
 "Usage: netstackd TRANSPORT [OPTIONS]\n"
 "\n"
-"A userspace network for one VM or container: ARP, DHCP and ping answered by\n"
-"the gateway, TCP terminated by lwIP, served to the guest over exactly one of\n"
-"these transports:\n"
+"A userspace network for one VM or container: the gateway answers ARP, DHCP,\n"
+"DNS and ping; the guest's TCP (through lwIP), UDP and ping to any address\n"
+"become ordinary sockets of this process; host ports can be forwarded into\n"
+"the guest. Served to the guest over exactly one of these transports:\n"
 "\n"
 "  --listen-qemu PATH   listen on a unix stream socket at PATH (QEMU\n"
 "                       -netdev stream,addr.type=unix). Each frame is a 4-byte\n"
@@ -187,6 +188,12 @@ static void usage(void)
 "                       vfkit). One Ethernet frame per datagram. The guest must\n"
 "                       send from a bound socket: replies go to the source\n"
 "                       address of the last datagram received.\n"
+"  --listen-vmnet PATH  listen on a unix stream socket at PATH for hyperkit's\n"
+"                       virtio-vpnkit device (-s N:0,virtio-vpnkit,path=PATH):\n"
+"                       the VMN3T handshake (version 22), then each frame is a\n"
+"                       2-byte little-endian length and the Ethernet frame.\n"
+"                       The guest's MAC is derived from its UUID. One guest at\n"
+"                       a time, reconnects served as with --listen-qemu.\n"
 "  --tap NAME           a tap device (IFF_TAP, no packet information header):\n"
 "                       one frame per read/write. Created if it does not exist;\n"
 "                       the guest side brings it up. Needs CAP_NET_ADMIN.\n"
@@ -355,7 +362,8 @@ static void set_transport(struct options *o, enum ns_transport_kind kind, const 
 enum {
     OPT_LISTEN_QEMU = 256, OPT_LISTEN_DGRAM, OPT_TAP, OPT_NETNS, OPT_FD, OPT_MTU, OPT_SUBNET,
     OPT_NO_HOST_LOOPBACK, OPT_LOG_LEVEL, OPT_VERSION, OPT_RESOLV_CONF, OPT_DNS_MODE,
-    OPT_DNS_NAME, OPT_HOSTS, OPT_DNS_TIMEOUT, OPT_FORWARD, OPT_API_SOCKET, OPT_LIMIT,
+    OPT_DNS_NAME, OPT_HOSTS, OPT_DNS_TIMEOUT, OPT_FORWARD, OPT_API_SOCKET, OPT_LISTEN_VMNET,
+    OPT_LIMIT,
 };
 
 /**
@@ -388,6 +396,7 @@ _Static_assert(NLIMITS == N_LIMIT_OPTIONS, "limits[] and N_LIMIT_OPTIONS disagre
 static const struct option long_options[] = {
     { "listen-qemu", required_argument, NULL, OPT_LISTEN_QEMU },
     { "listen-dgram", required_argument, NULL, OPT_LISTEN_DGRAM },
+    { "listen-vmnet", required_argument, NULL, OPT_LISTEN_VMNET },
     { "tap", required_argument, NULL, OPT_TAP },
     { "netns", required_argument, NULL, OPT_NETNS },
     { "fd", required_argument, NULL, OPT_FD },
@@ -546,6 +555,9 @@ static void parse_option(struct options *o, int c, const char *arg, int *verbose
     case OPT_LISTEN_DGRAM:
         set_transport(o, NS_TRANSPORT_DGRAM, "--listen-dgram", arg);
         break;
+    case OPT_LISTEN_VMNET:
+        set_transport(o, NS_TRANSPORT_VMNET, "--listen-vmnet", arg);
+        break;
     case OPT_TAP:
         set_transport(o, NS_TRANSPORT_TAP, "--tap", arg);
         break;
@@ -610,7 +622,7 @@ static void check_options(const struct options *o)
 {
     if (!o->have_tport)
         usage_error("no transport: give one of --listen-qemu PATH, --listen-dgram PATH, "
-                    "--tap NAME, --fd N");
+                    "--listen-vmnet PATH, --tap NAME, --fd N");
     if (o->topts.netns && o->topts.kind != NS_TRANSPORT_TAP)
         usage_error("--netns %s: only valid with --tap", o->topts.netns);
     /* A /30 has two usable addresses: the gateway and one guest. */
@@ -822,6 +834,7 @@ int main(int argc, char *argv[])
     setup_signals();
 
     o.topts.log = log_line;
+    o.topts.mtu = o.mtu;
     o.topts.log_level = daemon_level;
     if (ns_transport_open(&o.topts, &t, err, sizeof(err)) < 0)
         die("%s", err);
