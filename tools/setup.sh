@@ -22,12 +22,14 @@ LWIP_DEST=$ROOT/third_party/lwip-$LWIP_VERSION
 # test upstream DNS server, iproute2 for namespaces and ss, procps for sysctl,
 # python3 for the transport tests and the NAT tests' servers and clients,
 # clang for libFuzzer, valgrind to run the unit suites under memcheck,
-# cppcheck for static analysis. (tools/bench.sh installs its own: iperf3,
-# wrk, nginx.)
+# cppcheck for static analysis; for the QEMU test's virtual machine, QEMU
+# (qemu-system-x86), Debian's kernel (linux-image-amd64: /boot/vmlinuz-* and
+# the virtio-net modules) and cpio to pack its busybox initramfs.
+# (tools/bench.sh installs its own: iperf3, wrk, nginx.)
 PACKAGES=(build-essential cmake pkg-config libcmocka-dev libldns-dev libjansson-dev clang libclang-rt-14-dev
           xz-utils ca-certificates iproute2 busybox udhcpc isc-dhcp-client
           iputils-ping iputils-arping curl procps python3 valgrind cppcheck
-          dnsmasq-base bind9-dnsutils)
+          dnsmasq-base bind9-dnsutils qemu-system-x86 linux-image-amd64 cpio)
 
 die() { echo "setup: $*" >&2; exit 1; }
 
@@ -40,7 +42,7 @@ install_packages() {
     [ "$(id -u)" -eq 0 ] || die "missing packages ${missing[*]}; run as root to install them"
     echo "setup: installing ${missing[*]}"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
 # find_deb_entry - print "URI SUITE KEYRING" of the system's main Debian entry.

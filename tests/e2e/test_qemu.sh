@@ -1,0 +1,263 @@
+#!/bin/bash
+# test_qemu.sh - netstackd as the network of a real QEMU virtual machine.
+#
+# The guest is built here from Debian packages only: the linux-image-amd64
+# kernel (/boot/vmlinuz-VERSION) and an initramfs holding /bin/busybox with its
+# applet links, the virtio-net modules of that kernel with their dependencies
+# (decompressed when they are .ko.xz/.ko.zst), and qemu/init + qemu/udhcpc.sh.
+# QEMU runs it with software emulation (TCG, no KVM needed); the guest reports
+# each check as a "RESULT ..." line on its serial console, which the test reads.
+#
+# netstackd runs in HOST_NS of natlib.sh's topology as nobody with no
+# capabilities (setpriv), its upstream DNS server a dnsmasq in REMOTE_NS:
+#   1. -netdev stream to --listen-qemu: DHCP lease 192.168.65.2 with MTU
+#      65520, ping the gateway, DNS for host.internal (local) and for a name
+#      only dnsmasq knows, a 5 MB download from a web server on HOST_NS's
+#      127.0.0.1 through the host-loopback alias (sha256 checked), and a
+#      --forward'ed port of HOST_NS reaching busybox httpd in the guest.
+#   2. Reboot: QEMU starts again on the same socket, netstackd still running:
+#      the same lease, ping, DNS.
+#   3. -netdev dgram to --listen-dgram (a new netstackd): lease and ping.
+# shellcheck source=natlib.sh
+. "$(dirname "$0")/natlib.sh"
+[ "$(id -u)" -eq 0 ] || skip "needs root to create network namespaces"
+QEMU=${QEMU:-qemu-system-x86_64}
+DNSMASQ=${DNSMASQ:-/usr/sbin/dnsmasq}
+command -v "$QEMU" >/dev/null || skip "$QEMU is not installed (package qemu-system-x86)"
+[ -x "$DNSMASQ" ] || skip "dnsmasq is not installed (package dnsmasq-base)"
+need_nat_caps cpio gzip setpriv modprobe curl
+
+ZONE=test.example
+UPSTREAM_NAME=www.$ZONE
+UPSTREAM_ADDR=10.77.1.10
+HTTP_PORT=18080          # python http.server on HOST_NS 127.0.0.1
+FWD_PORT=18081           # netstackd --forward tcp:127.0.0.1:FWD_PORT:8080
+GUEST_MAC=52:54:00:12:34:56
+BOOT_TIMEOUT=${BOOT_TIMEOUT:-150}
+QEMU_PID=
+QEMU_RUN=0
+SERIAL=
+
+qemu_cleanup() {
+    local rc=$? f
+    set +e
+    if [ -n "$QEMU_PID" ]; then
+        kill -KILL "$QEMU_PID" 2>/dev/null
+        wait "$QEMU_PID" 2>/dev/null
+    fi
+    if [ "$rc" -ne 0 ] || [ "$FAILED" -ne 0 ]; then
+        for f in "$WORK"/serial-*.log "$WORK"/qemu-*.out "$WORK"/dnsmasq.log; do
+            [ -s "$f" ] || continue
+            echo "--- $(basename "$f"):"
+            tr -d '\r' <"$f" | tail -n 80
+        done
+    fi
+    (exit "$rc")
+    nat_cleanup
+}
+trap qemu_cleanup EXIT
+
+# Kernel: the newest /boot/vmlinuz-VERSION with its /lib/modules/VERSION.
+KVER=
+for f in $(printf '%s\n' /boot/vmlinuz-* | sort -V); do
+    v=${f#/boot/vmlinuz-}
+    [ -f "/lib/modules/$v/modules.dep" ] && KVER=$v
+done
+[ -n "$KVER" ] || skip "no kernel in /boot with its modules (package linux-image-amd64)"
+VMLINUZ=/boot/vmlinuz-$KVER
+[ -r "$VMLINUZ" ] || skip "$VMLINUZ is not readable"
+BUSYBOX=${BUSYBOX:-$(command -v busybox)}
+
+# build_initrd - $WORK/initrd.gz: busybox, the virtio-net modules, init.
+build_initrd() {
+    local root=$WORK/initrd a line mod name lib
+    mkdir -p "$root"/{bin,proc,sys,dev,tmp,modules,www}
+    cp "$BUSYBOX" "$root/bin/busybox"
+    # A dynamically linked busybox (Debian's busybox rather than busybox-static)
+    # brings its libraries.
+    if ldd "$BUSYBOX" >/dev/null 2>&1; then
+        for lib in $(ldd "$BUSYBOX" | grep -o '/[^ ]*'); do
+            mkdir -p "$root$(dirname "$lib")"
+            cp -L "$lib" "$root$lib"
+        done
+    fi
+    for a in $("$BUSYBOX" --list); do
+        [ "$a" = busybox ] || ln -sf busybox "$root/bin/$a"
+    done
+    : >"$root/modules.list"
+    # modprobe --show-depends lists the modules in load order ("builtin X"
+    # for those compiled into the kernel).
+    while read -r line; do
+        case "$line" in
+        insmod\ *)
+            mod=$(awk '{print $2}' <<<"$line")
+            name=$(basename "$mod")
+            case "$name" in
+            *.ko.xz) name=${name%.xz}; xz -dc "$mod" >"$root/modules/$name" ;;
+            *.ko.zst) name=${name%.zst}; zstd -qdc "$mod" >"$root/modules/$name" ;;
+            *.ko.gz) name=${name%.gz}; gzip -dc "$mod" >"$root/modules/$name" ;;
+            *) cp "$mod" "$root/modules/$name" ;;
+            esac
+            grep -qx "$name" "$root/modules.list" || echo "$name" >>"$root/modules.list"
+            ;;
+        esac
+    done < <(for m in virtio_pci virtio_net; do modprobe -S "$KVER" --show-depends "$m" 2>&1 || true; done)
+    echo "--- kernel $KVER, modules: $(tr '\n' ' ' <"$root/modules.list")"
+    cp "$E2E_DIR/qemu/init" "$root/init"
+    cp "$E2E_DIR/qemu/udhcpc.sh" "$root/udhcpc.sh"
+    chmod 755 "$root/init" "$root/udhcpc.sh"
+    echo "$GUEST_TOKEN" >"$root/www/index.html"
+    (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$WORK/initrd.gz"
+}
+
+# boot NAME MODE NETDEV... - start QEMU in the background with -netdev NETDEV;
+# its serial console goes to $WORK/serial-NAME.log ($SERIAL).
+boot() {
+    local name=$1 mode=$2
+    shift 2
+    QEMU_RUN=$((QEMU_RUN + 1))
+    SERIAL=$WORK/serial-$name.log
+    : >"$SERIAL"
+    echo "--- boot $name: -netdev $*"
+    # umask 0: the dgram client socket QEMU binds must be writable by nobody.
+    (umask 0; exec timeout -s KILL "$((BOOT_TIMEOUT + 30))" "$QEMU" -machine q35 -accel tcg -m 256 \
+        -nodefaults -display none -monitor none -serial "file:$SERIAL" -no-reboot \
+        -kernel "$VMLINUZ" -initrd "$WORK/initrd.gz" \
+        -append "console=ttyS0 quiet panic=-1 nsmode=$mode nsport=$HTTP_PORT nsname=$UPSTREAM_NAME" \
+        -netdev "$@" -device "virtio-net-pci,netdev=n0,mac=$GUEST_MAC") \
+        >"$WORK/qemu-$name.out" 2>&1 &
+    QEMU_PID=$!
+}
+
+# results - the guest's RESULT lines so far, without the console's CRs.
+results() { tr -d '\r' <"$SERIAL" | grep -a '^RESULT ' | sed 's/^RESULT //'; }
+# result WORD - the last RESULT line starting with WORD (without "RESULT ").
+result() { results | grep -a "^$1" | tail -n 1; }
+
+# wait_result REGEX SECONDS - wait for a RESULT line, or for QEMU to exit.
+wait_result() {
+    local tries=$(( $2 * 5 ))
+    while [ "$tries" -gt 0 ]; do
+        results | grep -qaE "$1" && return 0
+        kill -0 "$QEMU_PID" 2>/dev/null || { results | grep -qaE "$1"; return; }
+        sleep 0.2
+        tries=$((tries - 1))
+    done
+    return 1
+}
+
+# finish_boot - wait for "done" and for QEMU to power off (killed if it does not).
+finish_boot() {
+    local t0=$1
+    wait_result '^done' "$BOOT_TIMEOUT" || echo "FAIL: the guest did not finish within $BOOT_TIMEOUT s"
+    if ! wait_until 20 eval '! kill -0 "$QEMU_PID" 2>/dev/null'; then
+        echo "FAIL: QEMU did not exit after the guest powered off"
+        FAILED=1
+        kill -KILL "$QEMU_PID" 2>/dev/null || true
+    fi
+    wait "$QEMU_PID" 2>/dev/null || true
+    QEMU_PID=
+    echo "    guest results ($(( $(date +%s) - t0 )) s):"
+    results | sed 's/^/      /'
+}
+
+# check_basic - lease 192.168.65.2 with the MTU, ping, DNS for host.internal.
+check_basic() {
+    local lease
+    lease=$(result 'lease ')
+    expect_eq "lease address" "$(awk '{print $2 == "ok" ? $3 : "none"}' <<<"$lease")" "$GUEST_IP"
+    expect_eq "lease MTU on eth0" "$(awk '{print $5}' <<<"$lease")" 65520
+    expect_eq "lease router" "$(awk '{print $7}' <<<"$lease")" "$GW"
+    expect_eq "lease DNS server" "$(awk '{print $9}' <<<"$lease")" "$GW"
+    expect_eq "guest MAC" "$(awk '{print $11}' <<<"$lease")" "$GUEST_MAC"
+    expect_eq "ping the gateway" "$(result 'ping ')" "ping ok"
+    expect_eq "DNS host.internal" "$(result 'dns host.internal')" "dns host.internal $ALIAS"
+}
+
+[ -x "$NETSTACKD" ] || die "no netstackd at $NETSTACKD"
+GUEST_TOKEN="netstack-qemu-guest-$$-$RANDOM"
+T0=$(date +%s)
+build_initrd
+nat_topology
+
+# The sockets' folder belongs to nobody; $WORK must be reachable by nobody.
+chmod 755 "$WORK"
+SOCKDIR=$WORK/sock
+mkdir -p "$SOCKDIR"
+chown nobody:nogroup "$SOCKDIR"
+# shellcheck disable=SC2034  # read by natlib.sh's launch_nat
+NAT_WRAP=(setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all --bounding-set=-all --)
+setpriv --reuid=nobody --regid=nogroup --clear-groups test -x "$NETSTACKD" ||
+    skip "$NETSTACKD is not executable by nobody (build it in a folder others can read)"
+
+# Upstream DNS: dnsmasq in REMOTE_NS knows $UPSTREAM_NAME.
+ip netns exec "$REMOTE_NS" "$DNSMASQ" --keep-in-foreground --no-resolv --no-hosts \
+    --conf-file=/dev/null --listen-address="$REMOTE_IP" --bind-interfaces --port 53 \
+    --user=root --log-queries --log-facility="$WORK/dnsmasq.log" --pid-file="$WORK/dnsmasq.pid" \
+    --local="/$ZONE/" --host-record="$UPSTREAM_NAME,$UPSTREAM_ADDR" >"$WORK/dnsmasq.out" 2>&1 &
+BG_PIDS+=($!)
+wait_port "$REMOTE_NS" udp 53 10 || die "dnsmasq did not start: $(cat "$WORK/dnsmasq.out")"
+printf 'nameserver %s\n' "$REMOTE_IP" >"$WORK/resolv.conf"
+chmod 644 "$WORK/resolv.conf"
+
+# The host's web server: 5 MB of random bytes on HOST_NS's 127.0.0.1.
+mkdir -p "$WORK/www"
+head -c $((5 * 1024 * 1024)) /dev/urandom >"$WORK/www/file"
+FILE_SHA=$(sha256sum "$WORK/www/file" | cut -d ' ' -f 1)
+ip netns exec "$HOST_NS" "$PYTHON" -m http.server --bind 127.0.0.1 --directory "$WORK/www" "$HTTP_PORT" \
+    >"$WORK/srv-http.log" 2>&1 &
+BG_PIDS+=($!)
+wait_port "$HOST_NS" tcp "$HTTP_PORT" 10 || die "http.server did not start: $(cat "$WORK/srv-http.log")"
+
+# 1. -netdev stream.
+start_nat_qemu_at() {
+    QEMU_SOCK=$SOCKDIR/qemu.sock
+    launch_nat --listen-qemu "$QEMU_SOCK" "$@"
+    wait_until 5 test -S "$QEMU_SOCK" || die "netstackd did not create $QEMU_SOCK: $(cat "$NAT_LOG")"
+}
+start_nat_qemu_at --resolv-conf "$WORK/resolv.conf" --forward "tcp:127.0.0.1:$FWD_PORT:8080"
+expect_eq "netstackd runs as" "$(ps -o user= -p "$DAEMON_PID" | tr -d ' ')" nobody
+expect_eq "netstackd effective capabilities" "$(awk '/^CapEff/{print $2}' "/proc/$DAEMON_PID/status")" 0000000000000000
+
+t=$(date +%s)
+boot stream full stream,id=n0,server=off,addr.type=unix,addr.path="$QEMU_SOCK"
+if wait_result '^(httpd |done)' "$BOOT_TIMEOUT" && [ -n "$(result 'httpd ready')" ]; then
+    got=$(in_host timeout 30 curl -sS --noproxy '*' --max-time 10 --retry 3 --retry-connrefused \
+        "http://127.0.0.1:$FWD_PORT/index.html" 2>&1) || true
+    expect_eq "forwarded port 127.0.0.1:$FWD_PORT -> guest httpd :8080" "$got" "$GUEST_TOKEN"
+else
+    echo "FAIL: the guest's httpd did not start"
+    FAILED=1
+fi
+touch "$WORK/www/release"
+finish_boot "$t"
+check_basic
+expect_eq "DNS $UPSTREAM_NAME (upstream dnsmasq)" "$(result "dns $UPSTREAM_NAME")" "dns $UPSTREAM_NAME $UPSTREAM_ADDR"
+expect_eq "HTTP download through $ALIAS" "$(result 'http ')" "http sha256 $FILE_SHA size $((5 * 1024 * 1024))"
+expect_eq "the guest saw the release" "$(result 'httpd released')" "httpd released"
+check "dnsmasq answered netstackd for $UPSTREAM_NAME" \
+    grep -q "query\[A\] $UPSTREAM_NAME from $HOST_IP" "$WORK/dnsmasq.log"
+
+# 2. Reboot: QEMU again on the same socket, the same netstackd.
+rm -f "$WORK/www/release"
+check "netstackd still running after the guest powered off" daemon_alive
+t=$(date +%s)
+boot reboot basic stream,id=n0,server=off,addr.type=unix,addr.path="$QEMU_SOCK"
+finish_boot "$t"
+check_basic
+check "netstackd still running after the second guest" daemon_alive
+stop_nat
+
+# 3. -netdev dgram, against a new netstackd on --listen-dgram.
+DGRAM_SOCK=$SOCKDIR/ns.dgram
+launch_nat --listen-dgram "$DGRAM_SOCK" --resolv-conf "$WORK/resolv.conf"
+wait_until 5 test -S "$DGRAM_SOCK" || die "netstackd did not create $DGRAM_SOCK: $(cat "$NAT_LOG")"
+rm -f "$SOCKDIR/qemu-client.sock"
+t=$(date +%s)
+boot dgram basic dgram,id=n0,local.type=unix,"local.path=$SOCKDIR/qemu-client.sock,remote.type=unix,remote.path=$DGRAM_SOCK"
+finish_boot "$t"
+check_basic
+stop_nat
+
+echo "--- total $(( $(date +%s) - T0 )) s"
+finish
