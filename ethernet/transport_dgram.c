@@ -194,6 +194,19 @@ static int dgram_check(struct dgram_transport *d, unsigned i)
 }
 
 /**
+ * dgram_is_hello() - is datagram @i vfkit's "VFKT" hello?
+ * @d:      the transport
+ * @i:      index in rxmsg
+ *
+ * vfkit sends these four bytes first so that the other end learns its address
+ * before the guest sends anything; they are not a frame.
+ */
+static int dgram_is_hello(const struct dgram_transport *d, unsigned i)
+{
+    return d->rxmsg[i].msg_len == 4 && !memcmp(d->rxiov[i].iov_base, "VFKT", 4);
+}
+
+/**
  * dgram_same_peer() - did datagram @i come from the current peer?
  * @d:      the transport
  * @i:      index in rxmsg, already checked to have an address
@@ -281,6 +294,8 @@ static void dgram_fd_ready(void *opaque, int fd, uint32_t events)
             nb = 0;
             dgram_set_peer(d, &d->rxaddr[i], d->rxmsg[i].msg_hdr.msg_namelen);
         }
+        if (dgram_is_hello(d, i))
+            continue;       /* vfkit's hello: it only introduced the peer */
         d->batch[nb].data = d->rxiov[i].iov_base;
         d->batch[nb].len = d->rxmsg[i].msg_len;
         nb++;

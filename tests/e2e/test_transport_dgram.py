@@ -114,6 +114,14 @@ def run_tests(tmp, path, d):
     g.close()
     os.unlink(a_path)
 
+    print("vfkit: a VFKT hello first, then frames from the same socket")
+    v_path = os.path.join(tmp, "vfkit.sock")
+    g = Guest(v_path, path)
+    g.send(b"VFKT")
+    arp_exchange(g, "vfkit.sock after its hello")
+    g.close()
+    os.unlink(v_path)
+
     print("VM restarted at a different path, b.sock: served again")
     b_path = os.path.join(tmp, "b.sock")
     g = Guest(b_path, path)
