@@ -23,8 +23,9 @@ WORK=$(mktemp -d /tmp/netstack-demo.XXXXXX)
 PID=
 WEB=
 cleanup() {
-    [ -n "$PID" ] && kill -TERM "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
-    [ -n "$WEB" ] && kill "$WEB" 2>/dev/null && wait "$WEB" 2>/dev/null
+    # a killed process's status must not stop the cleanup (set -e)
+    [ -n "$PID" ] && kill -TERM "$PID" 2>/dev/null && wait "$PID" 2>/dev/null || true
+    [ -n "$WEB" ] && kill "$WEB" 2>/dev/null && wait "$WEB" 2>/dev/null || true
     ip netns del "$NS" 2>/dev/null || true
     rm -rf "$WORK"
 }
