@@ -12,6 +12,7 @@ Needs: NETSTACKD=/path/to/netstackd. No root.
 """
 import os
 import random
+import re
 import socket
 import sys
 import threading
@@ -162,6 +163,13 @@ def test_all(tmp, path, start):
     check(d.alive(), "daemon still alive")
 
     d.check_sigterm(path)
+    # The counters netstackd logs at exit (debug level): of everything sent,
+    # only the one 13-byte junk frame is too short for Ethernet. vfkit's
+    # 4-byte hello must not have reached the stack as a frame.
+    m = re.search(r"drop_eth_short=(\d+)", d.stderr())
+    check(m is not None and m.group(1) == "1",
+          "only the 13-byte junk frame counted as too short, not the VFKT hello (%s)"
+          % (m.group(0) if m else "no counter"))
 
 
 def main():
