@@ -11,7 +11,6 @@
  * guest is counted as unhandled.
  */
 #include <netinet/in.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "ethernet/checksum.h"
@@ -25,20 +24,19 @@
 /* echo_reply() - answer @ip, an echo request to one of our addresses. */
 static void echo_reply(struct netstack *ns, const struct ns_ipv4 *ip)
 {
-    uint8_t *reply = malloc(ip->payload_len);
+    uint8_t h[ICMP_HLEN];
 
-    if (!reply) {
-        NS_COUNT(ns, drop_no_memory);
-        return;
-    }
-    memcpy(reply, ip->payload, ip->payload_len);
-    reply[0] = ICMP_ECHO_REPLY;
-    reply[1] = 0;
-    ns_store_be16(reply + 2, 0);
-    ns_store_be16(reply + 2, ns_csum(reply, ip->payload_len));
-    if (!ns_ipv4_send(ns, ip->src_mac, ip->dst, ip->src, IPPROTO_ICMP, reply, ip->payload_len))
+    /* Same identifier, sequence and data; the data is not copied first. */
+    memcpy(h, ip->payload, ICMP_HLEN);
+    h[0] = ICMP_ECHO_REPLY;
+    h[1] = 0;
+    ns_store_be16(h + 2, 0);
+    ns_store_be16(h + 2, ns_csum_fold(ns_csum_add(ns_csum_add(0, h, ICMP_HLEN),
+                                                  ip->payload + ICMP_HLEN,
+                                                  ip->payload_len - ICMP_HLEN)));
+    if (!ns_ipv4_send_parts(ns, ip->src_mac, ip->dst, ip->src, IPPROTO_ICMP, h, ICMP_HLEN,
+                            ip->payload + ICMP_HLEN, ip->payload_len - ICMP_HLEN))
         NS_COUNT(ns, icmp_echo_replies);
-    free(reply);
 }
 
 void ns_icmp_input(struct netstack *ns, const struct ns_ipv4 *ip)

@@ -137,12 +137,35 @@ int ns_ipv4_dst_mac(struct netstack *ns, uint32_t dst, uint8_t mac[6])
 }
 
 /*
+ * struct ip_payload - an IP payload given as a header and the data after it,
+ * so that callers need not copy the two together first
+ */
+struct ip_payload {
+    const uint8_t *hdr, *data;
+    size_t hlen, len;
+};
+
+/* put_range() - bytes [@off, @off + @n) of @p. */
+static void put_range(struct ns_writer *w, const struct ip_payload *p, size_t off, size_t n)
+{
+    if (off < p->hlen) {
+        size_t k = p->hlen - off < n ? p->hlen - off : n;
+
+        ns_writer_bytes(w, p->hdr + off, k);
+        off += k;
+        n -= k;
+    }
+    if (n)
+        ns_writer_bytes(w, p->data + (off - p->hlen), n);
+}
+
+/*
  * queue_fragment() - frame and queue one packet of a datagram
  * @off:  offset of this piece in the payload, in bytes (a multiple of 8)
  * @more: set the More Fragments flag
  */
 static int queue_fragment(struct netstack *ns, const uint8_t *mac, uint32_t src, uint32_t dst,
-                          uint8_t proto, uint16_t id, const uint8_t *piece, size_t len,
+                          uint8_t proto, uint16_t id, const struct ip_payload *p, size_t len,
                           size_t off, int more)
 {
     size_t flen = ETH_HLEN + IPV4_HLEN + len;
@@ -164,16 +187,18 @@ static int queue_fragment(struct netstack *ns, const uint8_t *mac, uint32_t src,
     ns_writer_be16(&w, 0);
     ns_writer_be32(&w, src);
     ns_writer_be32(&w, dst);
-    ns_writer_bytes(&w, piece, len);
+    put_range(&w, p, off, len);
     ns_store_be16(h + 10, ns_csum(h, IPV4_HLEN));
     ns_tx_commit(ns, f, w.len);
     return 0;
 }
 
-int ns_ipv4_send(struct netstack *ns, const uint8_t *dst_mac, uint32_t src, uint32_t dst,
-                 uint8_t proto, const uint8_t *payload, size_t len)
+int ns_ipv4_send_parts(struct netstack *ns, const uint8_t *dst_mac, uint32_t src, uint32_t dst,
+                       uint8_t proto, const uint8_t *hdr, size_t hlen, const uint8_t *data,
+                       size_t dlen)
 {
-    size_t max = ((size_t)ns->cfg.mtu - IPV4_HLEN) & ~(size_t)7, off = 0;
+    size_t max = ((size_t)ns->cfg.mtu - IPV4_HLEN) & ~(size_t)7, off = 0, len = hlen + dlen;
+    struct ip_payload p = { hdr, data, hlen, dlen };
     uint8_t mac[6];
     uint16_t id = ns->ip_id++;
     int rc;
@@ -189,11 +214,16 @@ int ns_ipv4_send(struct netstack *ns, const uint8_t *dst_mac, uint32_t src, uint
     do {
         size_t piece = len - off > max ? max : len - off;
 
-        rc = queue_fragment(ns, mac, src, dst, proto, id, payload + off, piece, off,
-                            off + piece < len);
+        rc = queue_fragment(ns, mac, src, dst, proto, id, &p, piece, off, off + piece < len);
         if (rc)
             return rc;
         off += piece;
     } while (off < len);
     return 0;
+}
+
+int ns_ipv4_send(struct netstack *ns, const uint8_t *dst_mac, uint32_t src, uint32_t dst,
+                 uint8_t proto, const uint8_t *payload, size_t len)
+{
+    return ns_ipv4_send_parts(ns, dst_mac, src, dst, proto, NULL, 0, payload, len);
 }

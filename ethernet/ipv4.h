@@ -78,6 +78,14 @@ void ns_ipv4_deliver(struct netstack *ns, const struct ns_ipv4 *ip);
 int ns_ipv4_send(struct netstack *ns, const uint8_t *dst_mac, uint32_t src, uint32_t dst,
                  uint8_t proto, const uint8_t *payload, size_t len);
 
+/*
+ * ns_ipv4_send_parts() - ns_ipv4_send() for a payload made of a header
+ * (@hdr, @hlen bytes) and the data after it, copied straight into the frames
+ */
+int ns_ipv4_send_parts(struct netstack *ns, const uint8_t *dst_mac, uint32_t src, uint32_t dst,
+                       uint8_t proto, const uint8_t *hdr, size_t hlen, const uint8_t *data,
+                       size_t dlen);
+
 /* ns_ipv4_dst_mac() - the link address for @dst. Return: 0, -1 if unknown (ARP sent). */
 int ns_ipv4_dst_mac(struct netstack *ns, uint32_t dst, uint8_t mac[6]);
 

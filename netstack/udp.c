@@ -13,7 +13,6 @@
  */
 #include <errno.h>
 #include <netinet/in.h>
-#include <stdlib.h>
 
 #include "dns/dns.h"
 #include "ethernet/checksum.h"
@@ -94,27 +93,21 @@ int ns_udp_send(struct netstack *ns, const uint8_t *dst_mac, uint32_t src, uint1
                 uint32_t dst, uint16_t dport, const uint8_t *payload, size_t len)
 {
     size_t ulen = UDP_HLEN + len;
-    struct ns_writer w;
-    uint8_t *d;
-    uint16_t sum;
-    int rc;
+    uint8_t h[UDP_HLEN];
+    uint32_t sum;
+    uint16_t csum;
 
     if (ulen > IPV4_MAX_LEN - IPV4_HLEN)
         return -EMSGSIZE;
-    d = malloc(ulen);
-    if (!d)
-        return -ENOMEM;
-    ns_writer_init(&w, d, ulen);
-    ns_writer_be16(&w, sport);
-    ns_writer_be16(&w, dport);
-    ns_writer_be16(&w, (uint16_t)ulen);
-    ns_writer_be16(&w, 0);
-    ns_writer_bytes(&w, payload, len);
-    sum = udp_csum(src, dst, d, ulen);
-    ns_store_be16(d + 6, sum ? sum : 0xffff);   /* RFC 768: 0 means "no checksum" */
-    rc = ns_ipv4_send(ns, dst_mac, src, dst, IPPROTO_UDP, d, ulen);
-    free(d);
-    return rc;
+    ns_store_be16(h, sport);
+    ns_store_be16(h + 2, dport);
+    ns_store_be16(h + 4, (uint16_t)ulen);
+    ns_store_be16(h + 6, 0);
+    sum = ns_csum_add(ns_csum_pseudo4(src, dst, IPPROTO_UDP, ulen), h, UDP_HLEN);
+    csum = ns_csum_fold(ns_csum_add(sum, payload, len));
+    ns_store_be16(h + 6, csum ? csum : 0xffff);     /* RFC 768: 0 means "no checksum" */
+    /* The header and the payload go into the frame directly: no copy first. */
+    return ns_ipv4_send_parts(ns, dst_mac, src, dst, IPPROTO_UDP, h, UDP_HLEN, payload, len);
 }
 
 /*
