@@ -61,6 +61,7 @@
 
 #include <jansson.h>
 
+#include "ethernet/transport.h"
 #include "portfwd/api.h"
 
 #define DESC_MAX        256     /* an error's description */
@@ -893,9 +894,7 @@ struct api_conn {
  * @api:    the protocol state
  * @own_api: @api was made by ns_api_start() and is freed with the server
  * @fd:     the listening socket
- * @path:   the socket file
- * @dev:    its device and inode, to remove only our own file at the end
- * @ino:
+ * @file:   the socket file, removed at the end only if it is still ours
  * @conns:  the connections
  * @nconns: how many
  */
@@ -904,9 +903,7 @@ struct ns_api_server {
     struct ns_api *api;
     int own_api;
     int fd;
-    char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-    dev_t dev;
-    ino_t ino;
+    struct ns_sockfile file;
     struct api_conn *conns;
     unsigned nconns;
 };
@@ -1066,49 +1063,6 @@ static void accept_ready(void *opaque, int fd, uint32_t events)
 }
 
 /**
- * seterr() - printf into the caller's error buffer
- * @err:    buffer, may be NULL
- * @errlen: its size
- */
-static void __attribute__((format(printf, 3, 4))) seterr(char *err, size_t errlen,
-                                                          const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!err || !errlen)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
-/**
- * make_room() - make @path free for bind(): a stale socket is removed
- * Anything else at the path (a file, a directory) is the user's: refused.
- * Return: 0 or a negative errno with @err set
- */
-static int make_room(const char *path, char *err, size_t errlen)
-{
-    struct stat st;
-
-    if (lstat(path, &st) < 0) {
-        if (errno == ENOENT)
-            return 0;
-        seterr(err, errlen, "stat: %s: %s", path, strerror(errno));
-        return -errno;
-    }
-    if (!S_ISSOCK(st.st_mode)) {
-        seterr(err, errlen, "bind: %s exists and is not a socket; refusing to replace it", path);
-        return -EEXIST;
-    }
-    if (unlink(path) < 0 && errno != ENOENT) {
-        seterr(err, errlen, "unlink: stale socket %s: %s", path, strerror(errno));
-        return -errno;
-    }
-    return 0;
-}
-
-/**
  * listen_unix() - a non-blocking listening socket at @path, mode 0600
  *
  * The mode is set by the umask around bind(), so the file never exists with
@@ -1116,42 +1070,19 @@ static int make_room(const char *path, char *err, size_t errlen)
  * concurrently (netstack is single-threaded; its resolver thread creates none).
  * Return: the fd, or a negative errno with @err set
  */
-static int listen_unix(const char *path, char *err, size_t errlen)
+static int listen_unix(const char *path, struct ns_sockfile *file, char *err, size_t errlen)
 {
-    struct sockaddr_un sun = { .sun_family = AF_UNIX };
-    size_t plen = strlen(path);
-    mode_t old;
-    int fd, rc;
+    mode_t old = umask(0177);
+    int fd = ns_unix_bind(SOCK_STREAM, path, file, err, errlen), rc;
 
-    if (!plen || plen >= sizeof(sun.sun_path)) {
-        seterr(err, errlen, "bind: %s: path empty or longer than %zu bytes", path,
-               sizeof(sun.sun_path) - 1);
-        return -ENAMETOOLONG;
-    }
-    memcpy(sun.sun_path, path, plen);
-    rc = make_room(path, err, errlen);
-    if (rc < 0)
-        return rc;
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        rc = -errno;
-        seterr(err, errlen, "socket: %s", strerror(errno));
-        return rc;
-    }
-    old = umask(0177);
-    rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
     umask(old);
-    if (rc < 0) {
-        rc = -errno;
-        seterr(err, errlen, "bind: %s: %s", path, strerror(-rc));
-        close(fd);
-        return rc;
-    }
+    if (fd < 0)
+        return fd;
     if (listen(fd, LISTEN_BACKLOG) < 0) {
         rc = -errno;
-        seterr(err, errlen, "listen: %s: %s", path, strerror(-rc));
+        ns_transport_seterr(err, errlen, "listen: %s: %s", path, strerror(-rc));
         close(fd);
-        unlink(path);
+        ns_sockfile_remove(file);
         return rc;
     }
     return fd;
@@ -1161,55 +1092,45 @@ int ns_api_server_start(struct netstack *ns, struct ns_api *api, const char *pat
                         struct ns_api_server **out, char *err, size_t errlen)
 {
     struct ns_api_server *srv;
-    struct stat st;
     int fd, rc;
 
     *out = NULL;
-    fd = listen_unix(path, err, errlen);
-    if (fd < 0)
-        return fd;
     srv = calloc(1, sizeof(*srv));
     if (!srv) {
-        rc = -ENOMEM;
-        seterr(err, errlen, "ns_api_server_start: %s", strerror(ENOMEM));
-        goto fail;
+        ns_transport_seterr(err, errlen, "ns_api_server_start: %s", strerror(ENOMEM));
+        return -ENOMEM;
+    }
+    fd = listen_unix(path, &srv->file, err, errlen);
+    if (fd < 0) {
+        free(srv);
+        return fd;
     }
     srv->ns = ns;
     srv->api = api;
     srv->fd = fd;
-    snprintf(srv->path, sizeof(srv->path), "%s", path);
-    if (lstat(path, &st) == 0) {
-        srv->dev = st.st_dev;
-        srv->ino = st.st_ino;
-    }
     rc = netstack_watch(ns, fd, NETSTACK_EV_IN, accept_ready, srv);
     if (rc < 0) {
-        seterr(err, errlen, "netstack_watch: %s", strerror(-rc));
+        ns_transport_seterr(err, errlen, "netstack_watch: %s", strerror(-rc));
         goto fail;
     }
     *out = srv;
     return 0;
 fail:
-    free(srv);
     close(fd);
-    unlink(path);
+    ns_sockfile_remove(&srv->file);
+    free(srv);
     return rc;
 }
 
 void ns_api_server_stop(struct ns_api_server *srv)
 {
-    struct stat st;
-
     if (!srv)
         return;
     while (srv->conns)
         conn_close(srv->conns);
     netstack_unwatch(srv->ns, srv->fd);
     close(srv->fd);
-    /* A second daemon may have replaced our file since: leave its socket alone. */
-    if (lstat(srv->path, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_dev == srv->dev &&
-        st.st_ino == srv->ino)
-        unlink(srv->path);
+    ns_sockfile_remove(&srv->file);     /* only if it is still ours */
     if (srv->own_api)
         ns_api_free(srv->api);
     free(srv);
@@ -1261,7 +1182,7 @@ int ns_api_start(struct netstack *ns, const struct netstack_config *cfg, const c
     *out = NULL;
     rc = ns_api_new(&ns_api_netstack_ops, ns, cfg, &api);
     if (rc < 0) {
-        seterr(err, errlen, "ns_api_new: %s", strerror(-rc));
+        ns_transport_seterr(err, errlen, "ns_api_new: %s", strerror(-rc));
         return rc;
     }
     rc = ns_api_server_start(ns, api, path, out, err, errlen);
