@@ -35,6 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include "netstack.h"
 
@@ -150,6 +151,101 @@ int ns_unix_addr(const char *path, void *sun, unsigned *len);
 int ns_unix_bind(int type, const char *path, struct ns_sockfile *file, char *err, size_t errlen);
 void ns_sockfile_remove(struct ns_sockfile *file);
 int ns_set_nonblock(int fd);
+
+/*
+ * Length-prefixed stream transports (transport_stream.c), shared by the QEMU
+ * stream (4-byte big-endian prefix) and vmnet (2-byte little-endian prefix,
+ * after a handshake) backends. A backend embeds struct ns_stream as its first
+ * member and describes its wire format with a struct ns_stream_proto.
+ */
+
+#define NS_STREAM_HDR_MAX   4       /* longest length prefix */
+#define NS_STREAM_BATCH     128     /* frames per netstack_input_batch() */
+#define NS_STREAM_TX_BATCH  256     /* frames per writev(), 2 iovecs each, under IOV_MAX */
+
+struct ns_stream;
+
+/**
+ * struct ns_stream_proto - a stream backend's wire format and connection rules
+ * @hdr_len:        bytes of the length prefix, 1 to NS_STREAM_HDR_MAX
+ * @big_endian:     byte order of the prefix
+ * @nosignal:       write with send(MSG_NOSIGNAL) instead of write()
+ * @tx_max:         largest frame a prefix can describe; larger ones are dropped
+ * @txbuf:          size of the transmit buffer: at least @hdr_len + @tx_max,
+ *                  plus whatever @handshake queues
+ * @names_max:      the peer was told the largest frame: the warning about a
+ *                  length above it names the maximum
+ * @connect_level:  level of @connect_msg
+ * @connect_msg:    logged when a connection arrives and none is current
+ * @handshake:      NULL, or cuts handshake messages from the front of s->rx
+ *                  while !s->framing, advancing *@off past each one and
+ *                  setting s->framing when frames may flow. Return: 0 (done
+ *                  or waiting for more bytes), -1 when it closed the connection
+ * @handshake_ended: with @handshake: the connection ended before s->framing,
+ *                  for the log; the connection is closed afterwards
+ */
+struct ns_stream_proto {
+    unsigned hdr_len;
+    int big_endian;
+    int nosignal;
+    size_t tx_max;
+    size_t txbuf;
+    int names_max;
+    enum netstack_log_level connect_level;
+    const char *connect_msg;
+    int (*handshake)(struct ns_stream *s, size_t *off);
+    void (*handshake_ended)(struct ns_stream *s, const char *why);
+};
+
+/**
+ * struct ns_stream - a length-prefixed stream transport
+ * @base:       shared transport state
+ * @proto:      the wire format
+ * @listen_fd:  listening socket, -1 for an inherited connection
+ * @conn_fd:    the guest's connection, -1 when none
+ * @inherited:  the connection came from our parent (--fd), nothing can follow it
+ * @framing:    frames flow both ways (the handshake, if any, is done)
+ * @step:       handshake progress, for proto->handshake; 0 on a new connection
+ * @broken:     a write failed; no more sends, the read side will close
+ * @reserve_fd: spare descriptor given up when accept() hits the fd limit
+ * @file:       the socket file, removed on free
+ * @rx_max:     largest frame length accepted from the guest
+ * @rx:         receive buffer, @rx_len bytes valid
+ * @tx:         bytes owed to the guest (handshake replies, the tail of a frame
+ *              a partial write cut): @tx_len bytes from @tx_off
+ * @batch:      frames cut out of @rx for one netstack_input_batch()
+ * @hdr:        length prefixes of the frames in one writev()
+ * @iov:        the writev() vector
+ * @drop_*:     frames from the guest dropped here, before the stack sees them
+ * @tx_dropped: frames to the guest dropped (oversized, or after a write error)
+ */
+struct ns_stream {
+    struct ns_transport base;
+    const struct ns_stream_proto *proto;
+    int listen_fd;
+    int conn_fd;
+    int inherited;
+    int framing;
+    unsigned step;
+    int broken;
+    int reserve_fd;
+    struct ns_sockfile file;
+    size_t rx_max;
+    uint8_t *rx;
+    size_t rx_len;
+    uint8_t *tx;
+    size_t tx_off, tx_len;
+    struct netstack_frame batch[NS_STREAM_BATCH];
+    uint8_t hdr[NS_STREAM_TX_BATCH][NS_STREAM_HDR_MAX];
+    struct iovec iov[2 * NS_STREAM_TX_BATCH];
+    uint64_t drop_zero, drop_truncated, drop_range, tx_dropped;
+};
+
+int ns_stream_init(struct ns_stream *s, const struct ns_stream_proto *proto, const char *name,
+                   const struct ns_transport_opts *opts);
+int ns_stream_listen(struct ns_stream *s, const char *path, char *err, size_t errlen);
+void ns_stream_close_conn(struct ns_stream *s);
+void ns_stream_free(struct ns_stream *s);
 
 int ns_qemu_open(const struct ns_transport_opts *opts, struct ns_transport **out,
                  char *err, size_t errlen);

@@ -53,9 +53,10 @@
  * preferred IPv4 address is logged, not honoured: the guest gets its address
  * from our DHCP server.
  *
- * Connections are handled like --listen-qemu: one guest at a time, a new
- * connection replaces the current one, after a disconnect we keep listening.
- * Everything read goes into one receive buffer; the handshake messages are
+ * The connection handling, receive and send paths are transport_stream.c's,
+ * shared with --listen-qemu: one guest at a time, a new connection replaces
+ * the current one, after a disconnect we keep listening. This file is the
+ * handshake (its hook) and the prefix. Everything read goes into one receive buffer; the handshake messages are
  * cut from its front while the connection is in the INIT or COMMAND state
  * (so a client that sends its init, command and first frames in one write is
  * served), then frames are cut out and handed to netstack_input_batch() in
@@ -66,18 +67,14 @@
  * for EPOLLOUT and the stack is told to wait (backpressure), then
  * netstack_output_ready().
  */
-#define _GNU_SOURCE /* accept4() */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "ethernet/transport.h"
 
@@ -98,75 +95,41 @@
 #define VMNET_HDR           2
 #define VMNET_LEN_MAX       65535u          /* what a 16-bit length can say */
 #define VMNET_MTU_DEFAULT   65520u          /* the stack's default when opts->mtu is 0 */
-#define VMNET_RXBUF         (512 * 1024)
-#define VMNET_READS         8
-#define VMNET_BATCH         128
-#define VMNET_TX_BATCH      256
 #define VMNET_TXBUF         (VMNET_HDR + VMNET_LEN_MAX + VMNET_INIT_LEN + VMNET_RESP_LEN)
-#define VMNET_SOCKBUF       (4 * 1024 * 1024)
 
 _Static_assert(VMNET_INIT_LEN == 49 && VMNET_CMD_LEN == 41, "vmnet message sizes");
 
 /*
- * enum vmnet_state - where a connection is in the protocol
- * @VMNET_INIT:     waiting for the client's 49-byte init; nothing sent yet;
- *                  ns_transport_send() returns -ENOTCONN
- * @VMNET_COMMAND:  our init sent (or queued); waiting for the 41-byte
- *                  command; still -ENOTCONN
- * @VMNET_FRAMES:   the VIF response sent (or queued); frames flow both ways
+ * enum vmnet_step - where a connection is in the handshake (ns_stream.step)
+ * while frames do not flow yet (!ns_stream.framing); ns_transport_send()
+ * returns -ENOTCONN in both
+ * @VMNET_INIT:     waiting for the client's 49-byte init; nothing sent yet
+ * @VMNET_COMMAND:  our init sent (or queued); waiting for the 41-byte command
+ *
+ * Once the VIF response is sent (or queued), ns_stream.framing is set and
+ * frames flow both ways.
  */
-enum vmnet_state {
+enum vmnet_step {
     VMNET_INIT,
     VMNET_COMMAND,
-    VMNET_FRAMES,
 };
 
 /**
  * struct vmnet_transport - a vmnet (virtio-vpnkit) transport
- * @base:       shared transport state
- * @listen_fd:  listening socket
- * @conn_fd:    the guest's connection, -1 when none
- * @state:      protocol state of @conn_fd
- * @broken:     a write failed; no more sends, the read side will close
- * @reserve_fd: spare descriptor given up when accept() hits the fd limit
- * @file:       the socket file, removed on free
- * @mtu:        announced in the VIF response
- * @max_pkt:    announced max packet size, also the largest frame accepted
- * @rx:         receive buffer, @rx_len bytes valid
- * @tx:         bytes owed to the guest (handshake replies, the tail of a
- *              frame a partial write cut): @tx_len bytes from @tx_off
- * @batch:      frames cut out of @rx for one netstack_input_batch()
- * @hdr:        length prefixes of the frames in one writev()
- * @iov:        the writev() vector
- * @drop_*:     frames from the guest dropped here, before the stack sees them
- * @tx_dropped: frames to the guest dropped (oversized, or after a write error)
+ * @s:      the stream; s.rx_max is the announced max packet size, also the
+ *          largest frame accepted; s.tx also carries the handshake replies
+ * @mtu:    announced in the VIF response
  */
 struct vmnet_transport {
-    struct ns_transport base;
-    int listen_fd;
-    int conn_fd;
-    enum vmnet_state state;
-    int broken;
-    int reserve_fd;
-    struct ns_sockfile file;
-    unsigned mtu, max_pkt;
-    uint8_t *rx;
-    size_t rx_len;
-    uint8_t *tx;
-    size_t tx_off, tx_len;
-    struct netstack_frame batch[VMNET_BATCH];
-    uint8_t hdr[VMNET_TX_BATCH][VMNET_HDR];
-    struct iovec iov[2 * VMNET_TX_BATCH];
-    uint64_t drop_zero, drop_truncated, drop_range, tx_dropped;
+    struct ns_stream s;
+    unsigned mtu;
 };
 
-/* vmnet_of() - the backend around @t; the base is its first member */
-static struct vmnet_transport *vmnet_of(struct ns_transport *t)
+/* vmnet_of() - the backend around @s; the stream is its first member */
+static struct vmnet_transport *vmnet_of(struct ns_stream *s)
 {
-    return (struct vmnet_transport *)t;
+    return (struct vmnet_transport *)s;
 }
-
-static void vmnet_conn_ready(void *opaque, int fd, uint32_t events);
 
 /**
  * vmnet_le32() - read a little-endian u32
@@ -189,102 +152,51 @@ static void vmnet_put_le16(uint8_t *p, unsigned v)
 }
 
 /**
- * vmnet_watch_conn() - (re)register the connection: readable always, writable
- * only while bytes are owed to the guest
- * @v:      the transport, with a connection
- * @out:    also watch for writability
- * Return: 0 or -errno
- */
-static int vmnet_watch_conn(struct vmnet_transport *v, int out)
-{
-    uint32_t ev = NETSTACK_EV_IN | (out ? NETSTACK_EV_OUT : 0);
-    int rc;
-
-    rc = netstack_watch(v->base.ns, v->conn_fd, ev, vmnet_conn_ready, v);
-    if (rc < 0)
-        ns_transport_finish(&v->base, NS_TRANSPORT_FAILED, "netstack_watch: %s", strerror(-rc));
-    return rc;
-}
-
-/**
- * vmnet_close_conn() - forget the connection and what was half read or written on it
- * @v:      the transport, with a connection
- */
-static void vmnet_close_conn(struct vmnet_transport *v)
-{
-    if (v->base.ns)
-        netstack_unwatch(v->base.ns, v->conn_fd);
-    close(v->conn_fd);
-    v->conn_fd = -1;
-    v->state = VMNET_INIT;
-    v->rx_len = 0;
-    v->tx_len = v->tx_off = 0;
-    v->broken = 0;
-}
-
-/**
- * vmnet_disconnect() - the guest's connection ended
- * @v:      the transport, with a connection
+ * vmnet_handshake_ended() - a connection ended before the handshake completed
+ * @s:      the stream, with a connection, !s->framing
  * @why:    for the log: "closed by the guest", a strerror(), ...
  *
- * A connection that ends before the handshake completed is logged as such
- * and never was a link; one that ends inside a frame counts a truncated frame.
+ * It never was a link: one warning, no link down.
  */
-static void vmnet_disconnect(struct vmnet_transport *v, const char *why)
+static void vmnet_handshake_ended(struct ns_stream *s, const char *why)
 {
-    enum vmnet_state was = v->state;
-
-    if (was != VMNET_FRAMES) {
-        ns_tlog(&v->base, NETSTACK_LOG_WARN, "handshake incomplete: connection %s while "
-                "waiting for the %s (%zu of %d bytes received)", why,
-                was == VMNET_INIT ? "init message" : "command", v->rx_len,
-                was == VMNET_INIT ? VMNET_INIT_LEN : VMNET_CMD_LEN);
-        vmnet_close_conn(v);
-        return;
-    }
-    if (v->rx_len) {
-        v->drop_truncated++;
-        ns_transport_count(&v->base, NETSTACK_STAT_drop_transport_truncated, 1);
-        ns_tlog(&v->base, NETSTACK_LOG_DEBUG, "connection ended inside a frame (%zu bytes), dropped",
-                v->rx_len);
-    }
-    vmnet_close_conn(v);
-    ns_tlog(&v->base, NETSTACK_LOG_INFO, "guest disconnected (%s), waiting for a new connection",
-            why);
-    ns_transport_link_down(&v->base);
+    ns_tlog(&s->base, NETSTACK_LOG_WARN, "handshake incomplete: connection %s while "
+            "waiting for the %s (%zu of %d bytes received)", why,
+            s->step == VMNET_INIT ? "init message" : "command", s->rx_len,
+            s->step == VMNET_INIT ? VMNET_INIT_LEN : VMNET_CMD_LEN);
 }
 
 /**
  * vmnet_queue() - append handshake bytes to what is owed to the guest
- * @v:      the transport
+ * @s:      the stream
  * @p:      the bytes
  * @n:      how many; the transmit buffer always has room for the two
- *          handshake replies (nothing else is queued before VMNET_FRAMES)
+ *          handshake replies (nothing else is queued before frames flow)
  */
-static void vmnet_queue(struct vmnet_transport *v, const uint8_t *p, size_t n)
+static void vmnet_queue(struct ns_stream *s, const uint8_t *p, size_t n)
 {
-    if (v->tx_off) {
-        memmove(v->tx, v->tx + v->tx_off, v->tx_len);
-        v->tx_off = 0;
+    if (s->tx_off) {
+        memmove(s->tx, s->tx + s->tx_off, s->tx_len);
+        s->tx_off = 0;
     }
-    if (n > VMNET_TXBUF - v->tx_len)
+    if (n > VMNET_TXBUF - s->tx_len)
         return;     /* cannot happen, see above */
-    memcpy(v->tx + v->tx_len, p, n);
-    v->tx_len += n;
+    memcpy(s->tx + s->tx_len, p, n);
+    s->tx_len += n;
 }
 
 /**
  * vmnet_reject() - refuse a client during the handshake: best-effort last
  * words, one warning, the connection closed
- * @v:      the transport, with a connection in INIT or COMMAND
+ * @s:      the stream, with a connection in INIT or COMMAND
  * @reply:  bytes to write before closing, after anything still queued
  *          (NULL for none); one non-blocking attempt, not retried
  * @n:      their length
  * @fmt:    the warning, printf style
  */
-static void vmnet_reject(struct vmnet_transport *v, const uint8_t *reply, size_t n,
+static void vmnet_reject(struct ns_stream *s, const uint8_t *reply, size_t n,
                          const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static void vmnet_reject(struct vmnet_transport *v, const uint8_t *reply, size_t n,
+static void vmnet_reject(struct ns_stream *s, const uint8_t *reply, size_t n,
                          const char *fmt, ...)
 {
     char msg[256];
@@ -294,14 +206,14 @@ static void vmnet_reject(struct vmnet_transport *v, const uint8_t *reply, size_t
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    ns_tlog(&v->base, NETSTACK_LOG_WARN, "%s, connection closed", msg);
+    ns_tlog(&s->base, NETSTACK_LOG_WARN, "%s, connection closed", msg);
     if (reply)
-        vmnet_queue(v, reply, n);
-    if (v->tx_len) {    /* our init reply may still be queued before @reply */
-        w = send(v->conn_fd, v->tx + v->tx_off, v->tx_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        vmnet_queue(s, reply, n);
+    if (s->tx_len) {    /* our init reply may still be queued before @reply */
+        w = send(s->conn_fd, s->tx + s->tx_off, s->tx_len, MSG_NOSIGNAL | MSG_DONTWAIT);
         (void)w;        /* last words: nothing to do if they do not fit */
     }
-    vmnet_close_conn(v);
+    ns_stream_close_conn(s);
 }
 
 /**
@@ -339,11 +251,11 @@ static void vmnet_printable(char *out, const uint8_t *p, size_t n)
 
 /**
  * vmnet_handle_init() - the client's init message
- * @v:      the transport, state VMNET_INIT
+ * @s:      the stream, step VMNET_INIT
  * @m:      VMNET_INIT_LEN bytes, received
  * Return: 0, or -1 when the connection was closed
  */
-static int vmnet_handle_init(struct vmnet_transport *v, const uint8_t *m)
+static int vmnet_handle_init(struct ns_stream *s, const uint8_t *m)
 {
     uint8_t ours[VMNET_INIT_LEN];
     char text[4 * VMNET_MAGIC_LEN + 1];
@@ -352,17 +264,17 @@ static int vmnet_handle_init(struct vmnet_transport *v, const uint8_t *m)
     vmnet_init_msg(ours);
     if (memcmp(m, VMNET_MAGIC, VMNET_MAGIC_LEN)) {
         vmnet_printable(text, m, VMNET_MAGIC_LEN);
-        vmnet_reject(v, NULL, 0, "bad magic \"%s\" in the init message (want \"%s\")", text,
+        vmnet_reject(s, NULL, 0, "bad magic \"%s\" in the init message (want \"%s\")", text,
                      VMNET_MAGIC);
         return -1;
     }
     if (version != VMNET_VERSION) {
-        vmnet_reject(v, ours, sizeof(ours), "client asks for protocol version %u, "
+        vmnet_reject(s, ours, sizeof(ours), "client asks for protocol version %u, "
                      "only %u is served", version, VMNET_VERSION);
         return -1;
     }
-    vmnet_queue(v, ours, sizeof(ours));
-    v->state = VMNET_COMMAND;
+    vmnet_queue(s, ours, sizeof(ours));
+    s->step = VMNET_COMMAND;
     return 0;
 }
 
@@ -433,11 +345,11 @@ static void vmnet_disconnect_msg(uint8_t *buf, const char *reason)
 
 /**
  * vmnet_handle_command() - the client's command: answer a connect with the VIF
- * @v:      the transport, state VMNET_COMMAND
+ * @s:      the stream, step VMNET_COMMAND
  * @m:      VMNET_CMD_LEN bytes, received
  * Return: 0, or -1 when the connection was closed
  */
-static int vmnet_handle_command(struct vmnet_transport *v, const uint8_t *m)
+static int vmnet_handle_command(struct ns_stream *s, const uint8_t *m)
 {
     uint8_t resp[VMNET_RESP_LEN], mac[6], rnd[VMNET_UUID_LEN];
     char text[4 * VMNET_UUID_LEN + 1], reason[64];
@@ -448,14 +360,14 @@ static int vmnet_handle_command(struct vmnet_transport *v, const uint8_t *m)
     if (m[0] != VMNET_CMD_ETHERNET && m[0] != VMNET_CMD_PREFERRED) {
         snprintf(reason, sizeof(reason), "unknown command %u", m[0]);
         vmnet_disconnect_msg(resp, reason);
-        vmnet_reject(v, resp, sizeof(resp), "unknown command %u (want %u or %u: ethernet connect)",
+        vmnet_reject(s, resp, sizeof(resp), "unknown command %u (want %u or %u: ethernet connect)",
                      m[0], VMNET_CMD_ETHERNET, VMNET_CMD_PREFERRED);
         return -1;
     }
     if (!vmnet_uuid_ok(uuid, &zero)) {
         vmnet_printable(text, uuid, VMNET_UUID_LEN);
         vmnet_disconnect_msg(resp, "invalid UUID");
-        vmnet_reject(v, resp, sizeof(resp), "invalid UUID \"%s\" in the command", text);
+        vmnet_reject(s, resp, sizeof(resp), "invalid UUID \"%s\" in the command", text);
         return -1;
     }
     if (zero) {     /* the client leaves the choice to us: a random one, like vpnkit */
@@ -468,41 +380,41 @@ static int vmnet_handle_command(struct vmnet_transport *v, const uint8_t *m)
     }
     vmnet_mac(uuid, mac);
     vmnet_printable(text, uuid, VMNET_UUID_LEN);
-    ns_tlog(&v->base, NETSTACK_LOG_INFO, "guest %s%s connected: MAC %02x:%02x:%02x:%02x:%02x:%02x, "
+    ns_tlog(&s->base, NETSTACK_LOG_INFO, "guest %s%s connected: MAC %02x:%02x:%02x:%02x:%02x:%02x, "
             "MTU %u", text, zero ? " (chosen by us)" : "", mac[0], mac[1], mac[2], mac[3],
-            mac[4], mac[5], v->mtu);
+            mac[4], mac[5], vmnet_of(s)->mtu);
     if (m[0] == VMNET_CMD_PREFERRED || ip)
-        ns_tlog(&v->base, NETSTACK_LOG_INFO, "preferred IPv4 %u.%u.%u.%u not honoured: the guest "
+        ns_tlog(&s->base, NETSTACK_LOG_INFO, "preferred IPv4 %u.%u.%u.%u not honoured: the guest "
                 "gets its address by DHCP", (unsigned)(ip >> 24), (unsigned)(ip >> 16 & 0xff),
                 (unsigned)(ip >> 8 & 0xff), (unsigned)(ip & 0xff));
     memset(resp, 0, sizeof(resp));
     resp[0] = VMNET_RESP_VIF;
-    vmnet_put_le16(resp + 1, v->mtu);
-    vmnet_put_le16(resp + 3, v->max_pkt);
+    vmnet_put_le16(resp + 1, vmnet_of(s)->mtu);
+    vmnet_put_le16(resp + 3, (unsigned)s->rx_max);
     memcpy(resp + 5, mac, sizeof(mac));
-    vmnet_queue(v, resp, sizeof(resp));
-    v->state = VMNET_FRAMES;
+    vmnet_queue(s, resp, sizeof(resp));
+    s->framing = 1;
     return 0;
 }
 
 /**
  * vmnet_handshake() - cut handshake messages from the front of the receive buffer
- * @v:      the transport, with a connection
+ * @s:      the stream, with a connection
  * @off:    in: where unparsed bytes start; out: after the messages consumed
  * Return: 0 (done, or waiting for more bytes), -1 when the connection was closed
  */
-static int vmnet_handshake(struct vmnet_transport *v, size_t *off)
+static int vmnet_handshake(struct ns_stream *s, size_t *off)
 {
-    while (v->state != VMNET_FRAMES) {
-        size_t need = v->state == VMNET_INIT ? VMNET_INIT_LEN : VMNET_CMD_LEN;
+    while (!s->framing) {
+        size_t need = s->step == VMNET_INIT ? VMNET_INIT_LEN : VMNET_CMD_LEN;
         int rc;
 
-        if (v->rx_len - *off < need)
+        if (s->rx_len - *off < need)
             return 0;
-        if (v->state == VMNET_INIT)
-            rc = vmnet_handle_init(v, v->rx + *off);
+        if (s->step == VMNET_INIT)
+            rc = vmnet_handle_init(s, s->rx + *off);
         else
-            rc = vmnet_handle_command(v, v->rx + *off);
+            rc = vmnet_handle_command(s, s->rx + *off);
         if (rc < 0)
             return -1;
         *off += need;
@@ -510,430 +422,21 @@ static int vmnet_handshake(struct vmnet_transport *v, size_t *off)
     return 0;
 }
 
-/**
- * vmnet_parse() - the handshake, then every complete frame in the receive buffer
- * @v:      the transport
- *
- * Leaves the incomplete tail at the start of the buffer.
- * Return: 0, -1 when the connection was closed (handshake) or must be (bad length)
+/*
+ * The wire format: a 2-byte little-endian length after the handshake; frames
+ * up to the maximum packet size we announced.
  */
-static int vmnet_parse(struct vmnet_transport *v)
-{
-    size_t off = 0, nb = 0;
-    int bad = 0;
-    unsigned len;
-
-    if (vmnet_handshake(v, &off) < 0)
-        return -1;
-    while (v->state == VMNET_FRAMES && v->rx_len - off >= VMNET_HDR) {
-        len = (unsigned)v->rx[off] | (unsigned)v->rx[off + 1] << 8;
-        if (len == 0) {
-            v->drop_zero++;
-            ns_transport_count(&v->base, NETSTACK_STAT_drop_transport_empty, 1);
-            ns_tlog(&v->base, NETSTACK_LOG_DEBUG, "zero-length frame dropped");
-            off += VMNET_HDR;
-            continue;
-        }
-        if (len > v->max_pkt) {
-            v->drop_range++;
-            ns_transport_count(&v->base, NETSTACK_STAT_drop_transport_oversized, 1);
-            ns_tlog(&v->base, NETSTACK_LOG_WARN,
-                    "frame length %u above the maximum packet size %u, closing connection",
-                    len, v->max_pkt);
-            bad = 1;
-            break;
-        }
-        if (v->rx_len - off - VMNET_HDR < len)
-            break;
-        v->batch[nb].data = v->rx + off + VMNET_HDR;
-        v->batch[nb].len = len;
-        off += VMNET_HDR + len;
-        if (++nb == VMNET_BATCH) {
-            netstack_input_batch(v->base.ns, v->batch, nb);
-            nb = 0;
-        }
-    }
-    if (nb)
-        netstack_input_batch(v->base.ns, v->batch, nb);
-    if (bad) {
-        v->rx_len = 0;
-        return -1;
-    }
-    memmove(v->rx, v->rx + off, v->rx_len - off);
-    v->rx_len -= off;
-    return 0;
-}
-
-static int vmnet_flush_tx(struct vmnet_transport *v);
-static void vmnet_write_failed(struct vmnet_transport *v, int err);
-
-/**
- * vmnet_read() - read what the guest sent: handshake messages, then frames
- * @v:      the transport, with a connection
- */
-static void vmnet_read(struct vmnet_transport *v)
-{
-    enum vmnet_state was;
-    size_t room;
-    ssize_t n;
-    int i, rc;
-
-    for (i = 0; i < VMNET_READS && v->conn_fd >= 0; i++) {
-        room = VMNET_RXBUF - v->rx_len;
-        n = read(v->conn_fd, v->rx + v->rx_len, room);
-        if (n == 0) {
-            vmnet_disconnect(v, "closed by the guest");
-            return;
-        }
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno != EAGAIN)
-                vmnet_disconnect(v, strerror(errno));
-            return;
-        }
-        v->rx_len += (size_t)n;
-        was = v->state;
-        if (vmnet_parse(v) < 0) {
-            if (v->conn_fd >= 0)
-                vmnet_disconnect(v, "bad frame length");
-            return;
-        }
-        if (was != VMNET_FRAMES && v->tx_len) {    /* handshake replies to send */
-            rc = vmnet_flush_tx(v);
-            if (rc == -EAGAIN)
-                rc = vmnet_watch_conn(v, 1);
-            else if (rc < 0)
-                vmnet_write_failed(v, -rc);
-            if (rc < 0)
-                return;
-        }
-        if ((size_t)n < room)
-            return;
-    }
-}
-
-/**
- * vmnet_flush_tx() - write what is owed to the guest
- * @v:      the transport, with a connection
- * Return: 0 when nothing is left, -EAGAIN when some is, other -errno on error
- */
-static int vmnet_flush_tx(struct vmnet_transport *v)
-{
-    ssize_t n;
-
-    while (v->tx_len) {
-        n = send(v->conn_fd, v->tx + v->tx_off, v->tx_len, MSG_NOSIGNAL);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        v->tx_off += (size_t)n;
-        v->tx_len -= (size_t)n;
-    }
-    v->tx_off = 0;
-    return 0;
-}
-
-/**
- * vmnet_write_failed() - a write to the guest failed for good
- * @v:      the transport, with a connection
- * @err:    the errno
- *
- * Shut the socket down rather than close it: we may be inside the stack's
- * send callback. The read side sees the end of the stream and disconnects.
- */
-static void vmnet_write_failed(struct vmnet_transport *v, int err)
-{
-    ns_tlog(&v->base, NETSTACK_LOG_INFO, "write to the guest failed: %s", strerror(err));
-    v->broken = 1;
-    v->tx_len = v->tx_off = 0;
-    shutdown(v->conn_fd, SHUT_RDWR);
-}
-
-/**
- * vmnet_keep_tail() - keep the unwritten part of a frame a writev() cut
- * @v:      the transport, transmit buffer empty
- * @f:      the frame, at most VMNET_LEN_MAX bytes
- * @done:   bytes of prefix + frame already written, less than 2 + f->len
- */
-static void vmnet_keep_tail(struct vmnet_transport *v, const struct netstack_frame *f, size_t done)
-{
-    uint8_t hdr[VMNET_HDR];
-    size_t n = 0;
-
-    vmnet_put_le16(hdr, (unsigned)f->len);
-    if (done < VMNET_HDR) {
-        memcpy(v->tx, hdr + done, VMNET_HDR - done);
-        n = VMNET_HDR - done;
-        done = VMNET_HDR;
-    }
-    memcpy(v->tx + n, (const uint8_t *)f->data + (done - VMNET_HDR), f->len - (done - VMNET_HDR));
-    v->tx_off = 0;
-    v->tx_len = n + f->len - (done - VMNET_HDR);
-}
-
-/**
- * vmnet_build_iov() - fill the writev() vector from @frames
- * @v:      the transport
- * @frames: frames to send
- * @n:      how many
- *
- * Stops before a frame a 16-bit length cannot describe (vmnet_send() drops it).
- * Return: number of frames in the vector
- */
-static size_t vmnet_build_iov(struct vmnet_transport *v, const struct netstack_frame *frames,
-                              size_t n)
-{
-    size_t k;
-
-    for (k = 0; k < n && k < VMNET_TX_BATCH; k++) {
-        if (frames[k].len > VMNET_LEN_MAX)
-            break;
-        vmnet_put_le16(v->hdr[k], (unsigned)frames[k].len);
-        v->iov[2 * k].iov_base = v->hdr[k];
-        v->iov[2 * k].iov_len = VMNET_HDR;
-        v->iov[2 * k + 1].iov_base = (void *)frames[k].data;
-        v->iov[2 * k + 1].iov_len = frames[k].len;
-    }
-    return k;
-}
-
-/**
- * vmnet_account() - how many of @k frames a writev() of @w bytes completed
- * @v:      the transport
- * @frames: the frames of the writev()
- * @k:      how many were in it
- * @w:      bytes written
- *
- * A frame written in part is completed later from the transmit buffer, so it
- * counts as accepted.
- * Return: frames accepted
- */
-static size_t vmnet_account(struct vmnet_transport *v, const struct netstack_frame *frames,
-                            size_t k, size_t w)
-{
-    size_t i, flen;
-
-    for (i = 0; i < k && w; i++) {
-        flen = VMNET_HDR + frames[i].len;
-        if (w < flen) {
-            vmnet_keep_tail(v, &frames[i], w);
-            return i + 1;
-        }
-        w -= flen;
-    }
-    return i;
-}
-
-/**
- * vmnet_send() - frames to the guest, as many per writev() as fit
- * @t:      the transport
- * @frames: frames in order
- * @n:      how many
- *
- * Return: frames accepted; fewer than @n is backpressure (EPOLLOUT watched);
- * -ENOTCONN with no guest or before the handshake completed, -errno after a
- * write error with nothing written
- */
-static ssize_t vmnet_send(struct ns_transport *t, const struct netstack_frame *frames, size_t n)
-{
-    struct vmnet_transport *v = vmnet_of(t);
-    size_t done = 0, k, acc;
-    ssize_t w;
-    int rc;
-
-    if (v->conn_fd < 0 || v->broken || v->state != VMNET_FRAMES)
-        return -ENOTCONN;
-    rc = vmnet_flush_tx(v);
-    if (rc == -EAGAIN)
-        goto blocked;
-    if (rc < 0)
-        goto failed;
-
-    while (done < n) {
-        k = vmnet_build_iov(v, frames + done, n - done);
-        if (!k) {
-            v->tx_dropped++;
-            ns_transport_count(&v->base, NETSTACK_STAT_drop_transport_tx, 1);
-            done++;
-            continue;
-        }
-        w = writev(v->conn_fd, v->iov, (int)(2 * k));
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0 && errno == EAGAIN)
-            goto blocked;
-        if (w < 0) {
-            rc = -errno;
-            goto failed;
-        }
-        acc = vmnet_account(v, frames + done, k, (size_t)w);
-        done += acc;
-        if (acc < k || v->tx_len)
-            goto blocked;
-    }
-    return (ssize_t)n;
-
-blocked:
-    if (done < n)
-        t->blocked = 1;
-    vmnet_watch_conn(v, 1);
-    return (ssize_t)done;
-
-failed:
-    vmnet_write_failed(v, -rc);
-    if (!done)
-        return rc;
-    v->tx_dropped += n - done;
-    ns_transport_count(&v->base, NETSTACK_STAT_drop_transport_tx, n - done);
-    return (ssize_t)n;
-}
-
-/**
- * vmnet_conn_ready() - event on the guest's connection
- * @opaque: the transport
- * @fd:     the connection
- * @events: NETSTACK_EV_* bits
- */
-static void vmnet_conn_ready(void *opaque, int fd, uint32_t events)
-{
-    struct vmnet_transport *v = opaque;
-    int rc;
-
-    if (fd != v->conn_fd)
-        return;
-    if (events & (NETSTACK_EV_IN | NETSTACK_EV_HUP | NETSTACK_EV_ERR))
-        vmnet_read(v);
-    if (v->conn_fd < 0 || !(events & NETSTACK_EV_OUT))
-        return;
-    rc = vmnet_flush_tx(v);
-    if (rc == -EAGAIN)
-        return;
-    if (rc < 0) {
-        vmnet_write_failed(v, -rc);
-        return;
-    }
-    if (vmnet_watch_conn(v, 0) == 0)
-        ns_transport_unblock(&v->base);
-}
-
-/**
- * vmnet_accept_reserve() - accept() when out of descriptors: drop the connection
- * @v:      the transport
- */
-static void vmnet_accept_reserve(struct vmnet_transport *v)
-{
-    int fd;
-
-    ns_tlog(&v->base, NETSTACK_LOG_WARN, "out of file descriptors, refusing a guest connection");
-    if (v->reserve_fd < 0)
-        return;
-    close(v->reserve_fd);
-    fd = accept(v->listen_fd, NULL, NULL);
-    if (fd >= 0)
-        close(fd);
-    v->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-}
-
-/**
- * vmnet_adopt() - make @fd the guest's connection, replacing any current one
- * @v:      the transport
- * @fd:     a new, non-blocking connection; its handshake starts now
- */
-static void vmnet_adopt(struct vmnet_transport *v, int fd)
-{
-    int sz = VMNET_SOCKBUF;
-
-    if (v->conn_fd >= 0) {
-        ns_tlog(&v->base, NETSTACK_LOG_INFO, "new connection replaces the current guest");
-        if (v->state == VMNET_FRAMES) {
-            vmnet_close_conn(v);
-            ns_transport_link_down(&v->base);
-        } else {
-            vmnet_close_conn(v);
-        }
-    } else {
-        ns_tlog(&v->base, NETSTACK_LOG_DEBUG, "client connected, waiting for its init message");
-    }
-    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
-    v->conn_fd = fd;
-    v->state = VMNET_INIT;
-    vmnet_watch_conn(v, 0);
-}
-
-/**
- * vmnet_listen_ready() - a client is connecting
- * @opaque: the transport
- * @fd:     the listening socket
- * @events: NETSTACK_EV_* bits
- */
-static void vmnet_listen_ready(void *opaque, int fd, uint32_t events)
-{
-    struct vmnet_transport *v = opaque;
-    int c;
-
-    (void)events;
-    c = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (c >= 0) {
-        vmnet_adopt(v, c);
-        return;
-    }
-    if (errno == EMFILE || errno == ENFILE)
-        vmnet_accept_reserve(v);
-    else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-        ns_tlog(&v->base, NETSTACK_LOG_WARN, "accept: %s", strerror(errno));
-}
-
-/* vmnet_start() - watch the listening socket */
-static int vmnet_start(struct ns_transport *t)
-{
-    struct vmnet_transport *v = vmnet_of(t);
-
-    return netstack_watch(t->ns, v->listen_fd, NETSTACK_EV_IN, vmnet_listen_ready, v);
-}
-
-/* vmnet_stop() - leave the stack's loop */
-static void vmnet_stop(struct ns_transport *t)
-{
-    struct vmnet_transport *v = vmnet_of(t);
-
-    if (v->conn_fd >= 0)
-        netstack_unwatch(t->ns, v->conn_fd);
-    if (v->listen_fd >= 0)
-        netstack_unwatch(t->ns, v->listen_fd);
-}
-
-/* vmnet_free() - close everything, remove the socket file, say what was dropped */
-static void vmnet_free(struct ns_transport *t)
-{
-    struct vmnet_transport *v = vmnet_of(t);
-
-    if (v->drop_zero || v->drop_truncated || v->drop_range || v->tx_dropped)
-        ns_tlog(t, NETSTACK_LOG_INFO,
-                "dropped from the guest: %llu zero-length, %llu truncated, %llu out-of-range; "
-                "to the guest: %llu", (unsigned long long)v->drop_zero,
-                (unsigned long long)v->drop_truncated, (unsigned long long)v->drop_range,
-                (unsigned long long)v->tx_dropped);
-    if (v->conn_fd >= 0)
-        close(v->conn_fd);
-    if (v->listen_fd >= 0)
-        close(v->listen_fd);
-    if (v->reserve_fd >= 0)
-        close(v->reserve_fd);
-    ns_sockfile_remove(&v->file);
-    free(v->rx);
-    free(v->tx);
-    free(v);
-}
-
-static const struct ns_transport_ops vmnet_ops = {
-    .start = vmnet_start,
-    .send = vmnet_send,
-    .stop = vmnet_stop,
-    .free = vmnet_free,
+static const struct ns_stream_proto vmnet_proto = {
+    .hdr_len = VMNET_HDR,
+    .big_endian = 0,
+    .nosignal = 1,
+    .tx_max = VMNET_LEN_MAX,
+    .txbuf = VMNET_TXBUF,
+    .names_max = 1,
+    .connect_level = NETSTACK_LOG_DEBUG,
+    .connect_msg = "client connected, waiting for its init message",
+    .handshake = vmnet_handshake,
+    .handshake_ended = vmnet_handshake_ended,
 };
 
 /**
@@ -948,41 +451,28 @@ int ns_vmnet_open(const struct ns_transport_opts *opts, struct ns_transport **ou
                   char *err, size_t errlen)
 {
     struct vmnet_transport *v = calloc(1, sizeof(*v));
-    int fd, rc;
+    int rc;
 
     if (!v) {
         ns_transport_seterr(err, errlen, "ns_vmnet_open: %s", strerror(ENOMEM));
         return -ENOMEM;
     }
-    ns_transport_init(&v->base, &vmnet_ops, "vmnet", opts);
-    v->listen_fd = v->conn_fd = -1;
+    rc = ns_stream_init(&v->s, &vmnet_proto, "vmnet", opts);
     v->mtu = opts->mtu ? opts->mtu : VMNET_MTU_DEFAULT;
-    v->max_pkt = v->mtu + 50 > VMNET_LEN_MAX ? VMNET_LEN_MAX : v->mtu + 50;
-    v->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    v->rx = malloc(VMNET_RXBUF);
-    v->tx = malloc(VMNET_TXBUF);
-    if (!v->rx || !v->tx) {
+    v->s.rx_max = v->mtu + 50 > VMNET_LEN_MAX ? VMNET_LEN_MAX : v->mtu + 50;
+    if (rc < 0) {
         ns_transport_seterr(err, errlen, "ns_vmnet_open: %s", strerror(ENOMEM));
-        rc = -ENOMEM;
         goto fail;
     }
-    fd = ns_unix_bind(SOCK_STREAM, opts->path, &v->file, err, errlen);
-    if (fd < 0) {
-        rc = fd;
+    rc = ns_stream_listen(&v->s, opts->path, err, errlen);
+    if (rc < 0)
         goto fail;
-    }
-    v->listen_fd = fd;
-    if (listen(fd, 8) < 0) {
-        rc = -errno;
-        ns_transport_seterr(err, errlen, "listen: %s: %s", opts->path, strerror(errno));
-        goto fail;
-    }
-    snprintf(v->base.desc, sizeof(v->base.desc), "vmnet (hyperkit virtio-vpnkit) socket %s",
+    snprintf(v->s.base.desc, sizeof(v->s.base.desc), "vmnet (hyperkit virtio-vpnkit) socket %s",
              opts->path);
-    *out = &v->base;
+    *out = &v->s.base;
     return 0;
 
 fail:
-    vmnet_free(&v->base);
+    ns_stream_free(&v->s);
     return rc;
 }
