@@ -10,6 +10,13 @@
 /* ns_csum_add() - add @len bytes at @p to the running one's-complement sum @sum. */
 uint32_t ns_csum_add(uint32_t sum, const uint8_t *p, size_t len);
 
+/*
+ * ns_csum_copy() - copy @len bytes from @src to @dst and add them to @sum
+ * The bytes must start at an even offset of the checksummed range (callers
+ * copy whole packets, or pieces of even length).
+ */
+uint32_t ns_csum_copy(uint8_t *dst, const uint8_t *src, size_t len, uint32_t sum);
+
 /* ns_csum_fold() - fold a running sum into the 16-bit checksum (complemented). */
 static inline uint16_t ns_csum_fold(uint32_t sum)
 {

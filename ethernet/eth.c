@@ -49,7 +49,9 @@ void ns_eth_input(struct netstack *ns, const uint8_t *frame, size_t len)
         NS_COUNT(ns, drop_eth_short);
         return;
     }
-    if (len > (size_t)ETH_HLEN + ns->cfg.mtu + ETH_VLAN_SLACK) {
+    /* A TSO guest's super-frame is one IPv4 packet of up to 64 KiB whatever the MTU. */
+    if (len > (size_t)ETH_HLEN + ETH_VLAN_SLACK +
+                  (ns->rx_offload && ns->rx_offload->gso_type ? IPV4_MAX_LEN : ns->cfg.mtu)) {
         NS_COUNT(ns, drop_jumbo);
         return;
     }

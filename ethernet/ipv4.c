@@ -56,6 +56,8 @@ enum ns_ipv4_verdict ns_ipv4_parse(struct ns_reader *r, struct ns_ipv4 *ip)
     ip->hdr_len = ihl;
     ip->payload = h + ihl;
     ip->payload_len = total - ihl;
+    ip->src_mac = NULL;
+    ip->csum_trusted = 0;
     ns_reader_skip(r, total);
     return NS_IPV4_OK;
 }
@@ -99,6 +101,34 @@ void ns_ipv4_deliver(struct netstack *ns, const struct ns_ipv4 *ip)
     }
 }
 
+/*
+ * ns_ipv4_offload() - apply the frame's offload state to @ip
+ * A super-frame (virtio-net GSO) must be what it says: one unfragmented TCP
+ * segment; anything else claiming GSO is dropped, since its size was only
+ * let in for that. Checksums are trusted on a link that guarantees integrity
+ * and where the guest left them partial (NEEDS_CSUM) or vouched for them.
+ * Return: 0 to go on, -1 if @ip was dropped and counted.
+ */
+static int ns_ipv4_offload(struct netstack *ns, struct ns_ipv4 *ip)
+{
+    const struct netstack_offload *o = ns->rx_offload;
+
+    ip->csum_trusted = !!(ns->offloads & NETSTACK_LINK_INTEGRITY);
+    if (!o)
+        return 0;
+    if (o->flags & (NETSTACK_OFFLOAD_F_NEEDS_CSUM | NETSTACK_OFFLOAD_F_DATA_VALID))
+        ip->csum_trusted = 1;
+    if (o->gso_type == NETSTACK_GSO_NONE)
+        return 0;
+    if (o->gso_type != NETSTACK_GSO_TCPV4 || ip->proto != IPPROTO_TCP ||
+        (ip->frag & (IPV4_MF | IPV4_OFFMASK))) {
+        NS_COUNT(ns, drop_gso_malformed);
+        return -1;
+    }
+    NS_COUNT(ns, gso_frames_in);
+    return 0;
+}
+
 void ns_ipv4_input(struct netstack *ns, const uint8_t src_mac[6], struct ns_reader *r)
 {
     enum ns_ipv4_verdict v;
@@ -116,6 +146,8 @@ void ns_ipv4_input(struct netstack *ns, const uint8_t src_mac[6], struct ns_read
         return;
     }
     ip.src_mac = src_mac;
+    if (ns_ipv4_offload(ns, &ip))
+        return;
     ns_neigh_learn(ns, ip.src, src_mac);
     if (ip.frag & (IPV4_MF | IPV4_OFFMASK)) {
         ns_reasm_input(ns, &ip);

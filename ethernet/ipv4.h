@@ -45,6 +45,11 @@ struct ns_ipv4 {
     const uint8_t *payload;
     size_t payload_len;
     const uint8_t *src_mac;
+    /*
+     * The transport vouches for the TCP/UDP checksum, or it is partial (a
+     * TSO/checksum-offloading guest never computed it): do not verify it.
+     */
+    uint8_t csum_trusted;
 };
 
 /* Why ns_ipv4_parse() rejected a packet; each maps to a drop counter. */

@@ -59,6 +59,7 @@ struct ns_transport_opts {
     netstack_log_fn log;    /* where the transport's messages go, may be NULL */
     void *log_opaque;
     enum netstack_log_level log_level;
+    int no_offload;         /* TAP: plain frames only, no IFF_VNET_HDR (--no-offload) */
 };
 
 /* How a transport finished, see ns_transport_end() */
@@ -104,6 +105,9 @@ struct ns_transport_ops {
  * @desc:       what it serves, for netstackd's startup line
  * @ns:         the stack, between start and stop; NULL otherwise
  * @log:        log callback, its opaque and level
+ * @link:       NETSTACK_LINK_* the link provides, given to the stack at start;
+ *              ns_transport_init() sets INTEGRITY (every backend's link is a
+ *              memory copy of the guest's own bytes), a backend adds offloads
  * @blocked:    send() reported backpressure and netstack_output_ready() is owed
  * @state:      see enum ns_transport_state
  * @why:        for CLOSED and FAILED, "function: cause"
@@ -116,6 +120,7 @@ struct ns_transport {
     netstack_log_fn log;
     void *log_opaque;
     enum netstack_log_level log_level;
+    uint32_t link;
     int blocked;
     enum ns_transport_state state;
     char why[160];

@@ -62,6 +62,7 @@ void ns_transport_init(struct ns_transport *t, const struct ns_transport_ops *op
     t->log = opts->log;
     t->log_opaque = opts->log_opaque;
     t->log_level = opts->log_level;
+    t->link = NETSTACK_LINK_INTEGRITY;
 }
 
 /**
@@ -319,7 +320,9 @@ int ns_transport_start(struct ns_transport *t, struct netstack *ns)
     int rc;
 
     t->ns = ns;
-    rc = t->ops->start(t);
+    rc = netstack_set_offloads(ns, t->link);
+    if (rc == 0)
+        rc = t->ops->start(t);
     if (rc < 0)
         t->ns = NULL;
     return rc;

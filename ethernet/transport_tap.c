@@ -21,23 +21,42 @@
  * write); EAGAIN is backpressure, watched with EPOLLOUT. Other write errors
  * (EIO while the interface is down) drop the frame: the stack's "no guest"
  * answer when nothing at all got through, otherwise counted here.
+ *
+ * Offloads (unless --no-offload): the device is opened with IFF_VNET_HDR, so
+ * every frame either way is preceded by a struct virtio_net_hdr (legacy
+ * layout, native byte order), and TUNSETOFFLOAD tells the kernel that we take
+ * partial checksums (TUN_F_CSUM) and TCP/IPv4 super-frames (TUN_F_TSO4). The
+ * guest's interface then sends TCP segments of up to 64 KiB whatever its MTU,
+ * with checksums it never computed, and takes the same from us: the header
+ * is translated field by field to and from struct netstack_offload, and the
+ * stack is told (NETSTACK_LINK_CSUM | NETSTACK_LINK_TSO4) only what the kernel
+ * accepted. A kernel that refuses TSO gets checksum offload alone; one that
+ * refuses that, or IFF_VNET_HDR itself, gets plain frames.
+ *
+ * What the link guarantees: a tap is a memory copy from the guest's kernel, so
+ * a frame arrives exactly as that kernel built it (NETSTACK_LINK_INTEGRITY):
+ * nothing on the way can corrupt it, and checksums are not verified again.
  */
 #define _GNU_SOURCE /* setns() */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
+#include <linux/virtio_net.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "ethernet/transport.h"
 
 #define TAP_BATCH   64                      /* frames read per wakeup */
-#define TAP_ARENA   (1024 * 1024 + NS_TRANSPORT_FRAME_MAX)
+#define TAP_VNET    sizeof(struct virtio_net_hdr)
+#define TAP_READ    (TAP_VNET + NS_TRANSPORT_FRAME_MAX)   /* largest read() */
+#define TAP_ARENA   (1024 * 1024 + TAP_READ)
 #define TUN_DEV     "/dev/net/tun"
 
 /**
@@ -49,10 +68,12 @@
  * @batch:      frames for one netstack_input_batch()
  * @tx_dropped: frames to the guest dropped on a write error
  * @warned_tx:  a write error was reported once
+ * @vnet:       frames carry a virtio_net_hdr (IFF_VNET_HDR)
  */
 struct tap_transport {
     struct ns_transport base;
     int fd;
+    int vnet;
     char ifname[IFNAMSIZ];
     uint8_t *arena;
     struct netstack_frame batch[TAP_BATCH];
@@ -87,6 +108,60 @@ static int tap_watch(struct tap_transport *p, int out)
 }
 
 /**
+ * vnet_to_offload() - the virtio_net_hdr in front of a received frame, as the stack's
+ * @hdr:    TAP_VNET bytes (any alignment)
+ * @o:      filled in
+ */
+static void vnet_to_offload(const uint8_t *hdr, struct netstack_offload *o)
+{
+    struct virtio_net_hdr v;
+
+    memcpy(&v, hdr, sizeof(v));
+    o->flags = (uint8_t)((v.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM ? NETSTACK_OFFLOAD_F_NEEDS_CSUM : 0) |
+                         (v.flags & VIRTIO_NET_HDR_F_DATA_VALID ? NETSTACK_OFFLOAD_F_DATA_VALID : 0));
+    switch (v.gso_type & ~VIRTIO_NET_HDR_GSO_ECN) {
+    case VIRTIO_NET_HDR_GSO_NONE:
+        o->gso_type = NETSTACK_GSO_NONE;
+        break;
+    case VIRTIO_NET_HDR_GSO_TCPV4:
+        o->gso_type = NETSTACK_GSO_TCPV4;
+        break;
+    case VIRTIO_NET_HDR_GSO_TCPV6:
+        o->gso_type = NETSTACK_GSO_TCPV6;
+        break;
+    default:
+        o->gso_type = 0xff;     /* not one we negotiated: the stack drops it */
+        break;
+    }
+    o->hdr_len = v.hdr_len;
+    o->gso_size = v.gso_size;
+    o->csum_start = v.csum_start;
+    o->csum_offset = v.csum_offset;
+}
+
+/**
+ * offload_to_vnet() - the virtio_net_hdr for a frame to the guest
+ * @o:      the frame's offload state
+ * @v:      filled in
+ */
+static void offload_to_vnet(const struct netstack_offload *o, struct virtio_net_hdr *v)
+{
+    memset(v, 0, sizeof(*v));
+    if (o->flags & NETSTACK_OFFLOAD_F_NEEDS_CSUM)
+        v->flags |= VIRTIO_NET_HDR_F_NEEDS_CSUM;
+    if (o->flags & NETSTACK_OFFLOAD_F_DATA_VALID)
+        v->flags |= VIRTIO_NET_HDR_F_DATA_VALID;
+    if (o->gso_type == NETSTACK_GSO_TCPV4)
+        v->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+    else if (o->gso_type == NETSTACK_GSO_TCPV6)
+        v->gso_type = VIRTIO_NET_HDR_GSO_TCPV6;
+    v->hdr_len = o->hdr_len;
+    v->gso_size = o->gso_size;
+    v->csum_start = o->csum_start;
+    v->csum_offset = o->csum_offset;
+}
+
+/**
  * tap_ready() - frames from the guest, or room for frames to it
  * @opaque: the transport
  * @fd:     the tap fd
@@ -104,8 +179,10 @@ static void tap_ready(void *opaque, int fd, uint32_t events)
     }
     if (!(events & (NETSTACK_EV_IN | NETSTACK_EV_ERR | NETSTACK_EV_HUP)))
         return;
-    while (nb < TAP_BATCH && TAP_ARENA - off >= NS_TRANSPORT_FRAME_MAX) {
-        n = read(fd, p->arena + off, NS_TRANSPORT_FRAME_MAX);
+    while (nb < TAP_BATCH && TAP_ARENA - off >= TAP_READ) {
+        size_t skip = p->vnet ? TAP_VNET : 0;
+
+        n = read(fd, p->arena + off, TAP_READ);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && errno == EAGAIN)
@@ -115,8 +192,14 @@ static void tap_ready(void *opaque, int fd, uint32_t events)
                                 n < 0 ? strerror(errno) : "device closed");
             break;
         }
-        p->batch[nb].data = p->arena + off;
-        p->batch[nb].len = (size_t)n;
+        if ((size_t)n <= skip) {
+            ns_transport_count(&p->base, NETSTACK_STAT_drop_transport_truncated, 1);
+            continue;
+        }
+        p->batch[nb] = (struct netstack_frame){ .data = p->arena + off + skip,
+                                                .len = (size_t)n - skip };
+        if (p->vnet)
+            vnet_to_offload(p->arena + off, &p->batch[nb].offload);
         nb++;
         off += (size_t)n;
     }
@@ -140,8 +223,13 @@ static ssize_t tap_send(struct ns_transport *t, const struct netstack_frame *fra
     ssize_t w;
 
     for (i = 0; i < n; i++) {
+        struct virtio_net_hdr v;
+        struct iovec iov[2] = { { &v, sizeof(v) }, { (void *)frames[i].data, frames[i].len } };
+
+        if (p->vnet)
+            offload_to_vnet(&frames[i].offload, &v);
         do
-            w = write(p->fd, frames[i].data, frames[i].len);
+            w = p->vnet ? writev(p->fd, iov, 2) : write(p->fd, frames[i].data, frames[i].len);
         while (w < 0 && errno == EINTR);
         if (w >= 0)
             continue;
@@ -200,11 +288,12 @@ static const struct ns_transport_ops tap_ops = {
 /**
  * tap_attach() - open /dev/net/tun and attach it to tap NAME, in the current namespace
  * @name:   interface name, shorter than IFNAMSIZ (checked by the caller)
+ * @vnet:   in: ask for IFF_VNET_HDR; out: whether the device has it
  * @err:    error message buffer
  * @errlen: its size
  * Return: the fd, or -errno with @err set
  */
-static int tap_attach(const char *name, char *err, size_t errlen)
+static int tap_attach(const char *name, int *vnet, char *err, size_t errlen)
 {
     struct ifreq ifr;
     int fd, rc;
@@ -223,9 +312,15 @@ static int tap_attach(const char *name, char *err, size_t errlen)
         return rc;
     }
     memset(&ifr, 0, sizeof(ifr));
-    ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+    ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (*vnet ? IFF_VNET_HDR : 0);
     snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
-    if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+    rc = ioctl(fd, TUNSETIFF, &ifr);
+    if (rc < 0 && *vnet && errno == EINVAL) {
+        ifr.ifr_flags = IFF_TAP | IFF_NO_PI;    /* a kernel without vnet headers */
+        *vnet = 0;
+        rc = ioctl(fd, TUNSETIFF, &ifr);
+    }
+    if (rc < 0) {
         rc = -errno;
         if (errno == EPERM || errno == EACCES)
             ns_transport_seterr(err, errlen, "tap_open: TUNSETIFF %s: %s: --tap needs "
@@ -246,6 +341,7 @@ static int tap_attach(const char *name, char *err, size_t errlen)
  * tap_attach_in() - tap_attach() inside the network namespace at @netns
  * @name:   interface name
  * @netns:  namespace file (/run/netns/X, /proc/PID/ns/net)
+ * @vnet:   as for tap_attach()
  * @err:    error message buffer
  * @errlen: its size
  *
@@ -253,7 +349,8 @@ static int tap_attach(const char *name, char *err, size_t errlen)
  * running where our host sockets must not be, so it is an error too.
  * Return: the fd, or -errno with @err set
  */
-static int tap_attach_in(const char *name, const char *netns, char *err, size_t errlen)
+static int tap_attach_in(const char *name, const char *netns, int *vnet, char *err,
+                         size_t errlen)
 {
     int target, saved, fd, rc;
 
@@ -281,7 +378,7 @@ static int tap_attach_in(const char *name, const char *netns, char *err, size_t 
         fd = rc;
         goto out;
     }
-    fd = tap_attach(name, err, errlen);
+    fd = tap_attach(name, vnet, err, errlen);
     if (setns(saved, CLONE_NEWNET) < 0) {
         rc = -errno;
         ns_transport_seterr(err, errlen, "tap_open: setns back to our namespace: %s",
@@ -294,6 +391,39 @@ out:
     close(saved);
     close(target);
     return fd;
+}
+
+/**
+ * tap_offloads() - ask the kernel for what the stack can take, best first
+ * @p:      the transport, opened with IFF_VNET_HDR
+ *
+ * Sets @p->base.link to what was accepted; the outcome is logged, since it
+ * decides how fast an MTU 1500 guest can go.
+ */
+static void tap_offloads(struct tap_transport *p)
+{
+    static const struct {
+        unsigned tun;
+        uint32_t link;
+        const char *what;
+    } tries[] = {
+        { TUN_F_CSUM | TUN_F_TSO4, NETSTACK_LINK_CSUM | NETSTACK_LINK_TSO4,
+          "checksum and TCP segmentation offload" },
+        { TUN_F_CSUM, NETSTACK_LINK_CSUM, "checksum offload only" },
+        { 0, 0, "no offloads" },
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(tries) / sizeof(tries[0]); i++) {
+        if (ioctl(p->fd, TUNSETOFFLOAD, (unsigned long)tries[i].tun) < 0)
+            continue;
+        p->base.link |= tries[i].link;
+        ns_tlog(&p->base, i ? NETSTACK_LOG_WARN : NETSTACK_LOG_INFO, "%s: %s%s", p->ifname,
+                tries[i].what, i ? " (the kernel refused more)" : "");
+        return;
+    }
+    ns_tlog(&p->base, NETSTACK_LOG_WARN, "%s: TUNSETOFFLOAD: %s: no offloads", p->ifname,
+            strerror(errno));
 }
 
 /**
@@ -322,16 +452,19 @@ int ns_tap_open(const struct ns_transport_opts *opts, struct ns_transport **out,
     }
     ns_transport_init(&p->base, &tap_ops, "tap", opts);
     snprintf(p->ifname, sizeof(p->ifname), "%s", opts->path);
+    p->vnet = !opts->no_offload;
     if (opts->netns)
-        p->fd = tap_attach_in(opts->path, opts->netns, err, errlen);
+        p->fd = tap_attach_in(opts->path, opts->netns, &p->vnet, err, errlen);
     else
-        p->fd = tap_attach(opts->path, err, errlen);
+        p->fd = tap_attach(opts->path, &p->vnet, err, errlen);
     if (p->fd < 0) {
         int rc = p->fd;
 
         tap_free(&p->base);
         return rc;
     }
+    if (p->vnet)
+        tap_offloads(p);
     snprintf(p->base.desc, sizeof(p->base.desc), "tap %s%s%s", opts->path,
              opts->netns ? " in network namespace " : "", opts->netns ? opts->netns : "");
     *out = &p->base;

@@ -9,8 +9,9 @@
  * handed to tcp_input() directly. That is how lwIP terminates TCP for any
  * destination address, which the NAT needs.
  *
- * Output: lwIP calls netif->output with a complete IPv4 packet; it gets an
- * Ethernet header with the guest's MAC and joins the transmit queue.
+ * Output: lwIP calls netif->output with a complete IPv4 packet (always TCP)
+ * whose checksums it left out; tcp_xmit.c frames it for the guest's MAC,
+ * settles the checksums and cuts super-segments, straight from the pbuf chain.
  *
  * lwIP is process-global: ns_lwip_start() runs lwip_init() only once per
  * process, and ns_lwip_stop() aborts every pcb so a later stack starts clean.
@@ -32,6 +33,7 @@
 #include "ethernet/ipv4.h"
 #include "netstack/lwip_glue.h"
 #include "netstack/stack.h"
+#include "netstack/tcp_xmit.h"
 
 static struct netif guest_netif;
 static int lwip_ready;
@@ -47,27 +49,32 @@ u32_t sys_now(void)
  * netif_output() - lwIP's IPv4 output: frame @p for the guest
  * @dst: the packet's destination (every destination is on the guest link)
  */
+#define OUTPUT_IOV 64     /* pbufs of one packet; lwIP's chains are a few long */
+
 static err_t netif_output(struct netif *netif, struct pbuf *p, const ip4_addr_t *dst)
 {
     struct netstack *ns = netif->state;
-    uint8_t mac[6], *f;
+    struct iovec iov[OUTPUT_IOV];
+    size_t n = 0;
+    struct pbuf *q;
+    uint8_t mac[6];
+    int rc;
 
     if (ns_ipv4_dst_mac(ns, ntohl(ip4_addr_get_u32(dst)), mac)) {
         NS_COUNT(ns, drop_tx_no_neighbor);
         return ERR_OK;      /* TCP retransmits once ARP has taught us the MAC */
     }
-    f = ns_tx_alloc(ns, ETH_HLEN + p->tot_len);
-    if (!f) {
+    for (q = p; q && n < OUTPUT_IOV; q = q->next)
+        if (q->len)
+            iov[n++] = (struct iovec){ q->payload, q->len };
+    if (q)
+        return ERR_BUF;     /* never built by lwIP's TCP: a header pbuf and its data */
+    rc = ns_tcp_xmit(ns, mac, iov, n, p->tot_len);
+    if (rc == -ENOBUFS) {
         lwip_starved = 1;   /* the segment stays queued in lwIP: see ns_lwip_resume() */
         return ERR_MEM;
     }
-    ns_eth_header(f, mac, ns->cfg.gateway_mac, ETH_P_IPV4);
-    if (pbuf_copy_partial(p, f + ETH_HLEN, p->tot_len, 0) != p->tot_len) {
-        ns_tx_abort(ns, f);
-        return ERR_BUF;
-    }
-    ns_tx_commit(ns, f, ETH_HLEN + p->tot_len);
-    return ERR_OK;
+    return rc ? ERR_VAL : ERR_OK;
 }
 
 static err_t netif_setup(struct netif *netif)

@@ -72,6 +72,22 @@ struct tcp_key;
 struct tcp_pcb;
 int ns_tcp_nat_adopt(struct netstack *ns, const struct tcp_key *k, int fd, struct tcp_pcb *pcb,
                      uint32_t forward_id);
+/*
+ * Super-segments (tcp_xmit.c): a relayed flow whose guest announced an MSS of
+ * at least NS_TCP_MSS_MIN (RFC 879's default; a smaller one would make one
+ * super-segment hundreds of frames) sends segments of up to NS_TCP_SUPER_MAX
+ * payload bytes, a multiple of the guest's MSS.
+ */
+#define NS_TCP_MSS_MIN   536
+#define NS_TCP_SUPER_MAX (65535 - 20 - 60)    /* an IPv4 packet with the largest headers */
+
+/*
+ * ns_tcp_nat_guest_mss() - the MSS to cut a super-segment from @peer_ip:@peer_port
+ * to @guest_ip:@guest_port (host order) into; 0 for a connection that sends
+ * no super-segments.
+ */
+uint16_t ns_tcp_nat_guest_mss(struct netstack *ns, uint32_t guest_ip, uint16_t guest_port,
+                              uint32_t peer_ip, uint16_t peer_port);
 /* ns_tcp_nat_full() - is the connection limit reached? */
 int ns_tcp_nat_full(const struct netstack *ns);
 /* ns_tcp_nat_flush() - write guest data queued during the input batch to the host. */

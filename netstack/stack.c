@@ -19,6 +19,7 @@
 #include "ethernet/eth.h"
 #include "ethernet/ipv4.h"
 #include "ethernet/reasm.h"
+#include "netstack/bufcache.h"
 #include "netstack/dhcp.h"
 #include "netstack/lwip_glue.h"
 #include "netstack/nat.h"
@@ -266,6 +267,7 @@ void netstack_free(struct netstack *ns)
     ns_reasm_free(ns->reasm);
     ns_dhcp_free(ns->dhcp);
     ns_tx_fini(&ns->tx);
+    ns_buf_trim();
     ns_loop_fini(&ns->loop);
     free(ns->domain_name);
     free(ns->search_domains);
@@ -283,16 +285,40 @@ int netstack_input(struct netstack *ns, const void *frame, size_t len)
     return 0;
 }
 
+/* offloaded() - does @o say anything (a plain frame's is all zero)? */
+static int offloaded(const struct netstack_offload *o)
+{
+    return o->flags || o->gso_type;
+}
+
 int netstack_input_batch(struct netstack *ns, const struct netstack_frame *frames, size_t n)
 {
     size_t i;
 
     if (!ns || (!frames && n))
         return -EINVAL;
-    for (i = 0; i < n; i++)
-        if (frames[i].data)
-            ns_eth_input(ns, frames[i].data, frames[i].len);
+    for (i = 0; i < n; i++) {
+        if (!frames[i].data)
+            continue;
+        ns->rx_offload = offloaded(&frames[i].offload) ? &frames[i].offload : NULL;
+        ns_eth_input(ns, frames[i].data, frames[i].len);
+    }
+    ns->rx_offload = NULL;
     ns_flush(ns);
+    return 0;
+}
+
+int netstack_set_offloads(struct netstack *ns, uint32_t flags)
+{
+    const uint32_t known = NETSTACK_LINK_CSUM | NETSTACK_LINK_TSO4 | NETSTACK_LINK_TSO6 |
+                           NETSTACK_LINK_INTEGRITY;
+
+    if (!ns || (flags & ~known))
+        return -EINVAL;
+    /* virtio-net: a GSO frame's checksum is always partial (VIRTIO_NET_F_HOST_TSO4 needs CSUM). */
+    if ((flags & (NETSTACK_LINK_TSO4 | NETSTACK_LINK_TSO6)) && !(flags & NETSTACK_LINK_CSUM))
+        return -EINVAL;
+    ns->offloads = flags;
     return 0;
 }
 

@@ -45,6 +45,9 @@ struct netstack {
     uint32_t host_loopback;         /* 0 when disabled */
     uint32_t broadcast;
 
+    uint32_t offloads;              /* NETSTACK_LINK_*, from netstack_set_offloads() */
+    const struct netstack_offload *rx_offload;  /* the frame being parsed; NULL: plain */
+
     struct ns_neigh neigh[NS_NEIGH_MAX];
     uint16_t ip_id;                 /* identification of our own datagrams */
 

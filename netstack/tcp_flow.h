@@ -68,6 +68,8 @@ struct tcp_key {
  * @hnext:      next in the hash bucket
  * @prev, @next: the list of all flows
  * @pnext:      next in the list of paused flows
+ * @guest_mss:  the MSS the guest announced, when @pcb sends super-segments
+ *              cut to it (tcp_xmit.c); 0 when its segments go out as they are
  * @dirty:      guest data or FIN arrived and waits for the end of the input batch
  * @dnext:      next in the list of dirty flows
  */
@@ -89,6 +91,7 @@ struct tcp_flow {
     uint64_t created_ms;            /* for list_flows */
     uint64_t bytes_to_host, bytes_to_guest;
     uint32_t forward_id;            /* inbound through this forward; 0: the guest opened it */
+    uint16_t guest_mss;
     struct tcp_flow *hnext;
     struct tcp_flow *prev, *next;
     struct tcp_flow *pnext;

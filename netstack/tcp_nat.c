@@ -553,6 +553,12 @@ void ns_tcp_nat_input(struct netstack *ns, const struct ns_ipv4 *ip)
         NS_COUNT(ns, drop_tcp_malformed);
         return;
     }
+    /* lwIP verifies no checksum (port/lwipopts.h): this is the only check. */
+    if (!ip->csum_trusted && !checksum_ok(ip)) {
+        NS_COUNT(ns, tcp_in);
+        NS_COUNT(ns, drop_tcp_checksum);
+        return;
+    }
     k = (struct tcp_key){ ip->src, ip->dst, s.sport, s.dport };
     f = lookup(ns->tcp_nat, &k);
     if (f && f->state == FLOW_CONNECTING) {
@@ -575,11 +581,6 @@ void ns_tcp_nat_input(struct netstack *ns, const struct ns_ipv4 *ip)
     }
     if (!f && (s.flags & (TCP_FLAG_SYN | TCP_FLAG_ACK | TCP_FLAG_RST)) == TCP_FLAG_SYN) {
         NS_COUNT(ns, tcp_in);
-        /* lwIP checks the others; this one is acted on before lwIP sees it. */
-        if (!checksum_ok(ip)) {
-            NS_COUNT(ns, drop_tcp_malformed);
-            return;
-        }
         begin_connect(ns, ip, &k, s.seq);
         return;
     }
@@ -602,6 +603,15 @@ int ns_tcp_nat_adopt(struct netstack *ns, const struct tcp_key *k, int fd, struc
     NS_COUNT(ns, tcp_established);
     ns_tcp_relay_attach(ns, f, pcb);
     return 0;
+}
+
+uint16_t ns_tcp_nat_guest_mss(struct netstack *ns, uint32_t guest_ip, uint16_t guest_port,
+                              uint32_t peer_ip, uint16_t peer_port)
+{
+    struct tcp_key k = { guest_ip, peer_ip, guest_port, peer_port };
+    struct tcp_flow *f = ns->tcp_nat ? lookup(ns->tcp_nat, &k) : NULL;
+
+    return f ? f->guest_mss : 0;
 }
 
 int ns_tcp_nat_full(const struct netstack *ns)

@@ -32,6 +32,7 @@
 #include "lwip/pbuf.h"
 #include "lwip/tcp.h"
 
+#include "netstack/nat.h"
 #include "netstack/stack.h"
 #include "netstack/tcp_flow.h"
 
@@ -67,8 +68,36 @@ void ns_tcp_relay_rewatch(struct netstack *ns, struct tcp_flow *f)
     ns_tcp_flow_watch(ns, f, ev);
 }
 
+/*
+ * super_segments() - let @pcb send segments of up to 64 KiB from now on
+ * lwIP sizes segments by pcb->mss alone, which it took from the guest's MSS
+ * option; a multiple of it is used instead and the guest's own is kept in
+ * @f->guest_mss, to which tcp_xmit.c cuts every segment (or hands it to a
+ * TSO link whole). lwIP still never builds a segment larger than half the
+ * guest's largest window (tcp_write()), so a small receive buffer in the
+ * guest only makes segments smaller. Nagle's rule is off: with a 64 KiB
+ * "MSS" it would hold back every partial segment for an ACK, and the host
+ * application already decided when to push its bytes.
+ */
+static void super_segments(struct tcp_flow *f, struct tcp_pcb *pcb)
+{
+    tcp_nagle_disable(pcb);
+    if (pcb->mss < NS_TCP_MSS_MIN || 2u * pcb->mss > NS_TCP_SUPER_MAX)
+        return;
+    f->guest_mss = pcb->mss;
+    pcb->mss = (u16_t)(NS_TCP_SUPER_MAX / pcb->mss * pcb->mss);
+    /*
+     * tcp_output() sends nothing that does not fit the congestion window, and
+     * with nothing in flight no ACK would come to open it: start it at what
+     * lwIP gives a new connection of this MSS (RFC 3390's four segments).
+     */
+    if (pcb->cwnd < 4u * pcb->mss)
+        pcb->cwnd = 4u * pcb->mss;
+}
+
 void ns_tcp_relay_attach(struct netstack *ns, struct tcp_flow *f, struct tcp_pcb *pcb)
 {
+    super_segments(f, pcb);
     f->pcb = pcb;
     f->state = FLOW_RELAYING;
     f->since_ms = ns_now_ms();

@@ -8,10 +8,14 @@
  * one transport call (one writev or sendmmsg) rather than one per frame. A
  * short count from send_frames() means backpressure: the rest stays queued and
  * `blocked` is set until netstack_output_ready().
+ *
+ * Frame buffers come from the buffer cache (bufcache.c), so a stream of 64 KiB
+ * frames reuses the same few blocks instead of faulting in fresh pages.
  */
 #include <errno.h>
 #include <stdlib.h>
 
+#include "netstack/bufcache.h"
 #include "netstack/stack.h"
 
 #define TX_BATCH 64
@@ -31,7 +35,7 @@ int ns_tx_init(struct ns_tx *tx, size_t cap)
 static void pop(struct ns_tx *tx, size_t n)
 {
     while (n-- && tx->count) {
-        free(tx->ring[tx->head].data);
+        ns_buf_free(tx->ring[tx->head].data);
         tx->ring[tx->head].data = NULL;
         tx->head = (tx->head + 1) % tx->cap;
         tx->count--;
@@ -55,29 +59,39 @@ uint8_t *ns_tx_alloc(struct netstack *ns, size_t len)
         NS_COUNT(ns, drop_tx_queue_full);
         return NULL;
     }
-    p = malloc(len ? len : 1);
+    p = ns_buf_alloc(len ? len : 1);
     if (!p)
         NS_COUNT(ns, drop_no_memory);
     return p;
 }
 
-void ns_tx_commit(struct netstack *ns, uint8_t *frame, size_t len)
+void ns_tx_commit_offload(struct netstack *ns, uint8_t *frame, size_t len,
+                          const struct netstack_offload *off)
 {
     struct ns_tx *tx = &ns->tx;
+    struct ns_tx_frame *slot;
 
     if (tx->count >= tx->cap) {     /* ns_tx_alloc checked, but stay safe */
-        free(frame);
+        ns_buf_free(frame);
         NS_COUNT(ns, drop_tx_queue_full);
         return;
     }
-    tx->ring[(tx->head + tx->count) % tx->cap] = (struct ns_tx_frame){ frame, len };
+    slot = &tx->ring[(tx->head + tx->count) % tx->cap];
+    *slot = (struct ns_tx_frame){ .data = frame, .len = len };
+    if (off)
+        slot->offload = *off;
     tx->count++;
+}
+
+void ns_tx_commit(struct netstack *ns, uint8_t *frame, size_t len)
+{
+    ns_tx_commit_offload(ns, frame, len, NULL);
 }
 
 void ns_tx_abort(struct netstack *ns, uint8_t *frame)
 {
     (void)ns;
-    free(frame);
+    ns_buf_free(frame);
 }
 
 void ns_tx_drop_all(struct netstack *ns)
@@ -102,6 +116,7 @@ static ssize_t send_batch(struct netstack *ns)
         i = (tx->head + n) % tx->cap;
         f[n].data = tx->ring[i].data;
         f[n].len = tx->ring[i].len;
+        f[n].offload = tx->ring[i].offload;
         n++;
     }
     rc = ns->cfg.send_frames(ns->cfg.opaque, f, n);

@@ -14,11 +14,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "netstack/include/netstack.h"
+
 struct netstack;
 
 struct ns_tx_frame {
     uint8_t *data;
     size_t len;
+    struct netstack_offload offload;
 };
 
 struct ns_tx {
@@ -41,6 +44,16 @@ uint8_t *ns_tx_alloc(struct netstack *ns, size_t len);
 
 /* ns_tx_commit() - queue the frame from ns_tx_alloc(), now @len bytes long. */
 void ns_tx_commit(struct netstack *ns, uint8_t *frame, size_t len);
+
+/* ns_tx_commit_offload() - ns_tx_commit() for a frame with offload state (copied). */
+void ns_tx_commit_offload(struct netstack *ns, uint8_t *frame, size_t len,
+                          const struct netstack_offload *off);
+
+/* ns_tx_room() - how many more frames the queue can hold now. */
+static inline size_t ns_tx_room(const struct ns_tx *tx)
+{
+    return tx->cap - tx->count;
+}
 
 /* ns_tx_abort() - give back a buffer from ns_tx_alloc() that will not be queued. */
 void ns_tx_abort(struct netstack *ns, uint8_t *frame);

@@ -67,8 +67,8 @@ void ns_udp_input(struct netstack *ns, const struct ns_ipv4 *ip)
         NS_COUNT(ns, drop_udp_malformed);
         return;
     }
-    if (csum && udp_csum(ip->src, ip->dst, ip->payload, ulen) != 0) {
-        NS_COUNT(ns, drop_udp_malformed);
+    if (csum && !ip->csum_trusted && udp_csum(ip->src, ip->dst, ip->payload, ulen) != 0) {
+        NS_COUNT(ns, drop_udp_checksum);
         return;
     }
     if (dport == DHCP_SERVER_PORT &&

@@ -200,6 +200,10 @@ static void usage(void)
 "  --netns PATH         with --tap: open the device inside the network namespace\n"
 "                       at PATH (/run/netns/NAME, /proc/PID/ns/net); netstackd\n"
 "                       itself stays in its own namespace.\n"
+"  --no-offload         with --tap: plain frames, no virtio-net header. By\n"
+"                       default the tap takes checksum and TCP segmentation\n"
+"                       offload (IFF_VNET_HDR, TUNSETOFFLOAD), so TCP moves in\n"
+"                       64 KiB super-frames whatever the MTU\n"
 "\n"
 "Options:\n"
 "  --mtu N              link MTU, %u to %u (default 65520; sent by DHCP)\n"
@@ -361,7 +365,7 @@ static void set_transport(struct options *o, enum ns_transport_kind kind, const 
 
 enum {
     OPT_LISTEN_QEMU = 256, OPT_LISTEN_DGRAM, OPT_TAP, OPT_NETNS, OPT_FD, OPT_MTU, OPT_SUBNET,
-    OPT_NO_HOST_LOOPBACK, OPT_LOG_LEVEL, OPT_VERSION, OPT_RESOLV_CONF, OPT_DNS_MODE,
+    OPT_NO_HOST_LOOPBACK, OPT_NO_OFFLOAD, OPT_LOG_LEVEL, OPT_VERSION, OPT_RESOLV_CONF, OPT_DNS_MODE,
     OPT_DNS_NAME, OPT_HOSTS, OPT_DNS_TIMEOUT, OPT_FORWARD, OPT_API_SOCKET, OPT_LISTEN_VMNET,
     OPT_LIMIT,
 };
@@ -403,6 +407,7 @@ static const struct option long_options[] = {
     { "mtu", required_argument, NULL, OPT_MTU },
     { "subnet", required_argument, NULL, OPT_SUBNET },
     { "no-host-loopback", no_argument, NULL, OPT_NO_HOST_LOOPBACK },
+    { "no-offload", no_argument, NULL, OPT_NO_OFFLOAD },
     { "log-level", required_argument, NULL, OPT_LOG_LEVEL },
     { "verbose", no_argument, NULL, 'v' },
     { "help", no_argument, NULL, 'h' },
@@ -591,6 +596,9 @@ static void parse_option(struct options *o, int c, const char *arg, int *verbose
         break;
     case OPT_FORWARD:
         parse_forward(o, arg);
+        break;
+    case OPT_NO_OFFLOAD:
+        o->topts.no_offload = 1;
         break;
     case OPT_NO_HOST_LOOPBACK:
         o->no_host_loopback = 1;

@@ -46,10 +46,46 @@ enum netstack_dns_mode {
     NETSTACK_DNS_HOST = 1,      /* A/AAAA from getaddrinfo(); other types forwarded */
 };
 
-/* One frame handed across the API: a complete Ethernet frame without FCS. */
+/*
+ * struct netstack_offload - what a frame's checksum and size rely on, in the
+ * terms of virtio-net's header (struct virtio_net_hdr), so a tap with
+ * IFF_VNET_HDR or a virtio backend translates field by field. All zero: a
+ * plain frame, complete checksums, no larger than the link MTU.
+ * @flags:      NETSTACK_OFFLOAD_F_* (see below)
+ * @gso_type:   NETSTACK_GSO_NONE, or the protocol of a super-frame: one TCP
+ *              segment of up to 64 KiB that the receiver treats as several
+ *              segments of @gso_size payload bytes each
+ * @hdr_len:    Ethernet, IP and TCP header bytes in front of the payload
+ * @gso_size:   payload bytes per segment of a super-frame
+ * @csum_start, @csum_offset: for F_NEEDS_CSUM, the checksum covers the frame
+ *              from byte @csum_start to its end and is stored at
+ *              @csum_start + @csum_offset; the field holds the pseudo-header sum
+ */
+struct netstack_offload {
+    uint8_t flags;
+    uint8_t gso_type;
+    uint16_t hdr_len;
+    uint16_t gso_size;
+    uint16_t csum_start;
+    uint16_t csum_offset;
+};
+
+#define NETSTACK_OFFLOAD_F_NEEDS_CSUM 0x1u  /* partial checksum: the receiver completes it */
+#define NETSTACK_OFFLOAD_F_DATA_VALID 0x2u  /* the sender vouches for the checksums */
+
+#define NETSTACK_GSO_NONE   0
+#define NETSTACK_GSO_TCPV4  1
+#define NETSTACK_GSO_TCPV6  4
+
+/*
+ * One frame handed across the API: a complete Ethernet frame without FCS, and
+ * its offload state (zero for a plain frame). Frames to the guest carry
+ * offloads only of the kinds netstack_set_offloads() allowed.
+ */
 struct netstack_frame {
     const void *data;
     size_t len;
+    struct netstack_offload offload;
 };
 
 /*
@@ -177,6 +213,34 @@ void netstack_output_ready(struct netstack *ns);
  * queued for it. Leases are kept, so a rebooted guest gets its address again.
  */
 void netstack_link_down(struct netstack *ns);
+
+/*
+ * netstack_set_offloads() - what the guest link does for the stack
+ * @flags: NETSTACK_LINK_* bits; 0 (the state after netstack_new) is a plain
+ *         link: complete checksums both ways, frames no larger than the MTU
+ *
+ * A transport calls this once it knows what its link negotiated (a tap opened
+ * with IFF_VNET_HDR, a virtio backend's features) and again when that changes
+ * (a new guest connected). With NETSTACK_LINK_TSO4 the stack hands TCP data to
+ * the guest as super-frames of up to 64 KiB (gso_type NETSTACK_GSO_TCPV4,
+ * gso_size the guest's MSS) whatever the MTU; without it, the same segments are
+ * cut to the MTU in software while they are copied. With NETSTACK_LINK_CSUM
+ * the TCP checksum is left to the receiver (F_NEEDS_CSUM); without it, it is
+ * computed during that copy.
+ * Return: 0, -EINVAL for unknown bits (TSO without CSUM, which a virtio
+ * receiver cannot take).
+ */
+#define NETSTACK_LINK_CSUM      0x1u    /* frames to the guest may carry partial checksums */
+#define NETSTACK_LINK_TSO4      0x2u    /* ... and TCP/IPv4 super-frames (needs CSUM) */
+#define NETSTACK_LINK_TSO6      0x4u    /* ... and TCP/IPv6 super-frames (needs CSUM) */
+/*
+ * The link delivers the guest's bytes exactly as the guest's kernel wrote
+ * them (a tap, a unix socket, shared memory): TCP and UDP checksums of frames
+ * that do not vouch for themselves need not be verified. Without this bit
+ * they are, and a bad one is dropped and counted.
+ */
+#define NETSTACK_LINK_INTEGRITY 0x8u
+int netstack_set_offloads(struct netstack *ns, uint32_t flags);
 
 /* Event loop ------------------------------------------------------------ */
 
@@ -345,7 +409,9 @@ int netstack_flow_list(struct netstack *ns, netstack_flow_fn cb, void *opaque);
     X(icmp_flows_evicted) X(drop_icmp_refused) X(drop_icmp_destination) X(drop_host_socket) \
     X(dns_queries) X(dns_tcp_queries) X(dns_local_answers) X(dns_host_lookups) X(dns_forwarded) \
     X(dns_tcp_retries) X(dns_answers) X(dns_servfail) X(dns_formerr) X(drop_dns_malformed) \
-    X(drop_dns_inflight) X(drop_dns_spoofed) X(dns_truncated)
+    X(drop_dns_inflight) X(drop_dns_spoofed) X(dns_truncated) \
+    X(tso_frames_out) X(gso_segments_out) X(gso_frames_in) X(drop_gso_malformed) \
+    X(drop_tcp_checksum) X(drop_udp_checksum)
 
 enum netstack_stat {
 #define NETSTACK_STAT_ENUM(name) NETSTACK_STAT_##name,

@@ -20,8 +20,19 @@
 #define LWIP_SOCKET                 0
 #define LWIP_NETCONN                0
 
-/* Memory: libc malloc for the heap and for every pool. */
+/*
+ * Memory: libc malloc for the heap and for every pool, through netstack's
+ * buffer cache (netstack/bufcache.c), which keeps freed segment-sized blocks
+ * for reuse instead of returning them to the kernel page by page.
+ */
 #define MEM_LIBC_MALLOC             1
+#include <stddef.h>
+void *ns_buf_alloc(size_t len);
+void *ns_buf_calloc(size_t n, size_t len);
+void ns_buf_free(void *p);
+#define mem_clib_malloc             ns_buf_alloc
+#define mem_clib_calloc             ns_buf_calloc
+#define mem_clib_free               ns_buf_free
 #define MEMP_MEM_MALLOC             1
 #define MEM_ALIGNMENT               8
 #define MEMP_NUM_TCP_PCB            32768
@@ -53,14 +64,27 @@
 #define LWIP_TCP                    1
 
 /*
- * Checksums: lwIP never sees the IPv4 header checksum (netstack validates it);
- * TCP checksums are verified because the tap and QEMU transports deliver frames
- * with complete checksums. Outgoing checksums are always computed.
+ * Checksums: lwIP computes and verifies none.
+ * - In: netstack validates the IPv4 header checksum, and verifies the TCP
+ *   checksum itself before lwIP sees a segment, but only where it can mean
+ *   something (netstack/tcp_nat.c): not for a partial checksum a TSO guest never
+ *   computed (virtio-net's NEEDS_CSUM), nor on a link that delivers the guest's
+ *   bytes unchanged (NETSTACK_LINK_INTEGRITY: every netstackd transport, since
+ *   a tap, a unix socket and shared memory are memory copies, not wires).
+ * - Out: netstack/tcp_xmit.c fills in both checksums while it copies the
+ *   segment into the frame (a copy that happens anyway), or leaves the TCP one
+ *   to the receiver where the link takes partial checksums.
  */
 #define CHECKSUM_CHECK_IP           0
-#define CHECKSUM_CHECK_TCP          1
+#define CHECKSUM_CHECK_TCP          0
+#define CHECKSUM_GEN_IP             0
+#define CHECKSUM_GEN_TCP            0
 
-/* TCP: MSS from the netif MTU (up to 65520 - 40), window scaling. */
+/*
+ * TCP: MSS from the netif MTU (up to 65520 - 40), window scaling. A NAT flow's
+ * pcb gets a larger MSS once established (tcp_nat.c: super-segments), which
+ * TCP_MSS must allow: tcp_parseopt() clamps the guest's MSS option to it.
+ */
 #define TCP_MSS                     65480
 #define TCP_CALCULATE_EFF_SEND_MSS  1
 #define LWIP_WND_SCALE              1

@@ -37,6 +37,7 @@ static const uint8_t __attribute__((unused)) bcast_mac[6] = { 0xff, 0xff, 0xff, 
 struct capture {
     uint8_t *frame[MAX_CAPTURE];
     size_t len[MAX_CAPTURE];
+    struct netstack_offload off[MAX_CAPTURE];
     size_t n;
     ssize_t accept;     /* frames send_frames accepts per call; -1: all */
     int gone;           /* return -ENOTCONN: no guest attached */
@@ -56,6 +57,7 @@ static inline ssize_t capture_send(void *opaque, const struct netstack_frame *f,
     for (i = 0; i < take && captured.n < MAX_CAPTURE; i++) {
         captured.frame[captured.n] = malloc(f[i].len);
         memcpy(captured.frame[captured.n], f[i].data, f[i].len);
+        captured.off[captured.n] = f[i].offload;
         captured.len[captured.n++] = f[i].len;
     }
     return (ssize_t)take;

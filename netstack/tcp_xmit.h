@@ -1,0 +1,27 @@
+/*
+ * tcp_xmit.h - private: lwIP's TCP packets to the guest (tcp_xmit.c)
+ */
+#ifndef NETSTACK_TCP_XMIT_H
+#define NETSTACK_TCP_XMIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+struct netstack;
+
+/*
+ * ns_tcp_xmit() - frame one TCP/IPv4 packet from lwIP for the guest at @mac
+ * @iov, @niov: the packet (IPv4 header first) as a scatter list
+ * @total:      its length, which must equal the IPv4 total length
+ *
+ * Settles both checksums, and cuts a super-segment to the guest's MSS unless
+ * the link takes TSO super-frames (see the theory of operation).
+ * Return: 0; -ENOBUFS when the transmit queue or memory cannot take the whole
+ * packet now (nothing of it counts as sent); -EINVAL for a packet that is not
+ * TCP/IPv4.
+ */
+int ns_tcp_xmit(struct netstack *ns, const uint8_t mac[6], const struct iovec *iov, size_t niov,
+                size_t total);
+
+#endif /* NETSTACK_TCP_XMIT_H */

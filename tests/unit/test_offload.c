@@ -1,0 +1,350 @@
+/*
+ * test_offload.c - checksums, super-segments and offloads on the guest link
+ *
+ * The guest is played segment by segment with an MSS option, the host side is
+ * a real listening socket on 127.0.0.1 reached through the alias. Checked:
+ * host data leaves as segments no larger than the guest's MSS, with complete
+ * checksums, when the link offers nothing; as TSO super-frames with partial
+ * checksums when it offers CSUM and TSO4; super-frames and partial checksums
+ * from a TSO guest are taken whatever the MTU; and which checksums are
+ * verified on which link.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "tests/unit/harness.h"
+
+#define SYN 0x02
+#define PSH 0x08
+#define ACK 0x10
+#define GUEST_MSS 1000
+#define BIG (64 * 1024)
+
+static int listen_fd;
+static uint16_t listen_port;
+static uint32_t snd_nxt, rcv_nxt;
+static uint16_t gport = 41000;
+
+/* tcp_frame() - a segment from the guest; @csum: 1 complete, 0 left at the pseudo-header sum. */
+static size_t tcp_frame(uint8_t *f, uint8_t flags, const uint8_t *data, size_t len, int csum)
+{
+    static uint8_t t[24 + 70000];
+    size_t hl = (flags & SYN) ? 24 : 20;
+
+    memset(t, 0, hl);
+    put16(t, gport);
+    put16(t + 2, listen_port);
+    put32(t + 4, snd_nxt);
+    put32(t + 8, (flags & ACK) ? rcv_nxt : 0);
+    t[12] = (uint8_t)((hl / 4) << 4);
+    t[13] = flags;
+    put16(t + 14, 65535);
+    if (flags & SYN) {
+        t[20] = 2;              /* MSS option */
+        t[21] = 4;
+        put16(t + 22, GUEST_MSS);
+    }
+    if (len)
+        memcpy(t + hl, data, len);
+    if (csum)
+        put16(t + 16, ns_csum_fold(ns_csum_add(ns_csum_pseudo4(GUEST, ALIAS, IPPROTO_TCP, hl + len),
+                                               t, hl + len)));
+    else
+        put16(t + 16, (uint16_t)~ns_csum_fold(ns_csum_pseudo4(GUEST, ALIAS, IPPROTO_TCP, hl + len)));
+    snd_nxt += (uint32_t)len + ((flags & SYN) ? 1 : 0);
+    return ipv4_frame(f, GUEST, ALIAS, IPPROTO_TCP, 1, 0, t, hl + len);
+}
+
+static void send_plain(struct netstack *ns, uint8_t flags, const uint8_t *data, size_t len)
+{
+    static uint8_t f[14 + 20 + 24 + 70000];
+
+    netstack_input(ns, f, tcp_frame(f, flags, data, len, 1));
+}
+
+/* listen_loopback() - a listening socket on 127.0.0.1, any port. */
+static void listen_loopback(void)
+{
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof(sa);
+
+    listen_fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(listen_fd >= 0);
+    assert_int_equal(bind(listen_fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(listen(listen_fd, 16), 0);
+    assert_int_equal(getsockname(listen_fd, (struct sockaddr *)&sa, &len), 0);
+    listen_port = ntohs(sa.sin_port);
+}
+
+/* tcp_of() - captured frame @i if it is a TCP segment to the guest's port, else NULL. */
+static const uint8_t *tcp_of(size_t i)
+{
+    const uint8_t *f = captured.frame[i];
+
+    if (captured.len[i] < 54 || get16(f + 12) != 0x0800 || f[23] != IPPROTO_TCP ||
+        get16(f + 36) != gport)
+        return NULL;
+    return f + 34;
+}
+
+/* handshake() - SYN with an MSS option, SYN-ACK, ACK; returns the host's socket. */
+static int handshake(struct netstack *ns)
+{
+    const uint8_t *t = NULL;
+    size_t i;
+    int fd;
+
+    gport++;
+    snd_nxt = 5000;
+    capture_reset();
+    send_plain(ns, SYN, NULL, 0);
+    run(ns, 50);
+    for (i = 0; i < captured.n && !t; i++)
+        t = tcp_of(i);
+    assert_non_null(t);
+    assert_int_equal(t[13] & (SYN | ACK), SYN | ACK);
+    rcv_nxt = get32(t + 4) + 1;
+    send_plain(ns, ACK, NULL, 0);
+    run(ns, 20);
+    fd = accept(listen_fd, NULL, NULL);
+    assert_true(fd >= 0);
+    capture_reset();
+    return fd;
+}
+
+/*
+ * receive() - what the stack sent the guest since the last call, acked
+ * @out:        payload, in order, appended at *@got
+ * @tso:        frames that were super-frames (checked against the guest's MSS)
+ *
+ * Every frame's IPv4 checksum must hold; its TCP checksum must hold once
+ * completed where the frame says it is partial, and as it is otherwise.
+ */
+static void receive(struct netstack *ns, uint8_t *out, size_t *got, size_t *tso)
+{
+    size_t i;
+
+    for (i = 0; i < captured.n; i++) {
+        const uint8_t *t = tcp_of(i), *ip = captured.frame[i] + 14;
+        const struct netstack_offload *o = &captured.off[i];
+        size_t tlen, dlen;
+        uint32_t sum;
+
+        if (!t)
+            continue;
+        tlen = get16(ip + 2) - 20u;
+        dlen = tlen - (size_t)(t[12] >> 4) * 4;
+        assert_int_equal(ns_csum(ip, 20), 0);
+        sum = ns_csum_add(0, t, tlen);
+        if (o->flags & NETSTACK_OFFLOAD_F_NEEDS_CSUM) {
+            /* The field holds the pseudo-header sum: the rest completes it. */
+            assert_int_equal(o->csum_start, 34);
+            assert_int_equal(o->csum_offset, 16);
+            assert_int_equal(get16(t + 16),
+                             (uint16_t)~ns_csum_fold(ns_csum_pseudo4(ALIAS, GUEST, IPPROTO_TCP,
+                                                                     tlen)));
+            /* As the receiver does: the sum from csum_start, stored at the offset. */
+            put16((uint8_t *)t + 16, ns_csum_fold(sum));
+            sum = ns_csum_add(0, t, tlen);
+        }
+        {
+            assert_int_equal(ns_csum_fold(sum + ns_csum_pseudo4(ALIAS, GUEST, IPPROTO_TCP, tlen)), 0);
+        }
+        if (o->gso_type) {
+            assert_int_equal(o->gso_type, NETSTACK_GSO_TCPV4);
+            assert_int_equal(o->gso_size, GUEST_MSS);
+            assert_int_equal(o->hdr_len, 54);
+            assert_true(dlen > GUEST_MSS);
+            (*tso)++;
+        } else {
+            assert_true(dlen <= GUEST_MSS);
+        }
+        if (get32(t + 4) != rcv_nxt)
+            continue;
+        memcpy(out + *got, t + (t[12] >> 4) * 4, dlen);
+        *got += dlen;
+        rcv_nxt += (uint32_t)dlen;
+    }
+    capture_reset();
+    send_plain(ns, ACK, NULL, 0);
+}
+
+/* download() - @n bytes from the host to the guest; returns how many super-frames carried them. */
+static size_t download(struct netstack *ns, int fd, size_t n)
+{
+    static uint8_t want[BIG], got_buf[BIG + 65536];
+    size_t i, got = 0, tso = 0, sent = 0;
+
+    for (i = 0; i < n; i++)
+        want[i] = (uint8_t)(i * 31 + i / 977);
+    for (i = 0; i < 400 && got < n; i++) {
+        if (sent < n) {
+            ssize_t w = send(fd, want + sent, n - sent, MSG_DONTWAIT);
+
+            if (w > 0)
+                sent += (size_t)w;
+        }
+        run(ns, 5);
+        receive(ns, got_buf, &got, &tso);
+    }
+    assert_int_equal(got, n);
+    assert_memory_equal(got_buf, want, n);
+    return tso;
+}
+
+static int setup(void **state)
+{
+    *state = stack_with(65520);
+    listen_loopback();
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    stack_done(*state);
+    close(listen_fd);
+    return 0;
+}
+
+/* A plain link: super-segments are cut to the guest's MSS in software. */
+static void plain_link_gets_mss_sized_segments(void **state)
+{
+    struct netstack *ns = *state;
+    int fd = handshake(ns);
+
+    assert_int_equal(download(ns, fd, BIG), 0);
+    assert_true(counter(ns, NETSTACK_STAT_gso_segments_out) >= BIG / GUEST_MSS);
+    assert_int_equal(counter(ns, NETSTACK_STAT_tso_frames_out), 0);
+    close(fd);
+}
+
+/* CSUM + TSO4: the same bytes as super-frames with partial checksums. */
+static void tso_link_gets_super_frames(void **state)
+{
+    struct netstack *ns = *state;
+    int fd;
+
+    assert_int_equal(netstack_set_offloads(ns, NETSTACK_LINK_CSUM | NETSTACK_LINK_TSO4), 0);
+    fd = handshake(ns);
+    assert_true(download(ns, fd, BIG) > 0);
+    assert_true(counter(ns, NETSTACK_STAT_tso_frames_out) > 0);
+    close(fd);
+}
+
+/* CSUM alone: cut in software, checksums left partial. */
+static void csum_link_gets_partial_checksums(void **state)
+{
+    struct netstack *ns = *state;
+    int fd;
+    size_t i, partial = 0, got = 0, tso = 0;
+    uint8_t abc[65536];
+
+    assert_int_equal(netstack_set_offloads(ns, NETSTACK_LINK_CSUM), 0);
+    fd = handshake(ns);
+    assert_int_equal(send(fd, "abc", 3, 0), 3);
+    run(ns, 30);
+    for (i = 0; i < captured.n; i++)
+        if (tcp_of(i) && (captured.off[i].flags & NETSTACK_OFFLOAD_F_NEEDS_CSUM))
+            partial++;
+    assert_true(partial >= 1);
+    receive(ns, abc, &got, &tso);
+    assert_int_equal(got, 3);
+    assert_memory_equal(abc, "abc", 3);
+    assert_int_equal(download(ns, fd, BIG), 0);
+    close(fd);
+}
+
+static void bad_offload_sets_are_refused(void **state)
+{
+    struct netstack *ns = *state;
+
+    assert_int_equal(netstack_set_offloads(ns, NETSTACK_LINK_TSO4), -EINVAL);
+    assert_int_equal(netstack_set_offloads(ns, 0x100), -EINVAL);
+    assert_int_equal(netstack_set_offloads(ns, 0), 0);
+}
+
+/* A TSO guest: one 30000-byte segment at MTU 1500 with a partial checksum. */
+static void super_frames_from_the_guest_are_taken(void **state)
+{
+    static uint8_t data[30000], f[14 + 20 + 20 + sizeof(data)], back[sizeof(data)];
+    struct netstack *ns = stack_with(1500);
+    struct netstack_frame fr = { 0 };
+    size_t i, len, got = 0;
+    int fd;
+
+    (void)state;
+    listen_loopback();
+    fd = handshake(ns);
+    for (i = 0; i < sizeof(data); i++)
+        data[i] = (uint8_t)(i ^ (i >> 8));
+    /* Without offload state, a frame this size is a jumbo frame: dropped. */
+    len = tcp_frame(f, ACK | PSH, data, sizeof(data), 0);
+    snd_nxt -= sizeof(data);
+    netstack_input(ns, f, len);
+    assert_int_equal(counter(ns, NETSTACK_STAT_drop_jumbo), 1);
+    /* As a GSO frame with NEEDS_CSUM, it is one segment for lwIP. */
+    fr.data = f;
+    fr.len = len;
+    fr.offload = (struct netstack_offload){ .flags = NETSTACK_OFFLOAD_F_NEEDS_CSUM,
+        .gso_type = NETSTACK_GSO_TCPV4, .hdr_len = 54, .gso_size = 1448, .csum_start = 34,
+        .csum_offset = 16 };
+    assert_int_equal(netstack_input_batch(ns, &fr, 1), 0);
+    assert_int_equal(counter(ns, NETSTACK_STAT_gso_frames_in), 1);
+    for (i = 0; i < 50 && got < sizeof(back); i++) {
+        ssize_t r;
+
+        run(ns, 5);
+        r = recv(fd, back + got, sizeof(back) - got, MSG_DONTWAIT);
+        if (r > 0)
+            got += (size_t)r;
+    }
+    assert_int_equal(got, sizeof(data));
+    assert_memory_equal(back, data, sizeof(data));
+    /* A GSO claim on anything but TCP is dropped. */
+    len = ipv4_frame(f, GUEST, ALIAS, IPPROTO_UDP, 2, 0, data, 3000);
+    fr.len = len;
+    assert_int_equal(netstack_input_batch(ns, &fr, 1), 0);
+    assert_int_equal(counter(ns, NETSTACK_STAT_drop_gso_malformed), 1);
+    close(fd);
+    close(listen_fd);
+    stack_done(ns);
+}
+
+/* Which checksums are verified: all of them on a plain link, none with INTEGRITY. */
+static void checksums_verified_unless_the_link_vouches(void **state)
+{
+    static uint8_t f[200];
+    struct netstack *ns = *state;
+    size_t len;
+    int fd = handshake(ns);
+    char buf[16];
+
+    len = tcp_frame(f, ACK | PSH, (const uint8_t *)"bad", 3, 0);    /* partial: wrong here */
+    netstack_input(ns, f, len);
+    run(ns, 20);
+    assert_int_equal(counter(ns, NETSTACK_STAT_drop_tcp_checksum), 1);
+    assert_int_equal(recv(fd, buf, sizeof(buf), MSG_DONTWAIT), -1);
+    assert_int_equal(netstack_set_offloads(ns, NETSTACK_LINK_INTEGRITY), 0);
+    netstack_input(ns, f, len);     /* the same bytes again: now taken */
+    run(ns, 20);
+    assert_int_equal(recv(fd, buf, sizeof(buf), MSG_DONTWAIT), 3);
+    assert_memory_equal(buf, "bad", 3);
+    assert_int_equal(counter(ns, NETSTACK_STAT_drop_tcp_checksum), 1);
+    close(fd);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(plain_link_gets_mss_sized_segments, setup, teardown),
+        cmocka_unit_test_setup_teardown(tso_link_gets_super_frames, setup, teardown),
+        cmocka_unit_test_setup_teardown(csum_link_gets_partial_checksums, setup, teardown),
+        cmocka_unit_test_setup_teardown(bad_offload_sets_are_refused, setup, teardown),
+        cmocka_unit_test(super_frames_from_the_guest_are_taken),
+        cmocka_unit_test_setup_teardown(checksums_verified_unless_the_link_vouches, setup,
+                                        teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
