@@ -13,6 +13,9 @@
 # while netstackd's side is the first to close. Errors: a closed port is refused at once, unroutable addresses fail
 # with "unreachable" quickly. Then a second netstackd with --no-host-loopback
 # and --mtu 1500: the alias is refused, the remote still works at MTU 1500.
+# Offloads: by default the tap takes checksum and segmentation offload, and the
+# stats show super-frames went both ways at MTU 1500; with --no-offload, at
+# MTU 1500 and 65520, the same 100 MB transfers are exact both ways.
 . "$(dirname "$0")/natlib.sh"
 need_nat_caps curl
 
@@ -35,6 +38,17 @@ remote_server serverfirst serverfirst --bind $REMOTE_IP --port 8082 --send-bytes
     --log "$WORK/serverfirst.out"
 remote_server reset reset --bind $REMOTE_IP --port 8083 --send-bytes 262144 --delay 0.5
 remote_server expectreset expectreset --bind $REMOTE_IP --port 8084 --log "$WORK/expectreset.out"
+
+# stat NAME - one counter of the running netstackd, from its control socket.
+stat() {
+    "$PYTHON" - "$WORK/api.sock" "$1" <<'PY'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+s.sendall(b'{"execute": "get_stats"}\n')
+print(json.loads(s.makefile().readline())["return"]["counters"][sys.argv[2]])
+PY
+}
 
 # download NAME URL SHA256 - curl in the guest, body hashed on the fly.
 download() {
@@ -120,8 +134,10 @@ download "after the errors: GET small.bin from the remote" \
 stop_nat
 
 log "--no-host-loopback --mtu 1500: the alias is refused like a closed address"
-start_nat --no-host-loopback --mtu 1500
+start_nat --no-host-loopback --mtu 1500 --api-socket "$WORK/api.sock"
 expect_eq "guest MTU" "$(in_guest cat "/sys/class/net/$TAP/mtu")" 1500
+check "the tap negotiated checksum and segmentation offload" \
+    grep -q "checksum and TCP segmentation offload" "$NAT_LOG"
 check "alias port 8080 (a server listens on the host's 127.0.0.1)" \
     guestclient connect "$ALIAS" 8080 --expect refused --within 1 --timeout 5
 download "MTU 1500: GET small.bin from the remote" "http://$REMOTE_IP:8080/small.bin" "$SMALL_SHA"
@@ -131,5 +147,28 @@ upload "MTU 1500: POST big.bin ($BIG_MB MB) to the remote" \
     "http://$REMOTE_IP:8080/upload" "$WORK/www/big.bin"
 check "MTU 1500: half-close with the remote" \
     guestclient halfclose "$REMOTE_IP" 8081 --bytes 1048576 --answer-bytes 4194304
+# 100 MB each way must have used super-frames, not 1500-byte frames.
+n=$(stat gso_frames_in)
+check "MTU 1500: the guest sent TSO super-frames ($n)" test "$n" -gt 1000
+n=$(stat tso_frames_out)
+check "MTU 1500: the guest received TSO super-frames ($n)" test "$n" -gt 1000
 stop_nat
+
+for mtu in 1500 65520; do
+    log "--no-offload --mtu $mtu: plain frames, the same bytes"
+    start_nat --no-offload --mtu "$mtu" --api-socket "$WORK/api.sock"
+    download "no offload, MTU $mtu: GET big.bin from the host" "http://$ALIAS:8080/big.bin" "$BIG_SHA"
+    upload "no offload, MTU $mtu: POST big.bin to the host" "http://$ALIAS:8080/upload" \
+        "$WORK/www/big.bin"
+    check "no offload, MTU $mtu: half-close with the remote" \
+        guestclient halfclose "$REMOTE_IP" 8081 --bytes 1048576 --answer-bytes 4194304
+    expect_eq "no offload, MTU $mtu: super-frames from the guest" "$(stat gso_frames_in)" 0
+    expect_eq "no offload, MTU $mtu: super-frames to the guest" "$(stat tso_frames_out)" 0
+    if [ "$mtu" = 1500 ]; then
+        n=$(stat gso_segments_out)
+        check "no offload, MTU 1500: super-segments were cut in software ($n frames)" \
+            test "$n" -gt 1000
+    fi
+    stop_nat
+done
 finish
