@@ -10,9 +10,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sys/types.h>
+
 struct netstack;
 struct pbuf;
 struct tcp_pcb;
+struct tcp_chunk;
 
 /*
  * enum tcp_flow_state - where a guest connection is
@@ -56,7 +59,9 @@ struct tcp_key {
  * @to_host:    guest data not yet written to the host: pbufs linked by ->next
  *              (not pbuf_cat(): a u16 tot_len cannot describe a full window)
  * @to_host_tail: its last pbuf, @to_host_len its bytes
- * @to_guest:   host data lwIP could not queue yet; @to_guest_len bytes from @to_guest_off
+ * @sendq, @sendq_tail: host bytes read for the guest, in chunks lwIP points
+ *              into until the guest acknowledges them (tcp_sendq.c)
+ * @unpushed:   bytes of them not given to lwIP yet (its send buffer was full)
  * @guest_fin:  the guest sent FIN (shut down writing)
  * @host_fin:   the host peer closed its side (read returned 0)
  * @shut_host:  shutdown(SHUT_WR) was done on the host socket
@@ -83,8 +88,8 @@ struct tcp_flow {
     uint64_t since_ms;
     struct pbuf *to_host, *to_host_tail;
     size_t to_host_len;
-    uint8_t *to_guest;
-    size_t to_guest_len, to_guest_off;
+    struct tcp_chunk *sendq, *sendq_tail;
+    size_t unpushed;
     uint8_t guest_fin, host_fin, shut_host, fin_sent, paused, sndbuf_wait;
     uint32_t events;
     struct netstack *ns;
@@ -100,7 +105,6 @@ struct tcp_flow {
 };
 
 #define TCP_NAT_BUCKETS 16384           /* hash buckets (a power of two) */
-#define TCP_RELAY_BUF   (256 * 1024)    /* bytes read from a host socket at once */
 
 /*
  * struct ns_tcp_nat - the TCP half of the NAT
@@ -112,7 +116,6 @@ struct tcp_flow {
  * @connecting: flows in FLOW_CONNECTING, against cfg.max_pending_connects
  * @accepting:  flows in FLOW_ACCEPTING (they need the timer)
  * @listener:   lwIP listener per destination port (65536 entries), created on demand
- * @buf:        where host data is read before lwIP copies it
  * @last_tick_ms: when the timer last walked the flows
  * @warned_fds: the "out of file descriptors" warning was logged
  */
@@ -123,7 +126,6 @@ struct ns_tcp_nat {
     struct tcp_flow *dirty;
     size_t count, connecting, accepting;
     struct tcp_pcb **listener;
-    uint8_t *buf;
     uint64_t last_tick_ms;
     int warned_fds;
 };
@@ -133,6 +135,20 @@ void ns_tcp_flow_free(struct netstack *ns, struct tcp_flow *f, int reset_host);
 void ns_tcp_flow_watch(struct netstack *ns, struct tcp_flow *f, uint32_t events);
 void ns_tcp_flow_pause(struct netstack *ns, struct tcp_flow *f);
 void ns_tcp_flow_mark_dirty(struct netstack *ns, struct tcp_flow *f);
+
+/*
+ * tcp_sendq.c: host bytes for the guest, referenced by lwIP until acknowledged
+ * ns_sendq_read() - read up to @max bytes from @fd onto the queue.
+ *      Return: bytes read, 0 at end of stream, -errno (-EAGAIN: nothing now).
+ * ns_sendq_push() - give lwIP what its send buffer takes of the unpushed bytes.
+ * ns_sendq_acked() - the guest acknowledged @n more bytes: free what is done.
+ * ns_sendq_free() - free every chunk. Only once lwIP holds no segment of the
+ *      flow's any more (the pcb was aborted or reset, or all was acknowledged).
+ */
+ssize_t ns_sendq_read(struct tcp_flow *f, int fd, size_t max);
+int ns_sendq_push(struct tcp_flow *f);
+void ns_sendq_acked(struct tcp_flow *f, size_t n);
+void ns_sendq_free(struct tcp_flow *f);
 
 /* tcp_relay.c */
 void ns_tcp_relay_attach(struct netstack *ns, struct tcp_flow *f, struct tcp_pcb *pcb);

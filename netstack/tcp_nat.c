@@ -199,7 +199,7 @@ void ns_tcp_flow_free(struct netstack *ns, struct tcp_flow *f, int reset_host)
     }
     if (f->to_host)
         pbuf_free(f->to_host);
-    free(f->to_guest);
+    ns_sendq_free(f);   /* every caller has released the pcb, or never had one */
     free(f->syn);
     free(f);
 }
@@ -680,10 +680,7 @@ int ns_tcp_nat_start(struct netstack *ns)
     if (!t)
         return -ENOMEM;
     t->listener = calloc(65536, sizeof(*t->listener));
-    t->buf = malloc(TCP_RELAY_BUF);
-    if (!t->listener || !t->buf) {
-        free(t->listener);
-        free(t->buf);
+    if (!t->listener) {
         free(t);
         return -ENOMEM;
     }
@@ -712,7 +709,6 @@ void ns_tcp_nat_stop(struct netstack *ns)
     ns_tcp_nat_guest_gone(ns);
     /* Listeners are lwIP's pcbs: ns_lwip_stop() closes them with the rest. */
     free(t->listener);
-    free(t->buf);
     free(t);
     ns->tcp_nat = NULL;
 }

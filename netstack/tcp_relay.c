@@ -13,6 +13,9 @@
  *   room (tcp_sndbuf), at most that much, and only while the transport is not
  *   pushing back (ns_tx_blocked); otherwise reading stops and resumes from
  *   lwIP's sent callback or netstack_output_ready(). A slow guest stops reads.
+ *   The bytes are read into chunks that lwIP references instead of copying
+ *   (tcp_sendq.c), so a flow is only finished once the guest has acknowledged
+ *   all of them.
  * - FIN: the guest's FIN becomes shutdown(SHUT_WR) once its data is written;
  *   end of stream from the host becomes tcp_shutdown(pcb, 0, 1) once lwIP has
  *   queued the data before it. When both are done the flow is freed, the host
@@ -61,7 +64,7 @@ void ns_tcp_relay_rewatch(struct netstack *ns, struct tcp_flow *f)
 
     if (f->state != FLOW_RELAYING)
         return;
-    if (!f->host_fin && !f->paused && !f->sndbuf_wait && !f->to_guest_len)
+    if (!f->host_fin && !f->paused && !f->sndbuf_wait && !f->unpushed)
         ev |= NETSTACK_EV_IN;
     if (f->to_host && !f->shut_host)
         ev |= NETSTACK_EV_OUT;
@@ -202,54 +205,10 @@ static int flush_to_host(struct netstack *ns, struct tcp_flow *f)
     return 0;
 }
 
-/*
- * push_to_guest() - queue @len bytes for the guest in lwIP (tcp_write takes
- * u16 lengths); what lwIP cannot take now is kept in @f->to_guest.
- * Return: 0, -1 on ENOMEM.
- */
-static int push_to_guest(struct tcp_flow *f, const uint8_t *data, size_t len)
-{
-    size_t off = 0;
-
-    while (off < len) {
-        size_t step = len - off > 0xffff ? 0xffff : len - off;
-        u8_t flags = TCP_WRITE_FLAG_COPY | (off + step < len ? TCP_WRITE_FLAG_MORE : 0);
-
-        if (step > tcp_sndbuf(f->pcb) || tcp_write(f->pcb, data + off, (u16_t)step, flags) != ERR_OK)
-            break;
-        off += step;
-    }
-    if (off == len)
-        return 0;
-    f->to_guest = malloc(len - off);
-    if (!f->to_guest)
-        return -1;
-    memcpy(f->to_guest, data + off, len - off);
-    f->to_guest_len = len - off;
-    f->to_guest_off = 0;
-    return 0;
-}
-
-/* push_pending() - retry what lwIP could not take before. Return: 0, -1 on ENOMEM. */
-static int push_pending(struct tcp_flow *f)
-{
-    uint8_t *data = f->to_guest;
-    size_t len = f->to_guest_len, off = f->to_guest_off;
-    int rc;
-
-    if (!len)
-        return 0;
-    f->to_guest = NULL;
-    f->to_guest_len = f->to_guest_off = 0;
-    rc = push_to_guest(f, data + off, len);
-    free(data);
-    return rc;
-}
-
 /* fin_to_guest() - the host peer closed: send FIN once the data before it is queued. */
 static void fin_to_guest(struct tcp_flow *f)
 {
-    if (f->host_fin && !f->fin_sent && !f->to_guest_len && tcp_shutdown(f->pcb, 0, 1) == ERR_OK)
+    if (f->host_fin && !f->fin_sent && !f->unpushed && tcp_shutdown(f->pcb, 0, 1) == ERR_OK)
         f->fin_sent = 1;
 }
 
@@ -264,8 +223,8 @@ static int finish(struct netstack *ns, struct tcp_flow *f)
     struct tcp_pcb *pcb = f->pcb;
     int rc = 1;
 
-    if (!f->guest_fin || !f->fin_sent || f->to_host || f->to_guest_len || !f->shut_host)
-        return 0;
+    if (!f->guest_fin || !f->fin_sent || f->to_host || f->sendq || !f->shut_host)
+        return 0;       /* f->sendq: lwIP still points into it until the guest acks */
     detach(f);
     f->pcb = NULL;
     /* The window is fully open (all data recved), so close sends no RST. */
@@ -283,7 +242,6 @@ static int finish(struct netstack *ns, struct tcp_flow *f)
  */
 static int read_from_host(struct netstack *ns, struct tcp_flow *f)
 {
-    uint8_t *buf = ns->tcp_nat->buf;
     int i;
 
     for (i = 0; i < RELAY_READS && !f->host_fin; i++) {
@@ -294,17 +252,15 @@ static int read_from_host(struct netstack *ns, struct tcp_flow *f)
             ns_tcp_flow_pause(ns, f);
             break;
         }
-        if (f->to_guest_len || !room) {
+        if (f->unpushed || !room) {
             f->sndbuf_wait = 1;     /* on_sent() resumes */
             break;
         }
-        n = read(f->fd, buf, room < TCP_RELAY_BUF ? room : TCP_RELAY_BUF);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && errno == EAGAIN)
+        n = ns_sendq_read(f, f->fd, room);
+        if (n == -EAGAIN)
             break;
         if (n < 0)
-            return -errno;
+            return (int)n;
         f->since_ms = ns_now_ms();
         if (n == 0) {
             f->host_fin = 1;
@@ -313,8 +269,7 @@ static int read_from_host(struct netstack *ns, struct tcp_flow *f)
         }
         NS_COUNT_N(ns, tcp_bytes_to_guest, (uint64_t)n);
         f->bytes_to_guest += (uint64_t)n;
-        if (push_to_guest(f, buf, (size_t)n))
-            return -ENOMEM;
+        ns_sendq_push(f);
     }
     tcp_output(f->pcb);
     return 0;
@@ -410,10 +365,8 @@ static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
     struct netstack *ns = f->ns;
 
     f->since_ms = ns_now_ms();
-    if (push_pending(f)) {
-        host_failed(ns, f, ENOMEM);
-        return ERR_ABRT;
-    }
+    ns_sendq_acked(f, len);
+    ns_sendq_push(f);
     fin_to_guest(f);
     f->sndbuf_wait = 0;
     return settle(ns, f);
