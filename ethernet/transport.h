@@ -75,6 +75,9 @@ int ns_transport_open(const struct ns_transport_opts *opts, struct ns_transport 
                       char *err, size_t errlen);
 int ns_transport_start(struct ns_transport *t, struct netstack *ns);
 ssize_t ns_transport_send(void *opaque, const struct netstack_frame *frames, size_t n);
+int ns_transport_send_gather(void *opaque, const struct iovec *iov, size_t n,
+                             const struct netstack_offload *off);
+int ns_transport_can_gather(const struct ns_transport *t);
 void ns_transport_stop(struct ns_transport *t);
 void ns_transport_free(struct ns_transport *t);
 const char *ns_transport_describe(const struct ns_transport *t);
@@ -88,12 +91,16 @@ enum ns_transport_state ns_transport_end(const struct ns_transport *t, const cha
  * struct ns_transport_ops - what a backend implements
  * @start:  register its fds with netstack_watch(); t->ns is set. Return: 0 or -errno
  * @send:   config.send_frames, only called while started (t->ns set)
+ * @send_gather: optional, config.send_gather: one frame in pieces, written now
+ *          or refused (0) with the same backpressure as a short @send
  * @stop:   netstack_unwatch() everything; t->ns is still set
  * @free:   close fds, unlink files, free the backend; t->ns is NULL
  */
 struct ns_transport_ops {
     int (*start)(struct ns_transport *t);
     ssize_t (*send)(struct ns_transport *t, const struct netstack_frame *frames, size_t n);
+    int (*send_gather)(struct ns_transport *t, const struct iovec *iov, size_t n,
+                       const struct netstack_offload *off);
     void (*stop)(struct ns_transport *t);
     void (*free)(struct ns_transport *t);
 };

@@ -347,6 +347,35 @@ ssize_t ns_transport_send(void *opaque, const struct netstack_frame *frames, siz
 }
 
 /**
+ * ns_transport_send_gather() - config.send_gather: one frame in pieces, now
+ * @opaque: the transport
+ * @iov:    the frame's pieces
+ * @n:      how many
+ * @off:    its offload state
+ *
+ * Return: 1 taken, 0 would block (the transport owes netstack_output_ready()),
+ * -ENOTCONN when not started or no guest is attached
+ */
+int ns_transport_send_gather(void *opaque, const struct iovec *iov, size_t n,
+                             const struct netstack_offload *off)
+{
+    struct ns_transport *t = opaque;
+
+    if (!t || !t->ns || !t->ops->send_gather)
+        return -ENOTCONN;
+    return t->ops->send_gather(t, iov, n, off);
+}
+
+/**
+ * ns_transport_can_gather() - does the backend take frames in pieces?
+ * Return: nonzero if config.send_gather may be ns_transport_send_gather
+ */
+int ns_transport_can_gather(const struct ns_transport *t)
+{
+    return t->ops->send_gather != NULL;
+}
+
+/**
  * ns_transport_stop() - unregister from the stack's loop; idempotent
  */
 void ns_transport_stop(struct ns_transport *t)

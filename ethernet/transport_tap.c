@@ -57,6 +57,7 @@
 #define TAP_VNET    sizeof(struct virtio_net_hdr)
 #define TAP_READ    (TAP_VNET + NS_TRANSPORT_FRAME_MAX)   /* largest read() */
 #define TAP_ARENA   (1024 * 1024 + TAP_READ)
+#define TAP_GATHER_IOV 66                   /* virtio_net_hdr, frame header, payload pieces */
 #define TUN_DEV     "/dev/net/tun"
 
 /**
@@ -252,6 +253,53 @@ static ssize_t tap_send(struct ns_transport *t, const struct netstack_frame *fra
     return (ssize_t)n;
 }
 
+/**
+ * tap_send_gather() - one frame to the guest from its pieces, one writev()
+ * @t:      the transport
+ * @iov:    the frame
+ * @n:      its pieces
+ * @off:    its offload state
+ *
+ * Return: 1 written (or dropped on an error other than EAGAIN, counted as in
+ * tap_send()), 0 on EAGAIN: the device is watched for room and the stack
+ * queues the frame; -errno for an error while nothing at all could be written
+ */
+static int tap_send_gather(struct ns_transport *t, const struct iovec *iov, size_t n,
+                           const struct netstack_offload *off)
+{
+    struct tap_transport *p = tap_of(t);
+    struct iovec v[TAP_GATHER_IOV];
+    struct virtio_net_hdr h;
+    size_t k = 0, i;
+    ssize_t w;
+
+    if (n + 1 > TAP_GATHER_IOV)
+        return 0;               /* the stack copies it into one frame instead */
+    if (p->vnet) {
+        offload_to_vnet(off, &h);
+        v[k++] = (struct iovec){ &h, sizeof(h) };
+    }
+    for (i = 0; i < n; i++)
+        v[k++] = iov[i];
+    do
+        w = writev(p->fd, v, (int)k);
+    while (w < 0 && errno == EINTR);
+    if (w >= 0)
+        return 1;
+    if (errno == EAGAIN) {
+        if (tap_watch(p, 1) == 0)
+            t->blocked = 1;
+        return 0;
+    }
+    if (!p->warned_tx)
+        ns_tlog(t, NETSTACK_LOG_WARN, "write to %s: %s, frames dropped", p->ifname,
+                strerror(errno));
+    p->warned_tx = 1;
+    p->tx_dropped++;
+    ns_transport_count(&p->base, NETSTACK_STAT_drop_transport_tx, 1);
+    return 1;
+}
+
 /* tap_start() - watch the device */
 static int tap_start(struct ns_transport *t)
 {
@@ -281,6 +329,7 @@ static void tap_free(struct ns_transport *t)
 static const struct ns_transport_ops tap_ops = {
     .start = tap_start,
     .send = tap_send,
+    .send_gather = tap_send_gather,
     .stop = tap_stop,
     .free = tap_free,
 };

@@ -49,12 +49,10 @@ u32_t sys_now(void)
  * netif_output() - lwIP's IPv4 output: frame @p for the guest
  * @dst: the packet's destination (every destination is on the guest link)
  */
-#define OUTPUT_IOV 64     /* pbufs of one packet; lwIP's chains are a few long */
-
 static err_t netif_output(struct netif *netif, struct pbuf *p, const ip4_addr_t *dst)
 {
     struct netstack *ns = netif->state;
-    struct iovec iov[OUTPUT_IOV];
+    struct iovec iov[NS_TCP_XMIT_IOV];
     size_t n = 0;
     struct pbuf *q;
     uint8_t mac[6];
@@ -64,7 +62,7 @@ static err_t netif_output(struct netif *netif, struct pbuf *p, const ip4_addr_t 
         NS_COUNT(ns, drop_tx_no_neighbor);
         return ERR_OK;      /* TCP retransmits once ARP has taught us the MAC */
     }
-    for (q = p; q && n < OUTPUT_IOV; q = q->next)
+    for (q = p; q && n < NS_TCP_XMIT_IOV; q = q->next)
         if (q->len)
             iov[n++] = (struct iovec){ q->payload, q->len };
     if (q)

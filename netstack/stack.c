@@ -10,6 +10,7 @@
  * lwIP is process-global, hence one stack per process.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,7 +129,9 @@ static int copy_config(struct netstack *ns, const struct netstack_config *cfg)
     struct netstack_config def;
 
     netstack_config_init(&def);
-    ns->cfg = *cfg;
+    /* A caller built against an older header passed a shorter struct. */
+    memcpy(&ns->cfg, cfg, cfg->version < 2 ? offsetof(struct netstack_config, send_gather)
+                                           : sizeof(*cfg));
     if (!ns->cfg.subnet.s_addr)
         ns->cfg.subnet = def.subnet;
     if (!ns->cfg.prefix_len)

@@ -29,6 +29,14 @@
  * Either way the guest sees segments no larger than the MSS it announced. A
  * super-segment is only sent whole: if the transmit queue cannot take all its
  * pieces, lwIP keeps it (ERR_MEM) and sends it again when the queue drains.
+ *
+ * No copy at all: when the embedder offers send_gather() and nothing waits in
+ * the transmit queue, a frame is handed over as its headers (built here) and
+ * the payload where lwIP keeps it (for relayed flows, the host bytes in
+ * tcp_sendq.c's chunks), and the transport writes it to the guest from there.
+ * A full checksum is then summed over the payload in place. When the
+ * transport would block, this frame and all after it are copied into the
+ * queue, as above, until it drains.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -63,31 +71,19 @@ struct cursor {
 };
 
 /*
- * take() - copy @n bytes from @c to @dst and advance, summing them into @sum
- * @odd:    the bytes start at an odd offset of the checksummed range
- * @sum:    running sum, or NULL to copy without summing
- *
+ * take() - copy @n bytes from @c to @dst and advance
  * Return: bytes copied (fewer than @n only if the list ran out).
  */
-static size_t take(struct cursor *c, uint8_t *dst, size_t n, int odd, uint32_t *sum)
+static size_t take(struct cursor *c, uint8_t *dst, size_t n)
 {
     size_t done = 0;
 
     while (done < n && c->i < c->niov) {
         size_t k = c->iov[c->i].iov_len - c->off;
-        const uint8_t *src = (const uint8_t *)c->iov[c->i].iov_base + c->off;
 
         if (k > n - done)
             k = n - done;
-        if (sum) {
-            uint32_t s = ns_csum_copy(dst + done, src, k, 0);
-
-            if ((odd + done) & 1)       /* RFC 1071 2(B): a byte off means swapped */
-                s = (s >> 8 | s << 8) & 0xffff;
-            *sum += s;
-        } else {
-            memcpy(dst + done, src, k);
-        }
+        memcpy(dst + done, (const uint8_t *)c->iov[c->i].iov_base + c->off, k);
         done += k;
         c->off += k;
         if (c->off == c->iov[c->i].iov_len) {
@@ -96,6 +92,68 @@ static size_t take(struct cursor *c, uint8_t *dst, size_t n, int odd, uint32_t *
         }
     }
     return done;
+}
+
+/*
+ * struct slice - the next @n payload bytes of a packet, as pieces of its list
+ */
+struct slice {
+    struct iovec v[NS_TCP_XMIT_IOV];
+    size_t n;
+};
+
+/*
+ * cut() - describe the next @n bytes of @c in @s and advance past them
+ * Return: 0, -1 if the list ran out first (not a packet lwIP would build).
+ */
+static int cut(struct cursor *c, size_t n, struct slice *s)
+{
+    s->n = 0;
+    while (n && c->i < c->niov) {
+        size_t k = c->iov[c->i].iov_len - c->off;
+
+        if (k > n)
+            k = n;
+        s->v[s->n++] = (struct iovec){ (uint8_t *)c->iov[c->i].iov_base + c->off, k };
+        n -= k;
+        c->off += k;
+        if (c->off == c->iov[c->i].iov_len) {
+            c->i++;
+            c->off = 0;
+        }
+    }
+    return n ? -1 : 0;
+}
+
+/*
+ * gather() - copy @s to @dst (NULL: do not copy) and return the payload's sum
+ * @sum:    whether to sum at all (a partial checksum needs none)
+ *
+ * The payload starts at an even offset of the TCP segment; a piece starting
+ * at an odd one has its sum byte-swapped (RFC 1071 2(B)).
+ */
+static uint32_t gather(uint8_t *dst, const struct slice *s, int sum)
+{
+    uint32_t acc = 0;
+    size_t i, at = 0;
+
+    for (i = 0; i < s->n; i++) {
+        const uint8_t *src = s->v[i].iov_base;
+        size_t k = s->v[i].iov_len;
+        uint32_t part = 0;
+
+        if (dst && sum)
+            part = ns_csum_copy(dst + at, src, k, 0);
+        else if (dst)
+            memcpy(dst + at, src, k);
+        else if (sum)
+            part = ns_csum_add(0, src, k);
+        if (at & 1)
+            part = (part >> 8 | part << 8) & 0xffff;
+        acc += part;
+        at += k;
+    }
+    return acc;
 }
 
 /*
@@ -114,64 +172,103 @@ struct seg {
 };
 
 /*
- * emit() - frame and queue one segment of @n payload bytes from @c
- * @sg:     the packet
- * @off:    offset of these bytes in the packet's payload
- * @n:      payload bytes of this frame
+ * headers() - Ethernet, IPv4 and TCP headers of one frame into @h
+ * @off:    offset of the frame's payload in the packet's
+ * @n:      its payload bytes
  * @piece:  index of this frame among the packet's (for the IPv4 identification)
- * @gso:    offload state for a super-frame, NULL for a plain segment
+ * @gso:    whether the frame is a super-frame (the packet's headers as they are)
+ * @o:      the frame's offload state, filled in (partial checksum, GSO)
  *
- * Return: 0, -ENOBUFS if the queue or memory ran out (nothing was queued).
+ * The TCP checksum is left as the pseudo-header sum; see finish_csum().
  */
-static int emit(struct netstack *ns, const struct seg *sg, struct cursor *c, size_t off,
-                size_t n, unsigned piece, const struct netstack_offload *gso)
+static void headers(struct netstack *ns, const struct seg *sg, uint8_t *h, size_t off, size_t n,
+                    unsigned piece, const struct netstack_offload *gso, struct netstack_offload *o)
 {
-    size_t hl = sg->ihl + sg->thl, flen = ETH_HLEN + hl + n;
-    size_t tcplen = sg->thl + (gso ? sg->payload : n);
-    uint8_t *f = ns_tx_alloc(ns, flen), *ip, *tcp;
-    struct netstack_offload o = { 0 };
-    uint32_t src, dst, sum = 0;
-    int last = off + n >= sg->payload;
+    size_t hl = sg->ihl + sg->thl, tcplen = sg->thl + (gso ? sg->payload : n);
+    uint8_t *ip = h + ETH_HLEN, *tcp = ip + sg->ihl;
 
-    if (!f)
-        return -ENOBUFS;
-    ns_eth_header(f, sg->mac, ns->cfg.gateway_mac, ETH_P_IPV4);
-    ip = f + ETH_HLEN;
-    tcp = ip + sg->ihl;
+    ns_eth_header(h, sg->mac, ns->cfg.gateway_mac, ETH_P_IPV4);
     memcpy(ip, sg->hdr, hl);
     if (!gso) {         /* a segment of its own: its own length, id, sequence number */
         ns_store_be16(ip + 2, (uint16_t)(hl + n));
         ns_store_be16(ip + 4, (uint16_t)(ns_load_be16(sg->hdr + 4) + piece));
         ns_store_be32(tcp + TCP_OFF_SEQ, ns_load_be32(tcp + TCP_OFF_SEQ) + (uint32_t)off);
-        if (!last)
+        if (off + n < sg->payload)
             tcp[TCP_OFF_FLAGS] &= (uint8_t)~(TCP_FIN | TCP_PSH);
         if (piece)
             tcp[TCP_OFF_FLAGS] &= (uint8_t)~TCP_CWR;
     }
     ns_store_be16(ip + 10, 0);
     ns_store_be16(ip + 10, ns_csum(ip, sg->ihl));
-    src = ns_load_be32(ip + 12);
-    dst = ns_load_be32(ip + 16);
-    ns_store_be16(tcp + TCP_OFF_CSUM, 0);
+    /* The pseudo-header sum, not complemented: virtio-net's partial checksum. */
+    ns_store_be16(tcp + TCP_OFF_CSUM, (uint16_t)~ns_csum_fold(ns_csum_pseudo4(
+                      ns_load_be32(ip + 12), ns_load_be32(ip + 16), IPPROTO_TCP, tcplen)));
+    *o = (struct netstack_offload){ 0 };
     if (sg->partial) {
-        take(c, tcp + sg->thl, n, 0, NULL);
-        /* The pseudo-header sum, not complemented: virtio-net's partial checksum. */
-        ns_store_be16(tcp + TCP_OFF_CSUM,
-                      (uint16_t)~ns_csum_fold(ns_csum_pseudo4(src, dst, IPPROTO_TCP, tcplen)));
-        o.flags = NETSTACK_OFFLOAD_F_NEEDS_CSUM;
-        o.csum_start = (uint16_t)(ETH_HLEN + sg->ihl);
-        o.csum_offset = TCP_OFF_CSUM;
-    } else {
-        take(c, tcp + sg->thl, n, 0, &sum);
-        sum = ns_csum_add(sum + ns_csum_pseudo4(src, dst, IPPROTO_TCP, tcplen), tcp, sg->thl);
-        ns_store_be16(tcp + TCP_OFF_CSUM, ns_csum_fold(sum));
+        o->flags = NETSTACK_OFFLOAD_F_NEEDS_CSUM;
+        o->csum_start = (uint16_t)(ETH_HLEN + sg->ihl);
+        o->csum_offset = TCP_OFF_CSUM;
     }
     if (gso) {
-        o.gso_type = gso->gso_type;
-        o.gso_size = gso->gso_size;
-        o.hdr_len = (uint16_t)(ETH_HLEN + hl);
+        o->gso_type = gso->gso_type;
+        o->gso_size = gso->gso_size;
+        o->hdr_len = (uint16_t)(ETH_HLEN + hl);
     }
-    ns_tx_commit_offload(ns, f, flen, o.flags || o.gso_type ? &o : NULL);
+}
+
+/*
+ * finish_csum() - complete the TCP checksum of the frame whose headers are @h
+ * @paysum: the payload's sum (gather())
+ * The field holds the pseudo-header sum, so summing the header with it in
+ * place and the payload gives the checksum.
+ */
+static void finish_csum(const struct seg *sg, uint8_t *h, uint32_t paysum)
+{
+    uint8_t *tcp = h + ETH_HLEN + sg->ihl;
+
+    ns_store_be16(tcp + TCP_OFF_CSUM, ns_csum_fold(ns_csum_add(paysum, tcp, sg->thl)));
+}
+
+/*
+ * emit() - frame one segment of @n payload bytes from @c: to send_gather()
+ * straight from @c's memory when the transport takes it now, else a copy
+ * into the transmit queue
+ * @sg:     the packet
+ * @off:    offset of these bytes in the packet's payload
+ * @piece:  index of this frame among the packet's
+ * @gso:    offload state for a super-frame, NULL for a plain segment
+ *
+ * Return: 0, -ENOBUFS if the queue or memory ran out (nothing was queued),
+ * -EINVAL if @c holds fewer than @n bytes.
+ */
+static int emit(struct netstack *ns, const struct seg *sg, struct cursor *c, size_t off,
+                size_t n, unsigned piece, const struct netstack_offload *gso)
+{
+    uint8_t h[ETH_HLEN + IPV4_HLEN_MAX + TCP_HLEN_MAX], *f;
+    size_t hl = ETH_HLEN + sg->ihl + sg->thl;
+    struct netstack_offload o;
+    struct slice s;
+
+    if (cut(c, n, &s))
+        return -EINVAL;
+    headers(ns, sg, h, off, n, piece, gso, &o);
+    if (ns_tx_direct(ns)) {
+        if (!sg->partial)
+            finish_csum(sg, h, gather(NULL, &s, 1));
+        if (ns_tx_send_gather(ns, h, hl, s.v, s.n, &o) != -EAGAIN)
+            return 0;           /* taken, or dropped for want of a guest */
+        if (!sg->partial)       /* queued after all: the copy below sums again */
+            headers(ns, sg, h, off, n, piece, gso, &o);
+    }
+    f = ns_tx_alloc(ns, hl + n);
+    if (!f)
+        return -ENOBUFS;
+    memcpy(f, h, hl);
+    if (sg->partial)
+        gather(f + hl, &s, 0);
+    else
+        finish_csum(sg, f, gather(f + hl, &s, 1));
+    ns_tx_commit_offload(ns, f, hl + n, o.flags || o.gso_type ? &o : NULL);
     return 0;
 }
 
@@ -183,19 +280,19 @@ static int parse_headers(struct seg *sg, struct cursor *c, size_t total)
 {
     uint8_t *h = sg->hdr;
 
-    if (total < IPV4_HLEN + TCP_HLEN_MIN || take(c, h, IPV4_HLEN, 0, NULL) != IPV4_HLEN)
+    if (total < IPV4_HLEN + TCP_HLEN_MIN || take(c, h, IPV4_HLEN) != IPV4_HLEN)
         return -EINVAL;
     sg->ihl = (size_t)(h[0] & 0x0f) * 4;
     if (h[0] >> 4 != 4 || sg->ihl < IPV4_HLEN || h[9] != IPPROTO_TCP ||
         (size_t)ns_load_be16(h + 2) != total || total < sg->ihl + TCP_HLEN_MIN)
         return -EINVAL;
-    if (take(c, h + IPV4_HLEN, sg->ihl - IPV4_HLEN + TCP_HLEN_MIN, 0, NULL) !=
+    if (take(c, h + IPV4_HLEN, sg->ihl - IPV4_HLEN + TCP_HLEN_MIN) !=
         sg->ihl - IPV4_HLEN + TCP_HLEN_MIN)
         return -EINVAL;
     sg->thl = (size_t)(h[sg->ihl + 12] >> 4) * 4;
     if (sg->thl < TCP_HLEN_MIN || sg->ihl + sg->thl > total)
         return -EINVAL;
-    if (take(c, h + sg->ihl + TCP_HLEN_MIN, sg->thl - TCP_HLEN_MIN, 0, NULL) !=
+    if (take(c, h + sg->ihl + TCP_HLEN_MIN, sg->thl - TCP_HLEN_MIN) !=
         sg->thl - TCP_HLEN_MIN)
         return -EINVAL;
     sg->payload = total - sg->ihl - sg->thl;
@@ -210,6 +307,7 @@ int ns_tcp_xmit(struct netstack *ns, const uint8_t mac[6], const struct iovec *i
     size_t off, pieces, mss = 0;
     unsigned piece = 0;
     struct seg sg = { .mac = mac };
+    int rc;
 
     if (parse_headers(&sg, &c, total))
         return -EINVAL;
@@ -223,10 +321,10 @@ int ns_tcp_xmit(struct netstack *ns, const uint8_t mac[6], const struct iovec *i
     if (ns->offloads & NETSTACK_LINK_TSO4) {
         gso.gso_type = NETSTACK_GSO_TCPV4;
         gso.gso_size = (uint16_t)mss;
-        if (emit(ns, &sg, &c, 0, sg.payload, 0, &gso))
-            return -ENOBUFS;
-        NS_COUNT(ns, tso_frames_out);
-        return 0;
+        rc = emit(ns, &sg, &c, 0, sg.payload, 0, &gso);
+        if (!rc)
+            NS_COUNT(ns, tso_frames_out);
+        return rc;
     }
     pieces = (sg.payload + mss - 1) / mss;
     if (ns_tx_room(&ns->tx) < pieces)
@@ -234,8 +332,9 @@ int ns_tcp_xmit(struct netstack *ns, const uint8_t mac[6], const struct iovec *i
     for (off = 0; off < sg.payload; off += mss, piece++) {
         size_t n = sg.payload - off < mss ? sg.payload - off : mss;
 
-        if (emit(ns, &sg, &c, off, n, piece, NULL))
-            return -ENOBUFS;    /* memory ran out mid-way: lwIP resends it all */
+        rc = emit(ns, &sg, &c, off, n, piece, NULL);
+        if (rc)
+            return rc;          /* memory ran out mid-way: lwIP resends it all */
     }
     NS_COUNT_N(ns, gso_segments_out, pieces);
     return 0;

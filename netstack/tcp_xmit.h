@@ -10,9 +10,13 @@
 
 struct netstack;
 
+/* Most pieces a packet from lwIP comes in (a header pbuf and its data pbufs). */
+#define NS_TCP_XMIT_IOV 64
+
 /*
  * ns_tcp_xmit() - frame one TCP/IPv4 packet from lwIP for the guest at @mac
- * @iov, @niov: the packet (IPv4 header first) as a scatter list
+ * @iov, @niov: the packet (IPv4 header first) as a scatter list, at most
+ *              NS_TCP_XMIT_IOV pieces; valid only during the call
  * @total:      its length, which must equal the IPv4 total length
  *
  * Settles both checksums, and cuts a super-segment to the guest's MSS unless

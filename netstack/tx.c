@@ -14,11 +14,13 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/uio.h>
 
 #include "netstack/bufcache.h"
 #include "netstack/stack.h"
 
 #define TX_BATCH 64
+#define TX_GATHER_IOV 65        /* a frame's header and its payload's pieces */
 
 int ns_tx_init(struct ns_tx *tx, size_t cap)
 {
@@ -99,6 +101,40 @@ void ns_tx_drop_all(struct netstack *ns)
     NS_COUNT_N(ns, drop_tx_no_guest, ns->tx.count);
     pop(&ns->tx, ns->tx.count);
     ns->tx.blocked = 0;
+}
+
+int ns_tx_direct(const struct netstack *ns)
+{
+    return ns->cfg.send_gather && !ns->tx.count && !ns->tx.blocked;
+}
+
+int ns_tx_send_gather(struct netstack *ns, const uint8_t *hdr, size_t hlen,
+                      const struct iovec *iov, size_t n, const struct netstack_offload *off)
+{
+    struct iovec v[TX_GATHER_IOV];
+    size_t i, len = hlen;
+    int rc;
+
+    if (n + 1 > TX_GATHER_IOV)
+        return -EAGAIN;         /* too many pieces: the copy has no limit */
+    v[0] = (struct iovec){ (void *)hdr, hlen };
+    for (i = 0; i < n; i++) {
+        v[i + 1] = iov[i];
+        len += iov[i].iov_len;
+    }
+    rc = ns->cfg.send_gather(ns->cfg.opaque, v, n + 1, off);
+    if (rc == 0) {
+        ns->tx.blocked = 1;
+        NS_COUNT(ns, tx_backpressure);
+        return -EAGAIN;
+    }
+    if (rc < 0) {
+        NS_COUNT(ns, drop_tx_no_guest);
+        return 0;
+    }
+    NS_COUNT(ns, frames_out);
+    NS_COUNT_N(ns, bytes_out, len);
+    return 0;
 }
 
 /*

@@ -55,6 +55,24 @@ static inline size_t ns_tx_room(const struct ns_tx *tx)
     return tx->cap - tx->count;
 }
 
+/*
+ * ns_tx_direct() - may a frame skip the queue (ns_tx_send_gather())? Only with
+ * an embedder's send_gather(), and only while nothing is queued or blocked,
+ * so that frames leave in the order they were made.
+ */
+int ns_tx_direct(const struct netstack *ns);
+
+/*
+ * ns_tx_send_gather() - hand one frame, @hdr then the pieces @iov, to
+ * send_gather() now; only when ns_tx_direct() said so
+ * Return: 0 when it is dealt with (taken, or dropped and counted because no
+ * guest is attached); -EAGAIN when the transport would block: it is now
+ * marked blocked, and the caller queues a copy of the frame instead.
+ */
+struct iovec;
+int ns_tx_send_gather(struct netstack *ns, const uint8_t *hdr, size_t hlen,
+                      const struct iovec *iov, size_t n, const struct netstack_offload *off);
+
 /* ns_tx_abort() - give back a buffer from ns_tx_alloc() that will not be queued. */
 void ns_tx_abort(struct netstack *ns, uint8_t *frame);
 

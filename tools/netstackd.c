@@ -711,6 +711,8 @@ static void fill_config(const struct options *o, struct ns_transport *t,
         if (o->limit_set[i])
             memcpy((char *)cfg + limits[i].field, &o->limit[i], sizeof(uint32_t));
     cfg->send_frames = ns_transport_send;
+    if (ns_transport_can_gather(t))
+        cfg->send_gather = ns_transport_send_gather;
     cfg->opaque = t;
     cfg->log = log_line;
     cfg->log_level = daemon_level;

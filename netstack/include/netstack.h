@@ -30,8 +30,11 @@ extern "C" {
 
 #define NETSTACK_VERSION_STRING "0.1.0"
 
-/* Version of struct netstack_config; the struct only ever grows at its end. */
-#define NETSTACK_CONFIG_VERSION 1
+/*
+ * Version of struct netstack_config; the struct only ever grows at its end.
+ * 2: send_gather.
+ */
+#define NETSTACK_CONFIG_VERSION 2
 
 enum netstack_log_level {
     NETSTACK_LOG_ERROR = 0,
@@ -104,6 +107,24 @@ struct netstack_frame {
 typedef ssize_t (*netstack_send_frames_fn)(void *opaque, const struct netstack_frame *frames,
                                            size_t n);
 
+/*
+ * send_gather() - deliver one frame to the guest now, given in pieces
+ * @opaque: config.opaque
+ * @iov:    the frame's bytes, in order; valid only for the duration of the call
+ * @n:      number of pieces
+ * @off:    the frame's offload state
+ *
+ * Optional. With it, TCP payload goes to the transport straight from where the
+ * stack keeps it, without being copied into a frame first. The stack calls it
+ * only while nothing is queued for send_frames(), so frames stay in order.
+ * Return: 1 if the transport took the frame; 0 if it would block (the stack
+ * queues a copy and waits for netstack_output_ready(), as after a short
+ * send_frames()); a negative errno when no guest is attached (dropped, counted).
+ */
+struct iovec;
+typedef int (*netstack_send_gather_fn)(void *opaque, const struct iovec *iov, size_t n,
+                                       const struct netstack_offload *off);
+
 /* log() - receive one log line (no trailing newline) at or below config.log_level. */
 typedef void (*netstack_log_fn)(void *opaque, enum netstack_log_level level, const char *msg);
 
@@ -166,6 +187,9 @@ struct netstack_config {
     const char *const *dns_names;   /* "NAME=IP" entries, NULL-terminated; NULL: none */
     uint32_t dns_timeout_ms;        /* SERVFAIL after this long without an answer, default 4000 */
     uint32_t max_dns_inflight;      /* queries being resolved at once, default 1024 */
+
+    /* Version 2 */
+    netstack_send_gather_fn send_gather;    /* optional, NULL: frames go to send_frames */
 };
 
 /* netstack_config_init() - fill @cfg with the version and every default. */
