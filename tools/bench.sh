@@ -1,41 +1,103 @@
 #!/bin/bash
-# bench.sh - throughput and connection rate of a guest through netstackd,
-# next to the same measurements on plain loopback (no netstack).
+# bench.sh - netstackd next to the other userspace stacks (pasta, slirp4netns)
+# and to plain loopback, from one run, printed as one table.
 #
-# Topology (tests/e2e/natlib.sh): netstackd runs in a throw-away "host"
-# network namespace, the guest is another namespace whose only interface is
-# the tap netstackd serves. The servers listen on the host namespace's
-# 127.0.0.1 and the guest reaches them through the host-loopback alias
-# 192.168.65.254. Nothing is sent to any address outside these namespaces.
+# Topology (tests/e2e/natlib.sh): the stacks run one at a time in a
+# throw-away "host" network namespace (HOST_NS), so their host sockets are
+# that namespace's; each (stack, MTU) gets a new, empty guest namespace with a
+# tap the stack creates in it. The servers (iperf3 -s, nginx) listen on
+# HOST_NS's 127.0.0.1 and the guest reaches them through the stack's
+# host-loopback mapping:
+#   netstackd    --tap tap0 --netns /run/netns/GUEST, DHCP lease; 192.168.65.254
+#   pasta        --config-net --netns /run/netns/GUEST; its gateway 10.77.0.254
+#                (pasta maps the gateway address to the host's loopback)
+#   slirp4netns  --netns-type=path /run/netns/GUEST tap0 --configure; 10.0.2.2
+# Nothing is sent to any address outside these namespaces.
 #
-#   iperf3   guest -> host and host -> guest (-R), at MTU 1500 and 65520
-#   wrk      against nginx (a generated config: `return 200`), keep-alive
-#            requests/s, and new connections/s ("Connection: close")
-#   reference: the same iperf3 and wrk inside the host namespace on 127.0.0.1
+# Measured (single run each, --time seconds):
+#   TCP      iperf3, one stream, guest -> host and host -> guest (-R), MTU 1500
+#            and 65520; netstackd with tap offloads and with --no-offload
+#   at MTU 65520: HTTP keep-alive requests/s and new connections/s (wrk
+#            against nginx `return 200`, the latter "Connection: close"),
+#            request/response latency p50/p99 (wrk --latency, 1 connection,
+#            keep-alive), UDP received rate and loss at a fixed offered rate
+#            (iperf3 -u -b 1G -l 1400, guest -> host)
+#   stack    peak RSS (VmHWM of the MTU 65520 process, read before stopping
+#            it) and CPU seconds (utime+stime) per GB moved by the TCP runs
+#   ceiling  the same iperf3/wrk inside HOST_NS on 127.0.0.1, no stack
+#   QEMU     a Debian kernel + busybox guest under TCG (software emulation,
+#            no KVM) downloads a 256 MiB file from nginx on HOST_NS's
+#            127.0.0.1 (MB/s, timed in the guest), through netstackd
+#            --listen-qemu (192.168.65.254); as peers passt (pasta's code) on
+#            -netdev stream and QEMU's -netdev user (libslirp, 10.0.2.2)
+# Ratios: netstackd against the best peer (pasta, slirp4netns; the highest
+# figure, or the lowest for latency, loss, RSS and CPU/GB) and against the
+# loopback ceiling, worded "N.NNx better" or "N.NNx worse".
 #
-# Needs root (namespaces, tap). Installs iperf3, wrk and nginx with apt-get
-# if they are missing. Builds build/netstackd if there is none.
+# Needs root. Installs iperf3, wrk, nginx, passt (pasta) and slirp4netns with
+# apt-get if missing. Builds build/netstackd if there is none.
 #
 # Usage: tools/bench.sh [--time SECONDS] [--connections N] [--threads N]
-#        (NETSTACKD=/path/to/netstackd to measure another build)
+#                       [--quick] [--no-qemu] [--no-peers]
+#   --time S         seconds per measurement (default 10)
+#   --connections N  wrk connections for the req/s and conn/s runs (default 50)
+#   --threads N      wrk threads (default 2)
+#   --quick          smoke run: 3 s per measurement (unless --time), a 64 MiB
+#                    QEMU download
+#   --no-qemu        skip the QEMU guest
+#   --no-peers       measure netstackd and loopback only
+#   NETSTACKD=/path/to/netstackd  measure another build (it is copied first)
+# Progress goes to stderr, the table to stdout. Exit status 0 once the table
+# is printed (missing cells are explained in its notes), 1 if netstackd gave
+# no figure at all, 2 for a bad command line.
+# shellcheck source-path=SCRIPTDIR
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BENCH_DIR=$ROOT/tools/bench
 DURATION=10
 CONNS=50
 THREADS=2
+QUICK=0
+TIME_SET=0
+WITH_QEMU=1
+WITH_PEERS=1
 while [ $# -gt 0 ]; do
     case $1 in
-    --time) DURATION=$2; shift 2 ;;
-    --connections) CONNS=$2; shift 2 ;;
-    --threads) THREADS=$2; shift 2 ;;
+    --time) DURATION=${2:-}; TIME_SET=1; shift 2 || shift ;;
+    --connections) CONNS=${2:-}; shift 2 || shift ;;
+    --threads) THREADS=${2:-}; shift 2 || shift ;;
+    --quick) QUICK=1; shift ;;
+    --no-qemu) WITH_QEMU=0; shift ;;
+    --no-peers) WITH_PEERS=0; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench: unknown argument '$1' (try --help)" >&2; exit 2 ;;
     esac
 done
-case $DURATION$CONNS$THREADS in *[!0-9]*) echo "bench: numbers expected" >&2; exit 2 ;; esac
-
+[ "$QUICK" = 1 ] && [ "$TIME_SET" = 0 ] && DURATION=3
+for n in "$DURATION" "$CONNS" "$THREADS"; do
+    case $n in ''|*[!0-9]*) echo "bench: --time, --connections and --threads take whole numbers" >&2; exit 2 ;; esac
+done
+if [ "$DURATION" -eq 0 ] || [ "$CONNS" -eq 0 ] || [ "$THREADS" -eq 0 ]; then
+    echo "bench: --time, --connections and --threads must be positive" >&2
+    exit 2
+fi
 [ "$(id -u)" -eq 0 ] || { echo "bench: needs root (network namespaces, tap)" >&2; exit 1; }
+
+IPERF_PORT=5201
+HTTP_PORT=8081
+UDP_RATE=1G
+UDP_LEN=1400
+QEMU_MIB=$([ "$QUICK" = 1 ] && echo 64 || echo 256)
+QEMU_LIMIT=$([ "$QUICK" = 1 ] && echo 60 || echo 150)
+PASTA_GW=10.77.0.254     # pasta's gateway, mapped to HOST_NS's 127.0.0.1
+SLIRP_HOST=10.0.2.2      # slirp4netns's default host-loopback address
+
+# say - progress on stderr (the table goes to stdout).
+say() { echo "bench: $*" >&2; }
+
+# pkg_available PKG - Debian has a candidate for PKG.
+pkg_available() { apt-cache policy "$1" 2>/dev/null | grep -q 'Candidate: [0-9]'; }
 
 # install_missing - apt-get install the tools that are not there yet.
 install_missing() {
@@ -43,47 +105,92 @@ install_missing() {
     command -v iperf3 >/dev/null || want+=(iperf3)
     command -v wrk >/dev/null || want+=(wrk)
     if ! command -v nginx >/dev/null && ! [ -x /usr/sbin/nginx ]; then
-        if apt-cache policy nginx-light 2>/dev/null | grep -q 'Candidate: [0-9]'; then
-            want+=(nginx-light)
-        else
-            want+=(nginx)
-        fi
+        if pkg_available nginx-light; then want+=(nginx-light); else want+=(nginx); fi
+    fi
+    if [ "$WITH_PEERS" = 1 ]; then
+        command -v pasta >/dev/null || want+=(passt)
+        command -v slirp4netns >/dev/null || want+=(slirp4netns)
     fi
     [ ${#want[@]} -eq 0 ] && return 0
     for pkg in "${want[@]}"; do
-        if ! apt-cache policy "$pkg" 2>/dev/null | grep -q 'Candidate: [0-9]'; then
-            echo "bench: updating the package lists to find $pkg"
+        if ! pkg_available "$pkg"; then
+            say "updating the package lists to find $pkg"
             apt-get update -qq
             break
         fi
     done
-    echo "bench: installing ${want[*]}"
+    say "installing ${want[*]}"
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${want[@]}" >/dev/null
 }
+
+# ensure_netstackd - build build/netstackd unless NETSTACKD names one.
+ensure_netstackd() {
+    [ -n "${NETSTACKD:-}" ] && return 0
+    NETSTACKD=$ROOT/build/netstackd
+    [ -x "$NETSTACKD" ] && return 0
+    say "building $NETSTACKD"
+    cmake -S "$ROOT" -B "$ROOT/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+    cmake --build "$ROOT/build" -j"$(nproc)" --target netstackd >/dev/null
+}
+
 install_missing
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
-
-if [ -z "${NETSTACKD:-}" ]; then
-    NETSTACKD=$ROOT/build/netstackd
-    if [ ! -x "$NETSTACKD" ]; then
-        echo "bench: building $NETSTACKD"
-        cmake -S "$ROOT" -B "$ROOT/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-        cmake --build "$ROOT/build" -j"$(nproc)" --target netstackd >/dev/null
-    fi
-fi
+ensure_netstackd
 export NETSTACKD
+# shellcheck disable=SC2034  # read by natlib.sh's launch_nat
 NAT_LOG_LEVEL=warn
 # shellcheck source=../tests/e2e/natlib.sh
 . "$ROOT/tests/e2e/natlib.sh"
+# shellcheck source=bench/qemu.sh
+. "$BENCH_DIR/qemu.sh"
 need_nat_caps iperf3 wrk
-nat_topology
+RESULTS=$WORK/results.tsv
+NOTES=$WORK/notes.txt
+: >"$RESULTS"
+: >"$NOTES"
+STACK_PID=          # the running stack process (netstackd, pasta, slirp4netns)
+STACK_LOG=
+TARGET=             # the address of HOST_NS's 127.0.0.1 as the guest sees it
+IPERF_SRV_PID=
 
-IPERF_PORT=5201
-HTTP_PORT=8081
+# bench_cleanup - kill what this script started, then natlib's cleanup
+# (servers, namespaces, $WORK).
+bench_cleanup() {
+    local rc=$?
+    set +e
+    [ -n "$QEMU_PID" ] && kill -TERM "$QEMU_PID" 2>/dev/null && wait "$QEMU_PID" 2>/dev/null
+    if [ -n "$STACK_PID" ] && [ "$STACK_PID" != "${DAEMON_PID:-}" ]; then
+        kill -KILL "$STACK_PID" 2>/dev/null
+        wait "$STACK_PID" 2>/dev/null
+    fi
+    (exit "$rc")
+    nat_cleanup
+}
+trap bench_cleanup EXIT
+trap 'say "interrupted"; exit 130' INT
+trap 'exit 143' TERM
 
-# nginx in the host namespace, everything it writes in $WORK.
-mkdir -p "$WORK/nginx"
-cat >"$WORK/nginx/nginx.conf" <<EOF
+# A private copy, so a rebuild of build/netstackd during the run changes nothing.
+cp "$NETSTACKD" "$WORK/netstackd"
+NETSTACKD=$WORK/netstackd
+NO_OFFLOAD=0
+"$NETSTACKD" --help 2>&1 | grep -q -- --no-offload && NO_OFFLOAD=1
+
+# record KEY COLUMN VALUE - one table cell.
+record() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$RESULTS"; }
+# note TEXT - a line under the table explaining a missing or odd cell.
+note() { echo "$*" >>"$NOTES"; say "note: $*"; }
+
+# cpu_ticks PID - utime+stime of a process, in clock ticks (empty if gone).
+cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || true; }
+# vm_hwm_mib PID - peak resident set size of a process, MiB.
+vm_hwm_mib() { awk '/^VmHWM:/ { printf "%.1f\n", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || true; }
+
+# start_http_servers - nginx (return 200, and /files/ for QEMU) in HOST_NS.
+start_http_servers() {
+    mkdir -p "$WORK/nginx" "$WORK/www"
+    chmod 755 "$WORK" "$WORK/www"     # nginx's workers (not root) read www/
+    cat >"$WORK/nginx/nginx.conf" <<EOF
 daemon off;
 worker_processes auto;
 pid $WORK/nginx/nginx.pid;
@@ -92,6 +199,7 @@ events { worker_connections 8192; }
 http {
     access_log off;
     keepalive_requests 1000000;
+    sendfile on;
     client_body_temp_path $WORK/nginx/body;
     proxy_temp_path $WORK/nginx/proxy;
     fastcgi_temp_path $WORK/nginx/fastcgi;
@@ -99,80 +207,304 @@ http {
     scgi_temp_path $WORK/nginx/scgi;
     server {
         listen 127.0.0.1:$HTTP_PORT backlog=4096;
+        location /files/ { alias $WORK/www/; }
         location / { return 200 "ok\n"; }
     }
 }
 EOF
-ip netns exec "$HOST_NS" "$NGINX" -p "$WORK/nginx" -e "$WORK/nginx/error.log" \
-    -c "$WORK/nginx/nginx.conf" >"$WORK/nginx/stdout.log" 2>&1 &
-BG_PIDS+=($!)
-ip netns exec "$HOST_NS" iperf3 -s -B 127.0.0.1 -p "$IPERF_PORT" >"$WORK/iperf3-server.log" 2>&1 &
-BG_PIDS+=($!)
-wait_port "$HOST_NS" tcp "$HTTP_PORT" 10 || die "nginx did not start: $(cat "$WORK/nginx/error.log")"
-wait_port "$HOST_NS" tcp "$IPERF_PORT" 10 || die "iperf3 -s did not start"
-
-# iperf_gbps NS TARGET [-R] - one iperf3 run; prints Gbit/s received, or "-".
-iperf_gbps() {
-    local ns=$1 target=$2
-    shift 2
-    ip netns exec "$ns" timeout $((DURATION + 30)) iperf3 -c "$target" -p "$IPERF_PORT" \
-        -t "$DURATION" -J "$@" >"$WORK/iperf.json" 2>&1 || true
-    "$PYTHON" - "$WORK/iperf.json" <<'EOF' || echo "-"
-import json, sys
-d = json.load(open(sys.argv[1]))
-if "error" in d:
-    sys.exit(1)
-print("%.2f" % (d["end"]["sum_received"]["bits_per_second"] / 1e9))
-EOF
+    ip netns exec "$HOST_NS" "$NGINX" -p "$WORK/nginx" -e "$WORK/nginx/error.log" \
+        -c "$WORK/nginx/nginx.conf" >"$WORK/nginx/stdout.log" 2>&1 &
+    BG_PIDS+=($!)
+    wait_port "$HOST_NS" tcp "$HTTP_PORT" 10 || die "nginx did not start: $(cat "$WORK/nginx/error.log")"
 }
 
-# wrk_rps NS URL [wrk args] - requests/s of one wrk run, or "-".
-wrk_rps() {
+# restart_iperf_server - a fresh iperf3 -s on HOST_NS's 127.0.0.1 (a run that
+# broke off cannot leave it stuck for the next stack).
+restart_iperf_server() {
+    if [ -n "$IPERF_SRV_PID" ]; then
+        kill -KILL "$IPERF_SRV_PID" 2>/dev/null || true
+        wait "$IPERF_SRV_PID" 2>/dev/null || true
+    fi
+    ip netns exec "$HOST_NS" iperf3 -s -B 127.0.0.1 -p "$IPERF_PORT" >"$WORK/iperf3-server.log" 2>&1 &
+    IPERF_SRV_PID=$!
+    BG_PIDS+=("$IPERF_SRV_PID")
+    wait_port "$HOST_NS" tcp "$IPERF_PORT" 10 || die "iperf3 -s did not start"
+}
+
+# fresh_guest - delete the guest namespace and create a new, empty one.
+fresh_guest() {
+    ip netns pids "$GUEST_NS" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
+    ip netns del "$GUEST_NS" 2>/dev/null || true
+    ip netns add "$GUEST_NS"
+    in_guest ip link set lo up
+}
+
+# guest_ready MTU - tap0 in the guest is up with an IPv4 address and the MTU.
+guest_ready() {
+    in_guest ip -4 -o addr show dev "$TAP" 2>/dev/null | grep -q inet &&
+        [ "$(in_guest cat "/sys/class/net/$TAP/mtu" 2>/dev/null)" = "$1" ]
+}
+
+# start_stack COLUMN MTU - start one stack on a fresh guest; sets STACK_PID,
+# STACK_LOG and TARGET. Returns 1 (with a note) if it does not come up.
+start_stack() {
+    local col=$1 mtu=$2
+    fresh_guest
+    restart_iperf_server
+    STACK_LOG=$WORK/$col-$mtu.log
+    case $col in
+    nsd|nsdnooff)
+        local extra=()
+        [ "$col" = nsdnooff ] && extra=(--no-offload)
+        launch_nat --tap "$TAP" --netns "/run/netns/$GUEST_NS" --mtu "$mtu" "${extra[@]}" >/dev/null
+        STACK_PID=$DAEMON_PID
+        STACK_LOG=$NAT_LOG
+        TARGET=$ALIAS
+        if ! wait_until 5 in_guest ip link show "$TAP" >/dev/null 2>&1 || ! guest_lease >/dev/null; then
+            note "$col MTU $mtu: netstackd did not serve the guest$(daemon_alive || echo " (it exited)"): $(tail -3 "$STACK_LOG" | tr '\n' ' ')"
+            stop_stack
+            return 1
+        fi
+        ;;
+    pasta)
+        # -f: stay in the foreground (our child); --runas 0:0: as nobody it
+        # cannot join the namespace; -i/-a/-n/-g: HOST_NS has no default route
+        # to copy them from.
+        ip netns exec "$HOST_NS" pasta -f -q -4 --runas 0:0 --config-net -I "$TAP" \
+            -i veth0 -a "$HOST_IP" -n 24 -g "$PASTA_GW" -m "$mtu" \
+            -t none -u none -T none -U none --netns "/run/netns/$GUEST_NS" >"$STACK_LOG" 2>&1 &
+        STACK_PID=$!
+        TARGET=$PASTA_GW
+        ;;
+    slirp)
+        ip netns exec "$HOST_NS" slirp4netns --netns-type=path --configure --mtu="$mtu" \
+            "/run/netns/$GUEST_NS" "$TAP" >"$STACK_LOG" 2>&1 &
+        STACK_PID=$!
+        TARGET=$SLIRP_HOST
+        ;;
+    esac
+    if ! wait_until 10 guest_ready "$mtu"; then
+        note "$col MTU $mtu: no configured $TAP with MTU $mtu in the guest: $(grep -v syslog "$STACK_LOG" | tail -3 | tr '\n' ' ')"
+        stop_stack
+        return 1
+    fi
+}
+
+# stop_stack - stop the running stack (netstackd through natlib's stop_nat,
+# which checks its clean exit).
+stop_stack() {
+    [ -n "$STACK_PID" ] || return 0
+    if [ "$STACK_PID" = "${DAEMON_PID:-}" ]; then
+        stop_nat >/dev/null
+    else
+        kill -TERM "$STACK_PID" 2>/dev/null || true
+        # shellcheck disable=SC2016  # expanded by eval
+        wait_until 5 eval '! kill -0 "$STACK_PID" 2>/dev/null' || kill -KILL "$STACK_PID" 2>/dev/null || true
+        wait "$STACK_PID" 2>/dev/null || true
+    fi
+    STACK_PID=
+}
+
+# parse WHAT KIND FILE - tools/bench/report.py's figures from one client's
+# output ("-" if none); what it complains about becomes a note.
+parse() {
+    local what=$1 v
+    v=$("$PYTHON" "$BENCH_DIR/report.py" "$2" "$3" 2>"$WORK/why") || v=-
+    [ -s "$WORK/why" ] && note "$what: $(tr '\n' ' ' <"$WORK/why" | head -c 300)"
+    echo "$v"
+}
+
+# iperf_json NS ARGS... - one iperf3 client run, JSON in $WORK/iperf.json.
+iperf_json() {
+    local ns=$1
+    shift
+    ip netns exec "$ns" timeout $((DURATION + 30)) iperf3 -p "$IPERF_PORT" -t "$DURATION" -J "$@" \
+        >"$WORK/iperf.json" 2>&1 || true
+}
+
+# iperf_tcp WHAT NS TARGET [-R] - one TCP stream; prints "Gbit/s bytes" received.
+iperf_tcp() {
+    local what=$1 ns=$2 target=$3
+    shift 3
+    iperf_json "$ns" -c "$target" "$@"
+    parse "$what" iperf-tcp "$WORK/iperf.json"
+}
+
+# iperf_udp WHAT NS TARGET - UDP at $UDP_RATE; prints "received-Gbit/s loss-%".
+iperf_udp() {
+    iperf_json "$2" -c "$3" -u -b "$UDP_RATE" -l "$UDP_LEN"
+    parse "$1" iperf-udp "$WORK/iperf.json"
+}
+
+# run_wrk NS URL ARGS... - one wrk run, output in $WORK/wrk.out.
+run_wrk() {
     local ns=$1 url=$2
     shift 2
-    ip netns exec "$ns" timeout $((DURATION + 30)) wrk -t "$THREADS" -c "$CONNS" \
-        -d "${DURATION}s" "$@" "$url" >"$WORK/wrk.out" 2>&1 || true
-    local rps
-    rps=$(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$WORK/wrk.out")
-    if [ -n "$rps" ]; then printf '%.0f\n' "$rps"; else echo "-"; fi
-    if grep -q 'Socket errors' "$WORK/wrk.out"; then
-        grep 'Socket errors' "$WORK/wrk.out" | sed 's/^ */    wrk: /' >&2
+    ip netns exec "$ns" timeout $((DURATION + 30)) wrk -d "${DURATION}s" "$@" "$url" \
+        >"$WORK/wrk.out" 2>&1 || true
+}
+
+# wrk_rps WHAT NS URL [wrk args] - requests/s with $CONNS connections.
+wrk_rps() {
+    local what=$1 ns=$2 url=$3
+    shift 3
+    run_wrk "$ns" "$url" -t "$THREADS" -c "$CONNS" "$@"
+    parse "$what" wrk "$WORK/wrk.out"
+}
+
+# wrk_latency WHAT NS URL - "p50 p99" latency (µs) of 1 keep-alive connection.
+wrk_latency() {
+    run_wrk "$2" "$3" -t 1 -c 1 --latency
+    parse "$1" wrk-latency "$WORK/wrk.out"
+}
+
+# measure_tcp COL NS MTU - the two iperf3 directions; records Gbit/s, and
+# CPU s/GB when a stack process runs.
+measure_tcp() {
+    local col=$1 ns=$2 mtu=$3 t0='' t1='' up down
+    [ -n "$STACK_PID" ] && t0=$(cpu_ticks "$STACK_PID")
+    up=$(iperf_tcp "$col MTU $mtu TCP guest->host" "$ns" "$TARGET")
+    down=$(iperf_tcp "$col MTU $mtu TCP host->guest" "$ns" "$TARGET" -R)
+    [ -n "$STACK_PID" ] && t1=$(cpu_ticks "$STACK_PID")
+    record "tcp_up_$mtu" "$col" "${up%% *}"
+    record "tcp_down_$mtu" "$col" "${down%% *}"
+    say "$col MTU $mtu: TCP guest->host ${up%% *}, host->guest ${down%% *} Gbit/s"
+    if [ -n "$t0" ] && [ -n "$t1" ] && [ "$up" != - ] && [ "$down" != - ]; then
+        record "cpu_$mtu" "$col" "$(awk -v t="$((t1 - t0))" -v hz="$(getconf CLK_TCK)" \
+            -v b="$(( ${up##* } + ${down##* } ))" 'BEGIN { printf "%.2f\n", t / hz / (b / 1e9) }')"
     fi
 }
 
-declare -A R
-echo "bench: $DURATION s per run; reference on loopback in the host namespace"
-R[ref_up]=$(iperf_gbps "$HOST_NS" 127.0.0.1)
-R[ref_down]=$(iperf_gbps "$HOST_NS" 127.0.0.1 -R)
-R[ref_ka]=$(wrk_rps "$HOST_NS" "http://127.0.0.1:$HTTP_PORT/")
-R[ref_cc]=$(wrk_rps "$HOST_NS" "http://127.0.0.1:$HTTP_PORT/" -H "Connection: close")
-
-for mtu in 1500 65520; do
-    echo "bench: through netstackd at MTU $mtu"
-    start_nat --mtu "$mtu"
-    R[up_$mtu]=$(iperf_gbps "$GUEST_NS" "$ALIAS")
-    R[down_$mtu]=$(iperf_gbps "$GUEST_NS" "$ALIAS" -R)
-    if [ "$mtu" = 65520 ]; then
-        R[ka]=$(wrk_rps "$GUEST_NS" "http://$ALIAS:$HTTP_PORT/")
-        R[cc]=$(wrk_rps "$GUEST_NS" "http://$ALIAS:$HTTP_PORT/" -H "Connection: close")
-    fi
-    daemon_alive || echo "bench: netstackd died during the MTU $mtu runs"
-    stop_nat >/dev/null
-done
-
-# ratio A B - A as a percentage of B.
-ratio() {
-    case "$1$2" in *-*|"") echo "-"; return ;; esac
-    awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.0f%%\n", 100 * a / b; else print "-" }'
+# measure_65520 COL NS - the MTU 65520-only figures: HTTP, latency, UDP.
+measure_65520() {
+    local col=$1 ns=$2 url="http://$TARGET:$HTTP_PORT/" ka cc lat udp
+    ka=$(wrk_rps "$col HTTP keep-alive" "$ns" "$url")
+    cc=$(wrk_rps "$col HTTP Connection: close" "$ns" "$url" -H "Connection: close")
+    lat=$(wrk_latency "$col latency" "$ns" "$url")
+    udp=$(iperf_udp "$col UDP" "$ns" "$TARGET")
+    record http_ka "$col" "$ka"
+    record http_cc "$col" "$cc"
+    record lat_p50 "$col" "${lat%% *}"
+    record lat_p99 "$col" "${lat##* }"
+    record udp_rx "$col" "${udp%% *}"
+    record udp_loss "$col" "${udp##* }"
+    say "$col: keep-alive $ka req/s, close $cc conn/s, latency p50/p99 $lat us, UDP Gbit/s loss% $udp"
 }
 
-echo
-echo "netstack benchmark ($(nproc) CPUs, $DURATION s per run; wrk: $THREADS threads, $CONNS connections)"
-printf '%-40s %14s %14s %7s\n' "" "netstackd" "loopback" "ratio"
-row() { printf '%-40s %14s %14s %7s\n' "$1" "$2 $4" "$3 $4" "$(ratio "$2" "$3")"; }
-row "TCP guest -> host, MTU 1500" "${R[up_1500]}" "${R[ref_up]}" "Gbit/s"
-row "TCP host -> guest, MTU 1500" "${R[down_1500]}" "${R[ref_down]}" "Gbit/s"
-row "TCP guest -> host, MTU 65520" "${R[up_65520]}" "${R[ref_up]}" "Gbit/s"
-row "TCP host -> guest, MTU 65520" "${R[down_65520]}" "${R[ref_down]}" "Gbit/s"
-row "HTTP keep-alive (MTU 65520)" "${R[ka]}" "${R[ref_ka]}" "req/s"
-row "HTTP new connection each (MTU 65520)" "${R[cc]}" "${R[ref_cc]}" "conn/s"
+# bench_loopback - the ceiling: the clients in HOST_NS against 127.0.0.1
+# (one figure for both MTU rows: loopback's own MTU is 65536).
+bench_loopback() {
+    say "loopback ceiling in HOST_NS"
+    restart_iperf_server
+    TARGET=127.0.0.1
+    measure_tcp loop "$HOST_NS" 1500
+    record tcp_up_65520 loop "$(grep -P '^tcp_up_1500\tloop\t' "$RESULTS" | cut -f3)"
+    record tcp_down_65520 loop "$(grep -P '^tcp_down_1500\tloop\t' "$RESULTS" | cut -f3)"
+    measure_65520 loop "$HOST_NS"
+}
+
+# bench_stack COL - one stack at both MTUs, each on a fresh guest namespace.
+bench_stack() {
+    local col=$1 mtu
+    for mtu in 1500 65520; do
+        say "$col at MTU $mtu"
+        start_stack "$col" "$mtu" || continue
+        measure_tcp "$col" "$GUEST_NS" "$mtu"
+        if [ "$mtu" = 65520 ]; then
+            measure_65520 "$col" "$GUEST_NS"
+            record rss "$col" "$(vm_hwm_mib "$STACK_PID")"
+        fi
+        kill -0 "$STACK_PID" 2>/dev/null || note "$col died during the MTU $mtu runs: $(tail -3 "$STACK_LOG" | tr '\n' ' ')"
+        stop_stack
+    done
+}
+
+# qemu_stack COL - start the QEMU-facing stack for a column on a unix stream
+# socket; sets STACK_PID, QEMU_NETDEV and TARGET. Returns 1 (noted) on failure.
+qemu_stack() {
+    local col=$1 sock=$WORK/qemu-$1.sock
+    STACK_LOG=$WORK/qemu-$col.log
+    case $col in
+    nsd)
+        launch_nat --listen-qemu "$sock" >/dev/null
+        STACK_PID=$DAEMON_PID
+        STACK_LOG=$NAT_LOG
+        TARGET=$ALIAS
+        ;;
+    pasta)
+        # passt: pasta's code behind a socket, QEMU's -netdev stream speaks its framing.
+        ip netns exec "$HOST_NS" passt -f -q -4 -1 --runas 0:0 -i veth0 -a "$HOST_IP" -n 24 \
+            -g "$PASTA_GW" -t none -u none -s "$sock" >"$STACK_LOG" 2>&1 &
+        STACK_PID=$!
+        TARGET=$PASTA_GW
+        ;;
+    slirp)
+        # QEMU's own -netdev user is libslirp, as in slirp4netns (no MTU option: 1500).
+        STACK_PID=
+        QEMU_NETDEV=user,id=n0
+        TARGET=$SLIRP_HOST
+        return 0
+        ;;
+    esac
+    QEMU_NETDEV=stream,id=n0,server=off,addr.type=unix,addr.path=$sock
+    if ! wait_until 5 test -S "$sock"; then
+        note "QEMU $col: no socket $sock: $(grep -v syslog "$STACK_LOG" | tail -3 | tr '\n' ' ')"
+        stop_stack
+        return 1
+    fi
+}
+
+# bench_qemu - the QEMU guest's download through netstackd --listen-qemu (and
+# through passt and QEMU's libslirp for the peer columns).
+bench_qemu() {
+    local col v cols=(nsd)
+    qemu_check
+    if [ -n "$QEMU_WHY" ]; then note "QEMU skipped: $QEMU_WHY"; return 0; fi
+    [ "$WITH_PEERS" = 1 ] && cols+=(pasta slirp)
+    qemu_build_initrd
+    truncate -s "${QEMU_MIB}M" "$WORK/www/blob"
+    chmod 644 "$WORK/www/blob"
+    for col in "${cols[@]}"; do
+        say "QEMU (TCG) guest downloading $QEMU_MIB MiB through $col"
+        qemu_stack "$col" || continue
+        v=$(qemu_download "$QEMU_NETDEV" "http://$TARGET:$HTTP_PORT/files/blob" \
+            $((QEMU_MIB * 1024 * 1024)) "$QEMU_LIMIT")
+        stop_stack
+        case $v in
+        -*) note "QEMU $col: ${v#- }" ;;
+        *) record qemu "$col" "$v"; say "QEMU $col: $v MB/s" ;;
+        esac
+    done
+}
+
+# print_table - the table and its notes (tools/bench/report.py).
+print_table() {
+    local cols=(loop nsd nsdnooff)
+    [ "$WITH_PEERS" = 1 ] && cols+=(pasta slirp)
+    "$PYTHON" "$BENCH_DIR/report.py" table "$RESULTS" "$NOTES" \
+        --columns "${cols[*]}" --time "$DURATION" --conns "$CONNS" --threads "$THREADS" \
+        --udp "$UDP_RATE/$UDP_LEN" --qemu "$([ "$WITH_QEMU" = 1 ] && echo "$QEMU_MIB" || echo 0)" \
+        --load "$LOAD_START / $(cut -d ' ' -f 1-3 /proc/loadavg)" \
+        --netstackd "$("$NETSTACKD" --version 2>&1 | head -1) ($(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo "?"))" \
+        --peers "$([ "$WITH_PEERS" = 1 ] && echo "pasta $(dpkg-query -W -f '${Version}' passt 2>/dev/null), slirp4netns $(dpkg-query -W -f '${Version}' slirp4netns 2>/dev/null)")"
+}
+
+LOAD_START=$(cut -d ' ' -f 1-3 /proc/loadavg)
+nat_topology
+start_http_servers
+say "$DURATION s per measurement; netstackd $NETSTACKD (copy of the given build)"
+bench_loopback
+bench_stack nsd
+if [ "$NO_OFFLOAD" = 1 ]; then
+    bench_stack nsdnooff
+else
+    note "netstackd (no offload): this netstackd has no --no-offload flag yet (netstackd --help)"
+fi
+if [ "$WITH_PEERS" = 1 ]; then
+    bench_stack pasta
+    bench_stack slirp
+fi
+if [ "$WITH_QEMU" = 1 ]; then bench_qemu; fi
+print_table
+# A table without a single netstackd figure means netstackd is broken: fail.
+grep -qP '\tnsd\t[0-9]' "$RESULTS" || { say "no figure at all from netstackd"; exit 1; }
