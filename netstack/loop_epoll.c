@@ -131,6 +131,20 @@ int ns_loop_del(struct ns_loop *l, int fd)
 }
 
 /*
+ * ns_loop_forget() - stop watching @fd, which the caller closes right after
+ * close() takes a socket out of every epoll set by itself (we never dup our
+ * sockets, so the set's reference is the last one), so the EPOLL_CTL_DEL a
+ * short-lived connection would pay for is skipped.
+ */
+void ns_loop_forget(struct ns_loop *l, int fd)
+{
+    if (fd < 0 || (size_t)fd >= l->nwatch)
+        return;
+    l->watch[fd].cb = NULL;
+    l->watch[fd].opaque = NULL;
+}
+
+/*
  * ns_loop_wait() - wait for events
  * Return: number of events stored in @ev, or a negative errno (EINTR is 0).
  */

@@ -192,6 +192,25 @@ void ns_lwip_resume(struct netstack *ns)
             tcp_output(pcb);
 }
 
+/*
+ * ns_lwip_reap_time_wait() - free every pcb in TIME_WAIT
+ * lwIP looks a segment up by walking its pcb lists, TIME_WAIT's included, so
+ * under connection churn (thousands a second, each closed by the host first)
+ * the TIME_WAIT list made every new connection's SYN and every close cost a
+ * walk over thousands of pcbs. On this link TIME_WAIT protects nothing: the
+ * host's kernel keeps the real TIME_WAIT for the host socket, the guest's
+ * stack decides for itself when a port may be reused, and the only segment a
+ * reaped pcb would have absorbed, a retransmitted FIN after a lost final ACK,
+ * can only follow a drop of our own and now gets a RST, which ends the
+ * guest's LAST_ACK just the same. tcp_abort() frees a TIME_WAIT pcb without
+ * sending anything.
+ */
+void ns_lwip_reap_time_wait(void)
+{
+    while (tcp_tw_pcbs)
+        tcp_abort(tcp_tw_pcbs);
+}
+
 void ns_lwip_timers(struct netstack *ns)
 {
     sys_check_timeouts();

@@ -23,6 +23,9 @@ void ns_tcp_input(struct netstack *ns, const struct ns_ipv4 *ip);
 /* ns_lwip_resume() - after backpressure: output what lwIP was refused. */
 void ns_lwip_resume(struct netstack *ns);
 
+/* ns_lwip_reap_time_wait() - free lwIP's TIME_WAIT pcbs (end of every batch). */
+void ns_lwip_reap_time_wait(void);
+
 /* ns_lwip_timers() - run lwIP's due timers. */
 void ns_lwip_timers(struct netstack *ns);
 

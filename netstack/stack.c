@@ -335,6 +335,7 @@ int netstack_set_offloads(struct netstack *ns, uint32_t flags)
 void ns_flush(struct netstack *ns)
 {
     ns_tcp_nat_flush(ns);       /* guest data of this batch to the host sockets */
+    ns_lwip_reap_time_wait();
     ns_tx_flush(ns);
     if (!ns_tx_blocked(&ns->tx)) {
         ns_nat_resume(ns);

@@ -189,7 +189,7 @@ void ns_tcp_flow_free(struct netstack *ns, struct tcp_flow *f, int reset_host)
         t->accepting--;
     if (f->fd >= 0) {
         if (f->events)
-            ns_loop_del(&ns->loop, f->fd);
+            ns_loop_forget(&ns->loop, f->fd);   /* close() below takes it out of epoll */
         if (reset_host) {
             struct linger lg = { .l_onoff = 1, .l_linger = 0 };
 

@@ -103,11 +103,11 @@ void ns_buf_free(void *p);
 #define LWIP_CALLBACK_API           1
 #define LWIP_TCP_TIMESTAMPS         0
 /*
- * TIME_WAIT and LAST_ACK last 2 * TCP_MSL. The guest link is a virtual wire
- * with no reordering or late duplicates, and the real TIME_WAIT is kept by the
- * host's kernel for the host socket, so lwIP's need only absorb the guest's
- * last retransmits: 2 s instead of 2 minutes keeps the pcb lists short under
- * connection churn.
+ * LAST_ACK lasts 2 * TCP_MSL. The guest link is a virtual wire with no
+ * reordering or late duplicates, and the real TIME_WAIT is kept by the host's
+ * kernel for the host socket: 2 s instead of 2 minutes. TIME_WAIT pcbs are
+ * not kept at all (ns_lwip_reap_time_wait(), lwip_glue.c), so that lwIP's
+ * pcb lists stay short under connection churn.
  */
 #define TCP_MSL                     1000UL
 /*
