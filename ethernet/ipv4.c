@@ -58,6 +58,7 @@ enum ns_ipv4_verdict ns_ipv4_parse(struct ns_reader *r, struct ns_ipv4 *ip)
     ip->payload_len = total - ihl;
     ip->src_mac = NULL;
     ip->csum_trusted = 0;
+    ip->in_frame = 1;
     ns_reader_skip(r, total);
     return NS_IPV4_OK;
 }

@@ -50,6 +50,11 @@ struct ns_ipv4 {
      * TSO/checksum-offloading guest never computed it): do not verify it.
      */
     uint8_t csum_trusted;
+    /*
+     * @payload points into the frame of the current netstack_input*() call,
+     * which stays valid until that call returns (not a reassembly buffer).
+     */
+    uint8_t in_frame;
 };
 
 /* Why ns_ipv4_parse() rejected a packet; each maps to a drop counter. */

@@ -135,7 +135,41 @@ void ns_lwip_stop(struct netstack *ns)
     ns->netif = NULL;
 }
 
+/*
+ * segment_pbuf() - the datagram @ip as a pbuf chain for lwIP
+ * @borrow: bytes at the end of the payload to reference rather than copy
+ *
+ * The IP and TCP headers are always copied (lwIP rewrites them in place).
+ * Return: the chain, NULL without memory.
+ */
+static struct pbuf *segment_pbuf(const struct ns_ipv4 *ip, size_t borrow)
+{
+    size_t copy = ip->hdr_len + ip->payload_len - borrow;
+    struct pbuf *p, *ref;
+
+    p = pbuf_alloc(PBUF_RAW, (u16_t)copy, PBUF_RAM);
+    if (!p)
+        return NULL;
+    memcpy(p->payload, ip->hdr, ip->hdr_len);
+    memcpy((uint8_t *)p->payload + ip->hdr_len, ip->payload, ip->payload_len - borrow);
+    if (!borrow)
+        return p;
+    ref = pbuf_alloc(PBUF_RAW, (u16_t)borrow, PBUF_REF);
+    if (!ref) {
+        pbuf_free(p);
+        return NULL;
+    }
+    ref->payload = (void *)(ip->payload + ip->payload_len - borrow);
+    pbuf_cat(p, ref);
+    return p;
+}
+
 void ns_tcp_input(struct netstack *ns, const struct ns_ipv4 *ip)
+{
+    ns_tcp_input_borrow(ns, ip, 0);
+}
+
+void ns_tcp_input_borrow(struct netstack *ns, const struct ns_ipv4 *ip, size_t borrow)
 {
     struct ip_hdr *iph;
     struct pbuf *p;
@@ -145,13 +179,11 @@ void ns_tcp_input(struct netstack *ns, const struct ns_ipv4 *ip)
         NS_COUNT(ns, drop_tcp_malformed);
         return;
     }
-    p = pbuf_alloc(PBUF_RAW, (u16_t)(ip->hdr_len + ip->payload_len), PBUF_RAM);
+    p = segment_pbuf(ip, borrow);
     if (!p) {
         NS_COUNT(ns, drop_no_memory);
         return;
     }
-    memcpy(p->payload, ip->hdr, ip->hdr_len);
-    memcpy((uint8_t *)p->payload + ip->hdr_len, ip->payload, ip->payload_len);
     iph = p->payload;
     /* A reassembled datagram carries its first fragment's header: make it whole. */
     IPH_LEN_SET(iph, lwip_htons((u16_t)(ip->hdr_len + ip->payload_len)));
@@ -205,6 +237,30 @@ void ns_lwip_resume(struct netstack *ns)
  * guest's LAST_ACK just the same. tcp_abort() frees a TIME_WAIT pcb without
  * sending anything.
  */
+int ns_lwip_own_pbufs(struct pbuf **list, struct pbuf **tail)
+{
+    struct pbuf **at = list;
+
+    *tail = NULL;
+    while (*at) {
+        struct pbuf *q = *at, *copy;
+
+        if (PBUF_NEEDS_COPY(q) && q->len) {
+            copy = pbuf_alloc(PBUF_RAW, q->len, PBUF_RAM);
+            if (!copy)
+                return -ENOMEM;
+            memcpy(copy->payload, q->payload, q->len);
+            copy->next = q->next;
+            q->next = NULL;
+            pbuf_free(q);
+            *at = q = copy;
+        }
+        *tail = q;
+        at = &q->next;
+    }
+    return 0;
+}
+
 void ns_lwip_reap_time_wait(void)
 {
     while (tcp_tw_pcbs)

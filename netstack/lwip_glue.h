@@ -20,6 +20,25 @@ void ns_lwip_stop(struct netstack *ns);
  */
 void ns_tcp_input(struct netstack *ns, const struct ns_ipv4 *ip);
 
+/*
+ * ns_tcp_input_borrow() - ns_tcp_input() that hands lwIP the last @borrow
+ * payload bytes by reference (a PBUF_REF pbuf) instead of copying them. Only
+ * for an in-order segment of a relayed flow whose payload lies in the input
+ * frame (@ip->in_frame): lwIP then passes it straight to the recv callback
+ * and keeps no reference of its own; whatever the relay still holds when the
+ * input call ends must be copied with ns_lwip_own_pbufs().
+ */
+void ns_tcp_input_borrow(struct netstack *ns, const struct ns_ipv4 *ip, size_t borrow);
+
+/*
+ * ns_lwip_own_pbufs() - replace every borrowed pbuf in the ->next-linked
+ * @list by a copy, in place, and set @tail to the list's last pbuf.
+ * Return: 0, -ENOMEM part way: the rest is still borrowed and the caller
+ * must drop the list (and its flow) before the input call returns.
+ */
+struct pbuf;
+int ns_lwip_own_pbufs(struct pbuf **list, struct pbuf **tail);
+
 /* ns_lwip_resume() - after backpressure: output what lwIP was refused. */
 void ns_lwip_resume(struct netstack *ns);
 

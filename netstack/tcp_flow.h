@@ -76,6 +76,9 @@ struct tcp_key {
  * @guest_mss:  the MSS the guest announced, when @pcb sends super-segments
  *              cut to it (tcp_xmit.c); 0 when its segments go out as they are
  * @dirty:      guest data or FIN arrived and waits for the end of the input batch
+ * @borrowed:   @to_host may hold pbufs that point into this input batch's
+ *              frames (ns_tcp_input_borrow()): they are copied, or written,
+ *              before the batch ends (the flow is dirty too)
  * @dnext:      next in the list of dirty flows
  */
 struct tcp_flow {
@@ -101,6 +104,7 @@ struct tcp_flow {
     struct tcp_flow *prev, *next;
     struct tcp_flow *pnext;
     uint8_t dirty;
+    uint8_t borrowed;
     struct tcp_flow *dnext;
 };
 

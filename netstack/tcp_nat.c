@@ -57,6 +57,7 @@
 #define ICMP_UNREACH            3
 #define ICMP_UNREACH_NET        0
 #define ICMP_UNREACH_HOST       1
+#define TCP_BORROW_MIN          2048    /* payload bytes worth a reference instead of a copy */
 #define ICMP_UNREACH_ADMIN      13      /* RFC 1812: communication administratively prohibited */
 
 /* What the NAT needs from a TCP header. */
@@ -64,6 +65,7 @@ struct seg_info {
     uint16_t sport, dport;
     uint32_t seq;
     uint8_t flags;
+    size_t hlen;
 };
 
 /* parse_seg() - the ports, sequence number and flags. Return: 0, -1 if truncated. */
@@ -78,7 +80,8 @@ static int parse_seg(const struct ns_ipv4 *ip, struct seg_info *s)
         ns_reader_be32(&r, &s->seq) || ns_reader_be32(&r, &ack) || ns_reader_u8(&r, &off) ||
         ns_reader_u8(&r, &s->flags))
         return -1;
-    if ((size_t)(off >> 4) * 4 < 20 || (size_t)(off >> 4) * 4 > ip->payload_len)
+    s->hlen = (size_t)(off >> 4) * 4;
+    if (s->hlen < 20 || s->hlen > ip->payload_len)
         return -1;
     return 0;
 }
@@ -543,6 +546,20 @@ static void begin_connect(struct netstack *ns, const struct ns_ipv4 *ip, const s
         ns_tcp_flow_watch(ns, f, NETSTACK_EV_OUT);
 }
 
+/*
+ * borrowable() - may lwIP get this segment's payload by reference?
+ * Only a relayed flow's next in-order segment, whose payload lies in the
+ * input frame: lwIP hands such data straight to the recv callback and keeps
+ * nothing (an out-of-order segment would sit in its ooseq queue past the
+ * batch). Small payloads are cheaper copied.
+ */
+static int borrowable(const struct tcp_flow *f, const struct ns_ipv4 *ip,
+                      const struct seg_info *s)
+{
+    return f->state == FLOW_RELAYING && f->pcb && ip->in_frame &&
+           ip->payload_len - s->hlen >= TCP_BORROW_MIN && s->seq == f->pcb->rcv_nxt;
+}
+
 void ns_tcp_nat_input(struct netstack *ns, const struct ns_ipv4 *ip)
 {
     struct tcp_flow *f;
@@ -582,6 +599,12 @@ void ns_tcp_nat_input(struct netstack *ns, const struct ns_ipv4 *ip)
     if (!f && (s.flags & (TCP_FLAG_SYN | TCP_FLAG_ACK | TCP_FLAG_RST)) == TCP_FLAG_SYN) {
         NS_COUNT(ns, tcp_in);
         begin_connect(ns, ip, &k, s.seq);
+        return;
+    }
+    if (f && borrowable(f, ip, &s)) {
+        ns_tcp_flow_mark_dirty(ns, f);  /* the relay's flush copies what it keeps */
+        f->borrowed = 1;
+        ns_tcp_input_borrow(ns, ip, ip->payload_len - s.hlen);
         return;
     }
     ns_tcp_input(ns, ip);

@@ -35,6 +35,7 @@
 #include "lwip/pbuf.h"
 #include "lwip/tcp.h"
 
+#include "netstack/lwip_glue.h"
 #include "netstack/nat.h"
 #include "netstack/stack.h"
 #include "netstack/tcp_flow.h"
@@ -350,6 +351,9 @@ void ns_tcp_relay_flush(struct netstack *ns, struct tcp_flow *f)
     if (f->state != FLOW_RELAYING)
         return;
     rc = flush_to_host(ns, f);
+    if (!rc && f->borrowed)     /* the frames they point into go away now */
+        rc = ns_lwip_own_pbufs(&f->to_host, &f->to_host_tail);
+    f->borrowed = 0;
     if (rc) {
         host_failed(ns, f, -rc);
         return;

@@ -14,6 +14,9 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include "lwip/pbuf.h"
+
+#include "netstack/lwip_glue.h"
 #include "tests/unit/harness.h"
 
 #define SYN 0x02
@@ -421,6 +424,68 @@ static void checksums_verified_unless_the_link_vouches(void **state)
     close(fd);
 }
 
+/* Borrowed pbufs in a relay queue become copies in place; the tail follows. */
+static void own_pbufs_copies_borrowed_ones(void **state)
+{
+    uint8_t frame[100];
+    struct pbuf *a = pbuf_alloc(PBUF_RAW, 10, PBUF_RAM), *b = pbuf_alloc(PBUF_RAW, 40, PBUF_REF);
+    struct pbuf *c = pbuf_alloc(PBUF_RAW, 30, PBUF_REF), *list, *tail = NULL;
+
+    (void)state;
+    memset(frame, 'x', sizeof(frame));
+    memset(a->payload, 'a', 10);
+    b->payload = frame;
+    c->payload = frame + 40;
+    a->next = b;
+    b->next = c;
+    list = a;
+    assert_int_equal(ns_lwip_own_pbufs(&list, &tail), 0);
+    memset(frame, 0, sizeof(frame));    /* the frame goes away */
+    assert_ptr_equal(list, a);
+    assert_false(PBUF_NEEDS_COPY(a->next) || PBUF_NEEDS_COPY(a->next->next));
+    assert_ptr_equal(tail, a->next->next);
+    assert_int_equal(a->next->len, 40);
+    assert_int_equal(((uint8_t *)a->next->payload)[39], 'x');
+    assert_int_equal(tail->len, 30);
+    assert_int_equal(((uint8_t *)tail->payload)[0], 'x');
+    pbuf_free(list);
+}
+
+/*
+ * A guest's large in-order segments reach lwIP by reference to the input
+ * frame, which the embedder reuses (here: the same static buffer, overwritten
+ * for every segment): the host must still read exactly what was sent.
+ */
+static void borrowed_payload_outlives_its_frame(void **state)
+{
+    static uint8_t seg[3000], want[200 * sizeof(seg)], got[sizeof(want)];
+    struct netstack *ns = *state;
+    int fd, small = 4096;
+    size_t i, n = 0;
+
+    assert_int_equal(setsockopt(listen_fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)), 0);
+    fd = handshake(ns);
+    for (i = 0; i < sizeof(want); i++)
+        want[i] = (uint8_t)(i * 7 + i / 3000);
+    for (i = 0; i < sizeof(want) / sizeof(seg); i++) {
+        memcpy(seg, want + i * sizeof(seg), sizeof(seg));
+        send_plain(ns, ACK | PSH, seg, sizeof(seg));
+        memset(seg, 0xee, sizeof(seg));     /* the frame's memory is reused */
+    }
+    for (i = 0; i < 400 && n < sizeof(got); i++) {
+        ssize_t r = recv(fd, got + n, sizeof(got) - n, MSG_DONTWAIT);
+
+        if (r > 0)
+            n += (size_t)r;
+        run(ns, 5);
+        capture_reset();
+        send_plain(ns, ACK, NULL, 0);
+    }
+    assert_int_equal(n, sizeof(want));
+    assert_memory_equal(got, want, sizeof(want));
+    close(fd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -431,6 +496,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(bad_offload_sets_are_refused, setup, teardown),
         cmocka_unit_test(super_frames_from_the_guest_are_taken),
+        cmocka_unit_test_setup_teardown(borrowed_payload_outlives_its_frame, setup, teardown),
+        cmocka_unit_test(own_pbufs_copies_borrowed_ones),
         cmocka_unit_test_setup_teardown(checksums_verified_unless_the_link_vouches, setup,
                                         teardown),
     };
