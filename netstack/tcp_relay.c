@@ -86,7 +86,13 @@ void ns_tcp_relay_rewatch(struct netstack *ns, struct tcp_flow *f)
 static void super_segments(struct tcp_flow *f, struct tcp_pcb *pcb)
 {
     tcp_nagle_disable(pcb);
-    if (pcb->mss < NS_TCP_MSS_MIN || 2u * pcb->mss > NS_TCP_SUPER_MAX)
+    if (pcb->mss < NS_TCP_MSS_MIN) {
+        /* Small segments: keep lwIP's queues short (see port/lwipopts.h). */
+        if (pcb->snd_buf > 256u * pcb->mss)
+            pcb->snd_buf = (tcpwnd_size_t)(256u * pcb->mss);
+        return;
+    }
+    if (2u * pcb->mss > NS_TCP_SUPER_MAX)
         return;
     f->guest_mss = pcb->mss;
     pcb->mss = (u16_t)(NS_TCP_SUPER_MAX / pcb->mss * pcb->mss);

@@ -82,20 +82,29 @@ void ns_buf_free(void *p);
 
 /*
  * TCP: MSS from the netif MTU (up to 65520 - 40), window scaling. A NAT flow's
- * pcb gets a larger MSS once established (tcp_nat.c: super-segments), which
+ * pcb gets a larger MSS once established (tcp_relay.c: super-segments), which
  * TCP_MSS must allow: tcp_parseopt() clamps the guest's MSS option to it.
+ *
+ * Window and send buffer: 1 MiB each way. The guest link's bandwidth-delay
+ * product is a few hundred KiB even at 20 Gbit/s (tens of microseconds), so
+ * 1 MiB keeps a single stream at full speed (measured no slower than 4 MiB)
+ * while bounding what one connection holds when either side stops reading;
+ * with segments of up to 64 KiB at every MTU, that is 16 to 32 segments on
+ * lwIP's queues, never the thousands that 1460-byte segments of a 4 MiB
+ * buffer made tcp_output() walk. A flow that cannot send super-segments
+ * (a guest MSS under 536) gets a send buffer of 256 segments instead.
  */
 #define TCP_MSS                     65480
 #define TCP_CALCULATE_EFF_SEND_MSS  1
 #define LWIP_WND_SCALE              1
 #define TCP_RCV_SCALE               7
-#define TCP_WND                     (4 * 1024 * 1024)
-#define TCP_SND_BUF                 (4 * 1024 * 1024)
+#define TCP_WND                     (1024 * 1024)
+#define TCP_SND_BUF                 (1024 * 1024)
 #define TCP_SND_QUEUELEN            16384
 #define TCP_SNDLOWAT                (TCP_SND_BUF / 4)
 #define TCP_SNDQUEUELOWAT           (TCP_SND_QUEUELEN / 2)
 #define TCP_QUEUE_OOSEQ             1
-#define TCP_OOSEQ_MAX_BYTES         (2 * 1024 * 1024)
+#define TCP_OOSEQ_MAX_BYTES         TCP_WND
 #define TCP_OOSEQ_MAX_PBUFS         256
 #define LWIP_TCP_SACK_OUT           1
 #define LWIP_TCP_KEEPALIVE          1
