@@ -19,8 +19,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 
 #include "netstack/include/netstack.h"
+
+#define FUZZ_MTU 1500      /* small MTU: replies to reassembled datagrams get fragmented */
+
+/*
+ * fuzz_check() - abort on a frame no guest could take: shorter than an
+ * Ethernet header, a plain frame over the MTU, or a super-frame over 64 KiB
+ * or with a segment size over the MTU's.
+ */
+static void fuzz_check(size_t len, const struct netstack_offload *o)
+{
+    if (len < 14)
+        abort();
+    if (o->gso_type == NETSTACK_GSO_NONE ? len > 14 + FUZZ_MTU + 4
+                                         : len > 14 + 65535 || o->gso_size > FUZZ_MTU - 40 ||
+                                               o->hdr_len >= len)
+        abort();
+}
 
 static ssize_t fuzz_sink(void *opaque, const struct netstack_frame *f, size_t n)
 {
@@ -28,9 +46,24 @@ static ssize_t fuzz_sink(void *opaque, const struct netstack_frame *f, size_t n)
 
     (void)opaque;
     for (i = 0; i < n; i++)
-        if (f[i].len < 14 || f[i].len > 14 + 65520)
-            abort();    /* the stack built a frame no transport could carry */
+        fuzz_check(f[i].len, &f[i].offload);
     return (ssize_t)n;
+}
+
+/* fuzz_gather() - config.send_gather: the frame's pieces, checked like one frame. */
+static int fuzz_gather(void *opaque, const struct iovec *iov, size_t n,
+                       const struct netstack_offload *off)
+{
+    size_t i, len = 0;
+
+    (void)opaque;
+    for (i = 0; i < n; i++) {
+        if (!iov[i].iov_base && iov[i].iov_len)
+            abort();
+        len += iov[i].iov_len;
+    }
+    fuzz_check(len, off);
+    return 1;
 }
 
 /* fuzz_isolate() - move this thread into a new, empty network namespace. */
@@ -53,7 +86,8 @@ static struct netstack *fuzz_stack(void)
     fuzz_isolate();
     netstack_config_init(&c);
     c.send_frames = fuzz_sink;
-    c.mtu = 1500;       /* small MTU: replies to reassembled datagrams get fragmented */
+    c.send_gather = fuzz_gather;
+    c.mtu = FUZZ_MTU;
     if (netstack_new(&c, &ns))
         abort();
     return ns;

@@ -43,6 +43,24 @@ def tcp_syn(src, dst, dport):
     return t[:16] + struct.pack("!H", csum(pseudo + t)) + t[18:]
 
 
+def tcp_seg(src, dst, dport, flags, seq, data=b"", mss=None, partial=False):
+    opt = struct.pack("!BBH", 2, 4, mss) if mss else b""
+    t = struct.pack("!HHIIBBHHH", 40000, dport, seq, 1, (5 + len(opt) // 4) << 4, flags, 64240, 0, 0)
+    t += opt + data
+    pseudo = src + dst + struct.pack("!BBH", 0, 6, len(t))
+    if partial:     # the pseudo-header sum only, as a checksum-offloading guest leaves it
+        s = sum(struct.unpack("!6H", pseudo))
+        while s >> 16:
+            s = (s & 0xFFFF) + (s >> 16)
+        return t[:16] + struct.pack("!H", s) + t[18:]
+    return t[:16] + struct.pack("!H", csum(pseudo + t)) + t[18:]
+
+
+def offload_frame(frame, flags=0, gso_type=0, gso_size=0):
+    """One record of fuzz_offload's input: offload state, length, frame."""
+    return struct.pack("!BBHH", flags, gso_type, gso_size, len(frame)) + frame
+
+
 def dhcp_discover():
     bootp = struct.pack("!BBBBIHH4s4s4s4s16s64s128s", 1, 1, 6, 0, 0x1234, 0, 0x8000,
                         b"\0" * 4, b"\0" * 4, b"\0" * 4, b"\0" * 4, GUEST_MAC + b"\0" * 10,
@@ -79,6 +97,17 @@ def main():
     seq = b"".join(struct.pack("!H", len(eth(GW_MAC, 0x0800, f))) + eth(GW_MAC, 0x0800, f) for f in frags)
     seeds["frame"] = {name: struct.pack("!H", len(f)) + f for name, f in frames.items()}
     seeds["frame"]["fragmented_ping"] = seq
+    alias = bytes([192, 168, 65, 254])
+    syn = eth(GW_MAC, 0x0800, ipv4(GUEST, alias, 6, tcp_seg(GUEST, alias, 80, 0x02, 1000, mss=1460)))
+    ack = eth(GW_MAC, 0x0800, ipv4(GUEST, alias, 6, tcp_seg(GUEST, alias, 80, 0x10, 1001)))
+    sup = eth(GW_MAC, 0x0800, ipv4(GUEST, alias, 6, tcp_seg(GUEST, alias, 80, 0x18, 1001,
+                                                             bytes(range(256)) * 100, partial=True)))
+    seeds["offload"] = {
+        "tso_link_super_frame": b"\x0b" + offload_frame(syn) + offload_frame(ack) +
+                                offload_frame(sup, 1, 1, 1448),
+        "plain_link_partial": b"\x00" + offload_frame(syn) + offload_frame(ack, 1),
+        "csum_link_ping": b"\x01" + offload_frame(frames["ping"], 2),
+    }
     for kind, items in seeds.items():
         os.makedirs(os.path.join(out, kind), exist_ok=True)
         for name, data in items.items():

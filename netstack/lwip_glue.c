@@ -224,19 +224,6 @@ void ns_lwip_resume(struct netstack *ns)
             tcp_output(pcb);
 }
 
-/*
- * ns_lwip_reap_time_wait() - free every pcb in TIME_WAIT
- * lwIP looks a segment up by walking its pcb lists, TIME_WAIT's included, so
- * under connection churn (thousands a second, each closed by the host first)
- * the TIME_WAIT list made every new connection's SYN and every close cost a
- * walk over thousands of pcbs. On this link TIME_WAIT protects nothing: the
- * host's kernel keeps the real TIME_WAIT for the host socket, the guest's
- * stack decides for itself when a port may be reused, and the only segment a
- * reaped pcb would have absorbed, a retransmitted FIN after a lost final ACK,
- * can only follow a drop of our own and now gets a RST, which ends the
- * guest's LAST_ACK just the same. tcp_abort() frees a TIME_WAIT pcb without
- * sending anything.
- */
 int ns_lwip_own_pbufs(struct pbuf **list, struct pbuf **tail)
 {
     struct pbuf **at = list;
@@ -261,10 +248,31 @@ int ns_lwip_own_pbufs(struct pbuf **list, struct pbuf **tail)
     return 0;
 }
 
+/*
+ * ns_lwip_reap_time_wait() - free every pcb in TIME_WAIT
+ * lwIP looks a segment up by walking its pcb lists, TIME_WAIT's included, so
+ * under connection churn (thousands a second, each closed by the host first)
+ * the TIME_WAIT list made every new connection's SYN and every close cost a
+ * walk over thousands of pcbs. On this link TIME_WAIT protects nothing: the
+ * host's kernel keeps the real TIME_WAIT for the host socket, the guest's
+ * stack decides for itself when a port may be reused, and the only segment a
+ * reaped pcb would have absorbed, a retransmitted FIN after a lost final ACK,
+ * can only follow a drop of our own and now gets a RST, which ends the
+ * guest's LAST_ACK just the same. tcp_abort() frees a TIME_WAIT pcb without
+ * sending anything, and without an error callback: so a pcb whose owner has
+ * not let go of it yet (a relayed flow still writing the guest's last bytes
+ * to the host socket; callback_arg set) is left alone, to be reaped once the
+ * owner has detached it.
+ */
 void ns_lwip_reap_time_wait(void)
 {
-    while (tcp_tw_pcbs)
-        tcp_abort(tcp_tw_pcbs);
+    struct tcp_pcb *pcb = tcp_tw_pcbs, *next;
+
+    for (; pcb; pcb = next) {
+        next = pcb->next;
+        if (!pcb->callback_arg)
+            tcp_abort(pcb);
+    }
 }
 
 void ns_lwip_timers(struct netstack *ns)

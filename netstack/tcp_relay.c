@@ -201,7 +201,8 @@ static int flush_to_host(struct netstack *ns, struct tcp_flow *f)
         if (w < 0)
             return -errno;
         consume(f, (size_t)w);
-        recved(f->pcb, (size_t)w);
+        if (f->pcb)             /* NULL: the guest's side is closed, see on_recv() */
+            recved(f->pcb, (size_t)w);
         NS_COUNT_N(ns, tcp_bytes_to_host, (uint64_t)w);
         f->bytes_to_host += (uint64_t)w;
     }
@@ -235,7 +236,7 @@ static int finish(struct netstack *ns, struct tcp_flow *f)
     detach(f);
     f->pcb = NULL;
     /* The window is fully open (all data recved), so close sends no RST. */
-    if (tcp_close(pcb) != ERR_OK) {
+    if (pcb && tcp_close(pcb) != ERR_OK) {
         tcp_abort(pcb);
         rc = -1;
     }
@@ -334,6 +335,16 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
         f->guest_fin = 1;
     else
         queue_to_host(f, p);
+    if (!p && pcb->state == TIME_WAIT) {
+        /*
+         * Both FINs are through and all our data acknowledged, so lwIP has
+         * nothing more to do for this flow, and may free a TIME_WAIT pcb
+         * without telling us: let go of it now, while the guest's last bytes
+         * are still written to the host socket.
+         */
+        detach(f);
+        f->pcb = NULL;
+    }
     if (f->to_host_len < RELAY_WRITE_MIN) {
         ns_tcp_flow_mark_dirty(ns, f);  /* ns_tcp_relay_flush() after the batch */
         return ERR_OK;

@@ -864,6 +864,7 @@ int main(int argc, char *argv[])
         die("%s", err);
     }
     if (add_forwards(&o, ns, err, sizeof(err)) < 0) {
+        ns_transport_stop(t);   /* it unwatches its fds: before the stack goes */
         netstack_free(ns);
         ns_transport_free(t);
         die("%s", err);
