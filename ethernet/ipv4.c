@@ -105,8 +105,9 @@ void ns_ipv4_deliver(struct netstack *ns, const struct ns_ipv4 *ip)
 /*
  * ns_ipv4_offload() - apply the frame's offload state to @ip
  * A super-frame (virtio-net GSO) must be what it says: one unfragmented TCP
- * segment; anything else claiming GSO is dropped, since its size was only
- * let in for that. Checksums are trusted on a link that guarantees integrity
+ * segment, or one unfragmented train of UDP datagrams (USO, cut in udp.c);
+ * anything else claiming GSO is dropped, since its size was only let in for
+ * that. Checksums are trusted on a link that guarantees integrity
  * and where the guest left them partial (NEEDS_CSUM) or vouched for them.
  * Return: 0 to go on, -1 if @ip was dropped and counted.
  */
@@ -121,13 +122,16 @@ static int ns_ipv4_offload(struct netstack *ns, struct ns_ipv4 *ip)
         ip->csum_trusted = 1;
     if (o->gso_type == NETSTACK_GSO_NONE)
         return 0;
-    if (o->gso_type != NETSTACK_GSO_TCPV4 || ip->proto != IPPROTO_TCP ||
-        (ip->frag & (IPV4_MF | IPV4_OFFMASK))) {
-        NS_COUNT(ns, drop_gso_malformed);
-        return -1;
+    if ((o->gso_type == NETSTACK_GSO_TCPV4 && ip->proto == IPPROTO_TCP) ||
+        (o->gso_type == NETSTACK_GSO_UDP_L4 && ip->proto == IPPROTO_UDP)) {
+        if (!(ip->frag & (IPV4_MF | IPV4_OFFMASK))) {
+            if (ip->proto == IPPROTO_TCP)
+                NS_COUNT(ns, gso_frames_in);    /* UDP: counted once it is cut (udp.c) */
+            return 0;
+        }
     }
-    NS_COUNT(ns, gso_frames_in);
-    return 0;
+    NS_COUNT(ns, drop_gso_malformed);
+    return -1;
 }
 
 void ns_ipv4_input(struct netstack *ns, const uint8_t src_mac[6], struct ns_reader *r)

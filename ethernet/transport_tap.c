@@ -25,7 +25,9 @@
  * Offloads (unless --no-offload): the device is opened with IFF_VNET_HDR, so
  * every frame either way is preceded by a struct virtio_net_hdr (legacy
  * layout, native byte order), and TUNSETOFFLOAD tells the kernel that we take
- * partial checksums (TUN_F_CSUM) and TCP/IPv4 super-frames (TUN_F_TSO4). The
+ * partial checksums (TUN_F_CSUM), TCP/IPv4 super-frames (TUN_F_TSO4) and,
+ * where the kernel has it (6.2 and later), UDP segmentation offload
+ * (TUN_F_USO4: a UDP_SEGMENT socket's train of datagrams in one frame). The
  * guest's interface then sends TCP segments of up to 64 KiB whatever its MTU,
  * with checksums it never computed, and takes the same from us: the header
  * is translated field by field to and from struct netstack_offload, and the
@@ -58,6 +60,15 @@
 #define TAP_READ    (TAP_VNET + NS_TRANSPORT_FRAME_MAX)   /* largest read() */
 #define TAP_ARENA   (1024 * 1024 + TAP_READ)
 #define TAP_GATHER_IOV 66                   /* virtio_net_hdr, frame header, payload pieces */
+
+/* UDP segmentation offload (Linux 6.2); older headers lack the names. */
+#ifndef TUN_F_USO4
+#define TUN_F_USO4 0x20
+#define TUN_F_USO6 0x40
+#endif
+#ifndef VIRTIO_NET_HDR_GSO_UDP_L4
+#define VIRTIO_NET_HDR_GSO_UDP_L4 5
+#endif
 #define TUN_DEV     "/dev/net/tun"
 
 /**
@@ -129,6 +140,9 @@ static void vnet_to_offload(const uint8_t *hdr, struct netstack_offload *o)
         break;
     case VIRTIO_NET_HDR_GSO_TCPV6:
         o->gso_type = NETSTACK_GSO_TCPV6;
+        break;
+    case VIRTIO_NET_HDR_GSO_UDP_L4:
+        o->gso_type = NETSTACK_GSO_UDP_L4;
         break;
     default:
         o->gso_type = 0xff;     /* not one we negotiated: the stack drops it */
@@ -456,6 +470,9 @@ static void tap_offloads(struct tap_transport *p)
         uint32_t link;
         const char *what;
     } tries[] = {
+        /* The kernel takes USO for both families or neither; IPv6 is dropped for now. */
+        { TUN_F_CSUM | TUN_F_TSO4 | TUN_F_USO4 | TUN_F_USO6,
+          NETSTACK_LINK_CSUM | NETSTACK_LINK_TSO4, "checksum, TCP and UDP segmentation offload" },
         { TUN_F_CSUM | TUN_F_TSO4, NETSTACK_LINK_CSUM | NETSTACK_LINK_TSO4,
           "checksum and TCP segmentation offload" },
         { TUN_F_CSUM, NETSTACK_LINK_CSUM, "checksum offload only" },
@@ -467,7 +484,8 @@ static void tap_offloads(struct tap_transport *p)
         if (ioctl(p->fd, TUNSETOFFLOAD, (unsigned long)tries[i].tun) < 0)
             continue;
         p->base.link |= tries[i].link;
-        ns_tlog(&p->base, i ? NETSTACK_LOG_WARN : NETSTACK_LOG_INFO, "%s: %s%s", p->ifname,
+        /* Without TSO an MTU 1500 guest is slow: worth a warning; USO is a bonus. */
+        ns_tlog(&p->base, i > 1 ? NETSTACK_LOG_WARN : NETSTACK_LOG_INFO, "%s: %s%s", p->ifname,
                 tries[i].what, i ? " (the kernel refused more)" : "");
         return;
     }

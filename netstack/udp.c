@@ -54,8 +54,55 @@ static void dhcp_input(struct netstack *ns, const struct ns_ipv4 *ip, const uint
         NS_COUNT(ns, dhcp_out);
 }
 
+/* dispatch() - one datagram's @data by destination: DHCP, forward replies, DNS, the NAT. */
+static void dispatch(struct netstack *ns, const struct ns_ipv4 *ip, uint16_t sport,
+                     uint16_t dport, const uint8_t *data, size_t len)
+{
+    if (dport == DHCP_SERVER_PORT &&
+        (ip->dst == ns->gateway || ip->dst == IPV4_BROADCAST || ip->dst == ns->broadcast)) {
+        dhcp_input(ns, ip, data, len);
+        return;
+    }
+    if (!ip->src) {
+        NS_COUNT(ns, drop_ipv4_source);
+        return;
+    }
+    if (ns_udp_fwd_input(ns, ip, sport, dport, data, len))
+        return;     /* a reply to a forwarded datagram */
+    if (dport == NS_DNS_PORT && ip->dst == ns->gateway) {
+        ns_dns_udp_input(ns, ip, sport, data, len);
+        return;
+    }
+    ns_udp_nat_input(ns, ip, sport, dport, data, len);
+}
+
+/*
+ * dispatch_segments() - a USO guest's super-datagram (virtio-net GSO_UDP_L4):
+ * its payload is a train of datagrams of @gso_size bytes each (the last one
+ * shorter), all with the one header, as the guest's UDP_SEGMENT socket
+ * wrote them. Each goes on alone, as the guest's kernel would have sent it.
+ * The header's length field describes the whole train, or one segment,
+ * depending on the sender; the IPv4 length, already checked, is what counts.
+ */
+static void dispatch_segments(struct netstack *ns, const struct ns_ipv4 *ip, uint16_t sport,
+                              uint16_t dport, uint16_t gso_size)
+{
+    const uint8_t *data = ip->payload + UDP_HLEN;
+    size_t len = ip->payload_len - UDP_HLEN, off;
+
+    if (!gso_size) {
+        NS_COUNT(ns, drop_gso_malformed);
+        return;
+    }
+    NS_COUNT(ns, gso_frames_in);
+    for (off = 0; off < len; off += gso_size)
+        dispatch(ns, ip, sport, dport, data + off, len - off < gso_size ? len - off : gso_size);
+}
+
 void ns_udp_input(struct netstack *ns, const struct ns_ipv4 *ip)
 {
+    const struct netstack_offload *o = ns->rx_offload;
+    int gso = o && o->gso_type == NETSTACK_GSO_UDP_L4;
     struct ns_reader r;
     uint16_t sport, dport, ulen, csum;
 
@@ -63,30 +110,19 @@ void ns_udp_input(struct netstack *ns, const struct ns_ipv4 *ip)
     ns_reader_init(&r, ip->payload, ip->payload_len);
     if (ns_reader_be16(&r, &sport) || ns_reader_be16(&r, &dport) ||
         ns_reader_be16(&r, &ulen) || ns_reader_be16(&r, &csum) || ulen < UDP_HLEN ||
-        ulen > ip->payload_len) {
+        (!gso && ulen > ip->payload_len)) {
         NS_COUNT(ns, drop_udp_malformed);
+        return;
+    }
+    if (gso) {          /* its checksum is partial by definition */
+        dispatch_segments(ns, ip, sport, dport, o->gso_size);
         return;
     }
     if (csum && !ip->csum_trusted && udp_csum(ip->src, ip->dst, ip->payload, ulen) != 0) {
         NS_COUNT(ns, drop_udp_checksum);
         return;
     }
-    if (dport == DHCP_SERVER_PORT &&
-        (ip->dst == ns->gateway || ip->dst == IPV4_BROADCAST || ip->dst == ns->broadcast)) {
-        dhcp_input(ns, ip, ip->payload + UDP_HLEN, ulen - UDP_HLEN);
-        return;
-    }
-    if (!ip->src) {
-        NS_COUNT(ns, drop_ipv4_source);
-        return;
-    }
-    if (ns_udp_fwd_input(ns, ip, sport, dport, ip->payload + UDP_HLEN, ulen - UDP_HLEN))
-        return;     /* a reply to a forwarded datagram */
-    if (dport == NS_DNS_PORT && ip->dst == ns->gateway) {
-        ns_dns_udp_input(ns, ip, sport, ip->payload + UDP_HLEN, ulen - UDP_HLEN);
-        return;
-    }
-    ns_udp_nat_input(ns, ip, sport, dport, ip->payload + UDP_HLEN, ulen - UDP_HLEN);
+    dispatch(ns, ip, sport, dport, ip->payload + UDP_HLEN, ulen - UDP_HLEN);
 }
 
 int ns_udp_send(struct netstack *ns, const uint8_t *dst_mac, uint32_t src, uint16_t sport,

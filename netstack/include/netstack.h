@@ -57,7 +57,8 @@ enum netstack_dns_mode {
  * @flags:      NETSTACK_OFFLOAD_F_* (see below)
  * @gso_type:   NETSTACK_GSO_NONE, or the protocol of a super-frame: one TCP
  *              segment of up to 64 KiB that the receiver treats as several
- *              segments of @gso_size payload bytes each
+ *              segments of @gso_size payload bytes each (or, UDP_L4, one UDP
+ *              header and the payloads of several datagrams)
  * @hdr_len:    Ethernet, IP and TCP header bytes in front of the payload
  * @gso_size:   payload bytes per segment of a super-frame
  * @csum_start, @csum_offset: for F_NEEDS_CSUM, the checksum covers the frame
@@ -79,6 +80,7 @@ struct netstack_offload {
 #define NETSTACK_GSO_NONE   0
 #define NETSTACK_GSO_TCPV4  1
 #define NETSTACK_GSO_TCPV6  4
+#define NETSTACK_GSO_UDP_L4 5   /* from the guest only: a train of UDP datagrams of gso_size */
 
 /*
  * One frame handed across the API: a complete Ethernet frame without FCS, and

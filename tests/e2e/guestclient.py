@@ -20,7 +20,7 @@ Modes (HOST PORT are the server's, as the guest addresses it):
         read until the connection fails; success is ECONNRESET
   send-reset HOST PORT --bytes N
         send N bytes, then close with SO_LINGER {1,0} (a RST)
-  udp HOST PORT --size N [--sport S] [--replies R]
+  udp HOST PORT --size N [--sport S] [--replies R] [--gso-size G]
         send one datagram, wait for R replies of servers.py udpecho; prints
         "seen=IP:PORT" (the source the server saw) and "from=IP:PORT" (where
         each reply came from) per reply
@@ -362,11 +362,20 @@ def mode_reuse(a):
 
 # --- UDP ------------------------------------------------------------------------------
 
+UDP_SEGMENT = 103      # <netinet/udp.h>: the kernel cuts one send into datagrams
+
+
 def mode_udp(a):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
     s.bind(("0.0.0.0", a.sport))
     payload = os.urandom(a.size)
+    expected = [payload]
+    if a.gso_size:
+        # One send of SIZE bytes becomes datagrams of GSO_SIZE: a super-frame on a USO link.
+        s.setsockopt(socket.IPPROTO_UDP, UDP_SEGMENT, a.gso_size)
+        expected = [payload[i:i + a.gso_size] for i in range(0, a.size, a.gso_size)]
+        a.replies = len(expected)
     t0 = time.monotonic()
     s.sendto(payload, (a.host, a.port))
     deadline = t0 + a.timeout
@@ -381,7 +390,7 @@ def mode_udp(a):
         except socket.timeout:
             break
         seen, bar, echoed = data.partition(b"|")
-        intact = bar and echoed == payload
+        intact = bar and echoed == expected[min(good, len(expected) - 1)]
         say("reply from=%s:%d seen=%s size=%d %s" %
             (src[0], src[1], seen.decode(errors="replace"), len(echoed),
              "intact" if intact else "CORRUPT"))
@@ -507,6 +516,7 @@ def main():
     p.add_argument("--size", type=int, default=64)
     p.add_argument("--sport", type=int, default=0)
     p.add_argument("--replies", type=int, default=1)
+    p.add_argument("--gso-size", type=int, default=0, help="udp: send with UDP_SEGMENT")
     a = p.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < hard:

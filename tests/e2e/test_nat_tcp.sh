@@ -137,7 +137,7 @@ log "--no-host-loopback --mtu 1500: the alias is refused like a closed address"
 start_nat --no-host-loopback --mtu 1500 --api-socket "$WORK/api.sock"
 expect_eq "guest MTU" "$(in_guest cat "/sys/class/net/$TAP/mtu")" 1500
 check "the tap negotiated checksum and segmentation offload" \
-    grep -q "checksum and TCP segmentation offload" "$NAT_LOG"
+    grep -qE "checksum(,| and) TCP (and UDP )?segmentation offload" "$NAT_LOG"
 check "alias port 8080 (a server listens on the host's 127.0.0.1)" \
     guestclient connect "$ALIAS" 8080 --expect refused --within 1 --timeout 5
 download "MTU 1500: GET small.bin from the remote" "http://$REMOTE_IP:8080/small.bin" "$SMALL_SHA"

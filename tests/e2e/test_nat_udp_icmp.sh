@@ -55,6 +55,14 @@ for target in "$ALIAS" "$REMOTE_IP"; do
         grep -q " from=$target:7011 " <<<"$out"
 done
 
+log "UDP segmentation offload: one UDP_SEGMENT send, a super-frame on the tap"
+if grep -q "UDP segmentation offload" "$NAT_LOG"; then
+    check "10000 bytes sent as datagrams of 1400: each echoed intact, in order" \
+        guestclient udp "$ALIAS" 7000 --size 10000 --gso-size 1400 --timeout 3
+else
+    echo "SKIP: this kernel has no UDP segmentation offload on taps (TUN_F_USO4, Linux 6.2)"
+fi
+
 log "one host socket per guest source port"
 a=$(udp_seen 40100 "$REMOTE_IP" 7000)
 b=$(udp_seen 40100 "$ALIAS" 7000)

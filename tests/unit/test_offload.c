@@ -424,6 +424,51 @@ static void checksums_verified_unless_the_link_vouches(void **state)
     close(fd);
 }
 
+/*
+ * A USO guest's super-datagram (GSO_UDP_L4): one UDP header, 3500 payload
+ * bytes, gso_size 1200: the host socket receives three datagrams, 1200, 1200
+ * and 1100 bytes, in order. A GSO claim for UDP on a TCP packet is dropped.
+ */
+static void udp_super_datagrams_are_cut(void **state)
+{
+    static uint8_t u[8 + 3500], f[14 + 20 + sizeof(u)], got[4096];
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t sl = sizeof(sa);
+    struct netstack *ns = *state;
+    struct netstack_frame fr = { 0 };
+    size_t i, sizes[3] = { 1200, 1200, 1100 }, at = 0;
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+    for (i = 0; i < 3500; i++)
+        u[8 + i] = (uint8_t)(i / 1200 + 'a');
+    put16(u, 40000);
+    put16(u + 2, ntohs(sa.sin_port));
+    put16(u + 4, sizeof(u));
+    put16(u + 6, 0x1234);           /* partial: never checked */
+    fr.data = f;
+    fr.len = ipv4_frame(f, GUEST, ALIAS, IPPROTO_UDP, 5, 0, u, sizeof(u));
+    fr.offload = (struct netstack_offload){ .flags = NETSTACK_OFFLOAD_F_NEEDS_CSUM,
+        .gso_type = NETSTACK_GSO_UDP_L4, .gso_size = 1200, .hdr_len = 42, .csum_start = 34,
+        .csum_offset = 6 };
+    assert_int_equal(netstack_input_batch(ns, &fr, 1), 0);
+    run(ns, 20);
+    for (i = 0; i < 3; i++) {
+        ssize_t n = recv(fd, got, sizeof(got), MSG_DONTWAIT);
+
+        assert_int_equal(n, (ssize_t)sizes[i]);
+        assert_memory_equal(got, u + 8 + at, sizes[i]);
+        at += sizes[i];
+    }
+    assert_int_equal(recv(fd, got, sizeof(got), MSG_DONTWAIT), -1);
+    assert_int_equal(counter(ns, NETSTACK_STAT_gso_frames_in), 1);
+    fr.offload.gso_type = NETSTACK_GSO_TCPV4;       /* a UDP packet claiming TSO */
+    assert_int_equal(netstack_input_batch(ns, &fr, 1), 0);
+    assert_int_equal(counter(ns, NETSTACK_STAT_drop_gso_malformed), 1);
+    close(fd);
+}
+
 /* Borrowed pbufs in a relay queue become copies in place; the tail follows. */
 static void own_pbufs_copies_borrowed_ones(void **state)
 {
@@ -498,6 +543,7 @@ int main(void)
         cmocka_unit_test(super_frames_from_the_guest_are_taken),
         cmocka_unit_test_setup_teardown(borrowed_payload_outlives_its_frame, setup, teardown),
         cmocka_unit_test(own_pbufs_copies_borrowed_ones),
+        cmocka_unit_test_setup_teardown(udp_super_datagrams_are_cut, setup, teardown),
         cmocka_unit_test_setup_teardown(checksums_verified_unless_the_link_vouches, setup,
                                         teardown),
     };
