@@ -32,6 +32,10 @@
  * kernel does not limit the receive queue of a socket connected to the
  * sender, so the datagrams stay charged to our own send buffer, and EAGAIN
  * means that buffer is full; EPOLLOUT on the bound socket says it drained.
+ *
+ * What the link guarantees: a unix datagram is delivered whole and exactly
+ * (NETSTACK_LINK_INTEGRITY, set by ns_transport_init()), so no checksum is
+ * verified again; no offloads (no virtio-net header in the datagrams).
  */
 #define _GNU_SOURCE /* recvmmsg(), sendmmsg() */
 #include <errno.h>

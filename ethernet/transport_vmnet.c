@@ -66,6 +66,10 @@
  * a partial write share one transmit buffer; while it is not empty we wait
  * for EPOLLOUT and the stack is told to wait (backpressure), then
  * netstack_output_ready().
+ *
+ * What the link guarantees: as for every stream transport, the guest's bytes
+ * arrive exactly (NETSTACK_LINK_INTEGRITY); vpnkit's protocol has no
+ * offloads.
  */
 #include <errno.h>
 #include <stdarg.h>
