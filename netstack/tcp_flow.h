@@ -142,15 +142,14 @@ void ns_tcp_flow_mark_dirty(struct netstack *ns, struct tcp_flow *f);
 
 /*
  * tcp_sendq.c: host bytes for the guest, referenced by lwIP until acknowledged
- * ns_sendq_read() - read up to @max bytes from @fd onto the queue; *@offered
- *      is set to the room the read had (fewer bytes than that: @fd is drained).
+ * ns_sendq_read() - read up to @max bytes from @fd onto the queue.
  *      Return: bytes read, 0 at end of stream, -errno (-EAGAIN: nothing now).
  * ns_sendq_push() - give lwIP what its send buffer takes of the unpushed bytes.
  * ns_sendq_acked() - the guest acknowledged @n more bytes: free what is done.
  * ns_sendq_free() - free every chunk. Only once lwIP holds no segment of the
  *      flow's any more (the pcb was aborted or reset, or all was acknowledged).
  */
-ssize_t ns_sendq_read(struct tcp_flow *f, int fd, size_t max, size_t *offered);
+ssize_t ns_sendq_read(struct tcp_flow *f, int fd, size_t max);
 int ns_sendq_push(struct tcp_flow *f);
 void ns_sendq_acked(struct tcp_flow *f, size_t n);
 void ns_sendq_free(struct tcp_flow *f);

@@ -253,7 +253,7 @@ static int read_from_host(struct netstack *ns, struct tcp_flow *f)
     int i;
 
     for (i = 0; i < RELAY_READS && !f->host_fin; i++) {
-        size_t room = tcp_sndbuf(f->pcb), offered = 0;
+        size_t room = tcp_sndbuf(f->pcb);
         ssize_t n;
 
         if (ns_tx_blocked(&ns->tx)) {
@@ -264,7 +264,7 @@ static int read_from_host(struct netstack *ns, struct tcp_flow *f)
             f->sndbuf_wait = 1;     /* on_sent() resumes */
             break;
         }
-        n = ns_sendq_read(f, f->fd, room, &offered);
+        n = ns_sendq_read(f, f->fd, room);
         if (n == -EAGAIN)
             break;
         if (n < 0)
@@ -278,8 +278,6 @@ static int read_from_host(struct netstack *ns, struct tcp_flow *f)
         NS_COUNT_N(ns, tcp_bytes_to_guest, (uint64_t)n);
         f->bytes_to_guest += (uint64_t)n;
         ns_sendq_push(f);
-        if ((size_t)n < offered)
-            break;      /* a short read drained the socket: no read just for EAGAIN */
     }
     tcp_output(f->pcb);
     return 0;

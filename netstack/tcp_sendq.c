@@ -57,7 +57,7 @@ static struct tcp_chunk *chunk_new(void)
     return c;
 }
 
-ssize_t ns_sendq_read(struct tcp_flow *f, int fd, size_t max, size_t *offered)
+ssize_t ns_sendq_read(struct tcp_flow *f, int fd, size_t max)
 {
     struct tcp_chunk *fresh[READ_CHUNKS], *tail = f->sendq_tail;
     struct iovec iov[READ_CHUNKS + 1];
@@ -82,7 +82,6 @@ ssize_t ns_sendq_read(struct tcp_flow *f, int fd, size_t max, size_t *offered)
     }
     if (!n)
         return -ENOMEM;
-    *offered = want;
     do
         r = readv(fd, iov, n);
     while (r < 0 && errno == EINTR);
