@@ -24,6 +24,18 @@
 #            (iperf3 -u -b 1G -l 1400, guest -> host)
 #   stack    peak RSS (VmHWM of the MTU 65520 process, read before stopping
 #            it) and CPU seconds (utime+stime) per GB moved by the TCP runs
+#   idle     at MTU 65520, after the figures above (and the peak RSS): the
+#            stack's VmRSS with the guest attached and no traffic, then the
+#            guest opens 10,000 TCP connections to a server on HOST_NS's
+#            127.0.0.1 (tools/bench/idle.py, 256 at a time, all counted
+#            established in the guest with ss and at the server) and keeps
+#            them idle; VmRSS again -> RSS per idle connection (bytes; target
+#            under 1 KiB); with them held, the two iperf3 streams again, as a
+#            percentage of the figures without (target: at least 90%); then
+#            they are closed (counted back to 0 at the server). For every
+#            stack (a peer that cannot hold them gets "-" and a note). The
+#            stacks, server and guest client run under prlimit --nofile=N,
+#            N = 65536 or the hard limit this shell may grant, if lower
 #   ceiling  the same iperf3/wrk inside HOST_NS on 127.0.0.1, no stack
 #   QEMU     a Debian kernel + busybox guest under TCG (software emulation,
 #            no KVM) downloads a 256 MiB file from nginx on HOST_NS's
@@ -38,7 +50,7 @@
 # apt-get if missing. Builds build/netstackd if there is none.
 #
 # Usage: tools/bench.sh [--time SECONDS] [--connections N] [--threads N]
-#                       [--quick] [--no-qemu] [--no-peers]
+#                       [--quick] [--no-qemu] [--no-peers] [--no-idle]
 #   --time S         seconds per measurement (default 10)
 #   --connections N  wrk connections for the req/s and conn/s runs (default 50)
 #   --threads N      wrk threads (default 2)
@@ -46,6 +58,7 @@
 #                    QEMU download
 #   --no-qemu        skip the QEMU guest
 #   --no-peers       measure netstackd and loopback only
+#   --no-idle        skip the 10,000 idle connections
 #   NETSTACKD=/path/to/netstackd  measure another build (it is copied first)
 # Progress goes to stderr, the table to stdout. Exit status 0 once the table
 # is printed (missing cells are explained in its notes), 1 if netstackd gave
@@ -62,6 +75,7 @@ QUICK=0
 TIME_SET=0
 WITH_QEMU=1
 WITH_PEERS=1
+WITH_IDLE=1
 while [ $# -gt 0 ]; do
     case $1 in
     --time) DURATION=${2:-}; TIME_SET=1; shift 2 || shift ;;
@@ -70,6 +84,7 @@ while [ $# -gt 0 ]; do
     --quick) QUICK=1; shift ;;
     --no-qemu) WITH_QEMU=0; shift ;;
     --no-peers) WITH_PEERS=0; shift ;;
+    --no-idle) WITH_IDLE=0; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench: unknown argument '$1' (try --help)" >&2; exit 2 ;;
     esac
@@ -92,6 +107,15 @@ QEMU_MIB=$([ "$QUICK" = 1 ] && echo 64 || echo 256)
 QEMU_LIMIT=$([ "$QUICK" = 1 ] && echo 60 || echo 150)
 PASTA_GW=10.77.0.254     # pasta's gateway, mapped to HOST_NS's 127.0.0.1
 SLIRP_HOST=10.0.2.2      # slirp4netns's default host-loopback address
+IDLE_N=10000             # idle connections
+IDLE_PORT=5301           # tools/bench/idle.py serve, on HOST_NS's 127.0.0.1
+IDLE_OPEN_LIMIT=60       # seconds to open them all
+# Descriptors for the stacks, the idle server and the guest's client: 65536,
+# or the hard limit if lower (without CAP_SYS_RESOURCE it cannot be raised).
+IDLE_NOFILE=$(ulimit -Hn)
+case $IDLE_NOFILE in unlimited|*[!0-9]*) IDLE_NOFILE=65536 ;; esac
+[ "$IDLE_NOFILE" -gt 65536 ] && IDLE_NOFILE=65536
+STACK_WRAP=(prlimit "--nofile=$IDLE_NOFILE:$IDLE_NOFILE" --)
 
 # say - progress on stderr (the table goes to stdout).
 say() { echo "bench: $*" >&2; }
@@ -139,6 +163,8 @@ ensure_netstackd
 export NETSTACKD
 # shellcheck disable=SC2034  # read by natlib.sh's launch_nat
 NAT_LOG_LEVEL=warn
+# shellcheck disable=SC2034  # read by natlib.sh's launch_nat
+NAT_WRAP=("${STACK_WRAP[@]}")
 # shellcheck source=../tests/e2e/natlib.sh
 . "$ROOT/tests/e2e/natlib.sh"
 # shellcheck source=bench/qemu.sh
@@ -170,11 +196,17 @@ trap bench_cleanup EXIT
 trap 'say "interrupted"; exit 130' INT
 trap 'exit 143' TERM
 
+# The commit of the measured build: of the checkout it sits in (a worktree of
+# an older commit, say), else of this one.
+NSD_COMMIT=$(git -C "$(dirname "$NETSTACKD")" describe --always --dirty 2>/dev/null ||
+    git -C "$ROOT" describe --always --dirty 2>/dev/null || echo "?")
 # A private copy, so a rebuild of build/netstackd during the run changes nothing.
 cp "$NETSTACKD" "$WORK/netstackd"
 NETSTACKD=$WORK/netstackd
 NO_OFFLOAD=0
-"$NETSTACKD" --help 2>&1 | grep -q -- --no-offload && NO_OFFLOAD=1
+# (Not "--help | grep -q": under pipefail, grep quitting early can SIGPIPE
+# netstackd and fail the pipeline.)
+grep -q -- --no-offload <<<"$("$NETSTACKD" --help 2>&1 || true)" && NO_OFFLOAD=1
 
 # record KEY COLUMN VALUE - one table cell.
 record() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$RESULTS"; }
@@ -185,6 +217,8 @@ note() { echo "$*" >>"$NOTES"; say "note: $*"; }
 cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || true; }
 # vm_hwm_mib PID - peak resident set size of a process, MiB.
 vm_hwm_mib() { awk '/^VmHWM:/ { printf "%.1f\n", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || true; }
+# vm_rss_kib PID - current resident set size of a process, KiB.
+vm_rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || true; }
 
 # start_http_servers - nginx (return 200, and /files/ for QEMU) in HOST_NS.
 start_http_servers() {
@@ -270,14 +304,14 @@ start_stack() {
         # -f: stay in the foreground (our child); --runas 0:0: as nobody it
         # cannot join the namespace; -i/-a/-n/-g: HOST_NS has no default route
         # to copy them from.
-        ip netns exec "$HOST_NS" pasta -f -q -4 --runas 0:0 --config-net -I "$TAP" \
+        ip netns exec "$HOST_NS" "${STACK_WRAP[@]}" pasta -f -q -4 --runas 0:0 --config-net -I "$TAP" \
             -i veth0 -a "$HOST_IP" -n 24 -g "$PASTA_GW" -m "$mtu" \
             -t none -u none -T none -U none --netns "/run/netns/$GUEST_NS" >"$STACK_LOG" 2>&1 &
         STACK_PID=$!
         TARGET=$PASTA_GW
         ;;
     slirp)
-        ip netns exec "$HOST_NS" slirp4netns --netns-type=path --configure --mtu="$mtu" \
+        ip netns exec "$HOST_NS" "${STACK_WRAP[@]}" slirp4netns --netns-type=path --configure --mtu="$mtu" \
             "/run/netns/$GUEST_NS" "$TAP" >"$STACK_LOG" 2>&1 &
         STACK_PID=$!
         TARGET=$SLIRP_HOST
@@ -391,6 +425,103 @@ measure_65520() {
     say "$col: keep-alive $ka req/s, close $cc conn/s, latency p50/p99 $lat us, UDP Gbit/s loss% $udp"
 }
 
+# start_idle_server - tools/bench/idle.py serve on HOST_NS's 127.0.0.1:$IDLE_PORT
+# (one epoll loop holding every connection; it serves all the stacks).
+start_idle_server() {
+    ip netns exec "$HOST_NS" "${STACK_WRAP[@]}" "$PYTHON" "$BENCH_DIR/idle.py" serve \
+        127.0.0.1 "$IDLE_PORT" >"$WORK/idle-server.log" 2>&1 &
+    BG_PIDS+=($!)
+    wait_line "$WORK/idle-server.log" '^ready' 10 ||
+        die "idle.py serve did not start: $(cat "$WORK/idle-server.log")"
+}
+
+# stack_fds PID - "; the stack has N descriptors open (limit L)", or that it exited.
+stack_fds() {
+    if kill -0 "$1" 2>/dev/null; then
+        echo "; the stack has $(find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l) descriptors open (limit $(awk '/^Max open files/ { print $4 }' "/proc/$1/limits"))"
+    else
+        echo "; the stack exited"
+    fi
+}
+
+# est_count NS FILTER - established TCP connections in NS that match an ss filter.
+est_count() { ip netns exec "$1" ss -Htn state established "$2" 2>/dev/null | wc -l; }
+guest_idle() { est_count "$GUEST_NS" "( dport = :$IDLE_PORT )"; }
+server_idle() { est_count "$HOST_NS" "( sport = :$IDLE_PORT )"; }
+
+# close_idle PID COL - stop the holder (it closes its connections), wait for
+# the server to see them all closed.
+close_idle() {
+    local pid=$1 col=$2 t0
+    t0=$(now_ms)
+    kill -TERM "$pid" 2>/dev/null || true
+    # shellcheck disable=SC2016  # expanded by eval
+    wait_until 15 eval '! kill -0 "$pid" 2>/dev/null' || kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    # shellcheck disable=SC2016
+    if wait_until 30 eval '[ "$(server_idle)" -eq 0 ]'; then
+        say "$col: the idle connections closed, all gone at the server after $(( $(now_ms) - t0 )) ms"
+    else
+        note "$col: $(server_idle) of the $IDLE_N idle connections still open at the server 30 s after the guest closed them"
+    fi
+}
+
+# measure_idle COL - $IDLE_N idle connections from the guest to HOST_NS's
+# 127.0.0.1 through the running stack: its RSS before and with them, and the
+# two iperf3 streams with them held, against the same two measured right
+# before the connections were opened.
+measure_idle() {
+    local col=$1 out=$WORK/idle-$1.out pid before after r ng nh up down k base_up base_down
+    local hold_max=$((IDLE_OPEN_LIMIT + 2 * (DURATION + 30) + 120))
+    for k in idle_rss_before idle_rss_after idle_per_conn idle_up idle_up_pct idle_down idle_down_pct; do
+        record "$k" "$col" -
+    done
+    # The streams without the connections again, right before: the machine's
+    # load drifts too much between the first figures and these for 10%.
+    base_up=$(iperf_tcp "$col MTU 65520 TCP guest->host, before the idle ones" "$GUEST_NS" "$TARGET")
+    base_down=$(iperf_tcp "$col MTU 65520 TCP host->guest, before the idle ones" "$GUEST_NS" \
+        "$TARGET" -R)
+    before=$(vm_rss_kib "$STACK_PID")
+    say "$col: opening $IDLE_N idle connections (stack RSS $((before / 1024)) MiB)"
+    ip netns exec "$GUEST_NS" "${STACK_WRAP[@]}" "$PYTHON" "$BENCH_DIR/idle.py" hold "$TARGET" "$IDLE_PORT" \
+        --n "$IDLE_N" --timeout "$IDLE_OPEN_LIMIT" --max-hold "$hold_max" >"$out" 2>&1 &
+    pid=$!
+    BG_PIDS+=("$pid")
+    wait_line "$out" '^result opened' $((IDLE_OPEN_LIMIT + 20)) || true
+    r=$(grep -m1 '^result opened' "$out" || echo "no report from the client: $(tail -2 "$out" | tr '\n' ' ')")
+    # shellcheck disable=SC2016  # expanded by eval
+    wait_until 10 eval '[ "$(guest_idle)" -ge "$IDLE_N" ] && [ "$(server_idle)" -ge "$IDLE_N" ]' || true
+    ng=$(guest_idle)
+    nh=$(server_idle)
+    say "$col: $r; established: $ng in the guest, $nh at the server"
+    if [ "$ng" -lt "$IDLE_N" ] || [ "$nh" -lt "$IDLE_N" ] || ! kill -0 "$STACK_PID" 2>/dev/null; then
+        note "$col: cannot hold $IDLE_N idle connections: $ng established in the guest, $nh at the server (${r#result })$(stack_fds "$STACK_PID")"
+        close_idle "$pid" "$col"
+        return 0
+    fi
+    sleep 2    # let the stack settle (timers, deferred frees) before reading its RSS
+    after=$(vm_rss_kib "$STACK_PID")
+    record idle_rss_before "$col" "$(awk -v k="$before" 'BEGIN { printf "%.1f\n", k / 1024 }')"
+    record idle_rss_after "$col" "$(awk -v k="$after" 'BEGIN { printf "%.1f\n", k / 1024 }')"
+    record idle_per_conn "$col" "$(awk -v a="$after" -v b="$before" -v n="$IDLE_N" 'BEGIN { printf "%.0f\n", (a - b) * 1024 / n }')"
+    say "$col: RSS $before KiB -> $after KiB with $IDLE_N idle connections"
+    up=$(iperf_tcp "$col MTU 65520 TCP guest->host, $IDLE_N idle" "$GUEST_NS" "$TARGET")
+    down=$(iperf_tcp "$col MTU 65520 TCP host->guest, $IDLE_N idle" "$GUEST_NS" "$TARGET" -R)
+    record idle_up "$col" "${up%% *}"
+    record idle_down "$col" "${down%% *}"
+    record idle_up_pct "$col" "$(pct "${up%% *}" "${base_up%% *}")"
+    record idle_down_pct "$col" "$(pct "${down%% *}" "${base_down%% *}")"
+    say "$col: with $IDLE_N idle connections TCP guest->host ${up%% *}, host->guest ${down%% *} Gbit/s"
+    ng=$(guest_idle)
+    [ "$ng" -ge "$IDLE_N" ] || note "$col: only $ng of the $IDLE_N idle connections still established in the guest after the streams"
+    close_idle "$pid" "$col"
+}
+
+# cell KEY COL - a recorded figure (the last one; empty if none).
+cell() { grep -P "^$1\t$2\t" "$RESULTS" | tail -1 | cut -f3; }
+# pct A B - A as a percentage of B ("-" unless both are numbers, B > 0).
+pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b > 0) printf "%.0f\n", 100 * a / b; else print "-" }'; }
+
 # bench_loopback - the ceiling: the clients in HOST_NS against 127.0.0.1
 # (one figure for both MTU rows: loopback's own MTU is 65536).
 bench_loopback() {
@@ -413,6 +544,7 @@ bench_stack() {
         if [ "$mtu" = 65520 ]; then
             measure_65520 "$col" "$GUEST_NS"
             record rss "$col" "$(vm_hwm_mib "$STACK_PID")"
+            [ "$WITH_IDLE" = 1 ] && [ "$col" != nsdnooff ] && measure_idle "$col"
         fi
         kill -0 "$STACK_PID" 2>/dev/null || note "$col died during the MTU $mtu runs: $(tail -3 "$STACK_LOG" | tr '\n' ' ')"
         stop_stack
@@ -483,15 +615,16 @@ print_table() {
     [ "$WITH_PEERS" = 1 ] && cols+=(pasta slirp)
     "$PYTHON" "$BENCH_DIR/report.py" table "$RESULTS" "$NOTES" \
         --columns "${cols[*]}" --time "$DURATION" --conns "$CONNS" --threads "$THREADS" \
-        --udp "$UDP_RATE/$UDP_LEN" --qemu "$([ "$WITH_QEMU" = 1 ] && echo "$QEMU_MIB" || echo 0)" \
+        --udp "$UDP_RATE/$UDP_LEN" --idle "$([ "$WITH_IDLE" = 1 ] && echo "$IDLE_N" || echo 0)" --qemu "$([ "$WITH_QEMU" = 1 ] && echo "$QEMU_MIB" || echo 0)" \
         --load "$LOAD_START / $(cut -d ' ' -f 1-3 /proc/loadavg)" \
-        --netstackd "$("$NETSTACKD" --version 2>&1 | head -1) ($(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo "?"))" \
+        --netstackd "$("$NETSTACKD" --version 2>&1 | head -1) ($NSD_COMMIT)" \
         --peers "$([ "$WITH_PEERS" = 1 ] && echo "pasta $(dpkg-query -W -f '${Version}' passt 2>/dev/null), slirp4netns $(dpkg-query -W -f '${Version}' slirp4netns 2>/dev/null)")"
 }
 
 LOAD_START=$(cut -d ' ' -f 1-3 /proc/loadavg)
 nat_topology
 start_http_servers
+[ "$WITH_IDLE" = 1 ] && start_idle_server
 say "$DURATION s per measurement; netstackd $NETSTACKD (copy of the given build)"
 bench_loopback
 bench_stack nsd
