@@ -62,7 +62,7 @@ ssize_t ns_sendq_read(struct tcp_flow *f, int fd, size_t max)
     struct tcp_chunk *fresh[READ_CHUNKS], *tail = f->sendq_tail;
     struct iovec iov[READ_CHUNKS + 1];
     size_t want = 0, k = 0, used, i;
-    int n = 0;
+    int n = 0, err;
     ssize_t r;
 
     if (tail && tail->len < CHUNK_DATA) {
@@ -85,6 +85,7 @@ ssize_t ns_sendq_read(struct tcp_flow *f, int fd, size_t max)
     do
         r = readv(fd, iov, n);
     while (r < 0 && errno == EINTR);
+    err = r < 0 ? errno : 0;    /* before the frees below */
     used = r > 0 ? (size_t)r : 0;
     if (tail && tail->len < CHUNK_DATA) {
         size_t take = used < iov[0].iov_len ? used : iov[0].iov_len;
@@ -109,7 +110,7 @@ ssize_t ns_sendq_read(struct tcp_flow *f, int fd, size_t max)
     }
     if (r > 0)
         f->unpushed += (size_t)r;
-    return r < 0 ? -errno : r;
+    return r < 0 ? -err : r;
 }
 
 int ns_sendq_push(struct tcp_flow *f)
