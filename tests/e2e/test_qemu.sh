@@ -20,6 +20,8 @@
 #   3. -netdev dgram to --listen-dgram (a new netstackd): lease and ping.
 # shellcheck source=natlib.sh
 . "$(dirname "$0")/natlib.sh"
+# shellcheck source=qemu/initrd.sh
+. "$E2E_DIR/qemu/initrd.sh"
 [ "$(id -u)" -eq 0 ] || skip "needs root to create network namespaces"
 QEMU=${QEMU:-qemu-system-x86_64}
 DNSMASQ=${DNSMASQ:-/usr/sbin/dnsmasq}
@@ -70,44 +72,15 @@ BUSYBOX=${BUSYBOX:-$(command -v busybox)}
 
 # build_initrd - $WORK/initrd.gz: busybox, the virtio-net modules, init.
 build_initrd() {
-    local root=$WORK/initrd a line mod name lib
-    mkdir -p "$root"/{bin,proc,sys,dev,tmp,modules,www}
-    cp "$BUSYBOX" "$root/bin/busybox"
-    # A dynamically linked busybox (Debian's busybox rather than busybox-static)
-    # brings its libraries.
-    if ldd "$BUSYBOX" >/dev/null 2>&1; then
-        for lib in $(ldd "$BUSYBOX" | grep -o '/[^ ]*'); do
-            mkdir -p "$root$(dirname "$lib")"
-            cp -L "$lib" "$root$lib"
-        done
-    fi
-    for a in $("$BUSYBOX" --list); do
-        [ "$a" = busybox ] || ln -sf busybox "$root/bin/$a"
-    done
-    : >"$root/modules.list"
-    # modprobe --show-depends lists the modules in load order ("builtin X"
-    # for those compiled into the kernel).
-    while read -r line; do
-        case "$line" in
-        insmod\ *)
-            mod=$(awk '{print $2}' <<<"$line")
-            name=$(basename "$mod")
-            case "$name" in
-            *.ko.xz) name=${name%.xz}; xz -dc "$mod" >"$root/modules/$name" ;;
-            *.ko.zst) name=${name%.zst}; zstd -qdc "$mod" >"$root/modules/$name" ;;
-            *.ko.gz) name=${name%.gz}; gzip -dc "$mod" >"$root/modules/$name" ;;
-            *) cp "$mod" "$root/modules/$name" ;;
-            esac
-            grep -qx "$name" "$root/modules.list" || echo "$name" >>"$root/modules.list"
-            ;;
-        esac
-    done < <(for m in virtio_pci virtio_net; do modprobe -S "$KVER" --show-depends "$m" 2>&1 || true; done)
+    local root=$WORK/initrd
+    qemu_initrd_base "$root" "$KVER" "$BUSYBOX"
+    mkdir -p "$root/www"
     echo "--- kernel $KVER, modules: $(tr '\n' ' ' <"$root/modules.list")"
     cp "$E2E_DIR/qemu/init" "$root/init"
     cp "$E2E_DIR/qemu/udhcpc.sh" "$root/udhcpc.sh"
     chmod 755 "$root/init" "$root/udhcpc.sh"
     echo "$GUEST_TOKEN" >"$root/www/index.html"
-    (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$WORK/initrd.gz"
+    qemu_initrd_pack "$root" "$WORK/initrd.gz"
 }
 
 # boot NAME MODE NETDEV... - start QEMU in the background with -netdev NETDEV;

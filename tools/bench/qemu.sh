@@ -1,9 +1,12 @@
 # shellcheck shell=bash disable=SC2034  # QEMU_WHY, QEMU_PID: read by bench.sh
 # qemu.sh - the QEMU part of tools/bench.sh (sourced by it): a Debian kernel
-# with a busybox initramfs (the minimal logic of tests/e2e/test_qemu.sh's
-# build_initrd, copied so that file stays untouched) boots under TCG against
-# netstackd --listen-qemu and downloads one file from HOST_NS's 127.0.0.1
-# through the host-loopback alias. Uses natlib.sh's WORK, E2E_DIR and BG_PIDS.
+# with a busybox initramfs (built as tests/e2e/test_qemu.sh builds its own,
+# with tests/e2e/qemu/initrd.sh) boots under TCG against netstackd
+# --listen-qemu and downloads one file from HOST_NS's 127.0.0.1 through the
+# host-loopback alias. Uses natlib.sh's WORK, E2E_DIR and BG_PIDS.
+
+# shellcheck source=../../tests/e2e/qemu/initrd.sh
+. "$E2E_DIR/qemu/initrd.sh"
 
 QEMU=${QEMU:-qemu-system-x86_64}
 QEMU_PID=
@@ -28,40 +31,11 @@ qemu_check() {
 
 # qemu_build_initrd - $WORK/initrd.gz: busybox, virtio-net modules, our init.
 qemu_build_initrd() {
-    local root=$WORK/initrd bb a lib line mod name
-    bb=$(command -v busybox)
-    mkdir -p "$root"/{bin,proc,sys,dev,tmp,modules}
-    cp "$bb" "$root/bin/busybox"
-    # A dynamically linked busybox brings its libraries.
-    if ldd "$bb" >/dev/null 2>&1; then
-        for lib in $(ldd "$bb" | grep -o '/[^ ]*'); do
-            mkdir -p "$root$(dirname "$lib")"
-            cp -L "$lib" "$root$lib"
-        done
-    fi
-    for a in $("$bb" --list); do
-        [ "$a" = busybox ] || ln -sf busybox "$root/bin/$a"
-    done
-    : >"$root/modules.list"
-    # modprobe --show-depends lists the modules in load order.
-    while read -r line; do
-        case "$line" in
-        insmod\ *)
-            mod=$(awk '{print $2}' <<<"$line")
-            name=$(basename "$mod")
-            case "$name" in
-            *.ko.xz) name=${name%.xz}; xz -dc "$mod" >"$root/modules/$name" ;;
-            *.ko.zst) name=${name%.zst}; zstd -qdc "$mod" >"$root/modules/$name" ;;
-            *.ko.gz) name=${name%.gz}; gzip -dc "$mod" >"$root/modules/$name" ;;
-            *) cp "$mod" "$root/modules/$name" ;;
-            esac
-            grep -qx "$name" "$root/modules.list" || echo "$name" >>"$root/modules.list"
-            ;;
-        esac
-    done < <(for m in virtio_pci virtio_net; do modprobe -S "$QEMU_KVER" --show-depends "$m" 2>&1 || true; done)
+    local root=$WORK/initrd
+    qemu_initrd_base "$root" "$QEMU_KVER" "$(command -v busybox)"
     install -m 755 "$BENCH_DIR/qemu-init" "$root/init"
     install -m 755 "$E2E_DIR/qemu/udhcpc.sh" "$root/udhcpc.sh"
-    (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$WORK/initrd.gz"
+    qemu_initrd_pack "$root" "$WORK/initrd.gz"
 }
 
 # qemu_download NETDEV URL BYTES TIMEOUT - boot the guest in HOST_NS with
