@@ -17,6 +17,8 @@
 #include <string.h>
 #include <poll.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include "ethernet/checksum.h"
@@ -205,6 +207,21 @@ static inline size_t arp_frame(uint8_t *f, uint16_t op, uint32_t spa, uint32_t t
     memset(a + 18, 0, 6);
     put32(a + 24, tpa);
     return 14 + 28;
+}
+
+/* loopback_listener() - a listening TCP socket on 127.0.0.1, any port (in *@port). */
+static inline int loopback_listener(uint16_t *port)
+{
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof(sa);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    assert_true(fd >= 0);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(listen(fd, 16), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+    *port = ntohs(sa.sin_port);
+    return fd;
 }
 
 /*

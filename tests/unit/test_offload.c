@@ -19,14 +19,15 @@
 #include "netstack/lwip_glue.h"
 #include "tests/unit/harness.h"
 
+static int listen_fd;
+static uint16_t listen_port;
+
 #define SYN 0x02
 #define PSH 0x08
 #define ACK 0x10
 #define GUEST_MSS 1000
 #define BIG (64 * 1024)
 
-static int listen_fd;
-static uint16_t listen_port;
 static uint32_t snd_nxt, rcv_nxt;
 static uint16_t gport = 41000;
 
@@ -65,20 +66,6 @@ static void send_plain(struct netstack *ns, uint8_t flags, const uint8_t *data, 
     static uint8_t f[14 + 20 + 24 + 70000];
 
     netstack_input(ns, f, tcp_frame(f, flags, data, len, 1));
-}
-
-/* listen_loopback() - a listening socket on 127.0.0.1, any port. */
-static void listen_loopback(void)
-{
-    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t len = sizeof(sa);
-
-    listen_fd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(listen_fd >= 0);
-    assert_int_equal(bind(listen_fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    assert_int_equal(listen(listen_fd, 16), 0);
-    assert_int_equal(getsockname(listen_fd, (struct sockaddr *)&sa, &len), 0);
-    listen_port = ntohs(sa.sin_port);
 }
 
 /* tcp_of() - captured frame @i if it is a TCP segment to the guest's port, else NULL. */
@@ -244,7 +231,7 @@ static size_t download(struct netstack *ns, int fd, size_t n)
 static int setup(void **state)
 {
     *state = stack_with(65520);
-    listen_loopback();
+    listen_fd = loopback_listener(&listen_port);
     return 0;
 }
 
@@ -263,7 +250,7 @@ static int setup_gather(void **state)
     gather_blocked = 0;
     refuse_every = 3;
     *state = ns;
-    listen_loopback();
+    listen_fd = loopback_listener(&listen_port);
     return 0;
 }
 
@@ -364,7 +351,7 @@ static void super_frames_from_the_guest_are_taken(void **state)
     int fd;
 
     (void)state;
-    listen_loopback();
+    listen_fd = loopback_listener(&listen_port);
     fd = handshake(ns);
     for (i = 0; i < sizeof(data); i++)
         data[i] = (uint8_t)(i ^ (i >> 8));

@@ -13,6 +13,9 @@
 
 #include "tests/unit/harness.h"
 
+static int listen_fd;
+static uint16_t listen_port;
+
 #define SYN 0x02
 #define RST 0x04
 #define PSH 0x08
@@ -27,22 +30,6 @@ struct gconn {
     uint32_t rcv_nxt;       /* next sequence number we expect */
 };
 
-static int listen_fd;
-static uint16_t listen_port;
-
-/* listen_loopback() - a listening socket on 127.0.0.1, any port. */
-static void listen_loopback(void)
-{
-    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t len = sizeof(sa);
-
-    listen_fd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(listen_fd >= 0);
-    assert_int_equal(bind(listen_fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    assert_int_equal(listen(listen_fd, 16), 0);
-    assert_int_equal(getsockname(listen_fd, (struct sockaddr *)&sa, &len), 0);
-    listen_port = ntohs(sa.sin_port);
-}
 
 /* closed_port() - a loopback port nobody listens on. */
 static uint16_t closed_port(void)
@@ -149,7 +136,7 @@ static size_t collect(struct netstack *ns, struct gconn *c, uint8_t *out, size_t
 static int setup(void **state)
 {
     *state = stack_with(1500);
-    listen_loopback();
+    listen_fd = loopback_listener(&listen_port);
     return 0;
 }
 
