@@ -66,8 +66,9 @@ int ns_tx_direct(const struct netstack *ns);
  * ns_tx_send_gather() - hand one frame, @hdr then the pieces @iov, to
  * send_gather() now; only when ns_tx_direct() said so
  * Return: 0 when it is dealt with (taken, or dropped and counted because no
- * guest is attached); -EAGAIN when the transport would block: it is now
- * marked blocked, and the caller queues a copy of the frame instead.
+ * guest is attached); -EAGAIN when the caller must queue a copy of the frame
+ * instead: the transport would block (the queue is now marked blocked), or
+ * the frame has more pieces than one call carries.
  */
 struct iovec;
 int ns_tx_send_gather(struct netstack *ns, const uint8_t *hdr, size_t hlen,
