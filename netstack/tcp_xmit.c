@@ -71,30 +71,6 @@ struct cursor {
 };
 
 /*
- * take() - copy @n bytes from @c to @dst and advance
- * Return: bytes copied (fewer than @n only if the list ran out).
- */
-static size_t take(struct cursor *c, uint8_t *dst, size_t n)
-{
-    size_t done = 0;
-
-    while (done < n && c->i < c->niov) {
-        size_t k = c->iov[c->i].iov_len - c->off;
-
-        if (k > n - done)
-            k = n - done;
-        memcpy(dst + done, (const uint8_t *)c->iov[c->i].iov_base + c->off, k);
-        done += k;
-        c->off += k;
-        if (c->off == c->iov[c->i].iov_len) {
-            c->i++;
-            c->off = 0;
-        }
-    }
-    return done;
-}
-
-/*
  * struct slice - the next @n payload bytes of a packet, as pieces of its list
  */
 struct slice {
@@ -154,6 +130,20 @@ static uint32_t gather(uint8_t *dst, const struct slice *s, int sum)
         at += k;
     }
     return acc;
+}
+
+/*
+ * take() - copy the next @n bytes of @c to @dst and advance
+ * Return: 0, -1 if the list ran out first.
+ */
+static int take(struct cursor *c, uint8_t *dst, size_t n)
+{
+    struct slice s;
+
+    if (cut(c, n, &s))
+        return -1;
+    gather(dst, &s, 0);
+    return 0;
 }
 
 /*
@@ -248,23 +238,21 @@ static int emit(struct netstack *ns, const struct seg *sg, struct cursor *c, siz
     size_t hl = ETH_HLEN + sg->ihl + sg->thl;
     struct netstack_offload o;
     struct slice s;
+    int direct;
 
     if (cut(c, n, &s))
         return -EINVAL;
     headers(ns, sg, h, off, n, piece, gso, &o);
-    if (ns_tx_direct(ns)) {
-        if (!sg->partial)
-            finish_csum(sg, h, gather(NULL, &s, 1));
-        if (ns_tx_send_gather(ns, h, hl, s.v, s.n, &o) != -EAGAIN)
-            return 0;           /* taken, or dropped for want of a guest */
-        if (!sg->partial)       /* queued after all: the copy below sums again */
-            headers(ns, sg, h, off, n, piece, gso, &o);
-    }
+    direct = ns_tx_direct(ns);
+    if (direct && !sg->partial)
+        finish_csum(sg, h, gather(NULL, &s, 1));    /* summed in place */
+    if (direct && ns_tx_send_gather(ns, h, hl, s.v, s.n, &o) != -EAGAIN)
+        return 0;               /* taken, or dropped for want of a guest */
     f = ns_tx_alloc(ns, hl + n);
     if (!f)
         return -ENOBUFS;
     memcpy(f, h, hl);
-    if (sg->partial)
+    if (sg->partial || direct)  /* the checksum is partial, or already final */
         gather(f + hl, &s, 0);
     else
         finish_csum(sg, f, gather(f + hl, &s, 1));
@@ -280,20 +268,18 @@ static int parse_headers(struct seg *sg, struct cursor *c, size_t total)
 {
     uint8_t *h = sg->hdr;
 
-    if (total < IPV4_HLEN + TCP_HLEN_MIN || take(c, h, IPV4_HLEN) != IPV4_HLEN)
+    if (total < IPV4_HLEN + TCP_HLEN_MIN || take(c, h, IPV4_HLEN))
         return -EINVAL;
     sg->ihl = (size_t)(h[0] & 0x0f) * 4;
     if (h[0] >> 4 != 4 || sg->ihl < IPV4_HLEN || h[9] != IPPROTO_TCP ||
         (size_t)ns_load_be16(h + 2) != total || total < sg->ihl + TCP_HLEN_MIN)
         return -EINVAL;
-    if (take(c, h + IPV4_HLEN, sg->ihl - IPV4_HLEN + TCP_HLEN_MIN) !=
-        sg->ihl - IPV4_HLEN + TCP_HLEN_MIN)
+    if (take(c, h + IPV4_HLEN, sg->ihl - IPV4_HLEN + TCP_HLEN_MIN))
         return -EINVAL;
     sg->thl = (size_t)(h[sg->ihl + 12] >> 4) * 4;
     if (sg->thl < TCP_HLEN_MIN || sg->ihl + sg->thl > total)
         return -EINVAL;
-    if (take(c, h + sg->ihl + TCP_HLEN_MIN, sg->thl - TCP_HLEN_MIN) !=
-        sg->thl - TCP_HLEN_MIN)
+    if (take(c, h + sg->ihl + TCP_HLEN_MIN, sg->thl - TCP_HLEN_MIN))
         return -EINVAL;
     sg->payload = total - sg->ihl - sg->thl;
     return 0;

@@ -54,6 +54,8 @@ static void dhcp_input(struct netstack *ns, const struct ns_ipv4 *ip, const uint
         NS_COUNT(ns, dhcp_out);
 }
 
+#define UDP_GSO_MAX_SEGMENTS 128    /* Linux's UDP_MAX_SEGMENTS: a guest cannot ask for more */
+
 /* dispatch() - one datagram's @data by destination: DHCP, forward replies, DNS, the NAT. */
 static void dispatch(struct netstack *ns, const struct ns_ipv4 *ip, uint16_t sport,
                      uint16_t dport, const uint8_t *data, size_t len)
@@ -90,7 +92,8 @@ static void dispatch_segments(struct netstack *ns, const struct ns_ipv4 *ip, uin
     const uint8_t *data = ip->payload + UDP_HLEN;
     size_t len = ip->payload_len - UDP_HLEN, off;
 
-    if (!gso_size) {
+    /* No more datagrams than a kernel builds from one send (UDP_MAX_SEGMENTS). */
+    if (!gso_size || (len + gso_size - 1) / gso_size > UDP_GSO_MAX_SEGMENTS) {
         NS_COUNT(ns, drop_gso_malformed);
         return;
     }

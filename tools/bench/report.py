@@ -63,12 +63,17 @@ def fail(msg):
     sys.exit(1)
 
 
-def load_iperf(path):
+def read_output(path, tool):
+    """The text TOOL wrote to PATH, or exit saying it wrote none."""
     try:
         with open(path) as f:
-            text = f.read()
+            return f.read()
     except OSError as e:
-        fail("no iperf3 output (%s)" % e)
+        fail("no %s output (%s)" % (tool, e))
+
+
+def load_iperf(path):
+    text = read_output(path, "iperf3")
     try:
         d = json.loads(text)
     except ValueError:
@@ -101,11 +106,7 @@ def iperf_udp(path):
 
 
 def read_wrk(path):
-    try:
-        with open(path) as f:
-            text = f.read()
-    except OSError as e:
-        fail("no wrk output (%s)" % e)
+    text = read_output(path, "wrk")
     for pat in (r"Socket errors:.*", r"Non-2xx or 3xx responses:.*"):
         m = re.search(pat, text)
         if m:
