@@ -24,7 +24,13 @@ void ns_dns_stop(struct netstack *ns);
 void ns_dns_udp_input(struct netstack *ns, const struct ns_ipv4 *ip, uint16_t sport,
                       const uint8_t *msg, size_t len);
 
-/* Timers: per-query deadlines and retries. */
+/*
+ * ns_dns_guest_gone() - the guest went away: close its TCP connections to
+ * gateway:53 (queries in flight are answered to no one).
+ */
+void ns_dns_guest_gone(struct netstack *ns);
+
+/* Timers: per-query deadlines and retries, idle TCP connections. */
 void ns_dns_timers(struct netstack *ns, uint64_t now_ms);
 int ns_dns_next_timeout(struct netstack *ns, uint64_t now_ms);
 

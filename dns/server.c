@@ -38,12 +38,13 @@
 #include "dns/server_priv.h"
 #include "ethernet/ipv4.h"
 #include "netstack/stack.h"
+#include "netstack/tcp_pcbs.h"
 #include "netstack/udp.h"
 
 #define DNS_TICK_MS         250     /* timer granularity for retries and deadlines */
 #define DNS_HOSTRES_THREADS 4
 #define DNS_TCP_RX_MAX      (2 * (2 + NS_DNS_MSG_MAX))
-#define DNS_TCP_CONNS_MAX   128     /* guest TCP connections to gateway:53 at once */
+#define DNS_TCP_BACKLOG     64      /* handshakes in progress on gateway:53 */
 
 /*
  * struct dns_tcp_conn - a guest's TCP connection to gateway:53
@@ -51,7 +52,9 @@
  * @rx:     bytes received, not yet a complete query
  * @refs:   queries of this connection in flight
  * @fin:    the guest closed its side: close ours when @refs drops to 0
- * @next, @prev: the server's list of connections (freed at stop)
+ * @last_ms: its last query or answer, for the idle timeout (RFC 7766 6.2.3:
+ *          servers close idle connections; the guest's resolver reconnects)
+ * @next, @prev: the server's list of connections, most recently active first
  */
 struct dns_tcp_conn {
     struct netstack *ns;
@@ -61,6 +64,7 @@ struct dns_tcp_conn {
     size_t rx_len;
     unsigned refs;
     int fin;
+    uint64_t last_ms;
 };
 
 /* --- Answers to the guest ---------------------------------------------- */
@@ -305,17 +309,45 @@ static void on_hostres(void *opaque, uint64_t tag, enum ns_hostres_status st,
 
 /* --- DNS over TCP from the guest (RFC 7766) ------------------------------ */
 
-/* conn_free() - unlink and free a connection whose pcb is closed or gone. */
-static void conn_free(struct dns_tcp_conn *c)
+/* conn_unlink() - take @c off the server's list. */
+static void conn_unlink(struct ns_dns *d, struct dns_tcp_conn *c)
 {
-    struct ns_dns *d = c->ns->dns;
-
     if (c->prev)
         c->prev->next = c->next;
     else
         d->conns = c->next;
     if (c->next)
         c->next->prev = c->prev;
+    c->prev = c->next = NULL;
+}
+
+/* conn_push() - put @c at the head of the server's list, the most recently active. */
+static void conn_push(struct ns_dns *d, struct dns_tcp_conn *c)
+{
+    c->next = d->conns;
+    if (d->conns)
+        d->conns->prev = c;
+    d->conns = c;
+}
+
+/* conn_touch() - traffic on @c: it is the most recently active now. */
+static void conn_touch(struct dns_tcp_conn *c)
+{
+    struct ns_dns *d = c->ns->dns;
+
+    c->last_ms = ns_now_ms();
+    if (d->conns != c) {
+        conn_unlink(d, c);
+        conn_push(d, c);
+    }
+}
+
+/* conn_free() - unlink and free a connection whose pcb is closed or gone. */
+static void conn_free(struct dns_tcp_conn *c)
+{
+    struct ns_dns *d = c->ns->dns;
+
+    conn_unlink(d, c);
     d->nconns--;
     free(c);
 }
@@ -331,6 +363,8 @@ static void conn_detach(struct dns_tcp_conn *c)
 /* tcp_unref() - a query of @c finished; close or free @c when nothing is left. */
 static void tcp_unref(struct dns_tcp_conn *c)
 {
+    if (c->pcb)
+        conn_touch(c);      /* an answer went out: idle from now */
     if (c->refs)
         c->refs--;
     if (c->refs)
@@ -341,10 +375,24 @@ static void tcp_unref(struct dns_tcp_conn *c)
     }
     if (c->fin) {
         conn_detach(c);
-        if (tcp_close(c->pcb) != ERR_OK)
-            tcp_abort(c->pcb);
+        ns_pcbs_close(c->ns, c->pcb);
         conn_free(c);
     }
+}
+
+/*
+ * conn_close() - close @c from our side now (idle, evicted, the guest gone);
+ * queries still in flight drop their answers, as after a reset.
+ */
+static void conn_close(struct dns_tcp_conn *c)
+{
+    if (c->pcb) {
+        conn_detach(c);
+        ns_pcbs_close(c->ns, c->pcb);
+        c->pcb = NULL;
+    }
+    c->refs++;
+    tcp_unref(c);
 }
 
 /* tcp_take() - every complete length-prefixed query in @c->rx. */
@@ -388,6 +436,7 @@ static err_t on_tcp_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t e
     }
     pbuf_copy_partial(p, c->rx + c->rx_len, p->tot_len, 0);
     c->rx_len += p->tot_len;
+    conn_touch(c);
     tcp_recved(pcb, p->tot_len);
     pbuf_free(p);
     tcp_take(c);
@@ -405,6 +454,26 @@ static void on_tcp_err(void *arg, err_t err)
     tcp_unref(c);
 }
 
+/*
+ * evict_idlest() - at max_dns_tcp_connections, close the least recently
+ * active connection with no query in flight, so that connections a guest
+ * left open (or a guest before a reboot) cannot lock DNS over TCP out.
+ * Return: 1 if one was closed, 0 if every connection is busy.
+ */
+static int evict_idlest(struct netstack *ns)
+{
+    struct dns_tcp_conn *c, *idlest = NULL;
+
+    for (c = ns->dns->conns; c; c = c->next)
+        if (!c->refs)
+            idlest = c;     /* the list runs from most to least recently active */
+    if (!idlest)
+        return 0;
+    NS_COUNT(ns, dns_tcp_evicted);
+    conn_close(idlest);
+    return 1;
+}
+
 static err_t on_tcp_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 {
     struct netstack *ns = arg;
@@ -413,7 +482,11 @@ static err_t on_tcp_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 
     if (!pcb || err != ERR_OK)
         return ERR_VAL;
-    c = d->nconns < DNS_TCP_CONNS_MAX ? calloc(1, sizeof(*c)) : NULL;
+    ns_pcbs_accepted(pcb);
+    if (d->nconns >= ns->cfg.max_dns_tcp_connections && !evict_idlest(ns))
+        c = NULL;
+    else
+        c = calloc(1, sizeof(*c));
     if (!c) {
         NS_COUNT(ns, drop_dns_inflight);
         tcp_abort(pcb);
@@ -421,10 +494,8 @@ static err_t on_tcp_accept(void *arg, struct tcp_pcb *pcb, err_t err)
     }
     c->ns = ns;
     c->pcb = pcb;
-    c->next = d->conns;
-    if (d->conns)
-        d->conns->prev = c;
-    d->conns = c;
+    c->last_ms = ns_now_ms();
+    conn_push(d, c);
     d->nconns++;
     tcp_arg(pcb, c);
     tcp_recv(pcb, on_tcp_recv);
@@ -449,7 +520,7 @@ static int listen_tcp(struct netstack *ns)
     tcp_arg(lpcb, ns);
     tcp_accept(lpcb, on_tcp_accept);
     ns->dns->listener = lpcb;
-    return 0;
+    return ns_pcbs_listen(ns, lpcb, DNS_TCP_BACKLOG) ? -ENOMEM : 0;
 }
 
 /* --- Lifecycle ------------------------------------------------------------ */
@@ -539,13 +610,45 @@ void ns_dns_stop(struct netstack *ns)
     ns->dns = NULL;
 }
 
+/* expire_idle() - close the TCP connections idle for dns_tcp_idle_timeout_ms. */
+static void expire_idle(struct netstack *ns, uint64_t now_ms)
+{
+    struct dns_tcp_conn *c = ns->dns->conns, *prev;
+
+    while (c && c->next)
+        c = c->next;            /* the least recently active is last */
+    for (; c; c = prev) {
+        prev = c->prev;
+        if (now_ms - c->last_ms < ns->cfg.dns_tcp_idle_timeout_ms)
+            break;
+        if (c->refs)
+            continue;           /* waiting for an answer is not idle */
+        NS_COUNT(ns, dns_tcp_expired);
+        conn_close(c);
+    }
+}
+
 void ns_dns_timers(struct netstack *ns, uint64_t now_ms)
 {
     if (ns->dns && ns->dns->inflight)
         ns_dns_forward_timers(ns, now_ms);
+    if (ns->dns && ns->dns->conns)
+        expire_idle(ns, now_ms);
 }
 
 int ns_dns_next_timeout(struct netstack *ns, uint64_t now_ms)
 {
-    return ns->dns && ns->dns->inflight ? DNS_TICK_MS : -1;
+    (void)now_ms;
+    return ns->dns && (ns->dns->inflight || ns->dns->conns) ? DNS_TICK_MS : -1;
+}
+
+void ns_dns_guest_gone(struct netstack *ns)
+{
+    struct dns_tcp_conn *c, *next;
+
+    for (c = ns->dns ? ns->dns->conns : NULL; c; c = next) {
+        next = c->next;
+        if (c->pcb)     /* one without is closed already, waiting for its queries */
+            conn_close(c);
+    }
 }

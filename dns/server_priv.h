@@ -62,7 +62,7 @@ struct dns_query {
  * @fd4, @fd6:  upstream UDP sockets, -1 until needed
  * @inflight, @count: queries in flight
  * @listener:   lwIP listener on gateway:53
- * @conns, @nconns: the guest's TCP connections to it
+ * @conns, @nconns: the guest's TCP connections to it, most recently active first
  * @buf:        receive buffer for upstream answers
  */
 struct ns_dns {

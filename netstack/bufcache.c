@@ -17,6 +17,7 @@
  * used only from the stack's thread: lwIP's heap and pools and the transmit
  * queue. ns_buf_trim() releases what is cached (netstack_free()).
  */
+#include <malloc.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +92,15 @@ void *ns_buf_calloc(size_t n, size_t len)
     if (p)
         memset(p, 0, n * len);
     return p;
+}
+
+size_t ns_buf_size(const void *p)
+{
+    const struct buf_hdr *h = (const struct buf_hdr *)p - 1;
+
+    if (h->cls == CLASS_NONE)
+        return malloc_usable_size((void *)h);
+    return sizeof(*h) + class_size[h->cls];
 }
 
 void ns_buf_free(void *p)

@@ -17,6 +17,13 @@ void *ns_buf_alloc(size_t len);
 /* ns_buf_calloc() - @n * @len zeroed bytes; NULL on overflow or no memory. */
 void *ns_buf_calloc(size_t n, size_t len);
 
+/*
+ * ns_buf_size() - the bytes block @p from ns_buf_alloc() really holds of
+ * memory (its class, or malloc's usable size, plus the header): what the
+ * resource limits charge for it.
+ */
+size_t ns_buf_size(const void *p);
+
 /* ns_buf_free() - give back a block from ns_buf_alloc(); NULL is ignored. */
 void ns_buf_free(void *p);
 

@@ -243,6 +243,11 @@ struct ns_flow *ns_flow_open(struct ns_flow_table *t, uint32_t ip, uint16_t id)
     f->guest_ip = ip;
     f->guest_id = id;
     f->created_ms = f->last_ms = ns_now_ms();
+    /* Evict first: at the limit, the oldest flow's descriptor is the new one's. */
+    if (t->count >= t->max_flows && t->oldest) {
+        flow_close(t, t->oldest);
+        count(t, t->type->evicted);
+    }
     f->fd = t->type->open(f);
     if (f->fd < 0)
         goto fail;
@@ -250,10 +255,6 @@ struct ns_flow *ns_flow_open(struct ns_flow_table *t, uint32_t ip, uint16_t id)
         count(t, NETSTACK_STAT_drop_no_memory);
         close(f->fd);
         goto fail;
-    }
-    if (t->count >= t->max_flows && t->oldest) {
-        flow_close(t, t->oldest);
-        count(t, t->type->evicted);
     }
     b = bucket_of(t, ip, id);
     f->hnext = *b;

@@ -163,10 +163,10 @@ static int tx_budget(const struct netstack *ns)
 
     if (ns->tx.blocked)
         return -1;
-    if (ns->tx.count >= ns->tx.cap)
+    if (ns_tx_full(&ns->tx))
         return 0;
     /* A queue smaller than one reply can only be given its best when empty. */
-    return ns->tx.cap - ns->tx.count >= worst || !ns->tx.count;
+    return ns_tx_room(&ns->tx, (size_t)ns->cfg.mtu + 14) >= worst || !ns->tx.count;
 }
 
 /*

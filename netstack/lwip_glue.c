@@ -33,6 +33,7 @@
 #include "ethernet/ipv4.h"
 #include "netstack/lwip_glue.h"
 #include "netstack/stack.h"
+#include "netstack/tcp_pcbs.h"
 #include "netstack/tcp_xmit.h"
 
 static struct netif guest_netif;
@@ -95,6 +96,8 @@ int ns_lwip_start(struct netstack *ns)
         lwip_init();
         lwip_ready = 1;
     }
+    if (ns_pcbs_start(ns))
+        return -ENOMEM;
     ip4_addr_set_u32(&addr, htonl(ns->gateway));
     ip4_addr_set_u32(&mask, htonl(ns->netmask));
     ip4_addr_set_u32(&gw, htonl(ns->gateway));
@@ -125,14 +128,15 @@ static void abort_list(struct tcp_pcb **list)
 
 void ns_lwip_stop(struct netstack *ns)
 {
-    if (!ns->netif)
-        return;
-    abort_list(&tcp_active_pcbs);
-    abort_list(&tcp_tw_pcbs);
-    while (tcp_listen_pcbs.listen_pcbs)
-        tcp_close((struct tcp_pcb *)tcp_listen_pcbs.listen_pcbs);
-    netif_remove(&guest_netif);
-    ns->netif = NULL;
+    if (ns->netif) {
+        abort_list(&tcp_active_pcbs);
+        abort_list(&tcp_tw_pcbs);
+        while (tcp_listen_pcbs.listen_pcbs)
+            tcp_close((struct tcp_pcb *)tcp_listen_pcbs.listen_pcbs);
+        netif_remove(&guest_netif);
+        ns->netif = NULL;
+    }
+    ns_pcbs_stop(ns);   /* the pcbs' destroy callbacks have run */
 }
 
 /*

@@ -88,6 +88,9 @@ int ns_tcp_nat_adopt(struct netstack *ns, const struct tcp_key *k, int fd, struc
  */
 uint16_t ns_tcp_nat_guest_mss(struct netstack *ns, uint32_t guest_ip, uint16_t guest_port,
                               uint32_t peer_ip, uint16_t peer_port);
+/* ns_tcp_nat_half_open() - guest connections whose handshake is not complete. */
+size_t ns_tcp_nat_half_open(const struct netstack *ns);
+
 /* ns_tcp_nat_full() - is the connection limit reached? */
 int ns_tcp_nat_full(const struct netstack *ns);
 /* ns_tcp_nat_flush() - write guest data queued during the input batch to the host. */

@@ -22,6 +22,7 @@
 #include "ethernet/reasm.h"
 #include "netstack/bufcache.h"
 #include "netstack/dhcp.h"
+#include "netstack/limits.h"
 #include "netstack/lwip_glue.h"
 #include "netstack/nat.h"
 #include "netstack/stack.h"
@@ -84,6 +85,12 @@ void netstack_config_init(struct netstack_config *cfg)
     cfg->dns_timeout_ms = 4000;
     cfg->max_dns_inflight = 1024;
     cfg->log_level = NETSTACK_LOG_INFO;
+    cfg->max_tx_queue_bytes = 32u << 20;
+    cfg->max_tcp_half_open = 1024;
+    cfg->max_tcp_closing = 4096;
+    cfg->max_tcp_queued_bytes = 128u << 20;
+    cfg->max_dns_tcp_connections = 128;
+    cfg->dns_tcp_idle_timeout_ms = 10000;
 }
 
 /*
@@ -117,10 +124,39 @@ static int check_config(struct netstack *ns)
         why = "gateway MAC is a multicast address";
     else if (!c->max_tx_queue || !c->max_reassembly)
         why = "queue limits must be at least 1";
+    else if (c->max_tx_queue_bytes < 2u * 65536)
+        why = "the transmit queue must hold at least two 64 KiB frames";
     if (!why)
         return 0;
     ns_log(ns, NETSTACK_LOG_ERROR, "config: %s", why);
     return -EINVAL;
+}
+
+/* config_size() - the bytes of struct netstack_config that a caller of @version passed. */
+static size_t config_size(uint32_t version)
+{
+    if (version < 2)
+        return offsetof(struct netstack_config, send_gather);
+    if (version < 3)
+        return offsetof(struct netstack_config, max_tx_queue_bytes);
+    return sizeof(struct netstack_config);
+}
+
+/* default_limits() - version 3's limits: a zero (or an older caller) takes the default. */
+static void default_limits(struct netstack_config *c, const struct netstack_config *def)
+{
+    if (!c->max_tx_queue_bytes)
+        c->max_tx_queue_bytes = def->max_tx_queue_bytes;
+    if (!c->max_tcp_half_open)
+        c->max_tcp_half_open = def->max_tcp_half_open;
+    if (!c->max_tcp_closing)
+        c->max_tcp_closing = def->max_tcp_closing;
+    if (!c->max_tcp_queued_bytes)
+        c->max_tcp_queued_bytes = def->max_tcp_queued_bytes;
+    if (!c->max_dns_tcp_connections)
+        c->max_dns_tcp_connections = def->max_dns_tcp_connections;
+    if (!c->dns_tcp_idle_timeout_ms)
+        c->dns_tcp_idle_timeout_ms = def->dns_tcp_idle_timeout_ms;
 }
 
 /* copy_config() - take @cfg, filling zeros with defaults and copying strings. */
@@ -130,8 +166,7 @@ static int copy_config(struct netstack *ns, const struct netstack_config *cfg)
 
     netstack_config_init(&def);
     /* A caller built against an older header passed a shorter struct. */
-    memcpy(&ns->cfg, cfg, cfg->version < 2 ? offsetof(struct netstack_config, send_gather)
-                                           : sizeof(*cfg));
+    memcpy(&ns->cfg, cfg, config_size(cfg->version));
     if (!ns->cfg.subnet.s_addr)
         ns->cfg.subnet = def.subnet;
     if (!ns->cfg.prefix_len)
@@ -158,6 +193,7 @@ static int copy_config(struct netstack *ns, const struct netstack_config *cfg)
         ns->cfg.dns_timeout_ms = def.dns_timeout_ms;
     if (!ns->cfg.max_dns_inflight)
         ns->cfg.max_dns_inflight = def.max_dns_inflight;
+    default_limits(&ns->cfg, &def);
     if (!memcmp(ns->cfg.gateway_mac, "\0\0\0\0\0\0", 6))
         memcpy(ns->cfg.gateway_mac, def.gateway_mac, 6);
     ns->domain_name = strdup(cfg->domain_name ? cfg->domain_name : def.domain_name);
@@ -213,7 +249,7 @@ int netstack_new(const struct netstack_config *cfg, struct netstack **out)
     ns = calloc(1, sizeof(*ns));
     if (!ns)
         return -ENOMEM;
-    ns->loop.pollfd = ns->loop.wakefd = -1;
+    ns->loop.pollfd = ns->loop.wakefd = ns->reserve_fd = -1;
     rc = copy_config(ns, cfg);
     if (rc)
         goto fail;
@@ -226,7 +262,9 @@ int netstack_new(const struct netstack_config *cfg, struct netstack **out)
     rc = check_config(ns);
     if (rc)
         goto fail;
-    if ((rc = ns_loop_init(&ns->loop)) || (rc = ns_tx_init(&ns->tx, ns->cfg.max_tx_queue)) ||
+    ns_limits_fit(ns);
+    if ((rc = ns_loop_init(&ns->loop)) || (rc = ns_limits_start(ns)) ||
+        (rc = ns_tx_init(&ns->tx, ns->cfg.max_tx_queue, ns->cfg.max_tx_queue_bytes)) ||
         (rc = start_dhcp(ns)))
         goto fail;
     ns->reasm = ns_reasm_new(ns->cfg.max_reassembly, ns_ipv4_deliver);
@@ -271,6 +309,7 @@ void netstack_free(struct netstack *ns)
     ns_dhcp_free(ns->dhcp);
     ns_tx_fini(&ns->tx);
     ns_buf_trim();
+    ns_limits_stop(ns);
     ns_loop_fini(&ns->loop);
     free(ns->domain_name);
     free(ns->search_domains);
@@ -352,6 +391,7 @@ void netstack_output_ready(struct netstack *ns)
 void netstack_link_down(struct netstack *ns)
 {
     ns_nat_guest_gone(ns);      /* every host socket of the guest is closed */
+    ns_dns_guest_gone(ns);      /* and its connections to the gateway's DNS */
     ns_neigh_flush(ns);
     ns_tx_drop_all(ns);
 }

@@ -24,6 +24,7 @@ struct ns_icmp_nat;
 struct ns_dns;
 struct ns_portfwd;
 struct ns_udp_fwd;
+struct ns_pcbs;
 
 /* Neighbours on the guest's link, learned from ARP and IPv4 source addresses. */
 #define NS_NEIGH_MAX 16
@@ -53,6 +54,9 @@ struct netstack {
 
     uint64_t stats[NETSTACK_STAT_COUNT];
 
+    int reserve_fd;                 /* given up to shed a connection at EMFILE (limits.c) */
+    int warned_accept_fds;          /* that was logged */
+
     struct ns_loop loop;
     struct ns_tx tx;
     struct ns_dhcp *dhcp;
@@ -64,6 +68,7 @@ struct netstack {
     struct ns_dns *dns;             /* dns/server.c */
     struct ns_portfwd *portfwd;     /* portfwd/forward.c */
     struct ns_udp_fwd *udp_fwd;     /* portfwd/udp_fwd.c */
+    struct ns_pcbs *pcbs;           /* netstack/tcp_pcbs.c */
 };
 
 #define NS_COUNT(ns, name) ((ns)->stats[NETSTACK_STAT_##name]++)

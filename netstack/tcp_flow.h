@@ -59,6 +59,10 @@ struct tcp_key {
  * @to_host:    guest data not yet written to the host: pbufs linked by ->next
  *              (not pbuf_cat(): a u16 tot_len cannot describe a full window)
  * @to_host_tail: its last pbuf, @to_host_len its bytes
+ * @to_host_cost: the memory its pbufs hold (ns_buf_size()), charged to the
+ *              flow and to the NAT's @queued_cost
+ * @coal, @coal_end: the pbuf at @to_host_tail that small segments are copied
+ *              into (tcp_relay.c), and the end of its room; NULL when none
  * @sendq, @sendq_tail: host bytes read for the guest, in chunks lwIP points
  *              into until the guest acknowledges them (tcp_sendq.c)
  * @unpushed:   bytes of them not given to lwIP yet (its send buffer was full)
@@ -80,6 +84,12 @@ struct tcp_key {
  *              frames (ns_tcp_input_borrow()): they are copied, or written,
  *              before the batch ends (the flow is dirty too)
  * @dnext:      next in the list of dirty flows
+ * @syn_pcb:    ACCEPTING only: lwIP's half-open pcb for the replayed SYN, once
+ *              its listener took it (tagged with the flow, see tcp_nat.c);
+ *              NULL when lwIP has not, or has freed it
+ * @isn:        the guest's initial sequence number, to refuse it with a RST
+ * @half_open:  on the half-open FIFO (CONNECTING or ACCEPTING)
+ * @ho_prev, @ho_next: that FIFO, oldest first
  */
 struct tcp_flow {
     struct tcp_key key;
@@ -90,7 +100,9 @@ struct tcp_flow {
     size_t syn_len, syn_hlen;
     uint64_t since_ms;
     struct pbuf *to_host, *to_host_tail;
-    size_t to_host_len;
+    size_t to_host_len, to_host_cost;
+    struct pbuf *coal;
+    uint8_t *coal_end;
     struct tcp_chunk *sendq, *sendq_tail;
     size_t unpushed;
     uint8_t guest_fin, host_fin, shut_host, fin_sent, paused, sndbuf_wait;
@@ -106,6 +118,10 @@ struct tcp_flow {
     uint8_t dirty;
     uint8_t borrowed;
     struct tcp_flow *dnext;
+    struct tcp_pcb *syn_pcb;
+    uint32_t isn;
+    uint8_t half_open;
+    struct tcp_flow *ho_prev, *ho_next;
 };
 
 #define TCP_NAT_BUCKETS 16384           /* hash buckets (a power of two) */
@@ -119,6 +135,10 @@ struct tcp_flow {
  * @count:      flows (any state), against cfg.max_tcp_connections
  * @connecting: flows in FLOW_CONNECTING, against cfg.max_pending_connects
  * @accepting:  flows in FLOW_ACCEPTING (they need the timer)
+ * @queued_cost: memory held by guest data waiting for host sockets, all flows,
+ *              against cfg.max_tcp_queued_bytes
+ * @ho_oldest, @ho_newest: flows in CONNECTING or ACCEPTING, oldest first:
+ *              the first to go when max_tcp_half_open is reached
  * @listener:   lwIP listener per destination port (65536 entries), created on demand
  * @last_tick_ms: when the timer last walked the flows
  * @warned_fds: the "out of file descriptors" warning was logged
@@ -129,6 +149,8 @@ struct ns_tcp_nat {
     struct tcp_flow *paused;
     struct tcp_flow *dirty;
     size_t count, connecting, accepting;
+    size_t queued_cost;
+    struct tcp_flow *ho_oldest, *ho_newest;
     struct tcp_pcb **listener;
     uint64_t last_tick_ms;
     int warned_fds;
@@ -155,6 +177,14 @@ void ns_sendq_acked(struct tcp_flow *f, size_t n);
 void ns_sendq_free(struct tcp_flow *f);
 
 /* tcp_relay.c */
+/*
+ * ns_tcp_relay_over_budget() - would more guest data for @f go beyond what
+ * its queue (two windows' worth of memory) or all queues
+ * (cfg.max_tcp_queued_bytes) may hold? A flow whose queue is empty is never
+ * refused: its data is written to the host at the end of the batch.
+ */
+int ns_tcp_relay_over_budget(const struct netstack *ns, const struct tcp_flow *f);
+void ns_tcp_relay_uncharge(struct netstack *ns, struct tcp_flow *f);
 void ns_tcp_relay_attach(struct netstack *ns, struct tcp_flow *f, struct tcp_pcb *pcb);
 void ns_tcp_relay_abort(struct netstack *ns, struct tcp_flow *f);
 void ns_tcp_relay_host_ready(struct netstack *ns, struct tcp_flow *f, uint32_t events);

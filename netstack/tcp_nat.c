@@ -45,6 +45,7 @@
 #include "netstack/nat.h"
 #include "netstack/stack.h"
 #include "netstack/tcp_flow.h"
+#include "netstack/tcp_pcbs.h"
 
 #define TCP_FLAG_FIN 0x01
 #define TCP_FLAG_SYN 0x02
@@ -121,6 +122,35 @@ static struct tcp_flow *lookup(struct ns_tcp_nat *t, const struct tcp_key *k)
     return NULL;
 }
 
+/* half_open_add() - @f starts a handshake: the newest on the half-open FIFO. */
+static void half_open_add(struct ns_tcp_nat *t, struct tcp_flow *f)
+{
+    f->half_open = 1;
+    f->ho_next = NULL;
+    f->ho_prev = t->ho_newest;
+    if (t->ho_newest)
+        t->ho_newest->ho_next = f;
+    else
+        t->ho_oldest = f;
+    t->ho_newest = f;
+}
+
+/* half_open_del() - @f's handshake is over (or @f goes): off the FIFO. */
+static void half_open_del(struct ns_tcp_nat *t, struct tcp_flow *f)
+{
+    if (!f->half_open)
+        return;
+    if (f->ho_prev)
+        f->ho_prev->ho_next = f->ho_next;
+    else
+        t->ho_oldest = f->ho_next;
+    if (f->ho_next)
+        f->ho_next->ho_prev = f->ho_prev;
+    else
+        t->ho_newest = f->ho_prev;
+    f->half_open = 0;
+}
+
 /* flow_new() - a flow in FLOW_CONNECTING, linked in. NULL on ENOMEM. */
 static struct tcp_flow *flow_new(struct netstack *ns, const struct tcp_key *k)
 {
@@ -143,6 +173,7 @@ static struct tcp_flow *flow_new(struct netstack *ns, const struct tcp_key *k)
     t->all = f;
     t->count++;
     t->connecting++;
+    half_open_add(t, f);
     return f;
 }
 
@@ -162,6 +193,7 @@ static void unlink_flow(struct ns_tcp_nat *t, struct tcp_flow *f)
         t->all = f->next;
     if (f->next)
         f->next->prev = f->prev;
+    half_open_del(t, f);
     for (pp = &t->paused; f->paused && *pp; pp = &(*pp)->pnext)
         if (*pp == f) {
             *pp = f->pnext;
@@ -174,6 +206,62 @@ static void unlink_flow(struct ns_tcp_nat *t, struct tcp_flow *f)
         }
 }
 
+/* --- lwIP's half-open pcbs, one per ACCEPTING flow ----------------------- */
+
+/* syn_pcb_freed() - destroy callback of a flow's half-open pcb: lwIP let go of it. */
+static void syn_pcb_freed(u8_t id, void *data)
+{
+    struct tcp_flow *f = data;
+
+    (void)id;
+    f->syn_pcb = NULL;
+}
+
+static const struct tcp_ext_arg_callbacks syn_pcb_cbs = { syn_pcb_freed, NULL };
+
+/*
+ * release_syn_pcb() - untie @f's half-open pcb from it
+ * @abort: and reset it (the guest hears a RST); otherwise lwIP keeps it, to
+ *         be freed by the segment it is about to process or accepted
+ */
+static void release_syn_pcb(struct tcp_flow *f, int abort)
+{
+    struct tcp_pcb *pcb = f->syn_pcb;
+
+    if (!pcb)
+        return;
+    f->syn_pcb = NULL;
+    ns_pcbs_untag(pcb);
+    if (abort)
+        tcp_abort(pcb);
+}
+
+/*
+ * nat_admit() - passive_open callback of the NAT's listeners: a SYN is about
+ * to be answered. Only the SYN a flow replays once its host side is
+ * connected may be (any other would make a pcb no flow owns); its pcb is tied
+ * to the flow, so that giving up the flow frees the pcb at once.
+ */
+static err_t nat_admit(u8_t id, struct tcp_pcb_listen *lpcb, struct tcp_pcb *cpcb)
+{
+    struct netstack *ns = lpcb->ext_args[id].data;
+    struct tcp_key k = {
+        .guest_ip = ntohl(ip4_addr_get_u32(ip_2_ip4(&cpcb->remote_ip))),
+        .dst_ip = ntohl(ip4_addr_get_u32(ip_2_ip4(&cpcb->local_ip))),
+        .guest_port = cpcb->remote_port, .dst_port = cpcb->local_port,
+    };
+    struct tcp_flow *f = lookup(ns->tcp_nat, &k);
+
+    if (!f || f->state != FLOW_ACCEPTING || f->syn_pcb)
+        return ERR_VAL;     /* lwIP frees @cpcb and answers nothing */
+    f->syn_pcb = cpcb;
+    tcp_ext_arg_set_callbacks(cpcb, id, &syn_pcb_cbs);
+    tcp_ext_arg_set(cpcb, id, f);
+    return ERR_OK;
+}
+
+static const struct tcp_ext_arg_callbacks nat_listen_cbs = { NULL, nat_admit };
+
 /*
  * ns_tcp_flow_free() - forget a flow and close its host socket
  * @reset_host: close with SO_LINGER {1, 0}, so the host peer gets a RST
@@ -184,6 +272,7 @@ void ns_tcp_flow_free(struct netstack *ns, struct tcp_flow *f, int reset_host)
 {
     struct ns_tcp_nat *t = ns->tcp_nat;
 
+    release_syn_pcb(f, 1);
     unlink_flow(t, f);
     t->count--;
     if (f->state == FLOW_CONNECTING)
@@ -202,6 +291,7 @@ void ns_tcp_flow_free(struct netstack *ns, struct tcp_flow *f, int reset_host)
     }
     if (f->to_host)
         pbuf_free(f->to_host);
+    ns_tcp_relay_uncharge(ns, f);
     ns_sendq_free(f);   /* every caller has released the pcb, or never had one */
     free(f->syn);
     free(f);
@@ -243,10 +333,10 @@ static void send_unreachable(struct netstack *ns, const struct tcp_flow *f, uint
     ns_ipv4_send(ns, NULL, ns->gateway, f->key.guest_ip, IPPROTO_ICMP, msg, len);
 }
 
-/* syn_seq() - the sequence number of the held SYN. */
+/* syn_seq() - the sequence number of the guest's SYN. */
 static uint32_t syn_seq(const struct tcp_flow *f)
 {
-    return ns_load_be32(f->syn + f->syn_hlen + 4);
+    return f->isn;
 }
 
 /*
@@ -354,11 +444,13 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
     k.guest_port = pcb->remote_port;
     k.dst_port = pcb->local_port;
     f = lookup(ns->tcp_nat, &k);
-    if (!f || f->state != FLOW_ACCEPTING) {
+    if (!f || f->state != FLOW_ACCEPTING || f->syn_pcb != pcb) {
         /* The flow gave up waiting (or never was ours): no host side to relay to. */
         tcp_abort(pcb);
         return ERR_ABRT;
     }
+    release_syn_pcb(f, 0);
+    half_open_del(ns->tcp_nat, f);
     ns->tcp_nat->accepting--;
     ns_tcp_relay_attach(ns, f, pcb);
     NS_COUNT(ns, tcp_established);
@@ -388,6 +480,8 @@ static struct tcp_pcb *listener(struct netstack *ns, uint16_t port)
     }
     tcp_arg(lpcb, ns);
     tcp_accept(lpcb, on_accept);
+    tcp_ext_arg_set_callbacks(lpcb, ns_pcbs_ext_id(), &nat_listen_cbs);
+    tcp_ext_arg_set(lpcb, ns_pcbs_ext_id(), ns);
     t->listener[port] = lpcb;
     return lpcb;
 }
@@ -491,6 +585,7 @@ static int hold_syn(struct tcp_flow *f, const struct ns_ipv4 *ip)
         return -1;
     memcpy(f->syn, ip->hdr, ip->hdr_len);
     memcpy(f->syn + ip->hdr_len, ip->payload, ip->payload_len);
+    f->isn = ns_load_be32(ip->payload + 4);     /* parse_seg() read this far */
     return 0;
 }
 
@@ -501,6 +596,20 @@ static void out_of_fds(struct netstack *ns, int err)
         ns_log(ns, NETSTACK_LOG_WARN, "tcp: cannot open host sockets (%s): refusing new "
                "connections until some close", strerror(err));
     ns->tcp_nat->warned_fds = 1;
+}
+
+/*
+ * evict_half_open() - make room for a new handshake: the oldest one the guest
+ * has not completed is refused with a RST, as a SYN queue that drops its
+ * oldest entry would. A SYN flood then costs the flows it made, not the
+ * connections a well-behaved guest opens while it lasts.
+ */
+static void evict_half_open(struct netstack *ns, struct tcp_flow *f)
+{
+    NS_COUNT(ns, drop_tcp_half_open);
+    if (!f->syn_pcb)
+        send_rst(ns, &f->key, syn_seq(f));
+    ns_tcp_flow_free(ns, f, 1);     /* a half-open pcb is reset as it goes */
 }
 
 /* begin_connect() - a new SYN: start the host connect(), or refuse. */
@@ -521,6 +630,8 @@ static void begin_connect(struct netstack *ns, const struct ns_ipv4 *ip, const s
         refuse(ns, k, seq, 1);
         return;
     }
+    if (t->connecting + t->accepting >= ns->cfg.max_tcp_half_open && t->ho_oldest)
+        evict_half_open(ns, t->ho_oldest);
     fd = ns_nat_tcp_socket();
     if (fd < 0) {
         if (fd == -EMFILE || fd == -ENFILE)
@@ -570,6 +681,10 @@ void ns_tcp_nat_input(struct netstack *ns, const struct ns_ipv4 *ip)
         NS_COUNT(ns, drop_tcp_malformed);
         return;
     }
+    if (!ip->src) {         /* 0.0.0.0 is only for DHCP (udp.c): no connection from it */
+        NS_COUNT(ns, drop_ipv4_source);
+        return;
+    }
     /* lwIP verifies no checksum (port/lwipopts.h): this is the only check. */
     if (!ip->csum_trusted && !checksum_ok(ip)) {
         NS_COUNT(ns, tcp_in);
@@ -589,6 +704,7 @@ void ns_tcp_nat_input(struct netstack *ns, const struct ns_ipv4 *ip)
          * callback is only set on accept), so the host side is let go here;
          * lwIP still gets the RST below to free its pcb.
          */
+        release_syn_pcb(f, 0);
         ns_tcp_flow_free(ns, f, 1);
         f = NULL;
     }
@@ -599,6 +715,13 @@ void ns_tcp_nat_input(struct netstack *ns, const struct ns_ipv4 *ip)
     if (!f && (s.flags & (TCP_FLAG_SYN | TCP_FLAG_ACK | TCP_FLAG_RST)) == TCP_FLAG_SYN) {
         NS_COUNT(ns, tcp_in);
         begin_connect(ns, ip, &k, s.seq);
+        return;
+    }
+    if (f && f->state == FLOW_RELAYING && ip->payload_len > s.hlen &&
+        ns_tcp_relay_over_budget(ns, f)) {
+        /* Its host peer is not reading and memory is at its limit: TCP resends it. */
+        NS_COUNT(ns, tcp_in);
+        NS_COUNT(ns, drop_tcp_memory);
         return;
     }
     if (f && borrowable(f, ip, &s)) {
@@ -621,6 +744,7 @@ int ns_tcp_nat_adopt(struct netstack *ns, const struct tcp_key *k, int fd, struc
     if (!f)
         return -ENOMEM;
     ns->tcp_nat->connecting--;      /* flow_new() counts a connect; this one is done */
+    half_open_del(ns->tcp_nat, f);
     f->fd = fd;
     f->forward_id = forward_id;
     NS_COUNT(ns, tcp_established);
@@ -635,6 +759,11 @@ uint16_t ns_tcp_nat_guest_mss(struct netstack *ns, uint32_t guest_ip, uint16_t g
     struct tcp_flow *f = ns->tcp_nat ? lookup(ns->tcp_nat, &k) : NULL;
 
     return f ? f->guest_mss : 0;
+}
+
+size_t ns_tcp_nat_half_open(const struct netstack *ns)
+{
+    return ns->tcp_nat ? ns->tcp_nat->connecting + ns->tcp_nat->accepting : 0;
 }
 
 int ns_tcp_nat_full(const struct netstack *ns)

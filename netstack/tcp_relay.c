@@ -35,12 +35,23 @@
 #include "lwip/pbuf.h"
 #include "lwip/tcp.h"
 
+#include "netstack/bufcache.h"
 #include "netstack/lwip_glue.h"
 #include "netstack/nat.h"
 #include "netstack/stack.h"
 #include "netstack/tcp_flow.h"
+#include "netstack/tcp_pcbs.h"
 
 #define RELAY_IOV       64      /* pbufs per writev() */
+/*
+ * Guest segments this small are copied into a shared pbuf instead of being
+ * queued one pbuf each: a guest sending 1-byte segments to a peer that does
+ * not read would otherwise hold a hundred bytes of heap per byte of window.
+ * The room fills one 2 KiB block of the buffer cache.
+ */
+#define COALESCE_MAX    1024
+#define COALESCE_ROOM   1900
+#define FLOW_QUEUE_MAX  (2u * TCP_WND)  /* memory per flow's queue: worst-case pbufs */
 #define RELAY_READS     8       /* reads per wakeup: fairness among flows */
 #define RELAY_WRITE_MIN 65536   /* guest bytes worth a writev before the batch ends */
 
@@ -145,8 +156,38 @@ static void recved(struct tcp_pcb *pcb, size_t n)
     }
 }
 
+/* charge() - @f's queue holds @delta more bytes of memory (fewer if negative). */
+static void charge(struct netstack *ns, struct tcp_flow *f, ssize_t delta)
+{
+    f->to_host_cost += (size_t)delta;
+    ns->tcp_nat->queued_cost += (size_t)delta;
+}
+
+/* chain_cost() - the memory pbufs @p and those after it hold. */
+static size_t chain_cost(const struct pbuf *p)
+{
+    size_t cost = 0;
+
+    for (; p; p = p->next)
+        cost += ns_buf_size(p);
+    return cost;
+}
+
+int ns_tcp_relay_over_budget(const struct netstack *ns, const struct tcp_flow *f)
+{
+    if (!f->to_host)
+        return 0;
+    return f->to_host_cost >= FLOW_QUEUE_MAX ||
+           ns->tcp_nat->queued_cost >= ns->cfg.max_tcp_queued_bytes;
+}
+
+void ns_tcp_relay_uncharge(struct netstack *ns, struct tcp_flow *f)
+{
+    charge(ns, f, -(ssize_t)f->to_host_cost);
+}
+
 /* consume() - drop @n written bytes from the front of @f->to_host. */
-static void consume(struct tcp_flow *f, size_t n)
+static void consume(struct netstack *ns, struct tcp_flow *f, size_t n)
 {
     f->to_host_len -= n;
     while (n && f->to_host) {
@@ -159,16 +200,20 @@ static void consume(struct tcp_flow *f, size_t n)
         n -= q->len;
         f->to_host = q->next;
         q->next = NULL;         /* free this pbuf alone */
+        if (q == f->coal)
+            f->coal = NULL;
+        charge(ns, f, -(ssize_t)ns_buf_size(q));
         pbuf_free(q);
     }
     if (!f->to_host)
         f->to_host_tail = NULL;
 }
 
-/* queue_to_host() - append lwIP's pbuf chain @p to @f->to_host. */
-static void queue_to_host(struct tcp_flow *f, struct pbuf *p)
+/* append() - put lwIP's pbuf chain @p at the end of @f->to_host. */
+static void append(struct netstack *ns, struct tcp_flow *f, struct pbuf *p)
 {
     f->to_host_len += p->tot_len;
+    charge(ns, f, (ssize_t)chain_cost(p));
     if (f->to_host)
         f->to_host_tail->next = p;
     else
@@ -176,6 +221,41 @@ static void queue_to_host(struct tcp_flow *f, struct pbuf *p)
     while (p->next)
         p = p->next;
     f->to_host_tail = p;
+}
+
+/*
+ * coalesce() - copy the small chain @p into the coalescing pbuf at the end of
+ * @f->to_host (a new one when there is none or it is full), and free @p
+ * Return: 1 done, 0 without memory for a new one (queue @p as it is).
+ */
+static int coalesce(struct netstack *ns, struct tcp_flow *f, struct pbuf *p)
+{
+    struct pbuf *c = f->coal;
+
+    if (!c || f->coal_end - ((uint8_t *)c->payload + c->len) < (ptrdiff_t)p->tot_len) {
+        c = pbuf_alloc(PBUF_RAW, COALESCE_ROOM, PBUF_RAM);
+        if (!c)
+            return 0;
+        f->coal_end = (uint8_t *)c->payload + COALESCE_ROOM;
+        c->len = c->tot_len = 0;
+        append(ns, f, c);
+        f->coal = c;
+    }
+    pbuf_copy_partial(p, (uint8_t *)c->payload + c->len, p->tot_len, 0);
+    c->len = (u16_t)(c->len + p->tot_len);
+    c->tot_len = c->len;
+    f->to_host_len += p->tot_len;
+    pbuf_free(p);
+    return 1;
+}
+
+/* queue_to_host() - queue lwIP's pbuf chain @p for the host, charged for its memory. */
+static void queue_to_host(struct netstack *ns, struct tcp_flow *f, struct pbuf *p)
+{
+    if (p->tot_len <= COALESCE_MAX && coalesce(ns, f, p))
+        return;
+    f->coal = NULL;     /* @p goes after it: nothing more may be copied in there */
+    append(ns, f, p);
 }
 
 /*
@@ -200,7 +280,7 @@ static int flush_to_host(struct netstack *ns, struct tcp_flow *f)
             break;
         if (w < 0)
             return -errno;
-        consume(f, (size_t)w);
+        consume(ns, f, (size_t)w);
         if (f->pcb)             /* NULL: the guest's side is closed, see on_recv() */
             recved(f->pcb, (size_t)w);
         NS_COUNT_N(ns, tcp_bytes_to_host, (uint64_t)w);
@@ -236,10 +316,8 @@ static int finish(struct netstack *ns, struct tcp_flow *f)
     detach(f);
     f->pcb = NULL;
     /* The window is fully open (all data recved), so close sends no RST. */
-    if (pcb && tcp_close(pcb) != ERR_OK) {
-        tcp_abort(pcb);
+    if (pcb && ns_pcbs_close(ns, pcb) < 0)
         rc = -1;
-    }
     ns_tcp_flow_free(ns, f, 0);
     return rc;
 }
@@ -334,7 +412,7 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
     if (!p)
         f->guest_fin = 1;
     else
-        queue_to_host(f, p);
+        queue_to_host(ns, f, p);
     if (!p && pcb->state == TIME_WAIT) {
         /*
          * Both FINs are through and all our data acknowledged, so lwIP has
@@ -368,8 +446,11 @@ void ns_tcp_relay_flush(struct netstack *ns, struct tcp_flow *f)
     if (f->state != FLOW_RELAYING)
         return;
     rc = flush_to_host(ns, f);
-    if (!rc && f->borrowed)     /* the frames they point into go away now */
+    if (!rc && f->borrowed) {   /* the frames they point into go away now */
         rc = ns_lwip_own_pbufs(&f->to_host, &f->to_host_tail);
+        ns_tcp_relay_uncharge(ns, f);   /* the copies are what is held now */
+        charge(ns, f, (ssize_t)chain_cost(f->to_host));
+    }
     f->borrowed = 0;
     if (rc) {
         host_failed(ns, f, -rc);

@@ -313,7 +313,7 @@ int ns_tcp_xmit(struct netstack *ns, const uint8_t mac[6], const struct iovec *i
         return rc;
     }
     pieces = (sg.payload + mss - 1) / mss;
-    if (ns_tx_room(&ns->tx) < pieces)
+    if (ns_tx_room(&ns->tx, ETH_HLEN + IPV4_HLEN_MAX + TCP_HLEN_MAX + mss) < pieces)
         return -ENOBUFS;        /* lwIP keeps the segment: all of it or nothing */
     for (off = 0; off < sg.payload; off += mss, piece++) {
         size_t n = sg.payload - off < mss ? sg.payload - off : mss;

@@ -22,13 +22,14 @@
 #define TX_BATCH 64
 #define TX_GATHER_IOV 65        /* a frame's header and its payload's pieces */
 
-int ns_tx_init(struct ns_tx *tx, size_t cap)
+int ns_tx_init(struct ns_tx *tx, size_t cap, size_t max_bytes)
 {
     tx->ring = calloc(cap, sizeof(*tx->ring));
     if (!tx->ring)
         return -ENOMEM;
     tx->cap = cap;
-    tx->head = tx->count = 0;
+    tx->max_bytes = max_bytes;
+    tx->head = tx->count = tx->bytes = 0;
     tx->blocked = 0;
     return 0;
 }
@@ -39,6 +40,7 @@ static void pop(struct ns_tx *tx, size_t n)
     while (n-- && tx->count) {
         ns_buf_free(tx->ring[tx->head].data);
         tx->ring[tx->head].data = NULL;
+        tx->bytes -= tx->ring[tx->head].len;
         tx->head = (tx->head + 1) % tx->cap;
         tx->count--;
     }
@@ -57,7 +59,9 @@ uint8_t *ns_tx_alloc(struct netstack *ns, size_t len)
 {
     uint8_t *p;
 
-    if (ns->tx.count >= ns->tx.cap) {
+    /* An empty queue takes any one frame, whatever the byte limit. */
+    if (ns->tx.count >= ns->tx.cap ||
+        (ns->tx.count && ns->tx.bytes + len > ns->tx.max_bytes)) {
         NS_COUNT(ns, drop_tx_queue_full);
         return NULL;
     }
@@ -83,6 +87,7 @@ void ns_tx_commit_offload(struct netstack *ns, uint8_t *frame, size_t len,
     if (off)
         slot->offload = *off;
     tx->count++;
+    tx->bytes += len;
 }
 
 void ns_tx_commit(struct netstack *ns, uint8_t *frame, size_t len)

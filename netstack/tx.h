@@ -29,10 +29,13 @@ struct ns_tx {
     size_t cap;             /* ring slots (the configured limit) */
     size_t head;            /* oldest frame */
     size_t count;
+    size_t bytes;           /* of the queued frames */
+    size_t max_bytes;       /* the configured limit on @bytes */
     int blocked;            /* the transport pushed back; wait for output_ready */
 };
 
-int ns_tx_init(struct ns_tx *tx, size_t cap);
+/* ns_tx_init() - a queue of at most @cap frames and @max_bytes bytes. Return: 0, -ENOMEM. */
+int ns_tx_init(struct ns_tx *tx, size_t cap, size_t max_bytes);
 void ns_tx_fini(struct ns_tx *tx);
 
 /*
@@ -49,10 +52,22 @@ void ns_tx_commit(struct netstack *ns, uint8_t *frame, size_t len);
 void ns_tx_commit_offload(struct netstack *ns, uint8_t *frame, size_t len,
                           const struct netstack_offload *off);
 
-/* ns_tx_room() - how many more frames the queue can hold now. */
-static inline size_t ns_tx_room(const struct ns_tx *tx)
+/* ns_tx_full() - is either limit of the queue reached? */
+static inline int ns_tx_full(const struct ns_tx *tx)
 {
-    return tx->cap - tx->count;
+    return tx->count >= tx->cap || tx->bytes >= tx->max_bytes;
+}
+
+/*
+ * ns_tx_room() - how many more frames of up to @frame_len bytes the queue can
+ * hold now, by both of its limits
+ */
+static inline size_t ns_tx_room(const struct ns_tx *tx, size_t frame_len)
+{
+    size_t frames = tx->count < tx->cap ? tx->cap - tx->count : 0;
+    size_t by_bytes = tx->bytes < tx->max_bytes ? (tx->max_bytes - tx->bytes) / frame_len : 0;
+
+    return frames < by_bytes ? frames : by_bytes;
 }
 
 /*
@@ -86,7 +101,7 @@ void ns_tx_drop_all(struct netstack *ns);
 /* ns_tx_blocked() - is the transport pushing back (producers should pause)? */
 static inline int ns_tx_blocked(const struct ns_tx *tx)
 {
-    return tx->blocked || tx->count >= tx->cap;
+    return tx->blocked || ns_tx_full(tx);
 }
 
 #endif /* NETSTACK_TX_H */

@@ -177,9 +177,9 @@ int ns_udp_tx_budget(const struct netstack *ns, int max)
 
     if (ns->tx.blocked)
         return -1;
-    if (ns->tx.count >= ns->tx.cap)
+    if (ns_tx_full(&ns->tx))
         return 0;
-    n = (ns->tx.cap - ns->tx.count) / worst;
+    n = ns_tx_room(&ns->tx, (size_t)ns->cfg.mtu + 14) / worst;
     if (!n && !ns->tx.count)
         n = 1;      /* a queue smaller than one datagram: the best there is */
     return n > (size_t)max ? max : (int)n;

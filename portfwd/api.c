@@ -1052,9 +1052,9 @@ static void accept_ready(void *opaque, int fd, uint32_t events)
 
     (void)events;
     for (;;) {
-        c = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        c = netstack_accept(srv->ns, fd, NULL, NULL);
         if (c < 0)
-            return;     /* EAGAIN; anything else is retried on the next event */
+            return;     /* EAGAIN, or shed for lack of descriptors (counted) */
         if (srv->nconns >= NS_API_MAX_CLIENTS)
             refuse(c);
         else

@@ -16,7 +16,6 @@
  * callbacks point at it) until lwIP's connected or error callback; then it is
  * freed either way.
  */
-#define _GNU_SOURCE /* accept4() */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,10 +153,10 @@ void ns_tcp_fwd_accept(struct netstack *ns, struct ns_fwd_port *p)
     for (i = 0; i < FWD_ACCEPTS; i++) {
         struct sockaddr_storage client;
         socklen_t len = sizeof(client);
-        int fd = accept4(p->fd, (struct sockaddr *)&client, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int fd = netstack_accept(ns, p->fd, (struct sockaddr *)&client, &len);
 
         if (fd < 0)
-            return;     /* EAGAIN, or EMFILE: the client waits in the backlog */
+            return;     /* none pending, or shed for lack of descriptors */
         ns_nat_tcp_tune(fd);
         if (ns_tcp_nat_full(ns)) {
             NS_COUNT(ns, drop_tcp_limit);

@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "ethernet/transport.h"
@@ -768,6 +769,25 @@ static void setup_signals(void)
 }
 
 /**
+ * raise_nofile() - the soft descriptor limit up to the hard one
+ *
+ * Every guest flow holds a host socket, and the default soft limit (1024)
+ * fits far fewer than the default flow limits; the stack fits its limits to
+ * whatever is left (and logs it), so failing here is only a warning.
+ */
+static void raise_nofile(void)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
+        return;
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+        dlog(NETSTACK_LOG_WARN, "setrlimit(RLIMIT_NOFILE, %llu): %s",
+             (unsigned long long)rl.rlim_max, strerror(errno));
+}
+
+/**
  * serve() - run the stack until a signal or the transport ends
  * @ns:     the stack
  * @t:      the transport, started
@@ -842,6 +862,7 @@ int main(int argc, char *argv[])
     parse_args(&o, argc, argv);
     daemon_level = (enum netstack_log_level)o.level;
     setup_signals();
+    raise_nofile();
 
     o.topts.log = log_line;
     o.topts.mtu = o.mtu;

@@ -34,7 +34,7 @@ extern "C" {
  * Version of struct netstack_config; the struct only ever grows at its end.
  * 2: send_gather.
  */
-#define NETSTACK_CONFIG_VERSION 2
+#define NETSTACK_CONFIG_VERSION 3
 
 enum netstack_log_level {
     NETSTACK_LOG_ERROR = 0,
@@ -192,6 +192,22 @@ struct netstack_config {
 
     /* Version 2 */
     netstack_send_gather_fn send_gather;    /* optional, NULL: frames go to send_frames */
+
+    /*
+     * Version 3: the rest of the resource model (README, "Resource limits").
+     * Memory is charged in allocated bytes, not payload. At each limit the
+     * answer is stated: RST, drop and count, or the oldest evicted.
+     */
+    uint32_t max_tx_queue_bytes;    /* bytes of frames held for the guest, default 32 MiB */
+    uint32_t max_tcp_half_open;     /* guest handshakes not completed (NAT and gateway
+                                       listeners), default 1024; beyond: the oldest reset */
+    uint32_t max_tcp_closing;       /* closed connections whose FIN exchange lwIP still
+                                       finishes, default 4096; beyond: the oldest reset */
+    uint32_t max_tcp_queued_bytes;  /* guest data waiting for host sockets, all connections,
+                                       default 128 MiB; beyond: segments dropped, counted */
+    uint32_t max_dns_tcp_connections;   /* guest TCP connections to gateway:53, default 128;
+                                           beyond: the longest idle one is closed */
+    uint32_t dns_tcp_idle_timeout_ms;   /* close them after this long idle, default 10000 */
 };
 
 /* netstack_config_init() - fill @cfg with the version and every default. */
@@ -310,6 +326,20 @@ typedef void (*netstack_watch_fn)(void *opaque, int fd, uint32_t events);
 int netstack_watch(struct netstack *ns, int fd, uint32_t events, netstack_watch_fn cb,
                    void *opaque);
 int netstack_unwatch(struct netstack *ns, int fd);
+
+/*
+ * netstack_accept() - accept4() for a listening socket watched in the stack's loop
+ * @fd:         the listening socket, non-blocking
+ * @addr, @len: as for accept(); may be NULL
+ *
+ * When the process is out of descriptors, the pending connection is taken
+ * with a descriptor the stack keeps in reserve and closed at once (counted as
+ * drop_accept_no_fd): the client hears its connection close instead of
+ * hanging, and a level-triggered listener does not wake the loop forever.
+ * Return: the connection (non-blocking, close-on-exec), or a negative errno:
+ * -EAGAIN when none is pending, -EMFILE when one was shed.
+ */
+int netstack_accept(struct netstack *ns, int fd, struct sockaddr *addr, socklen_t *len);
 
 /* Port forwarding: host ports into the guest ------------------------------ */
 
@@ -437,7 +467,9 @@ int netstack_flow_list(struct netstack *ns, netstack_flow_fn cb, void *opaque);
     X(dns_tcp_retries) X(dns_answers) X(dns_servfail) X(dns_formerr) X(drop_dns_malformed) \
     X(drop_dns_inflight) X(drop_dns_spoofed) X(dns_truncated) \
     X(tso_frames_out) X(gso_segments_out) X(gso_frames_in) X(drop_gso_malformed) \
-    X(drop_tcp_checksum) X(drop_udp_checksum)
+    X(drop_tcp_checksum) X(drop_udp_checksum) \
+    X(drop_tcp_half_open) X(tcp_closing_evicted) X(drop_tcp_memory) \
+    X(dns_tcp_evicted) X(dns_tcp_expired) X(drop_accept_no_fd)
 
 enum netstack_stat {
 #define NETSTACK_STAT_ENUM(name) NETSTACK_STAT_##name,

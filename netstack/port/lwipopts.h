@@ -108,7 +108,9 @@ void ns_buf_free(void *p);
 #define TCP_OOSEQ_MAX_PBUFS         256
 #define LWIP_TCP_SACK_OUT           1
 #define LWIP_TCP_KEEPALIVE          1
-#define TCP_LISTEN_BACKLOG          0
+#define TCP_LISTEN_BACKLOG          0   /* backlogs are counted by netstack/tcp_pcbs.c */
+/* One extension argument per pcb: how tcp_pcbs.c learns that lwIP freed one. */
+#define LWIP_TCP_PCB_NUM_EXT_ARGS   1
 #define LWIP_CALLBACK_API           1
 #define LWIP_TCP_TIMESTAMPS         0
 /*

@@ -2,7 +2,11 @@
  * test_stack.c - the public API: lifetime, config checks, backpressure, loop
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <valgrind/valgrind.h>
 
 #include "tests/unit/harness.h"
 
@@ -175,6 +179,122 @@ static void oversized_frames_are_dropped(void **state)
     stack_done(ns);
 }
 
+/* big_ping() - an echo request to the gateway whose reply is a 1442-byte frame. */
+static void big_ping(struct netstack *ns, uint16_t seq)
+{
+    uint8_t f[1600], icmp[1500];
+
+    netstack_input(ns, f, ipv4_frame(f, GUEST, GW, IPPROTO_ICMP, seq, 0, icmp,
+                                     icmp_echo(icmp, 1, seq, 1400)));
+}
+
+static void tx_queue_is_bounded_in_bytes(void **state)
+{
+    struct netstack_config c;
+    struct netstack *ns;
+    size_t i, bytes = 0;
+    uint16_t seq;
+
+    capture_reset();
+    netstack_config_init(&c);
+    c.send_frames = capture_send;
+    c.log = quiet_log;
+    c.max_tx_queue_bytes = 128 * 1024;     /* 90 replies; the frame limit (4096) is far */
+    assert_int_equal(netstack_new(&c, &ns), 0);
+    captured.accept = 0;
+    for (seq = 0; seq < 200; seq++)
+        big_ping(ns, seq);
+    assert_int_equal(counter(ns, NETSTACK_STAT_drop_tx_queue_full), 200 - 90);
+    captured.accept = -1;
+    netstack_output_ready(ns);
+    assert_int_equal(captured.n, 90);
+    for (i = 0; i < captured.n; i++)
+        bytes += captured.len[i];
+    assert_true(bytes <= c.max_tx_queue_bytes);
+    for (i = 0; i < captured.n; i++)    /* the first ones, in order */
+        assert_int_equal(get16(captured.frame[i] + 34 + 6), i);
+    stack_done(ns);
+}
+
+static char last_warning[512];
+
+static void keep_warning(void *opaque, enum netstack_log_level l, const char *msg)
+{
+    (void)opaque;
+    if (l == NETSTACK_LOG_WARN)
+        snprintf(last_warning, sizeof(last_warning), "%s", msg);
+}
+
+static void flow_limits_fit_the_descriptor_limit(void **state)
+{
+    struct netstack_config c;
+    struct rlimit old, low;
+    struct netstack *ns;
+
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+    low = old;
+    low.rlim_cur = 1024;        /* the usual default soft limit */
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+    capture_reset();
+    netstack_config_init(&c);
+    c.send_frames = capture_send;
+    c.log = keep_warning;
+    last_warning[0] = '\0';
+    assert_int_equal(netstack_new(&c, &ns), 0);
+    /* 896 descriptors for 20736 flows: each limit in proportion, ICMP's floor kept. */
+    assert_non_null(strstr(last_warning, "max_tcp_connections 16384 -> 707"));
+    assert_non_null(strstr(last_warning, "max_udp_flows 4096 -> 176"));
+    assert_non_null(strstr(last_warning, "max_icmp_flows 256 -> 32"));
+    stack_done(ns);
+    /* Limits that fit are left alone. */
+    c.max_tcp_connections = 500;
+    c.max_udp_flows = 100;
+    c.max_icmp_flows = 10;
+    last_warning[0] = '\0';
+    assert_int_equal(netstack_new(&c, &ns), 0);
+    assert_string_equal(last_warning, "");
+    stack_done(ns);
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+}
+
+static void accept_sheds_a_connection_without_descriptors(void **state)
+{
+    struct netstack *ns = stack_with(0);
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    static int filler[4096];
+    int lfd, client, nfill = 0;
+    struct rlimit old, low;
+    char b;
+
+    if (RUNNING_ON_VALGRIND) {
+        /* It keeps descriptors of its own past the limit, and accept() gets one. */
+        print_message("skipped under valgrind: its descriptor limit is not the kernel's\n");
+        skip();
+    }
+    lfd = loopback_listener(&sa.sin_port);
+    sa.sin_port = htons(sa.sin_port);
+    fcntl(lfd, F_SETFL, O_NONBLOCK);
+    client = socket(AF_INET, SOCK_STREAM, 0);
+    assert_int_equal(connect(client, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+    low = old;
+    low.rlim_cur = (rlim_t)client + 64;
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+    while (nfill < 4096 && (filler[nfill] = dup(client)) >= 0)
+        nfill++;
+    assert_int_equal(errno, EMFILE);
+    assert_int_equal(netstack_accept(ns, lfd, NULL, NULL), -EMFILE);
+    assert_int_equal(counter(ns, NETSTACK_STAT_drop_accept_no_fd), 1);
+    assert_int_equal(netstack_accept(ns, lfd, NULL, NULL), -EAGAIN);    /* nothing pending */
+    assert_int_equal(recv(client, &b, 1, 0), 0);    /* the client heard it close */
+    while (nfill)
+        close(filler[--nfill]);
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+    close(client);
+    close(lfd);
+    stack_done(ns);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -186,6 +306,9 @@ int main(void)
         cmocka_unit_test(run_dispatches_watches_until_stopped),
         cmocka_unit_test(stop_before_run_is_honoured),
         cmocka_unit_test(oversized_frames_are_dropped),
+        cmocka_unit_test(tx_queue_is_bounded_in_bytes),
+        cmocka_unit_test(flow_limits_fit_the_descriptor_limit),
+        cmocka_unit_test(accept_sheds_a_connection_without_descriptors),
     };
 
     return cmocka_run_group_tests_name("stack", tests, NULL, NULL);

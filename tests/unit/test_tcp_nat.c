@@ -28,7 +28,14 @@ struct gconn {
     uint16_t dport;         /* destination port */
     uint32_t snd_nxt;       /* next sequence number we send */
     uint32_t rcv_nxt;       /* next sequence number we expect */
+    uint32_t dst;           /* destination address; 0: the host-loopback alias */
 };
+
+/* dst_of() - where @c's segments go. */
+static uint32_t dst_of(const struct gconn *c)
+{
+    return c->dst ? c->dst : ALIAS;
+}
 
 
 /* closed_port() - a loopback port nobody listens on. */
@@ -60,9 +67,9 @@ static void send_seg(struct netstack *ns, struct gconn *c, uint8_t flags, const 
     t[13] = flags;
     put16(t + 14, 65535);
     memcpy(t + 20, data, len);
-    sum = ns_csum_pseudo4(GUEST, ALIAS, IPPROTO_TCP, 20 + len);
+    sum = ns_csum_pseudo4(GUEST, dst_of(c), IPPROTO_TCP, 20 + len);
     put16(t + 16, ns_csum_fold(ns_csum_add(sum, t, 20 + len)));
-    netstack_input(ns, f, ipv4_frame(f, GUEST, ALIAS, IPPROTO_TCP, 1, 0, t, 20 + len));
+    netstack_input(ns, f, ipv4_frame(f, GUEST, dst_of(c), IPPROTO_TCP, 1, 0, t, 20 + len));
     c->snd_nxt += (uint32_t)len + ((flags & (SYN | FIN)) ? 1 : 0);
 }
 
@@ -79,21 +86,20 @@ static const uint8_t *next_tcp(struct gconn *c, size_t *at, size_t *dlen)
         if (get16(f + 12) != 0x0800 || f[14 + 9] != IPPROTO_TCP || get16(t + 2) != c->port)
             continue;
         tlen = get16(f + 16) - 20u;
-        assert_int_equal(get32(f + 14 + 12), ALIAS);
-        assert_int_equal(ns_csum_fold(ns_csum_add(ns_csum_pseudo4(ALIAS, GUEST, IPPROTO_TCP, tlen),
-                                                  t, tlen)), 0);
+        assert_int_equal(get32(f + 14 + 12), dst_of(c));
+        assert_int_equal(ns_csum_fold(ns_csum_add(ns_csum_pseudo4(dst_of(c), GUEST, IPPROTO_TCP,
+                                                                  tlen), t, tlen)), 0);
         *dlen = tlen - (size_t)(t[12] >> 4) * 4;
         return t;
     }
     return NULL;
 }
 
-/* handshake() - SYN, wait for the SYN-ACK, ACK. Returns the host's accepted socket. */
-static int handshake(struct netstack *ns, struct gconn *c)
+/* open_half() - SYN, and the SYN-ACK it gets: the guest's half of a handshake. */
+static void open_half(struct netstack *ns, struct gconn *c)
 {
     const uint8_t *t;
     size_t at = captured.n, dlen;
-    int fd;
 
     c->snd_nxt = 1000;
     send_seg(ns, c, SYN, NULL, 0);
@@ -103,11 +109,45 @@ static int handshake(struct netstack *ns, struct gconn *c)
     assert_int_equal(t[13] & (SYN | ACK), SYN | ACK);
     assert_int_equal(get32(t + 8), 1001);
     c->rcv_nxt = get32(t + 4) + 1;
+}
+
+/* handshake() - SYN, wait for the SYN-ACK, ACK. Returns the host's accepted socket. */
+static int handshake(struct netstack *ns, struct gconn *c)
+{
+    int fd;
+
+    open_half(ns, c);
     send_seg(ns, c, ACK, NULL, 0);
     run(ns, 20);
     fd = accept(listen_fd, NULL, NULL);
     assert_true(fd >= 0);
     return fd;
+}
+
+/* got_rst() - did the stack send @c a RST since capture index @at? */
+static int got_rst(struct gconn *c, size_t at)
+{
+    const uint8_t *t;
+    size_t dlen;
+    int rst = 0;
+
+    while ((t = next_tcp(c, &at, &dlen)))
+        rst |= t[13] & RST;
+    return rst;
+}
+
+/* restart() - replace the fixture's stack by one made from @cfg. */
+static struct netstack *restart(void **state, struct netstack_config *cfg)
+{
+    struct netstack *ns;
+
+    stack_done(*state);
+    capture_reset();
+    cfg->send_frames = capture_send;
+    cfg->log = quiet_log;
+    assert_int_equal(netstack_new(cfg, &ns), 0);
+    *state = ns;
+    return ns;
 }
 
 /* collect() - payload the stack sent to @c, acking it; returns bytes (FIN sets *@fin). */
@@ -303,14 +343,9 @@ static void connection_limit_refuses_new_syns(void **state)
     int fd;
     char buf[8];
 
-    stack_done(ns);
-    capture_reset();
     netstack_config_init(&cfg);
-    cfg.send_frames = capture_send;
-    cfg.log = quiet_log;
     cfg.max_tcp_connections = 1;
-    assert_int_equal(netstack_new(&cfg, &ns), 0);
-    *state = ns;
+    ns = restart(state, &cfg);
     fd = handshake(ns, &a);
     b.snd_nxt = 7000;
     at = captured.n;
@@ -339,6 +374,249 @@ static void link_down_closes_host_sockets(void **state)
     close(fd);
 }
 
+static void half_open_limit_resets_the_oldest(void **state)
+{
+    struct netstack_config cfg;
+    struct gconn c[3] = { { 40010, listen_port, 0, 0, 0 }, { 40011, listen_port, 0, 0, 0 },
+                          { 40012, listen_port, 0, 0, 0 } };
+    struct netstack *ns;
+    size_t at;
+    int i, fd;
+
+    netstack_config_init(&cfg);
+    cfg.max_tcp_half_open = 2;
+    ns = restart(state, &cfg);
+    open_half(ns, &c[0]);
+    open_half(ns, &c[1]);
+    at = captured.n;
+    open_half(ns, &c[2]);       /* a third handshake: the oldest makes room */
+    assert_true(got_rst(&c[0], at));
+    assert_false(got_rst(&c[1], at));
+    assert_int_equal(counter(ns, NETSTACK_STAT_drop_tcp_half_open), 1);
+    for (i = 1; i < 3; i++)     /* the others complete */
+        send_seg(ns, &c[i], ACK, NULL, 0);
+    run(ns, 20);
+    assert_int_equal(counter(ns, NETSTACK_STAT_tcp_established), 2);
+    for (i = 0; i < 3; i++) {   /* three host connections were made, the first reset */
+        fd = accept(listen_fd, NULL, NULL);
+        assert_true(fd >= 0);
+        close(fd);
+    }
+}
+
+/* close_unacked() - both sides close @c's connection; the guest never acks our FIN. */
+static void close_unacked(struct netstack *ns, struct gconn *c)
+{
+    int fd = handshake(ns, c);
+
+    send_seg(ns, c, ACK | FIN, NULL, 0);
+    run(ns, 20);
+    close(fd);
+    run(ns, 50);
+}
+
+static void closing_limit_resets_the_oldest(void **state)
+{
+    struct netstack_config cfg;
+    struct gconn a = { .port = 40013, .dport = listen_port };
+    struct gconn b = { .port = 40014, .dport = listen_port };
+    struct netstack *ns;
+    size_t at;
+    int fin = 0;
+    uint8_t buf[16];
+
+    netstack_config_init(&cfg);
+    cfg.max_tcp_closing = 1;
+    ns = restart(state, &cfg);
+    close_unacked(ns, &a);
+    at = captured.n;
+    assert_false(got_rst(&a, 0));
+    close_unacked(ns, &b);      /* a second one finishing its FINs: the first is reset */
+    assert_true(got_rst(&a, at));
+    assert_int_equal(counter(ns, NETSTACK_STAT_tcp_closing_evicted), 1);
+    collect(ns, &b, buf, sizeof(buf), &fin);    /* b's FIN acked: its pcb is freed */
+    assert_true(fin);
+    run(ns, 20);
+    close_unacked(ns, &a);      /* so a new one has room without evicting */
+    assert_int_equal(counter(ns, NETSTACK_STAT_tcp_closing_evicted), 1);
+}
+
+/* stack_side() - the stack's own host socket of the connection accepted as @fd. */
+static int stack_side(int fd)
+{
+    struct sockaddr_in peer, me;
+    socklen_t len = sizeof(peer);
+    int i;
+
+    assert_int_equal(getpeername(fd, (struct sockaddr *)&peer, &len), 0);
+    for (i = 3; i < 4096; i++) {
+        len = sizeof(me);
+        if (i != fd && getsockname(i, (struct sockaddr *)&me, &len) == 0 &&
+            me.sin_family == AF_INET && me.sin_port == peer.sin_port)
+            return i;
+    }
+    fail_msg("no socket of the stack's matches");
+    return -1;
+}
+
+static void tiny_segments_are_charged_for_the_memory_they_hold(void **state)
+{
+    struct netstack_config cfg;
+    struct gconn c = { .port = 40015, .dport = listen_port };
+    struct netstack *ns;
+    static uint8_t got[256 * 1024];
+    size_t sent = 0, have = 0;
+    int fd, host, small = 4096, big = 1 << 20, i;
+    ssize_t n;
+
+    netstack_config_init(&cfg);
+    cfg.max_tcp_queued_bytes = 64 * 1024;
+    ns = restart(state, &cfg);
+    fd = handshake(ns, &c);
+    /* A host peer that does not read, behind the smallest buffers the kernel allows. */
+    host = stack_side(fd);
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+    setsockopt(host, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+    while (!counter(ns, NETSTACK_STAT_drop_tcp_memory) && sent < sizeof(got)) {
+        uint8_t b = (uint8_t)sent;
+
+        send_seg(ns, &c, ACK | PSH, &b, 1);
+        sent++;
+        if (captured.n > 200)
+            capture_reset();
+    }
+    sent--;     /* the last one was dropped: the guest would resend it */
+    /*
+     * Queued one pbuf per segment, 64 KiB of memory held about 700 bytes;
+     * copied together they are charged about their size.
+     */
+    assert_true(sent >= 32 * 1024);
+    assert_true(sent < sizeof(got));
+    /* The peer reads again (with room: tiny buffers crawl on zero-window probes). */
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+    setsockopt(host, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
+    for (i = 0; i < 2000 && have < sent; i++) {
+        n = recv(fd, got + have, sizeof(got) - have, MSG_DONTWAIT);
+        if (n > 0)
+            have += (size_t)n;
+        run(ns, 5);
+    }
+    assert_int_equal(have, sent);
+    for (i = 0; (size_t)i < have; i++)
+        assert_int_equal(got[i], (uint8_t)i);
+    close(fd);
+}
+
+/* --- DNS over TCP to the gateway: its connections are bounded too ------ */
+
+/* dns_conn() - a guest connection to gateway:53 from @port, established. */
+static struct gconn dns_conn(struct netstack *ns, uint16_t port)
+{
+    struct gconn c = { .port = port, .dport = 53, .dst = GW };
+
+    open_half(ns, &c);
+    send_seg(ns, &c, ACK, NULL, 0);
+    run(ns, 10);
+    return c;
+}
+
+/* got_fin() - did the stack close @c (FIN or RST) since capture index @at? */
+static int got_fin(struct gconn *c, size_t at)
+{
+    const uint8_t *t;
+    size_t dlen;
+    int fin = 0;
+
+    while ((t = next_tcp(c, &at, &dlen)))
+        fin |= t[13] & (FIN | RST);
+    return fin;
+}
+
+static void dns_tcp_idle_connections_expire(void **state)
+{
+    struct netstack_config cfg;
+    struct netstack *ns;
+    struct gconn c;
+    size_t at;
+
+    netstack_config_init(&cfg);
+    cfg.dns_tcp_idle_timeout_ms = 300;
+    ns = restart(state, &cfg);
+    at = captured.n;
+    c = dns_conn(ns, 40020);
+    run(ns, 100);
+    assert_false(got_fin(&c, at));
+    run(ns, 500);
+    assert_true(got_fin(&c, at));
+    assert_int_equal(counter(ns, NETSTACK_STAT_dns_tcp_expired), 1);
+}
+
+static void dns_tcp_limit_closes_the_idlest(void **state)
+{
+    struct netstack_config cfg;
+    struct netstack *ns;
+    struct gconn a, b, c;
+    size_t at;
+
+    netstack_config_init(&cfg);
+    cfg.max_dns_tcp_connections = 2;
+    ns = restart(state, &cfg);
+    at = captured.n;
+    a = dns_conn(ns, 40021);
+    b = dns_conn(ns, 40022);
+    c = dns_conn(ns, 40023);    /* a third: the one idle longest makes room */
+    assert_true(got_fin(&a, at));
+    assert_false(got_fin(&b, at));
+    assert_false(got_fin(&c, at));
+    assert_int_equal(counter(ns, NETSTACK_STAT_dns_tcp_evicted), 1);
+}
+
+static void dns_tcp_connections_end_with_the_guest(void **state)
+{
+    struct netstack_config cfg;
+    struct netstack *ns;
+    struct gconn b;
+    size_t at;
+
+    netstack_config_init(&cfg);
+    cfg.max_dns_tcp_connections = 1;
+    ns = restart(state, &cfg);
+    (void)dns_conn(ns, 40024);
+    netstack_link_down(ns);     /* the guest reboots, its connection left open */
+    at = captured.n;
+    b = dns_conn(ns, 40025);
+    assert_false(got_fin(&b, at));
+    assert_int_equal(counter(ns, NETSTACK_STAT_dns_tcp_evicted), 0);   /* room without it */
+}
+
+static void dns_tcp_backlog_resets_the_oldest(void **state)
+{
+    struct netstack *ns = *state;
+    struct gconn c[65];
+    size_t at = captured.n, dlen;
+    const uint8_t *t;
+    int i, answered = 0;
+
+    for (i = 0; i < 65; i++) {  /* a SYN flood at the gateway's DNS listener */
+        c[i] = (struct gconn){ .port = (uint16_t)(41000 + i), .dport = 53, .dst = GW,
+                               .snd_nxt = 1000 };
+        send_seg(ns, &c[i], SYN, NULL, 0);
+    }
+    for (i = 0; i < 65; i++) {
+        size_t from = at;
+
+        while ((t = next_tcp(&c[i], &from, &dlen)))
+            answered += (t[13] & (SYN | ACK)) == (SYN | ACK);
+    }
+    /* All answered, the first reset to make room for the last. */
+    assert_int_equal(answered, 65);
+    assert_true(got_rst(&c[0], at));
+    assert_int_equal(counter(ns, NETSTACK_STAT_drop_tcp_half_open), 1);
+    capture_reset();
+    (void)dns_conn(ns, 40026);  /* a client that completes its handshake is served */
+    assert_true(got_rst(&c[1], 0));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -351,6 +629,14 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(connection_limit_refuses_new_syns, setup, teardown),
         cmocka_unit_test_setup_teardown(link_down_closes_host_sockets, setup, teardown),
+        cmocka_unit_test_setup_teardown(half_open_limit_resets_the_oldest, setup, teardown),
+        cmocka_unit_test_setup_teardown(closing_limit_resets_the_oldest, setup, teardown),
+        cmocka_unit_test_setup_teardown(tiny_segments_are_charged_for_the_memory_they_hold,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(dns_tcp_idle_connections_expire, setup, teardown),
+        cmocka_unit_test_setup_teardown(dns_tcp_limit_closes_the_idlest, setup, teardown),
+        cmocka_unit_test_setup_teardown(dns_tcp_connections_end_with_the_guest, setup, teardown),
+        cmocka_unit_test_setup_teardown(dns_tcp_backlog_resets_the_oldest, setup, teardown),
     };
 
     return cmocka_run_group_tests_name("tcp_nat", tests, NULL, NULL);
