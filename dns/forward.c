@@ -301,13 +301,18 @@ void ns_dns_forward_timers(struct netstack *ns, uint64_t now_ms)
 
     for (dq = d->inflight; dq; dq = next) {
         next = dq->next;
-        if (dq->hostres || !dq->tries)
+        if (!dq->hostres && !dq->tries)
             continue;
+        /*
+         * The host resolver has its own timeouts (resolv.conf's, times the
+         * servers and attempts: often 30 s); the guest waits no longer than
+         * for a forwarded query. Its worker finishes and drops the result.
+         */
         if (now_ms >= dq->deadline_ms) {
             ns_dns_fail(ns, dq, NS_DNS_RCODE_SERVFAIL);
             continue;
         }
-        if (dq->up_fd >= 0 || now_ms - dq->sent_ms < NS_DNS_ATTEMPT_MS)
+        if (dq->hostres || dq->up_fd >= 0 || now_ms - dq->sent_ms < NS_DNS_ATTEMPT_MS)
             continue;
         ns_resolv_file_refresh(&d->resolv, now_ms);
         if (!d->resolv.servers.n) {

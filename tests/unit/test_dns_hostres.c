@@ -37,6 +37,7 @@
 
 #include "dns/hostres.h"
 #include "netstack/loop.h"
+#include "tests/unit/harness.h"
 
 #define MAX_RESULTS 1024
 #define WAIT_MS 5000
@@ -477,6 +478,8 @@ static size_t answer(const uint8_t *q, size_t qlen, uint8_t *out, int *delay)
             }
             an = 40;
         }
+    } else if (!strcmp(label, "silent")) {
+        return 0;                               /* a server that never answers */
     } else if (strcmp(label, "nodata")) {
         rcode = 3;
     }
@@ -617,6 +620,67 @@ static void child_answers(void)
     close(dns_fd);
 }
 
+/* guest_query() - a guest's A query for @name (one label and a suffix) to the gateway. */
+static void guest_query(struct netstack *ns, const char *label, const char *suffix)
+{
+    uint8_t m[128] = { 0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0 }, f[256];
+    size_t n = 12, len;
+    const char *parts[2] = { label, suffix }, *p;
+    int i;
+
+    for (i = 0; i < 2; i++) {
+        for (p = parts[i]; *p; p += len + (p[len] == '.')) {
+            len = strcspn(p, ".");
+            m[n++] = (uint8_t)len;
+            memcpy(m + n, p, len);
+            n += len;
+        }
+    }
+    m[n++] = 0;
+    put16(m + n, 1);            /* A */
+    put16(m + n + 2, 1);        /* IN */
+    n += 4;
+    memmove(m + 8, m, n);       /* behind a UDP header, checksum 0: none */
+    put16(m, 40000);
+    put16(m + 2, 53);
+    put16(m + 4, (uint16_t)(8 + n));
+    put16(m + 6, 0);
+    netstack_input(ns, f, ipv4_frame(f, GUEST, GW, IPPROTO_UDP, 1, 0, m, 8 + n));
+}
+
+/*
+ * child_server_deadline() - the stack's DNS server in host mode: a lookup
+ * the host's resolver sits on (its own timeout here is 2 s) is answered
+ * SERVFAIL at the stack's deadline, not the resolver's.
+ */
+static void child_server_deadline(void)
+{
+    struct netstack_config c;
+    struct netstack *ns;
+    uint64_t t0;
+
+    capture_reset();
+    netstack_config_init(&c);
+    c.send_frames = capture_send;
+    c.log = quiet_log;
+    c.dns_mode = NETSTACK_DNS_HOST;
+    c.dns_timeout_ms = 300;
+    CHILD_CHECK(netstack_new(&c, &ns) == 0);
+    t0 = now_ms();
+    guest_query(ns, "silent", "test.invalid");
+    while (!captured.n && now_ms() - t0 < 3000) {
+        struct pollfd p = { .fd = netstack_fd(ns), .events = POLLIN };
+
+        poll(&p, 1, 20);
+        netstack_dispatch(ns);
+    }
+    CHILD_CHECK(captured.n == 1);
+    CHILD_CHECK((captured.frame[0][14 + 20 + 8 + 3] & 0x0f) == 2);     /* SERVFAIL */
+    CHILD_CHECK(now_ms() - t0 < 1500);
+    netstack_free(ns);
+    capture_reset();
+}
+
 static void answers_from_a_dns_server(void **state)
 {
     int status;
@@ -630,6 +694,7 @@ static void answers_from_a_dns_server(void **state)
             fflush(NULL);
             _exit(77);
         }
+        child_server_deadline();
         child_answers();
         _exit(0);
     }
