@@ -139,7 +139,11 @@ struct tcp_flow {
  *              against cfg.max_tcp_queued_bytes
  * @ho_oldest, @ho_newest: flows in CONNECTING or ACCEPTING, oldest first:
  *              the first to go when max_tcp_half_open is reached
- * @listener:   lwIP listener per destination port (65536 entries), created on demand
+ * @listener:   lwIP listener per destination port (65536 entries), created on
+ *              demand and closed once unused for a while (tcp_nat.c)
+ * @listener_users: flows in FLOW_ACCEPTING per port, which need its listener
+ * @listener_idle_ms: when a port's listener was last left without users
+ * @nlisteners: listeners open
  * @last_tick_ms: when the timer last walked the flows
  * @warned_fds: the "out of file descriptors" warning was logged
  */
@@ -152,6 +156,9 @@ struct ns_tcp_nat {
     size_t queued_cost;
     struct tcp_flow *ho_oldest, *ho_newest;
     struct tcp_pcb **listener;
+    uint32_t *listener_users;
+    uint32_t *listener_idle_ms;
+    size_t nlisteners;
     uint64_t last_tick_ms;
     int warned_fds;
 };

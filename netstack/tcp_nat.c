@@ -53,6 +53,7 @@
 #define TCP_FLAG_ACK 0x10
 
 #define TCP_ACCEPT_TIMEOUT_MS   30000   /* guest never completed the handshake */
+#define TCP_LISTENER_IDLE_MS    2000    /* a listener no handshake used this long goes */
 #define TCP_TICK_MS             1000    /* how often timers walk the flows */
 
 #define ICMP_UNREACH            3
@@ -149,6 +150,21 @@ static void half_open_del(struct ns_tcp_nat *t, struct tcp_flow *f)
     else
         t->ho_newest = f->ho_prev;
     f->half_open = 0;
+}
+
+/* accepting_begins() - @f waits in FLOW_ACCEPTING: its port's listener is in use. */
+static void accepting_begins(struct ns_tcp_nat *t, struct tcp_flow *f)
+{
+    t->accepting++;
+    t->listener_users[f->key.dst_port]++;
+}
+
+/* accepting_ends() - @f leaves FLOW_ACCEPTING; an unused listener starts idling. */
+static void accepting_ends(struct ns_tcp_nat *t, struct tcp_flow *f)
+{
+    t->accepting--;
+    if (!--t->listener_users[f->key.dst_port])
+        t->listener_idle_ms[f->key.dst_port] = (uint32_t)ns_now_ms();
 }
 
 /* flow_new() - a flow in FLOW_CONNECTING, linked in. NULL on ENOMEM. */
@@ -278,7 +294,7 @@ void ns_tcp_flow_free(struct netstack *ns, struct tcp_flow *f, int reset_host)
     if (f->state == FLOW_CONNECTING)
         t->connecting--;
     else if (f->state == FLOW_ACCEPTING)
-        t->accepting--;
+        accepting_ends(t, f);
     if (f->fd >= 0) {
         if (f->events)
             ns_loop_forget(&ns->loop, f->fd);   /* close() below takes it out of epoll */
@@ -430,6 +446,26 @@ void ns_tcp_nat_flush(struct netstack *ns)
     }
 }
 
+/*
+ * sweep_listeners() - close the listeners no handshake has used for
+ * TCP_LISTENER_IDLE_MS: a guest that scanned the host's ports would
+ * otherwise leave one per port, which lwIP walks for every segment it finds
+ * no connection for. Another connection to the port makes it again.
+ */
+static void sweep_listeners(struct ns_tcp_nat *t, uint64_t now_ms)
+{
+    uint32_t port;
+
+    for (port = 0; port < 65536 && t->nlisteners; port++) {
+        if (!t->listener[port] || t->listener_users[port] ||
+            (uint32_t)now_ms - t->listener_idle_ms[port] < TCP_LISTENER_IDLE_MS)
+            continue;
+        tcp_close(t->listener[port]);   /* a listen pcb is freed at once */
+        t->listener[port] = NULL;
+        t->nlisteners--;
+    }
+}
+
 /* on_accept() - lwIP completed a handshake: attach the pcb to its flow. */
 static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 {
@@ -451,7 +487,7 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
     }
     release_syn_pcb(f, 0);
     half_open_del(ns->tcp_nat, f);
-    ns->tcp_nat->accepting--;
+    accepting_ends(ns->tcp_nat, f);
     ns_tcp_relay_attach(ns, f, pcb);
     NS_COUNT(ns, tcp_established);
     return ERR_OK;
@@ -483,6 +519,7 @@ static struct tcp_pcb *listener(struct netstack *ns, uint16_t port)
     tcp_ext_arg_set_callbacks(lpcb, ns_pcbs_ext_id(), &nat_listen_cbs);
     tcp_ext_arg_set(lpcb, ns_pcbs_ext_id(), ns);
     t->listener[port] = lpcb;
+    t->nlisteners++;
     return lpcb;
 }
 
@@ -530,7 +567,7 @@ static void connected(struct netstack *ns, struct tcp_flow *f)
     forget_time_wait(&f->key);
     ns_tcp_flow_watch(ns, f, 0);        /* not read until lwIP accepts */
     ns->tcp_nat->connecting--;
-    ns->tcp_nat->accepting++;
+    accepting_begins(ns->tcp_nat, f);
     f->state = FLOW_ACCEPTING;
     f->since_ms = ns_now_ms();
     replay_syn(ns, f);
@@ -791,6 +828,7 @@ void ns_tcp_nat_timers(struct netstack *ns, uint64_t now_ms)
     if (now_ms - t->last_tick_ms < TCP_TICK_MS || ns_tcp_nat_next_timeout(ns, now_ms) < 0)
         return;
     t->last_tick_ms = now_ms;
+    sweep_listeners(t, now_ms);
     for (f = t->all; f; f = next) {
         next = f->next;
         if (!expired(ns, f, now_ms))
@@ -807,7 +845,7 @@ int ns_tcp_nat_next_timeout(struct netstack *ns, uint64_t now_ms)
     struct ns_tcp_nat *t = ns->tcp_nat;
     uint64_t due = t->last_tick_ms + TCP_TICK_MS;
 
-    if (!t->accepting && !(ns->cfg.tcp_idle_timeout_ms && t->count))
+    if (!t->accepting && !t->nlisteners && !(ns->cfg.tcp_idle_timeout_ms && t->count))
         return -1;
     return due > now_ms ? (int)(due - now_ms) : 0;
 }
@@ -831,8 +869,14 @@ int ns_tcp_nat_start(struct netstack *ns)
 
     if (!t)
         return -ENOMEM;
+    /* Large, but calloc()'s fresh pages cost nothing until a port is used. */
     t->listener = calloc(65536, sizeof(*t->listener));
-    if (!t->listener) {
+    t->listener_users = calloc(65536, sizeof(*t->listener_users));
+    t->listener_idle_ms = calloc(65536, sizeof(*t->listener_idle_ms));
+    if (!t->listener || !t->listener_users || !t->listener_idle_ms) {
+        free(t->listener);
+        free(t->listener_users);
+        free(t->listener_idle_ms);
         free(t);
         return -ENOMEM;
     }
@@ -861,6 +905,8 @@ void ns_tcp_nat_stop(struct netstack *ns)
     ns_tcp_nat_guest_gone(ns);
     /* Listeners are lwIP's pcbs: ns_lwip_stop() closes them with the rest. */
     free(t->listener);
+    free(t->listener_users);
+    free(t->listener_idle_ms);
     free(t);
     ns->tcp_nat = NULL;
 }

@@ -109,6 +109,14 @@ void ns_buf_free(void *p);
 #define LWIP_TCP_SACK_OUT           1
 #define LWIP_TCP_KEEPALIVE          1
 #define TCP_LISTEN_BACKLOG          0   /* backlogs are counted by netstack/tcp_pcbs.c */
+/*
+ * Every pcb netstack binds sets SOF_REUSEADDR, and lwIP honours it only with
+ * SO_REUSE. Port conflicts mean nothing here: a NAT listener on any:53 must
+ * coexist with the gateway's DNS listener on gateway:53, and a listener
+ * closed while unused (tcp_nat.c) must be made again next to the
+ * connections it accepted earlier.
+ */
+#define SO_REUSE                    1
 /* One extension argument per pcb: how tcp_pcbs.c learns that lwIP freed one. */
 #define LWIP_TCP_PCB_NUM_EXT_ARGS   1
 #define LWIP_CALLBACK_API           1

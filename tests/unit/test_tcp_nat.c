@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include "lwip/priv/tcp_priv.h"
 #include "tests/unit/harness.h"
 
 static int listen_fd;
@@ -507,6 +508,62 @@ static void tiny_segments_are_charged_for_the_memory_they_hold(void **state)
     close(fd);
 }
 
+/* listeners_on() - lwIP's listeners for @port (white box: none may pile up). */
+static int listeners_on(uint16_t port)
+{
+    struct tcp_pcb_listen *l;
+    int n = 0;
+
+    for (l = tcp_listen_pcbs.listen_pcbs; l; l = l->next)
+        n += l->local_port == port;
+    return n;
+}
+
+static void unused_listeners_are_closed(void **state)
+{
+    struct netstack *ns = *state;
+    struct gconn a = { .port = 40016, .dport = listen_port };
+    struct gconn b = { .port = 40017, .dport = listen_port };
+    int fd;
+
+    fd = handshake(ns, &a);
+    assert_int_equal(listeners_on(listen_port), 1);
+    run(ns, 1000);
+    assert_int_equal(listeners_on(listen_port), 1);     /* kept a while for the next */
+    run(ns, 2500);
+    assert_int_equal(listeners_on(listen_port), 0);
+    send_seg(ns, &a, ACK | PSH, "x", 1);    /* the connection does not need it */
+    run(ns, 20);
+    assert_int_equal(recv(fd, &(char){ 0 }, 1, MSG_DONTWAIT), 1);
+    close(fd);
+    fd = handshake(ns, &b);                 /* and a new one makes it again */
+    close(fd);
+}
+
+static void port_53_of_another_host_is_relayed(void **state)
+{
+    struct netstack *ns = *state;
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(53),
+                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    struct gconn c = { .port = 40018, .dport = 53 };
+    int lfd = socket(AF_INET, SOCK_STREAM, 0), one = 1, fd;
+
+    setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) || listen(lfd, 4)) {
+        print_message("skipped: cannot listen on 127.0.0.1:53 (%s)\n", strerror(errno));
+        close(lfd);
+        skip();
+    }
+    /* The gateway's DNS listens on gateway:53; the alias's port 53 is the host's. */
+    open_half(ns, &c);
+    send_seg(ns, &c, ACK, NULL, 0);
+    run(ns, 20);
+    fd = accept(lfd, NULL, NULL);
+    assert_true(fd >= 0);
+    close(fd);
+    close(lfd);
+}
+
 /* --- DNS over TCP to the gateway: its connections are bounded too ------ */
 
 /* dns_conn() - a guest connection to gateway:53 from @port, established. */
@@ -633,6 +690,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(closing_limit_resets_the_oldest, setup, teardown),
         cmocka_unit_test_setup_teardown(tiny_segments_are_charged_for_the_memory_they_hold,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(unused_listeners_are_closed, setup, teardown),
+        cmocka_unit_test_setup_teardown(port_53_of_another_host_is_relayed, setup, teardown),
         cmocka_unit_test_setup_teardown(dns_tcp_idle_connections_expire, setup, teardown),
         cmocka_unit_test_setup_teardown(dns_tcp_limit_closes_the_idlest, setup, teardown),
         cmocka_unit_test_setup_teardown(dns_tcp_connections_end_with_the_guest, setup, teardown),
