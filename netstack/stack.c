@@ -392,6 +392,7 @@ void netstack_link_down(struct netstack *ns)
 {
     ns_nat_guest_gone(ns);      /* every host socket of the guest is closed */
     ns_dns_guest_gone(ns);      /* and its connections to the gateway's DNS */
+    ns_portfwd_guest_gone(ns);  /* and forwarded clients still waiting for it */
     ns_neigh_flush(ns);
     ns_tx_drop_all(ns);
 }

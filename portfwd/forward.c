@@ -230,6 +230,12 @@ int ns_portfwd_start(struct netstack *ns)
     return ns_udp_fwd_start(ns);
 }
 
+void ns_portfwd_guest_gone(struct netstack *ns)
+{
+    ns_tcp_fwd_stop(ns);
+    ns_udp_fwd_guest_gone(ns);
+}
+
 void ns_portfwd_stop(struct netstack *ns)
 {
     if (!ns->portfwd)

@@ -63,6 +63,7 @@ int ns_udp_fwd_input(struct netstack *ns, const struct ns_ipv4 *ip, uint16_t spo
 void ns_udp_fwd_port_closed(struct netstack *ns, struct ns_fwd_port *p);
 int ns_udp_fwd_start(struct netstack *ns);
 void ns_udp_fwd_stop(struct netstack *ns);
+void ns_udp_fwd_guest_gone(struct netstack *ns);
 void ns_udp_fwd_timers(struct netstack *ns, uint64_t now_ms);
 int ns_udp_fwd_next_timeout(struct netstack *ns, uint64_t now_ms);
 /* ns_udp_fwd_flow_list() - netstack_flow_list() for the UDP forwards' flows. */
@@ -73,5 +74,10 @@ void ns_udp_fwd_resume(struct netstack *ns);
 /* forward.c: lifecycle, called by stack.c */
 int ns_portfwd_start(struct netstack *ns);
 void ns_portfwd_stop(struct netstack *ns);
+/*
+ * ns_portfwd_guest_gone() - the guest went away: clients still waiting for it
+ * are reset and UDP flows closed; the forwards themselves stay.
+ */
+void ns_portfwd_guest_gone(struct netstack *ns);
 
 #endif /* NETSTACK_PORTFWD_H */

@@ -817,6 +817,20 @@ void ns_udp_fwd_stop(struct netstack *ns)
 }
 
 /*
+ * ns_udp_fwd_guest_gone() - close every flow: the guest that answered them left
+ * @ns: the stack
+ *
+ * A client that sends again gets a new flow, to the guest that is there now.
+ */
+void ns_udp_fwd_guest_gone(struct netstack *ns)
+{
+    struct ns_udp_fwd *u = fwd_of(ns);
+
+    while (u && u->oldest)
+        flow_close(u, u->oldest);
+}
+
+/*
  * ns_udp_fwd_timers() - close flows idle for udp_idle_timeout_ms
  * @ns:     the stack
  * @now_ms: the current time

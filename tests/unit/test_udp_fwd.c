@@ -386,6 +386,38 @@ static void test_expiry(void **state)
     stack_done(ns);
 }
 
+/* The guest going away closes the flows; the forward stays and opens new ones. */
+static void test_guest_gone(void **state)
+{
+    struct netstack *ns = stack_cfg(0, 0);
+    struct env e;
+    struct seen s;
+    uint16_t cport;
+    int c = local_socket(&cport, 0);
+
+    (void)state;
+    env_open(&e, 0, GUEST_PORT);
+    client_send(c, &e, "hello");
+    forward(ns, &e);
+    expect_to_guest(0, "hello", GUEST_PORT, &s);
+    assert_int_equal(claimed(ns, GUEST_PORT, s.src, s.sport), 1);
+    netstack_link_down(ns);
+    assert_int_equal(claimed(ns, GUEST_PORT, s.src, s.sport), 0);
+    assert_int_equal(ns_udp_fwd_next_timeout(ns, ns_now_ms()), -1);
+    {
+        uint8_t f[64];      /* the new guest makes itself known: frame 1, our ARP reply */
+
+        netstack_input(ns, f, arp_frame(f, 1, GUEST, GW));
+    }
+    client_send(c, &e, "again");
+    forward(ns, &e);
+    expect_to_guest(2, "again", GUEST_PORT, &s);
+    assert_int_equal(counter(ns, NETSTACK_STAT_udp_flows_created), 2);
+    env_close(ns, &e);
+    close(c);
+    stack_done(ns);
+}
+
 /* At max_udp_flows a new client evicts the least recently used flow. */
 static void test_eviction(void **state)
 {
@@ -545,6 +577,7 @@ int main(void)
         cmocka_unit_test(test_not_ours),
         cmocka_unit_test(test_expiry),
         cmocka_unit_test(test_eviction),
+        cmocka_unit_test(test_guest_gone),
         cmocka_unit_test(test_port_closed),
         cmocka_unit_test(test_preserved_collision),
         cmocka_unit_test(test_backpressure),
