@@ -30,6 +30,9 @@ Modes (HOST PORT are the server's, as the guest addresses it):
   reuse HOST PORT --n N --sport S
         N HTTP/1.0 GETs one after the other, all from guest port S (the server
         closes first each time); each must connect within --within s
+  rtt HOST PORT --n N --max-p50-us U
+        one connection to servers.py hold: N one-byte round trips; prints the
+        p50 and p99 in microseconds; the p50 must be under U
   hold HOST PORT --n N
         open N connections at once, then obey commands on stdin, one a line:
         "exchange" (a line echoed on every open connection), "close K",
@@ -448,6 +451,24 @@ def open_many(host, port, k, timeout):
     return socks, refused, failed, ms_since(t0)
 
 
+def mode_rtt(a):
+    s = connect(a.host, a.port, a.timeout)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    times = []
+    for _ in range(a.n):
+        t0 = time.monotonic()
+        s.sendall(b"x")
+        if recv_exact(s, 1) != b"x":
+            say("FAIL: rtt: wrong echo")
+            return False
+        times.append((time.monotonic() - t0) * 1e6)
+    s.close()
+    times.sort()
+    p50, p99 = times[len(times) // 2], times[min(len(times) - 1, len(times) * 99 // 100)]
+    say("rtt n=%d p50_us=%.0f p99_us=%.0f" % (a.n, p50, p99))
+    return p50 < a.max_p50_us
+
+
 def mode_hold(a):
     socks = []
 
@@ -500,7 +521,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("mode", choices=["connect", "concurrent", "halfclose", "serverfirst",
                                     "expect-reset", "send-reset", "abandon", "reuse", "udp",
-                                    "hold"])
+                                    "rtt", "hold"])
     p.add_argument("host")
     p.add_argument("port", type=int)
     p.add_argument("--timeout", type=float, default=10.0, help="seconds for any one step")
@@ -517,6 +538,7 @@ def main():
     p.add_argument("--sport", type=int, default=0)
     p.add_argument("--replies", type=int, default=1)
     p.add_argument("--gso-size", type=int, default=0, help="udp: send with UDP_SEGMENT")
+    p.add_argument("--max-p50-us", type=float, default=1000.0, help="rtt: the p50 bound")
     a = p.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < hard:
@@ -524,7 +546,7 @@ def main():
     fn = {"connect": mode_connect, "concurrent": mode_concurrent, "halfclose": mode_halfclose,
           "serverfirst": mode_serverfirst, "expect-reset": mode_expect_reset,
           "send-reset": mode_send_reset, "abandon": mode_abandon, "reuse": mode_reuse,
-          "udp": mode_udp, "hold": mode_hold}[a.mode]
+          "udp": mode_udp, "rtt": mode_rtt, "hold": mode_hold}[a.mode]
     try:
         ok = fn(a)
     except OSError as e:

@@ -258,12 +258,13 @@ def run_flags(args):
 
 
 class Daemon:
-    """netstackd started with @args, its output logged to netstackd.log in @tmp."""
+    """netstackd started with @args (under the command @wrap, if any), its
+    output logged to netstackd.log in @tmp."""
 
-    def __init__(self, tmp, args):
+    def __init__(self, tmp, args, wrap=()):
         self.log_path = os.path.join(tmp, "netstackd.log")
         self.log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen([NETSTACKD] + args, stdin=subprocess.DEVNULL,
+        self.proc = subprocess.Popen(list(wrap) + [NETSTACKD] + args, stdin=subprocess.DEVNULL,
                                      stdout=self.log, stderr=subprocess.STDOUT)
 
     def stderr(self):
@@ -311,8 +312,9 @@ def run_daemon_test(prefix, body):
     """The main() of a test of netstackd serving a socket at <tmp>/vm.sock.
 
     Makes a temporary directory named @prefix..., then calls
-    body(tmp, path, start): @path is <tmp>/vm.sock and start(args) starts
-    netstackd with @args and returns its Daemon. Prints PASS if body returns,
+    body(tmp, path, start): @path is <tmp>/vm.sock and start(args, wrap=())
+    starts netstackd with @args (under the command @wrap) and returns its
+    Daemon. Prints PASS if body returns,
     FAIL (with the output of the last daemon started) if a check fails or a
     wait times out. Kills the daemons left running, removes the directory and
     returns the exit code.
@@ -323,8 +325,8 @@ def run_daemon_test(prefix, body):
     path = os.path.join(tmp, "vm.sock")
     daemons = []
 
-    def start(args):
-        daemons.append(Daemon(tmp, args))
+    def start(args, wrap=()):
+        daemons.append(Daemon(tmp, args, wrap))
         return daemons[-1]
 
     try:

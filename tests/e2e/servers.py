@@ -17,6 +17,10 @@ Modes:
   expectreset read until EOF or error, log "reset <bytes>" or "eof <bytes>"
   hold        accept and keep connections open, echo what is received; the
               number open is written to --status after every change
+  sink        accept and keep connections open, never read from them (a peer
+              whose buffers fill), with the smallest receive buffer
+  backlog     listen and never accept: the kernel completes handshakes into
+              the listen backlog (4096) and holds them there
   udpecho     reply to each datagram with "IP:PORT|" (the source it saw) and
               the payload, from the same socket; with --second-port, also
               from a second socket on that port (full-cone checks)
@@ -204,9 +208,19 @@ def tcp_mode(a, log):
             s.close()
             count(-1)
 
+    def sink(s, peer):
+        count(+1)
+        log.write("sink %s" % peer)
+        while True:
+            time.sleep(3600)
+
     MODES = {"halfclose": halfclose, "serverfirst": serverfirst, "reset": reset,
-             "expectreset": expectreset, "hold": hold}
-    srv = TCPServer((a.bind, a.port), Handler)
+             "expectreset": expectreset, "hold": hold, "sink": sink}
+    srv = TCPServer((a.bind, a.port), Handler, bind_and_activate=False)
+    if a.mode == "sink":    # inherited by accepted sockets: little room before they fill
+        srv.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    srv.server_bind()
+    srv.server_activate()
     if a.mode == "hold":
         count(0)
     ready(a.mode, a.bind, srv.server_address[1])
@@ -238,10 +252,20 @@ def run_udpecho(a, log):
             log.write("udp reply to %s:%d: %s" % (src[0], src[1], e))
 
 
+def run_backlog(a):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((a.bind, a.port))
+    s.listen(4096)
+    ready("backlog", a.bind, s.getsockname()[1])
+    while True:
+        time.sleep(3600)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("mode", choices=["http", "halfclose", "serverfirst", "reset",
-                                    "expectreset", "hold", "udpecho"])
+                                    "expectreset", "hold", "sink", "backlog", "udpecho"])
     p.add_argument("--bind", default="127.0.0.1")
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--dir", default=".", help="http: the directory served")
@@ -259,6 +283,8 @@ def main():
         run_http(a)
     elif a.mode == "udpecho":
         run_udpecho(a, log)
+    elif a.mode == "backlog":
+        run_backlog(a)
     else:
         tcp_mode(a, log)
 
