@@ -67,7 +67,8 @@ static void send_seg(struct netstack *ns, struct gconn *c, uint8_t flags, const 
     t[12] = 5 << 4;
     t[13] = flags;
     put16(t + 14, 65535);
-    memcpy(t + 20, data, len);
+    if (len)
+        memcpy(t + 20, data, len);
     sum = ns_csum_pseudo4(GUEST, dst_of(c), IPPROTO_TCP, 20 + len);
     put16(t + 16, ns_csum_fold(ns_csum_add(sum, t, 20 + len)));
     netstack_input(ns, f, ipv4_frame(f, GUEST, dst_of(c), IPPROTO_TCP, 1, 0, t, 20 + len));
