@@ -190,9 +190,12 @@ struct ns_stream;
  * @connect_level:  level of @connect_msg
  * @connect_msg:    logged when a connection arrives and none is current
  * @handshake:      NULL, or cuts handshake messages from the front of s->rx
- *                  while !s->framing, advancing *@off past each one and
- *                  setting s->framing when frames may flow. Return: 0 (done
- *                  or waiting for more bytes), -1 when it closed the connection
+ *                  while !s->framing, advancing *@off past each one, queueing
+ *                  its replies in s->tx and setting s->framing when frames
+ *                  may flow. No I/O: it is part of ns_stream_input(). Return:
+ *                  0 (done or waiting for more bytes), -EPROTO when it refuses
+ *                  the peer (last words queued in s->tx; the caller sends
+ *                  them and closes the connection)
  * @handshake_ended: with @handshake: the connection ended before s->framing,
  *                  for the log; the connection is closed afterwards
  */

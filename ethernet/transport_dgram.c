@@ -12,7 +12,9 @@
  * socket has no address to answer to: it is dropped and counted, with a
  * warning the first time.
  *
- * Receive: recvmmsg() up to DGRAM_BATCH datagrams per wakeup and hand them to
+ * Receive: recvmmsg() up to DGRAM_BATCH datagrams per wakeup; then
+ * ns_dgram_input() (transport_decode.h, no I/O, so the fuzz harness runs it
+ * too) checks each one, follows the sender, and hands the frames to
  * netstack_input_batch() (split where the sender changes).
  *
  * Send, and why two sockets: on Linux, poll() on an unconnected datagram
@@ -48,6 +50,7 @@
 #include <unistd.h>
 
 #include "ethernet/transport.h"
+#include "ethernet/transport_decode.h"
 
 #define DGRAM_BATCH     64                  /* datagrams per recvmmsg() / sendmmsg() */
 #define DGRAM_SOCKBUF   (4 * 1024 * 1024)   /* asked for, the kernel caps it */
@@ -161,17 +164,19 @@ static void dgram_set_peer(struct dgram_transport *d, const struct sockaddr_un *
 }
 
 /**
- * dgram_check() - is datagram @i one the stack should see?
+ * dgram_check() - is datagram @m one the stack should see?
  * @d:      the transport
- * @i:      index in rxmsg
+ * @m:      the datagram, as recvmmsg() filled it
  *
+ * An address longer than a sockaddr_un, or a length past the buffer without
+ * MSG_TRUNC, cannot come from the kernel; they are refused all the same, so
+ * nothing after this reads beyond what was received.
  * Return: 1 to pass it on, 0 when it was dropped and counted
  */
-static int dgram_check(struct dgram_transport *d, unsigned i)
+static int dgram_check(struct dgram_transport *d, const struct mmsghdr *m)
 {
-    const struct mmsghdr *m = &d->rxmsg[i];
-
-    if (m->msg_hdr.msg_namelen <= offsetof(struct sockaddr_un, sun_path)) {
+    if (m->msg_hdr.msg_namelen <= offsetof(struct sockaddr_un, sun_path) ||
+        m->msg_hdr.msg_namelen > sizeof(struct sockaddr_un)) {
         d->drop_unbound++;
         ns_transport_count(&d->base, NETSTACK_STAT_drop_transport_unbound, 1);
         ns_tlog(&d->base, d->warned_unbound ? NETSTACK_LOG_DEBUG : NETSTACK_LOG_WARN,
@@ -180,7 +185,8 @@ static int dgram_check(struct dgram_transport *d, unsigned i)
         d->warned_unbound = 1;
         return 0;
     }
-    if ((m->msg_hdr.msg_flags & MSG_TRUNC) || m->msg_len > NS_TRANSPORT_FRAME_MAX) {
+    if ((m->msg_hdr.msg_flags & MSG_TRUNC) || m->msg_len > NS_TRANSPORT_FRAME_MAX ||
+        m->msg_len > m->msg_hdr.msg_iov[0].iov_len) {
         d->drop_range++;
         ns_transport_count(&d->base, NETSTACK_STAT_drop_transport_oversized, 1);
         ns_tlog(&d->base, d->warned_range ? NETSTACK_LOG_DEBUG : NETSTACK_LOG_WARN,
@@ -198,28 +204,27 @@ static int dgram_check(struct dgram_transport *d, unsigned i)
 }
 
 /**
- * dgram_is_hello() - is datagram @i vfkit's "VFKT" hello?
- * @d:      the transport
- * @i:      index in rxmsg
+ * dgram_is_hello() - is datagram @m vfkit's "VFKT" hello?
+ * @m:      the datagram, checked by dgram_check()
  *
  * vfkit sends these four bytes first so that the other end learns its address
  * before the guest sends anything; they are not a frame.
  */
-static int dgram_is_hello(const struct dgram_transport *d, unsigned i)
+static int dgram_is_hello(const struct mmsghdr *m)
 {
-    return d->rxmsg[i].msg_len == 4 && !memcmp(d->rxiov[i].iov_base, "VFKT", 4);
+    return m->msg_len == 4 && !memcmp(m->msg_hdr.msg_iov[0].iov_base, "VFKT", 4);
 }
 
 /**
- * dgram_same_peer() - did datagram @i come from the current peer?
+ * dgram_same_peer() - did datagram @m come from the current peer?
  * @d:      the transport
- * @i:      index in rxmsg, already checked to have an address
+ * @m:      the datagram, checked by dgram_check() (its address fits a sockaddr_un)
  */
-static int dgram_same_peer(const struct dgram_transport *d, unsigned i)
+static int dgram_same_peer(const struct dgram_transport *d, const struct mmsghdr *m)
 {
-    socklen_t len = d->rxmsg[i].msg_hdr.msg_namelen;
+    socklen_t len = m->msg_hdr.msg_namelen;
 
-    return len == d->peer_len && !memcmp(&d->rxaddr[i], &d->peer, len);
+    return len == d->peer_len && !memcmp(m->msg_hdr.msg_name, &d->peer, len);
 }
 
 static void dgram_fd_ready(void *opaque, int fd, uint32_t events);
@@ -261,6 +266,44 @@ static void dgram_rx_prepare(struct dgram_transport *d)
 }
 
 /**
+ * dgram_flush() - hand the frames collected in d->batch to the stack
+ * @d:      the transport
+ * @nb:     how many; set to 0
+ */
+static void dgram_flush(struct dgram_transport *d, size_t *nb)
+{
+    if (*nb)
+        netstack_input_batch(d->base.ns, d->batch, *nb);
+    *nb = 0;
+}
+
+/* ns_dgram_input() - see transport_decode.h */
+void ns_dgram_input(struct ns_transport *t, const struct mmsghdr *msgs, size_t n)
+{
+    struct dgram_transport *d = dgram_of(t);
+    const struct mmsghdr *m;
+    size_t i, nb = 0;
+
+    for (i = 0; i < n; i++) {
+        m = &msgs[i];
+        if (!dgram_check(d, m))
+            continue;
+        if (!dgram_same_peer(d, m)) {
+            dgram_flush(d, &nb);
+            dgram_set_peer(d, m->msg_hdr.msg_name, m->msg_hdr.msg_namelen);
+        }
+        if (dgram_is_hello(m))
+            continue;       /* vfkit's hello: it only introduced the peer */
+        if (nb == DGRAM_BATCH)
+            dgram_flush(d, &nb);
+        d->batch[nb].data = m->msg_hdr.msg_iov[0].iov_base;
+        d->batch[nb].len = m->msg_len;
+        nb++;
+    }
+    dgram_flush(d, &nb);
+}
+
+/**
  * dgram_fd_ready() - datagrams from the guest; or, replying from the bound
  * socket, room in its send buffer again
  * @opaque: the transport
@@ -272,8 +315,6 @@ static void dgram_rx_prepare(struct dgram_transport *d)
 static void dgram_fd_ready(void *opaque, int fd, uint32_t events)
 {
     struct dgram_transport *d = opaque;
-    size_t nb = 0;
-    unsigned i;
     int n;
 
     if (events & NETSTACK_EV_OUT) {
@@ -289,23 +330,7 @@ static void dgram_fd_ready(void *opaque, int fd, uint32_t events)
             ns_tlog(&d->base, NETSTACK_LOG_WARN, "recvmmsg: %s", strerror(errno));
         return;
     }
-    for (i = 0; i < (unsigned)n; i++) {
-        if (!dgram_check(d, i))
-            continue;
-        if (!dgram_same_peer(d, i)) {
-            if (nb)
-                netstack_input_batch(d->base.ns, d->batch, nb);
-            nb = 0;
-            dgram_set_peer(d, &d->rxaddr[i], d->rxmsg[i].msg_hdr.msg_namelen);
-        }
-        if (dgram_is_hello(d, i))
-            continue;       /* vfkit's hello: it only introduced the peer */
-        d->batch[nb].data = d->rxiov[i].iov_base;
-        d->batch[nb].len = d->rxmsg[i].msg_len;
-        nb++;
-    }
-    if (nb)
-        netstack_input_batch(d->base.ns, d->batch, nb);
+    ns_dgram_input(&d->base, d->rxmsg, (size_t)n);
 }
 
 /**

@@ -20,17 +20,21 @@
  * VM that rebooted reconnects before we notice the old connection is dead),
  * and after a disconnect we keep listening.
  *
- * Receive: read in large chunks into one buffer; while the backend's
- * handshake is not done, its hook cuts the handshake messages from the front
+ * Receive: read in large chunks into one buffer, then decode with
+ * ns_stream_input() (transport_decode.h), which touches no descriptor so the
+ * fuzz harnesses run it too: while the backend's handshake is not done, its
+ * hook cuts the handshake messages from the front and queues its replies
  * (so a client that sends its handshake and first frames in one write is
  * served); then every complete frame is cut out and handed to
  * netstack_input_batch() by pointer (the stack copies what it keeps), and the
  * incomplete tail moves to the front. A length of 0 is dropped and counted; a
  * length above s->rx_max means the stream is garbage or desynchronised and
  * there is no way to find the next frame boundary, so the connection is
- * closed with a warning. A connection that ends inside a frame counts one
- * truncated frame. Frames shorter than an Ethernet header are passed on: the
- * stack counts them (drop_eth_short).
+ * closed with a warning. A handshake that refuses its peer has its last
+ * words sent (one non-blocking attempt) and the connection closed. A
+ * connection that ends inside a frame counts one truncated frame. Frames
+ * shorter than an Ethernet header are passed on: the stack counts them
+ * (drop_eth_short).
  *
  * Send: one writev() carries many frames (a prefix iovec and the frame iovec
  * each). If the socket takes only part of it, the frame cut in the middle is
@@ -63,6 +67,7 @@
 #include <unistd.h>
 
 #include "ethernet/transport.h"
+#include "ethernet/transport_decode.h"
 
 #define STREAM_RXBUF    (512 * 1024)    /* bytes read per read() at most */
 #define STREAM_READS    8               /* read()s per wakeup: fairness to host sockets */
@@ -126,6 +131,16 @@ static int stream_watch_conn(struct ns_stream *s, int out)
     return rc;
 }
 
+/* ns_stream_reset() - see transport_decode.h */
+void ns_stream_reset(struct ns_stream *s)
+{
+    s->framing = !s->proto->handshake;
+    s->step = 0;
+    s->rx_len = 0;
+    s->tx_len = s->tx_off = 0;
+    s->broken = 0;
+}
+
 /**
  * ns_stream_close_conn() - forget the connection, and what was half read or written on it
  * @s:      the stream, with a connection
@@ -136,11 +151,7 @@ void ns_stream_close_conn(struct ns_stream *s)
         netstack_unwatch(s->base.ns, s->conn_fd);
     close(s->conn_fd);
     s->conn_fd = -1;
-    s->framing = !s->proto->handshake;
-    s->step = 0;
-    s->rx_len = 0;
-    s->tx_len = s->tx_off = 0;
-    s->broken = 0;
+    ns_stream_reset(s);
 }
 
 /**
@@ -181,9 +192,9 @@ static void stream_disconnect(struct ns_stream *s, const char *why)
  * @s:      the stream
  *
  * Leaves the incomplete tail (under hdr_len + rx_max bytes) at the start of
- * the buffer.
- * Return: 0, or -1 when the connection was closed (handshake) or must be
- * (a length out of range)
+ * the buffer; after an error, nothing.
+ * Return: 0, -EPROTO when the handshake refused the peer, -EMSGSIZE for a
+ * length out of range
  */
 static int stream_parse(struct ns_stream *s)
 {
@@ -192,8 +203,10 @@ static int stream_parse(struct ns_stream *s)
     int bad = 0;
     uint32_t len;
 
-    if (!s->framing && s->proto->handshake(s, &off) < 0)
-        return -1;
+    if (!s->framing && s->proto->handshake(s, &off) < 0) {
+        s->rx_len = 0;
+        return -EPROTO;
+    }
     while (s->framing && s->rx_len - off >= hdr) {
         len = stream_get_len(s, s->rx + off);
         if (len == 0) {
@@ -231,10 +244,33 @@ static int stream_parse(struct ns_stream *s)
         netstack_input_batch(s->base.ns, s->batch, nb);
     if (bad) {
         s->rx_len = 0;  /* garbage, not a truncated frame */
-        return -1;
+        return -EMSGSIZE;
     }
     memmove(s->rx, s->rx + off, s->rx_len - off);
     s->rx_len -= off;
+    return 0;
+}
+
+/* ns_stream_input() - see transport_decode.h */
+int ns_stream_input(struct ns_stream *s, const uint8_t *data, size_t len)
+{
+    size_t take;
+    int rc;
+
+    while (len) {
+        /* Never 0: stream_parse() leaves less than hdr_len + rx_max. */
+        take = STREAM_RXBUF - s->rx_len;
+        if (take > len)
+            take = len;
+        if (data != s->rx + s->rx_len)
+            memcpy(s->rx + s->rx_len, data, take);
+        s->rx_len += take;
+        rc = stream_parse(s);
+        if (rc < 0)
+            return rc;
+        data += take;
+        len -= take;
+    }
     return 0;
 }
 
@@ -284,6 +320,24 @@ static void stream_write_failed(struct ns_stream *s, int err)
 }
 
 /**
+ * stream_reject() - the handshake refused the peer: its last words, then close
+ * @s:      the stream, with a connection
+ *
+ * What is queued (our init reply may still be there, before the refusal)
+ * gets one non-blocking attempt: nothing to do if it does not fit.
+ */
+static void stream_reject(struct ns_stream *s)
+{
+    ssize_t w;
+
+    if (s->tx_len) {
+        w = send(s->conn_fd, s->tx + s->tx_off, s->tx_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        (void)w;
+    }
+    ns_stream_close_conn(s);
+}
+
+/**
  * stream_read() - read what the guest sent: handshake messages, then frames
  * @s:      the stream, with a connection
  *
@@ -311,11 +365,13 @@ static void stream_read(struct ns_stream *s)
                 stream_disconnect(s, strerror(errno));
             return;
         }
-        s->rx_len += (size_t)n;
         was = s->framing;
-        if (stream_parse(s) < 0) {
-            if (s->conn_fd < 0)     /* the handshake closed it */
-                return;
+        rc = ns_stream_input(s, s->rx + s->rx_len, (size_t)n);
+        if (rc == -EPROTO) {
+            stream_reject(s);
+            return;
+        }
+        if (rc < 0) {
             if (s->inherited)
                 ns_transport_finish(&s->base, NS_TRANSPORT_FAILED,
                                     "stream_read: frame length out of range on fd %d", s->conn_fd);

@@ -56,16 +56,18 @@
  * The connection handling, receive and send paths are transport_stream.c's,
  * shared with --listen-qemu: one guest at a time, a new connection replaces
  * the current one, after a disconnect we keep listening. This file is the
- * handshake (its hook) and the prefix. Everything read goes into one receive buffer; the handshake messages are
- * cut from its front while the connection is in the INIT or COMMAND state
- * (so a client that sends its init, command and first frames in one write is
- * served), then frames are cut out and handed to netstack_input_batch() in
- * batches. A length of 0 is dropped and counted; a length above the maximum
- * packet size we announced closes the connection with a warning (the stream
- * cannot be resynchronised). Handshake replies and the tail of a frame cut by
- * a partial write share one transmit buffer; while it is not empty we wait
- * for EPOLLOUT and the stack is told to wait (backpressure), then
- * netstack_output_ready().
+ * handshake (its hook, which does no I/O: it queues its replies and says
+ * when to refuse the client; transport_stream.c writes and closes) and the
+ * prefix. Everything read goes into one receive buffer; the handshake
+ * messages are cut from its front while the connection is in the INIT or
+ * COMMAND state (so a client that sends its init, command and first frames
+ * in one write is served), then frames are cut out and handed to
+ * netstack_input_batch() in batches. A length of 0 is dropped and counted;
+ * a length above the maximum packet size we announced closes the connection
+ * with a warning (the stream cannot be resynchronised). Handshake replies
+ * and the tail of a frame cut by a partial write share one transmit buffer;
+ * while it is not empty we wait for EPOLLOUT and the stack is told to wait
+ * (backpressure), then netstack_output_ready().
  *
  * What the link guarantees: as for every stream transport, the guest's bytes
  * arrive exactly (NETSTACK_LINK_INTEGRITY); vpnkit's protocol has no
@@ -77,7 +79,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/socket.h>
 #include <time.h>
 
 #include "ethernet/transport.h"
@@ -190,22 +191,23 @@ static void vmnet_queue(struct ns_stream *s, const uint8_t *p, size_t n)
 }
 
 /**
- * vmnet_reject() - refuse a client during the handshake: best-effort last
- * words, one warning, the connection closed
+ * vmnet_reject() - refuse a client during the handshake: one warning, the
+ * last words queued; transport_stream.c sends them (one non-blocking
+ * attempt, not retried) and closes the connection
  * @s:      the stream, with a connection in INIT or COMMAND
  * @reply:  bytes to write before closing, after anything still queued
- *          (NULL for none); one non-blocking attempt, not retried
+ *          (NULL for none)
  * @n:      their length
  * @fmt:    the warning, printf style
+ * Return: -EPROTO, for the handshake hook to return
  */
-static void vmnet_reject(struct ns_stream *s, const uint8_t *reply, size_t n,
-                         const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static void vmnet_reject(struct ns_stream *s, const uint8_t *reply, size_t n,
-                         const char *fmt, ...)
+static int vmnet_reject(struct ns_stream *s, const uint8_t *reply, size_t n,
+                        const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int vmnet_reject(struct ns_stream *s, const uint8_t *reply, size_t n,
+                        const char *fmt, ...)
 {
     char msg[256];
     va_list ap;
-    ssize_t w;
 
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -213,11 +215,7 @@ static void vmnet_reject(struct ns_stream *s, const uint8_t *reply, size_t n,
     ns_tlog(&s->base, NETSTACK_LOG_WARN, "%s, connection closed", msg);
     if (reply)
         vmnet_queue(s, reply, n);
-    if (s->tx_len) {    /* our init reply may still be queued before @reply */
-        w = send(s->conn_fd, s->tx + s->tx_off, s->tx_len, MSG_NOSIGNAL | MSG_DONTWAIT);
-        (void)w;        /* last words: nothing to do if they do not fit */
-    }
-    ns_stream_close_conn(s);
+    return -EPROTO;
 }
 
 /**
@@ -257,7 +255,7 @@ static void vmnet_printable(char *out, const uint8_t *p, size_t n)
  * vmnet_handle_init() - the client's init message
  * @s:      the stream, step VMNET_INIT
  * @m:      VMNET_INIT_LEN bytes, received
- * Return: 0, or -1 when the connection was closed
+ * Return: 0, or -EPROTO when the client is refused
  */
 static int vmnet_handle_init(struct ns_stream *s, const uint8_t *m)
 {
@@ -268,15 +266,12 @@ static int vmnet_handle_init(struct ns_stream *s, const uint8_t *m)
     vmnet_init_msg(ours);
     if (memcmp(m, VMNET_MAGIC, VMNET_MAGIC_LEN)) {
         vmnet_printable(text, m, VMNET_MAGIC_LEN);
-        vmnet_reject(s, NULL, 0, "bad magic \"%s\" in the init message (want \"%s\")", text,
-                     VMNET_MAGIC);
-        return -1;
+        return vmnet_reject(s, NULL, 0, "bad magic \"%s\" in the init message (want \"%s\")",
+                            text, VMNET_MAGIC);
     }
-    if (version != VMNET_VERSION) {
-        vmnet_reject(s, ours, sizeof(ours), "client asks for protocol version %u, "
-                     "only %u is served", version, VMNET_VERSION);
-        return -1;
-    }
+    if (version != VMNET_VERSION)
+        return vmnet_reject(s, ours, sizeof(ours), "client asks for protocol version %u, "
+                            "only %u is served", version, VMNET_VERSION);
     vmnet_queue(s, ours, sizeof(ours));
     s->step = VMNET_COMMAND;
     return 0;
@@ -351,7 +346,7 @@ static void vmnet_disconnect_msg(uint8_t *buf, const char *reason)
  * vmnet_handle_command() - the client's command: answer a connect with the VIF
  * @s:      the stream, step VMNET_COMMAND
  * @m:      VMNET_CMD_LEN bytes, received
- * Return: 0, or -1 when the connection was closed
+ * Return: 0, or -EPROTO when the client is refused
  */
 static int vmnet_handle_command(struct ns_stream *s, const uint8_t *m)
 {
@@ -364,15 +359,14 @@ static int vmnet_handle_command(struct ns_stream *s, const uint8_t *m)
     if (m[0] != VMNET_CMD_ETHERNET && m[0] != VMNET_CMD_PREFERRED) {
         snprintf(reason, sizeof(reason), "unknown command %u", m[0]);
         vmnet_disconnect_msg(resp, reason);
-        vmnet_reject(s, resp, sizeof(resp), "unknown command %u (want %u or %u: ethernet connect)",
-                     m[0], VMNET_CMD_ETHERNET, VMNET_CMD_PREFERRED);
-        return -1;
+        return vmnet_reject(s, resp, sizeof(resp),
+                            "unknown command %u (want %u or %u: ethernet connect)", m[0],
+                            VMNET_CMD_ETHERNET, VMNET_CMD_PREFERRED);
     }
     if (!vmnet_uuid_ok(uuid, &zero)) {
         vmnet_printable(text, uuid, VMNET_UUID_LEN);
         vmnet_disconnect_msg(resp, "invalid UUID");
-        vmnet_reject(s, resp, sizeof(resp), "invalid UUID \"%s\" in the command", text);
-        return -1;
+        return vmnet_reject(s, resp, sizeof(resp), "invalid UUID \"%s\" in the command", text);
     }
     if (zero) {     /* the client leaves the choice to us: a random one, like vpnkit */
         if (getrandom(rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd))
@@ -405,7 +399,8 @@ static int vmnet_handle_command(struct ns_stream *s, const uint8_t *m)
  * vmnet_handshake() - cut handshake messages from the front of the receive buffer
  * @s:      the stream, with a connection
  * @off:    in: where unparsed bytes start; out: after the messages consumed
- * Return: 0 (done, or waiting for more bytes), -1 when the connection was closed
+ * Return: 0 (done, or waiting for more bytes), -EPROTO when the client is
+ * refused (the reply queued; the connection is to be closed)
  */
 static int vmnet_handshake(struct ns_stream *s, size_t *off)
 {
@@ -420,7 +415,7 @@ static int vmnet_handshake(struct ns_stream *s, size_t *off)
         else
             rc = vmnet_handle_command(s, s->rx + *off);
         if (rc < 0)
-            return -1;
+            return rc;
         *off += need;
     }
     return 0;

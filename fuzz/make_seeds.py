@@ -1,10 +1,17 @@
 #!/usr/bin/env python3
-"""make_seeds.py - write the seed corpora for fuzz_frame, fuzz_ipv4 and fuzz_arp.
+"""make_seeds.py - write the seed corpora for fuzz_frame, fuzz_ipv4, fuzz_arp,
+fuzz_offload, the transports' decoders (fuzz_stream, fuzz_vmnet, fuzz_dgram) and
+the control API (fuzz_api).
 
 Seeds are well-formed packets a guest really sends (ARP, ping, fragmented ping,
-TCP SYN, DHCP DISCOVER) so the fuzzer starts past the header checks.
+TCP SYN, DHCP DISCOVER) so the fuzzer starts past the header checks; for the
+transports, those frames in each framing after a real handshake (vmnet's
+VMN3T init and connect command, vfkit's hello) plus each malformed case the
+decoder must refuse; for the API, every command with valid and invalid
+arguments.
 Usage: fuzz/make_seeds.py [OUTDIR]   (default: fuzz/corpus next to this file)
 """
+import json
 import os
 import struct
 import sys
@@ -79,6 +86,100 @@ def eth(dst, typ, payload):
     return dst + GUEST_MAC + struct.pack("!H", typ) + payload
 
 
+def qemu_stream(frames, read_size=0):
+    """fuzz_stream's input: the read size, then 4-byte big-endian lengths and frames."""
+    return bytes([read_size]) + b"".join(struct.pack("!I", len(f)) + f for f in frames)
+
+
+VMNET_UUID = b"6f1e7c30-1f55-4d3e-9a0b-2c4d5e6f7a8b"
+
+
+def vmnet_init(magic=b"VMN3T", version=22):
+    """The client's 49-byte init: magic, version (u32 LE), 40-byte commit id."""
+    return magic + struct.pack("<I", version) + b"0123456789abcdef0123456789abcdef01234567"
+
+
+def vmnet_command(kind=1, uuid=VMNET_UUID, ip=0):
+    """The client's 41-byte command: type, 36-byte UUID, IPv4 (u32 LE)."""
+    return bytes([kind]) + uuid + struct.pack("<I", ip)
+
+
+def vmnet_stream(frames, read_size=0, init=None, command=None):
+    """fuzz_vmnet's input: the read size, the handshake, 2-byte LE lengths and frames."""
+    hello = (init if init is not None else vmnet_init()) + \
+        (command if command is not None else vmnet_command())
+    return bytes([read_size]) + hello + b"".join(struct.pack("<H", len(f)) + f for f in frames)
+
+
+def dgram_record(data, sender=0, cut=False, end=False, name=None):
+    """One fuzz_dgram record: how (sender, cut, end of batch), [name], length, datagram."""
+    how = sender | (0x08 if cut else 0) | (0x10 if end else 0)
+    extra = bytes([len(name)]) + name if sender == 7 else b""
+    return bytes([how]) + extra + struct.pack("!H", len(data)) + data
+
+
+def api_lines(*objs):
+    """fuzz_api's input: one JSON text per line (strings are sent as they are)."""
+    return b"".join((o if isinstance(o, bytes) else json.dumps(o).encode()) + b"\n" for o in objs)
+
+
+def hostfwd(**args):
+    return {"execute": "add_hostfwd", "arguments": args}
+
+
+def api_seeds():
+    tcp = dict(proto="tcp", host_addr="127.0.0.1", host_port=18080, guest_port=80)
+    return {
+        "add_list_remove": api_lines(hostfwd(**tcp), {"execute": "list_hostfwd"},
+                                     {"execute": "remove_hostfwd", "arguments": {"id": 1}},
+                                     {"execute": "list_hostfwd"}),
+        "add_udp_range": api_lines(hostfwd(proto="udp", host_addr="127.0.0.1", host_port=15353,
+                                           host_port_end=15355, guest_addr="192.168.65.2",
+                                           guest_port=5353, preserve_source=False),
+                                   {"execute": "list_hostfwd"}),
+        "add_ipv6_loopback": api_lines(hostfwd(proto="tcp", host_addr="::1", host_port=18443,
+                                               guest_port=443), {"execute": "list_hostfwd"}),
+        "add_twice": api_lines(hostfwd(**tcp), hostfwd(**tcp)),
+        "add_any_address": api_lines(hostfwd(proto="tcp", host_port=8080, guest_port=80)),
+        "add_bad_arguments": api_lines(
+            hostfwd(host_port=8080, guest_port=80),
+            hostfwd(proto="sctp", host_addr="127.0.0.1", host_port=8080, guest_port=80),
+            hostfwd(proto="tcp", host_addr="127.0.0.1", host_port=0, guest_port=80),
+            hostfwd(proto="tcp", host_addr="127.0.0.1", host_port=70000, guest_port=80),
+            hostfwd(proto="tcp", host_addr="127.0.0.1", host_port="80", guest_port=80),
+            hostfwd(proto="tcp", host_addr="localhost", host_port=8080, guest_port=80),
+            hostfwd(proto="tcp", host_addr="127.0.0.1", host_port=8080, guest_addr="10.0.0.2",
+                    guest_port=80),
+            hostfwd(proto="tcp", host_addr="127.0.0.1", host_port=8080, guest_addr="fe80::1",
+                    guest_port=80),
+            hostfwd(proto="tcp", host_addr="127.0.0.1", host_port=8080, guest_port=80,
+                    preserve_source="yes"),
+            hostfwd(proto="tcp", host_addr="127.0.0.1", host_port=8080, guest_port=80, extra=1),
+            hostfwd(proto="tcp", host_addr="127.0.0.1", host_port=8080, host_port_end=8000,
+                    guest_port=80),
+            hostfwd(proto="tcp", host_addr="127.0.0.1", host_port=65000, host_port_end=65010,
+                    guest_port=65530)),
+        "remove_bad": api_lines({"execute": "remove_hostfwd", "arguments": {"id": 999999}},
+                                {"execute": "remove_hostfwd", "arguments": {"id": 0}},
+                                {"execute": "remove_hostfwd", "arguments": {"id": "1"}},
+                                {"execute": "remove_hostfwd"}),
+        "ours": api_lines({"execute": "get_stats"}, {"execute": "get_config"},
+                          {"execute": "list_flows"}, {"execute": "get_config", "arguments": {}}),
+        "ours_with_arguments": api_lines({"execute": "get_stats", "arguments": {"x": 1}},
+                                         {"execute": "list_flows", "arguments": []}),
+        "not_commands": api_lines(b'{"execute": "reboot"}', b"[1, 2]", b'"list_hostfwd"',
+                                  b'{"execute": 5}', b"{}", b'{"execute": "list_hostfwd"',
+                                  b'{"execute": "list_hostfwd", "execute": "get_stats"}',
+                                  b"\xff\xfe{", b"", b"  \t", b'{"execute": "get_stats"}\r',
+                                  b'{"execute": "get_config", "id": 7}'),
+        # Regression: a description cut inside a UTF-8 sequence ("%.64s") made
+        # the error reply fail, and the client was dropped without a reply.
+        "regress_utf8_cut_desc": api_lines(
+            b'{"execute": "' + b"a" * 63 + "\u00e9".encode() + b'"}',
+            hostfwd(proto="tcp", host_port=1, guest_port=1, host_addr="a" + "\u00e9" * 40)),
+    }
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "corpus")
     big = icmp_echo(3000)
@@ -108,6 +209,48 @@ def main():
         "plain_link_partial": b"\x00" + offload_frame(syn) + offload_frame(ack, 1),
         "csum_link_ping": b"\x01" + offload_frame(frames["ping"], 2),
     }
+    eth_frames = [frames["arp"], frames["dhcp_discover"], frames["ping"]]
+    frag_frames = [eth(GW_MAC, 0x0800, f) for f in frags]
+    seeds["stream"] = {
+        "arp_dhcp_ping": qemu_stream(eth_frames),
+        "short_reads": qemu_stream(eth_frames, 7),
+        "fragmented_ping": qemu_stream(frag_frames, 100),
+        "zero_length": qemu_stream([b"", frames["ping"]]),
+        "truncated": qemu_stream([frames["ping"]])[:60],
+        "length_out_of_range": qemu_stream([frames["ping"]]) + struct.pack("!I", 0x10000 + 18) +
+                               b"\0" * 64,
+        "runt_frame": qemu_stream([b"\x01\x02\x03"]),
+    }
+    seeds["vmnet"] = {
+        "handshake_dhcp_ping": vmnet_stream(eth_frames),
+        "handshake_short_reads": vmnet_stream(eth_frames, 5),
+        "handshake_only": vmnet_stream([]),
+        "preferred_ip_any_uuid": vmnet_stream([frames["ping"]], command=vmnet_command(
+            8, b"\0" * 36, 0xC0A84102)),
+        "zero_length": vmnet_stream([b"", frames["ping"]]),
+        "length_out_of_range": vmnet_stream([frames["ping"]]) + struct.pack("<H", 1551) +
+                               b"\0" * 64,
+        "bad_magic": vmnet_stream([], init=vmnet_init(b"VMNET")),
+        "bad_version": vmnet_stream([], init=vmnet_init(version=21)),
+        "unknown_command": vmnet_stream([], command=vmnet_command(2)),
+        "invalid_uuid": vmnet_stream([], command=vmnet_command(uuid=b"x" * 36)),
+        "init_only": vmnet_stream([], command=b"")[:30],
+    }
+    seeds["dgram"] = {
+        "vfkit_hello_then_frames": dgram_record(b"VFKT", 2) + b"".join(
+            dgram_record(f, 2) for f in eth_frames),
+        "qemu_dgram": b"".join(dgram_record(f, 0, end=True) for f in eth_frames),
+        "fragmented_ping": b"".join(dgram_record(f, 0) for f in frag_frames),
+        "peer_moves": dgram_record(frames["arp"], 0) + dgram_record(frames["ping"], 1) +
+                      dgram_record(frames["ping"], 3) + dgram_record(frames["ping"], 4, end=True) +
+                      dgram_record(frames["ping"], 5),
+        "dropped": dgram_record(frames["ping"], 6) + dgram_record(b"", 0) +
+                   dgram_record(frames["ping"], 0, cut=True) + dgram_record(frames["ping"], 0),
+        "named_peers": dgram_record(frames["ping"], 7, name=b"/run/user/501/vm.sock\0") +
+                       dgram_record(frames["ping"], 7, name=b"\0abstract\xff\x01") +
+                       dgram_record(frames["ping"], 7, name=b""),
+    }
+    seeds["api"] = api_seeds()
     for kind, items in seeds.items():
         os.makedirs(os.path.join(out, kind), exist_ok=True)
         for name, data in items.items():

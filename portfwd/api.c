@@ -122,10 +122,33 @@ static char *dump_reply(json_t *obj)
     return s;
 }
 
-/* reply_error() - {"error": {"desc": @desc}} */
+/**
+ * reply_error() - {"error": {"desc": @desc}}
+ * @desc:   the description, NUL-terminated
+ *
+ * Descriptions quote the client's text cut to a length ("%.64s", DESC_MAX,
+ * jansson's own error text), and a cut can split a UTF-8 sequence. jansson
+ * refuses such a string, and the client would get no reply at all (dropped
+ * as if memory ran out), so a description that is not valid UTF-8 is sent
+ * with its non-ASCII bytes replaced by '?'.
+ * Return: the reply text to free(), NULL if memory ran out
+ */
 static char *reply_error(const char *desc)
 {
-    return dump_reply(json_pack("{s:{s:s}}", "error", "desc", desc));
+    json_t *text = json_string(desc);
+    char safe[DESC_MAX];
+    size_t i;
+
+    if (!text) {
+        snprintf(safe, sizeof(safe), "%s", desc);
+        for (i = 0; safe[i]; i++)
+            if ((unsigned char)safe[i] >= 0x80)
+                safe[i] = '?';
+        text = json_string(safe);
+    }
+    if (!text)
+        return NULL;
+    return dump_reply(json_pack("{s:{s:o}}", "error", "desc", text));
 }
 
 /* reply_return() - {"return": @ret}; takes @ret */
