@@ -222,7 +222,6 @@ struct ns_stream_proto {
  * @framing:    frames flow both ways (the handshake, if any, is done)
  * @step:       handshake progress, for proto->handshake; 0 on a new connection
  * @broken:     a write failed; no more sends, the read side will close
- * @reserve_fd: spare descriptor given up when accept() hits the fd limit
  * @file:       the socket file, removed on free
  * @rx_max:     largest frame length accepted from the guest
  * @rx:         receive buffer, @rx_len bytes valid
@@ -243,7 +242,6 @@ struct ns_stream {
     int framing;
     unsigned step;
     int broken;
-    int reserve_fd;
     struct ns_sockfile file;
     size_t rx_max;
     uint8_t *rx;

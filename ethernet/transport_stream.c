@@ -56,9 +56,7 @@
  * virtio-net without a vnet-header peer) sends complete checksums and
  * frames within the MTU, and gets the same.
  */
-#define _GNU_SOURCE /* accept4() */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -561,28 +559,6 @@ static void stream_conn_ready(void *opaque, int fd, uint32_t events)
 }
 
 /**
- * stream_accept_reserve() - accept() when out of descriptors: drop the connection
- * @s:      the stream
- *
- * With level-triggered polling an unaccepted connection wakes us forever, so
- * give up the spare descriptor, accept and close the connection, and take the
- * spare back.
- */
-static void stream_accept_reserve(struct ns_stream *s)
-{
-    int fd;
-
-    ns_tlog(&s->base, NETSTACK_LOG_WARN, "out of file descriptors, refusing a guest connection");
-    if (s->reserve_fd < 0)
-        return;
-    close(s->reserve_fd);
-    fd = accept(s->listen_fd, NULL, NULL);
-    if (fd >= 0)
-        close(fd);
-    s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-}
-
-/**
  * stream_adopt() - make @fd the guest's connection, replacing any current one
  * @s:      the stream
  * @fd:     a new, non-blocking connection; its handshake, if any, starts now
@@ -623,15 +599,12 @@ static void stream_listen_ready(void *opaque, int fd, uint32_t events)
     int c;
 
     (void)events;
-    c = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (c >= 0) {
+    /* Out of descriptors, the connection is closed at once (and counted). */
+    c = netstack_accept(s->base.ns, fd, NULL, NULL);
+    if (c >= 0)
         stream_adopt(s, c);
-        return;
-    }
-    if (errno == EMFILE || errno == ENFILE)
-        stream_accept_reserve(s);
-    else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-        ns_tlog(&s->base, NETSTACK_LOG_WARN, "accept: %s", strerror(errno));
+    else if (c != -EAGAIN && c != -EINTR && c != -ECONNABORTED && c != -EMFILE)
+        ns_tlog(&s->base, NETSTACK_LOG_WARN, "accept: %s", strerror(-c));
 }
 
 /**
@@ -689,8 +662,6 @@ void ns_stream_free(struct ns_stream *s)
         close(s->conn_fd);
     if (s->listen_fd >= 0)
         close(s->listen_fd);
-    if (s->reserve_fd >= 0)
-        close(s->reserve_fd);
     ns_sockfile_remove(&s->file);
     free(s->rx);
     free(s->tx);
@@ -715,7 +686,6 @@ int ns_stream_init(struct ns_stream *s, const struct ns_stream_proto *proto, con
     s->listen_fd = s->conn_fd = -1;
     s->framing = !proto->handshake;
     s->rx_max = NS_TRANSPORT_FRAME_MAX;
-    s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     s->rx = malloc(STREAM_RXBUF);
     s->tx = malloc(proto->txbuf);
     return s->rx && s->tx ? 0 : -ENOMEM;

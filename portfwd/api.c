@@ -47,7 +47,6 @@
  * server moves bytes between sockets and clients. The first two are what the
  * unit tests drive.
  */
-#define _GNU_SOURCE /* accept4() */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>

@@ -41,7 +41,7 @@
 #define PREFIX_MIN      8u      /* the library's range */
 #define PREFIX_MAX      30u
 #define IFNAME_MAX      15      /* IFNAMSIZ - 1 */
-#define N_LIMIT_OPTIONS 7       /* entries of limits[] below */
+#define N_LIMIT_OPTIONS 13      /* entries of limits[] below */
 #define MAX_DNS_NAMES   256     /* --dns-name entries */
 #define MAX_FORWARDS    256     /* --forward entries */
 
@@ -225,6 +225,20 @@ static void usage(void)
 "  --max-icmp-flows N        ping flows (default 256)\n"
 "  --icmp-timeout S          close a ping flow idle S seconds (default 30)\n"
 "\n"
+"Resource limits (README, \"Resource limits\": what each bound answers):\n"
+"  --max-tcp-half-open N     handshakes the guest has not completed; beyond,\n"
+"                            the oldest is reset (default 1024)\n"
+"  --max-tcp-closing N       closed connections still exchanging FINs; beyond,\n"
+"                            the oldest is reset (default 4096)\n"
+"  --max-tcp-queued-mb N     guest data waiting for host sockets, in memory\n"
+"                            held; beyond, segments are dropped (default 128)\n"
+"  --max-tx-queue-mb N       frames held for a slow guest (default 32)\n"
+"  --max-dns-tcp N           guest TCP connections to the gateway's DNS; beyond,\n"
+"                            the longest idle is closed (default 128)\n"
+"  --dns-tcp-timeout S       close those idle S seconds (default 10)\n"
+"  The flow limits are lowered to fit RLIMIT_NOFILE (raised to its hard limit\n"
+"  first), and the log says so.\n"
+"\n"
 "DNS (the gateway answers on UDP and TCP port 53):\n"
 "  --resolv-conf PATH   the host's nameservers (default /etc/resolv.conf),\n"
 "                       re-read whenever the file changes\n"
@@ -394,6 +408,12 @@ static const struct limit limits[] = {
     LIMIT("udp-timeout", 1, 86400, 1000, udp_idle_timeout_ms),
     LIMIT("max-icmp-flows", 1, 65536, 1, max_icmp_flows),
     LIMIT("icmp-timeout", 1, 86400, 1000, icmp_idle_timeout_ms),
+    LIMIT("max-tcp-half-open", 1, 1000000, 1, max_tcp_half_open),
+    LIMIT("max-tcp-closing", 1, 1000000, 1, max_tcp_closing),
+    LIMIT("max-tcp-queued-mb", 1, 4095, 1u << 20, max_tcp_queued_bytes),
+    LIMIT("max-tx-queue-mb", 1, 1024, 1u << 20, max_tx_queue_bytes),
+    LIMIT("max-dns-tcp", 1, 65536, 1, max_dns_tcp_connections),
+    LIMIT("dns-tcp-timeout", 1, 3600, 1000, dns_tcp_idle_timeout_ms),
 };
 #define NLIMITS (sizeof(limits) / sizeof(limits[0]))
 _Static_assert(NLIMITS == N_LIMIT_OPTIONS, "limits[] and N_LIMIT_OPTIONS disagree");
@@ -420,6 +440,12 @@ static const struct option long_options[] = {
     { "udp-timeout", required_argument, NULL, OPT_LIMIT + 4 },
     { "max-icmp-flows", required_argument, NULL, OPT_LIMIT + 5 },
     { "icmp-timeout", required_argument, NULL, OPT_LIMIT + 6 },
+    { "max-tcp-half-open", required_argument, NULL, OPT_LIMIT + 7 },
+    { "max-tcp-closing", required_argument, NULL, OPT_LIMIT + 8 },
+    { "max-tcp-queued-mb", required_argument, NULL, OPT_LIMIT + 9 },
+    { "max-tx-queue-mb", required_argument, NULL, OPT_LIMIT + 10 },
+    { "max-dns-tcp", required_argument, NULL, OPT_LIMIT + 11 },
+    { "dns-tcp-timeout", required_argument, NULL, OPT_LIMIT + 12 },
     { "resolv-conf", required_argument, NULL, OPT_RESOLV_CONF },
     { "dns-mode", required_argument, NULL, OPT_DNS_MODE },
     { "dns-name", required_argument, NULL, OPT_DNS_NAME },
