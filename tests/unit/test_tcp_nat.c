@@ -509,6 +509,24 @@ static void tiny_segments_are_charged_for_the_memory_they_hold(void **state)
     close(fd);
 }
 
+static void syn_from_no_address_is_dropped(void **state)
+{
+    struct netstack *ns = *state;
+    uint8_t t[20] = { 0 }, f[14 + 20 + 20];
+
+    /* 0.0.0.0 is a DHCP client's source, never a connection's. */
+    put16(t, 40019);
+    put16(t + 2, listen_port);
+    t[12] = 5 << 4;
+    t[13] = SYN;
+    put16(t + 16, ns_csum_fold(ns_csum_add(ns_csum_pseudo4(0, ALIAS, IPPROTO_TCP, 20), t, 20)));
+    netstack_input(ns, f, ipv4_frame(f, 0, ALIAS, IPPROTO_TCP, 1, 0, t, 20));
+    run(ns, 20);
+    assert_int_equal(counter(ns, NETSTACK_STAT_tcp_connects), 0);
+    assert_int_equal(counter(ns, NETSTACK_STAT_drop_ipv4_source), 1);
+    assert_int_equal(captured.n, 0);
+}
+
 /* listeners_on() - lwIP's listeners for @port (white box: none may pile up). */
 static int listeners_on(uint16_t port)
 {
@@ -691,6 +709,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(closing_limit_resets_the_oldest, setup, teardown),
         cmocka_unit_test_setup_teardown(tiny_segments_are_charged_for_the_memory_they_hold,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(syn_from_no_address_is_dropped, setup, teardown),
         cmocka_unit_test_setup_teardown(unused_listeners_are_closed, setup, teardown),
         cmocka_unit_test_setup_teardown(port_53_of_another_host_is_relayed, setup, teardown),
         cmocka_unit_test_setup_teardown(dns_tcp_idle_connections_expire, setup, teardown),

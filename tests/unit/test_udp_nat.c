@@ -521,6 +521,34 @@ static void link_down_closes_every_socket(void **state)
     assert_int_equal(open_fds(), before);           /* teardown closed the rest */
 }
 
+static void at_the_limit_a_flow_evicts_before_it_opens(void **state)
+{
+    struct netstack *ns = stack_cfg(0, 1, 0);
+    uint16_t pa, hport;
+    int a = test_socket(&pa), nfill = 0;
+    static int filler[1024];
+    struct rlimit old, low;
+
+    hport = open_flow(ns, 40000, a, pa);
+    (void)hport;
+    /* Every descriptor taken: the new flow's socket can only be the old one's. */
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+    low = old;
+    low.rlim_cur = (rlim_t)highest_fd() + 8;
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+    while (nfill < 1024 && (filler[nfill] = dup(a)) >= 0)
+        nfill++;
+    assert_int_equal(errno, EMFILE);
+    open_flow(ns, 40001, a, pa);
+    assert_int_equal(counter(ns, NETSTACK_STAT_udp_flows_evicted), 1);
+    assert_int_equal(counter(ns, NETSTACK_STAT_drop_host_socket), 0);
+    while (nfill)
+        close(filler[--nfill]);
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+    close(a);
+    stack_done(ns);
+}
+
 static void running_out_of_descriptors_is_counted(void **state)
 {
     struct netstack *ns = stack_cfg(0, 0, 0);
@@ -916,6 +944,7 @@ int main(void)
         cmocka_unit_test(backpressure_leaves_datagrams_unread),
         cmocka_unit_test(link_down_closes_every_socket),
         cmocka_unit_test(running_out_of_descriptors_is_counted),
+        cmocka_unit_test(at_the_limit_a_flow_evicts_before_it_opens),
         cmocka_unit_test(echo_to_nowhere_is_counted),
         cmocka_unit_test(raw_reply_parser_checks_everything),
         cmocka_unit_test(echo_through_ping_sockets),
