@@ -474,7 +474,7 @@ static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
     return settle(ns, f);
 }
 
-/* on_err() - lwIP: the pcb is gone (the guest reset it, or lwIP gave up). */
+/* on_err() - lwIP: the pcb is gone (the guest reset it, lwIP gave up, or both FINs are through). */
 static void on_err(void *arg, err_t err)
 {
     struct tcp_flow *f = arg;
@@ -482,6 +482,20 @@ static void on_err(void *arg, err_t err)
     if (!f)
         return;
     f->pcb = NULL;      /* already freed by lwIP */
+    if (err == ERR_CLSD && f->guest_fin && f->fin_sent) {
+        /*
+         * Not a failure: the guest acknowledged our FIN after sending its own
+         * (LAST_ACK), and lwIP, whose pcb was only shut down for sending, says
+         * so by freeing it. As after TIME_WAIT (on_recv()), the guest's last
+         * bytes may still wait for the host socket: write them, then shut it
+         * down, instead of resetting the host peer. All our data was
+         * acknowledged, and lwIP no longer points into the send queue.
+         */
+        ns_sendq_free(f);
+        if (finish(f->ns, f) == 0)
+            ns_tcp_relay_rewatch(f->ns, f);
+        return;
+    }
     if (err == ERR_RST)
         NS_COUNT(f->ns, tcp_resets_from_guest);
     ns_tcp_flow_free(f->ns, f, 1);

@@ -583,6 +583,47 @@ static void port_53_of_another_host_is_relayed(void **state)
     close(lfd);
 }
 
+static void guest_data_outlives_a_clean_close(void **state)
+{
+    struct netstack *ns = *state;
+    struct gconn c = { .port = 40027, .dport = listen_port };
+    static uint8_t sent[40 * 1400], got[sizeof(sent) + 1];
+    int fd = handshake(ns, &c), host = stack_side(fd), small = 4096, fin = 0, i;
+    size_t have = 0;
+    ssize_t n;
+
+    /* A host peer that reads slowly: the guest's data waits in the stack. */
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+    setsockopt(host, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+    for (i = 0; i < (int)sizeof(sent); i++)
+        sent[i] = (uint8_t)(i * 7);
+    /* Within the 64 KiB window of a guest without window scaling, MTU 1500. */
+    for (i = 0; i < 40; i++)
+        send_seg(ns, &c, ACK | PSH, sent + i * 1400, 1400);
+    send_seg(ns, &c, ACK | FIN, NULL, 0);
+    run(ns, 20);
+    /* The host is done sending; the guest acknowledges our FIN: lwIP is done. */
+    shutdown(fd, SHUT_WR);
+    run(ns, 20);
+    collect(ns, &c, got, sizeof(got), &fin);
+    assert_true(fin);
+    run(ns, 20);
+    /* Every byte the guest sent still reaches the host, then a clean EOF. */
+    for (i = 0; i < 2000; i++) {
+        n = recv(fd, got + have, sizeof(got) - have, MSG_DONTWAIT);
+        if (n == 0)
+            break;
+        assert_true(n > 0 || errno == EAGAIN);
+        if (n > 0)
+            have += (size_t)n;
+        run(ns, 5);
+    }
+    assert_int_equal(have, sizeof(sent));
+    assert_memory_equal(got, sent, sizeof(sent));
+    assert_int_equal(n, 0);
+    close(fd);
+}
+
 /* --- DNS over TCP to the gateway: its connections are bounded too ------ */
 
 /* dns_conn() - a guest connection to gateway:53 from @port, established. */
@@ -710,6 +751,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(tiny_segments_are_charged_for_the_memory_they_hold,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(syn_from_no_address_is_dropped, setup, teardown),
+        cmocka_unit_test_setup_teardown(guest_data_outlives_a_clean_close, setup, teardown),
         cmocka_unit_test_setup_teardown(unused_listeners_are_closed, setup, teardown),
         cmocka_unit_test_setup_teardown(port_53_of_another_host_is_relayed, setup, teardown),
         cmocka_unit_test_setup_teardown(dns_tcp_idle_connections_expire, setup, teardown),
