@@ -331,8 +331,14 @@ struct ns_hostres *ns_hostres_new(struct ns_loop *loop, unsigned threads, unsign
     if (rc)
         goto fail;
 
-    /* The workers inherit a mask blocking every signal. */
+    /*
+     * The workers inherit a mask blocking every signal but SIGSYS, so that a
+     * system call an embedder's seccomp filter refuses in getaddrinfo() is
+     * reported by its handler (netstackd's names the call) rather than
+     * killing the process without a word.
+     */
     sigfillset(&all);
+    sigdelset(&all, SIGSYS);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     for (; h->nthreads < threads; h->nthreads++) {
         struct worker_arg *wa = malloc(sizeof(*wa));

@@ -6,8 +6,9 @@
  * netstackd parses its command line, opens the one transport asked for
  * (ethernet/transport_*.c), creates the stack with the transport's send
  * function as config.send_frames, registers the transport's fds in the
- * stack's loop and runs that loop until a signal or the transport ends it.
- * Everything happens in this one thread.
+ * stack's loop, confines itself (tools/sandbox.c: another user, a seccomp
+ * allow-list) and runs that loop until a signal or the transport ends it.
+ * Everything happens in this one thread (the host resolver's workers aside).
  *
  * The command line is an interface other programs script against (see
  * DESIGN.md, "netstackd contract"): option names are stable. Bad usage is one
@@ -34,6 +35,7 @@
 #include "ethernet/transport.h"
 #include "netstack.h"
 #include "portfwd/api.h"
+#include "tools/sandbox.h"
 
 #define DEFAULT_SUBNET  "192.168.65.0/24"
 #define MTU_MIN         576u
@@ -63,6 +65,8 @@
  *              --resolv-conf, --hosts, --dns-mode, --dns-name (NULL-terminated)
  *              and --dns-timeout (seconds, 0: default)
  * @api_socket: --api-socket, the control socket's path, or NULL
+ * @no_sandbox: --no-sandbox
+ * @runas:      --runas, parsed; @runas_set: it was given
  */
 struct options {
     struct ns_transport_opts topts;
@@ -85,6 +89,9 @@ struct options {
     const char *api_socket;
     const char *forwards[MAX_FORWARDS];
     unsigned n_forwards;
+    int no_sandbox;
+    struct sandbox_user runas;
+    int runas_set;
 };
 
 /* The stack, for the signal handler; set once it exists. */
@@ -265,6 +272,21 @@ static void usage(void)
 "                       add_hostfwd, list_hostfwd, remove_hostfwd, and\n"
 "                       get_stats, get_config, list_flows\n"
 "\n"
+"Sandbox (on by default, once the transport and the sockets are open: a\n"
+"seccomp allow-list of system calls and no_new_privs):\n"
+"  --runas USER         started as root, run as USER once everything is open:\n"
+"                       a name or a UID, with :GROUP or :GID if not its own\n"
+"                       (default nobody), keeping only CAP_NET_BIND_SERVICE\n"
+"                       with --api-socket (add_hostfwd below port 1024).\n"
+"                       Without --runas, root is kept, and the log says why,\n"
+"                       with --listen-dgram (replies go to the guest's own\n"
+"                       socket, which USER must be able to write) and when\n"
+"                       nobody cannot read --resolv-conf. --runas root keeps\n"
+"                       root\n"
+"  --no-sandbox         none of it, for debugging (valgrind, for one).\n"
+"                       Otherwise a system call outside the allow-list ends\n"
+"                       netstackd (exit status 1) with a line naming it\n"
+"\n"
 "  --log-level LEVEL    error, warn, info (default) or debug\n"
 "  -v, --verbose        one level more verbose; repeatable\n"
 "  -h, --help           this help\n"
@@ -382,7 +404,7 @@ enum {
     OPT_LISTEN_QEMU = 256, OPT_LISTEN_DGRAM, OPT_TAP, OPT_NETNS, OPT_FD, OPT_MTU, OPT_SUBNET,
     OPT_NO_HOST_LOOPBACK, OPT_NO_OFFLOAD, OPT_LOG_LEVEL, OPT_VERSION, OPT_RESOLV_CONF, OPT_DNS_MODE,
     OPT_DNS_NAME, OPT_HOSTS, OPT_DNS_TIMEOUT, OPT_FORWARD, OPT_API_SOCKET, OPT_LISTEN_VMNET,
-    OPT_LIMIT,
+    OPT_NO_SANDBOX, OPT_RUNAS, OPT_LIMIT,
 };
 
 /**
@@ -453,6 +475,8 @@ static const struct option long_options[] = {
     { "dns-timeout", required_argument, NULL, OPT_DNS_TIMEOUT },
     { "forward", required_argument, NULL, OPT_FORWARD },
     { "api-socket", required_argument, NULL, OPT_API_SOCKET },
+    { "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
+    { "runas", required_argument, NULL, OPT_RUNAS },
     { NULL, 0, NULL, 0 },
 };
 
@@ -570,6 +594,20 @@ static int add_forwards(const struct options *o, struct netstack *ns, char *err,
 }
 
 /**
+ * parse_runas() - --runas USER|UID[:GROUP|:GID], looked up now
+ * @o:      options
+ * @arg:    the value
+ */
+static void parse_runas(struct options *o, const char *arg)
+{
+    char why[160];
+
+    if (sandbox_parse_user(arg, &o->runas, why, sizeof(why)) < 0)
+        usage_error("%s", why);
+    o->runas_set = 1;
+}
+
+/**
  * parse_option() - apply one option getopt_long() returned
  * @o:      options
  * @c:      the option
@@ -624,6 +662,12 @@ static void parse_option(struct options *o, int c, const char *arg, int *verbose
     case OPT_FORWARD:
         parse_forward(o, arg);
         break;
+    case OPT_NO_SANDBOX:
+        o->no_sandbox = 1;
+        break;
+    case OPT_RUNAS:
+        parse_runas(o, arg);
+        break;
     case OPT_NO_OFFLOAD:
         o->topts.no_offload = 1;
         break;
@@ -660,6 +704,8 @@ static void check_options(const struct options *o)
                     "--listen-vmnet PATH, --tap NAME, --fd N");
     if (o->topts.netns && o->topts.kind != NS_TRANSPORT_TAP)
         usage_error("--netns %s: only valid with --tap", o->topts.netns);
+    if (o->no_sandbox && o->runas_set)
+        usage_error("--runas %s: no effect with --no-sandbox", o->runas.name);
     /* A /30 has two usable addresses: the gateway and one guest. */
     if (o->prefix == PREFIX_MAX && !o->no_host_loopback)
         usage_error("--subnet %s: no room for the gateway, a guest and the host-loopback "
@@ -814,6 +860,36 @@ static void raise_nofile(void)
 }
 
 /**
+ * confine() - the sandbox (tools/sandbox.c), now that everything that needs
+ * privileges is open: what the daemon still does at runtime decides how
+ * @o:      options
+ * @cfg:    the stack's configuration, for the resolv.conf it follows
+ * @err:    a message for die() on failure
+ * @len:    its size
+ * Return: 0 or -errno
+ */
+static int confine(const struct options *o, const struct netstack_config *cfg, char *err,
+                   size_t len)
+{
+    struct sandbox_opts so;
+
+    memset(&so, 0, sizeof(so));
+    so.off = o->no_sandbox;
+    so.runas = o->runas_set ? &o->runas : NULL;
+    so.resolv_conf = cfg->resolv_conf;
+    if (o->topts.kind != NS_TRANSPORT_TAP && o->topts.kind != NS_TRANSPORT_FD)
+        so.files[so.n_files++] = o->topts.path;
+    if (o->api_socket)
+        so.files[so.n_files++] = o->api_socket;
+    so.runtime_peers = o->topts.kind == NS_TRANSPORT_DGRAM;
+    so.runtime_binds = o->api_socket != NULL;
+    so.host_resolver = o->dns_mode == NETSTACK_DNS_HOST;
+    so.log = log_line;
+    so.level = daemon_level;
+    return sandbox_enter(&so, err, len);
+}
+
+/**
  * serve() - run the stack until a signal or the transport ends
  * @ns:     the stack
  * @t:      the transport, started
@@ -918,6 +994,13 @@ int main(int argc, char *argv[])
     }
     log_startup(t, &cfg);
     if (o.api_socket && ns_api_start(ns, &cfg, o.api_socket, &api, err, sizeof(err)) < 0) {
+        ns_transport_stop(t);
+        netstack_free(ns);
+        ns_transport_free(t);
+        die("%s", err);
+    }
+    if (confine(&o, &cfg, err, sizeof(err)) < 0) {
+        ns_api_stop(api);
         ns_transport_stop(t);
         netstack_free(ns);
         ns_transport_free(t);
