@@ -21,7 +21,9 @@
  *                                     charged in allocated
  *                                     bytes over all
  *   host data queued for the guest  lwIP's send buffer per    the host socket is not read
- *                                     connection                (backpressure)
+ *     until it acknowledges it        connection, and           (backpressure;
+ *                                     max_tcp_queued_bytes      tcp_sendq_full)
+ *                                     over all
  *   UDP flows, ICMP flows           max_udp_flows,            the least recently used
  *                                     max_icmp_flows            closed, *_flows_evicted
  *   IPv4 datagrams in reassembly    max_reassembly            drop_frag_limit

@@ -137,6 +137,8 @@ struct tcp_flow {
  * @accepting:  flows in FLOW_ACCEPTING (they need the timer)
  * @queued_cost: memory held by guest data waiting for host sockets, all flows,
  *              against cfg.max_tcp_queued_bytes
+ * @sendq_cost: memory held by host data until the guest acknowledges it, all
+ *              flows, against the same limit
  * @ho_oldest, @ho_newest: flows in CONNECTING or ACCEPTING, oldest first:
  *              the first to go when max_tcp_half_open is reached
  * @listener:   lwIP listener per destination port (65536 entries), created on
@@ -153,7 +155,7 @@ struct ns_tcp_nat {
     struct tcp_flow *paused;
     struct tcp_flow *dirty;
     size_t count, connecting, accepting;
-    size_t queued_cost;
+    size_t queued_cost, sendq_cost;
     struct tcp_flow *ho_oldest, *ho_newest;
     struct tcp_pcb **listener;
     uint32_t *listener_users;
@@ -179,6 +181,8 @@ void ns_tcp_flow_mark_dirty(struct netstack *ns, struct tcp_flow *f);
  *      flow's any more (the pcb was aborted or reset, or all was acknowledged).
  */
 ssize_t ns_sendq_read(struct tcp_flow *f, int fd, size_t max);
+/* ns_sendq_full() - do all flows' queues hold cfg.max_tcp_queued_bytes? */
+int ns_sendq_full(const struct netstack *ns);
 int ns_sendq_push(struct tcp_flow *f);
 void ns_sendq_acked(struct tcp_flow *f, size_t n);
 void ns_sendq_free(struct tcp_flow *f);

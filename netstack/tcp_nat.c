@@ -854,7 +854,7 @@ void ns_tcp_nat_resume(struct netstack *ns)
 {
     struct ns_tcp_nat *t = ns->tcp_nat;
 
-    while (t->paused && !ns_tx_blocked(&ns->tx)) {
+    while (t->paused && !ns_tx_blocked(&ns->tx) && !ns_sendq_full(ns)) {
         struct tcp_flow *f = t->paused;
 
         t->paused = f->pnext;

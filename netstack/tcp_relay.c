@@ -338,6 +338,11 @@ static int read_from_host(struct netstack *ns, struct tcp_flow *f)
             ns_tcp_flow_pause(ns, f);
             break;
         }
+        if (ns_sendq_full(ns)) {    /* memory for host data is at its limit */
+            NS_COUNT(ns, tcp_sendq_full);
+            ns_tcp_flow_pause(ns, f);
+            break;
+        }
         if (f->unpushed || !room) {
             f->sndbuf_wait = 1;     /* on_sent() resumes */
             break;

@@ -23,6 +23,7 @@
 #include "lwip/tcp.h"
 
 #include "netstack/bufcache.h"
+#include "netstack/stack.h"
 #include "netstack/tcp_flow.h"
 
 #define CHUNK_DATA      65536u
@@ -46,6 +47,22 @@ _Static_assert(sizeof(struct tcp_chunk) + CHUNK_DATA <= NS_BUF_BIG,
                "a chunk must fit the buffer cache's largest class");
 
 /* chunk_new() - an empty chunk, NULL without memory. */
+/* charge() - @c (with data) joins or leaves a queue: the NAT's total changes. */
+static void charge(struct tcp_flow *f, const struct tcp_chunk *c, int join)
+{
+    size_t cost = ns_buf_size(c);
+
+    if (join)
+        f->ns->tcp_nat->sendq_cost += cost;
+    else
+        f->ns->tcp_nat->sendq_cost -= cost;
+}
+
+int ns_sendq_full(const struct netstack *ns)
+{
+    return ns->tcp_nat->sendq_cost >= ns->cfg.max_tcp_queued_bytes;
+}
+
 static struct tcp_chunk *chunk_new(void)
 {
     struct tcp_chunk *c = ns_buf_alloc(sizeof(*c) + CHUNK_DATA);
@@ -102,6 +119,7 @@ ssize_t ns_sendq_read(struct tcp_flow *f, int fd, size_t max)
         }
         fresh[i]->len = (uint32_t)take;
         used -= take;
+        charge(f, fresh[i], 1);
         if (f->sendq_tail)
             f->sendq_tail->next = fresh[i];
         else
@@ -155,6 +173,7 @@ void ns_sendq_acked(struct tcp_flow *f, size_t n)
         f->sendq = c->next;
         if (!f->sendq)
             f->sendq_tail = NULL;
+        charge(f, c, 0);
         ns_buf_free(c);
     }
 }
@@ -165,6 +184,7 @@ void ns_sendq_free(struct tcp_flow *f)
         struct tcp_chunk *c = f->sendq;
 
         f->sendq = c->next;
+        charge(f, c, 0);
         ns_buf_free(c);
     }
     f->sendq_tail = NULL;

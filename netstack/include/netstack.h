@@ -203,8 +203,9 @@ struct netstack_config {
                                        listeners), default 1024; beyond: the oldest reset */
     uint32_t max_tcp_closing;       /* closed connections whose FIN exchange lwIP still
                                        finishes, default 4096; beyond: the oldest reset */
-    uint32_t max_tcp_queued_bytes;  /* guest data waiting for host sockets, all connections,
-                                       default 128 MiB; beyond: segments dropped, counted */
+    uint32_t max_tcp_queued_bytes;  /* TCP data held in each direction, all connections,
+                                       default 128 MiB; beyond: guest segments dropped,
+                                       host sockets not read */
     uint32_t max_dns_tcp_connections;   /* guest TCP connections to gateway:53, default 128;
                                            beyond: the longest idle one is closed */
     uint32_t dns_tcp_idle_timeout_ms;   /* close them after this long idle, default 10000 */
@@ -469,7 +470,7 @@ int netstack_flow_list(struct netstack *ns, netstack_flow_fn cb, void *opaque);
     X(tso_frames_out) X(gso_segments_out) X(gso_frames_in) X(drop_gso_malformed) \
     X(drop_tcp_checksum) X(drop_udp_checksum) \
     X(drop_tcp_half_open) X(tcp_closing_evicted) X(drop_tcp_memory) \
-    X(dns_tcp_evicted) X(dns_tcp_expired) X(drop_accept_no_fd)
+    X(dns_tcp_evicted) X(dns_tcp_expired) X(drop_accept_no_fd) X(tcp_sendq_full)
 
 enum netstack_stat {
 #define NETSTACK_STAT_ENUM(name) NETSTACK_STAT_##name,
