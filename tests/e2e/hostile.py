@@ -25,19 +25,12 @@ import struct
 import sys
 import time
 
+from guestframes import ip_checksum
+
 SRC_MAC = bytes.fromhex("020000660001")
 GATEWAY_MAC = bytes.fromhex("5a94efe40cdd")
 SYN, RST, PSH, ACK = 0x02, 0x04, 0x08, 0x10
 BURST = 500            # tiny: segments sent before waiting for their ACK
-
-
-def checksum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
 
 
 class Link:
@@ -52,11 +45,11 @@ class Link:
     def tcp(self, dst, sport, dport, seq, ack, flags, data=b""):
         tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 5 << 4, flags, 65535, 0, 0) + data
         pseudo = self.src + dst + struct.pack("!BBH", 0, 6, len(tcp))
-        tcp = tcp[:16] + struct.pack("!H", checksum(pseudo + tcp)) + tcp[18:]
+        tcp = tcp[:16] + struct.pack("!H", ip_checksum(pseudo + tcp)) + tcp[18:]
         self.ident = (self.ident + 1) & 0xFFFF
         ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), self.ident, 0, 64, 6, 0,
                          self.src, dst)
-        ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
+        ip = ip[:10] + struct.pack("!H", ip_checksum(ip)) + ip[12:]
         self.sock.send(GATEWAY_MAC + SRC_MAC + b"\x08\x00" + ip + tcp)
 
     def replies(self, dport, timeout):

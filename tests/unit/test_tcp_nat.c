@@ -126,16 +126,22 @@ static int handshake(struct netstack *ns, struct gconn *c)
     return fd;
 }
 
-/* got_rst() - did the stack send @c a RST since capture index @at? */
-static int got_rst(struct gconn *c, size_t at)
+/* flags_since() - every TCP flag the stack sent @c since capture index @at, or'ed. */
+static uint8_t flags_since(struct gconn *c, size_t at)
 {
     const uint8_t *t;
     size_t dlen;
-    int rst = 0;
+    uint8_t flags = 0;
 
     while ((t = next_tcp(c, &at, &dlen)))
-        rst |= t[13] & RST;
-    return rst;
+        flags |= t[13];
+    return flags;
+}
+
+/* got_rst() - did the stack send @c a RST since capture index @at? */
+static int got_rst(struct gconn *c, size_t at)
+{
+    return flags_since(c, at) & RST;
 }
 
 /* restart() - replace the fixture's stack by one made from @cfg. */
@@ -675,13 +681,7 @@ static struct gconn dns_conn(struct netstack *ns, uint16_t port)
 /* got_fin() - did the stack close @c (FIN or RST) since capture index @at? */
 static int got_fin(struct gconn *c, size_t at)
 {
-    const uint8_t *t;
-    size_t dlen;
-    int fin = 0;
-
-    while ((t = next_tcp(c, &at, &dlen)))
-        fin |= t[13] & (FIN | RST);
-    return fin;
+    return flags_since(c, at) & (FIN | RST);
 }
 
 static void dns_tcp_idle_connections_expire(void **state)

@@ -521,30 +521,46 @@ static void link_down_closes_every_socket(void **state)
     assert_int_equal(open_fds(), before);           /* teardown closed the rest */
 }
 
+/* The descriptors taken by exhaust_fds(), and the limit before it. */
+static int filler[1024], nfill;
+static struct rlimit saved_limit;
+
+/* exhaust_fds() - a low descriptor limit, and every descriptor under it taken (dups of @fd). */
+static void exhaust_fds(int fd)
+{
+    struct rlimit low;
+
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &saved_limit), 0);
+    low = saved_limit;
+    low.rlim_cur = (rlim_t)highest_fd() + 8;
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+    nfill = 0;
+    while (nfill < 1024 && (filler[nfill] = dup(fd)) >= 0)
+        nfill++;
+    assert_int_equal(errno, EMFILE);
+}
+
+/* restore_fds() - undo exhaust_fds(). */
+static void restore_fds(void)
+{
+    while (nfill)
+        close(filler[--nfill]);
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &saved_limit), 0);
+}
+
 static void at_the_limit_a_flow_evicts_before_it_opens(void **state)
 {
     struct netstack *ns = stack_cfg(0, 1, 0);
-    uint16_t pa, hport;
-    int a = test_socket(&pa), nfill = 0;
-    static int filler[1024];
-    struct rlimit old, low;
+    uint16_t pa;
+    int a = test_socket(&pa);
 
-    hport = open_flow(ns, 40000, a, pa);
-    (void)hport;
+    open_flow(ns, 40000, a, pa);
     /* Every descriptor taken: the new flow's socket can only be the old one's. */
-    assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
-    low = old;
-    low.rlim_cur = (rlim_t)highest_fd() + 8;
-    assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
-    while (nfill < 1024 && (filler[nfill] = dup(a)) >= 0)
-        nfill++;
-    assert_int_equal(errno, EMFILE);
+    exhaust_fds(a);
     open_flow(ns, 40001, a, pa);
     assert_int_equal(counter(ns, NETSTACK_STAT_udp_flows_evicted), 1);
     assert_int_equal(counter(ns, NETSTACK_STAT_drop_host_socket), 0);
-    while (nfill)
-        close(filler[--nfill]);
-    assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+    restore_fds();
     close(a);
     stack_done(ns);
 }
@@ -553,21 +569,12 @@ static void running_out_of_descriptors_is_counted(void **state)
 {
     struct netstack *ns = stack_cfg(0, 0, 0);
     uint16_t pa, hport;
-    int a = test_socket(&pa), nfill = 0, i;
-    static int filler[1024];
-    struct rlimit old, low;
+    int a = test_socket(&pa), i;
     struct seen s;
 
     hport = open_flow(ns, 40000, a, pa);
     warnings = 0;       /* the limits fitted to this process's RLIMIT_NOFILE may have said so */
-    /* A low limit, and every descriptor under it taken. */
-    assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
-    low = old;
-    low.rlim_cur = (rlim_t)highest_fd() + 8;
-    assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
-    while (nfill < 1024 && (filler[nfill] = dup(a)) >= 0)
-        nfill++;
-    assert_int_equal(errno, EMFILE);
+    exhaust_fds(a);
     for (i = 1; i <= 3; i++)
         guest_udp(ns, (uint16_t)(40000 + i), ALIAS, pa, "x", 1);
     assert_int_equal(counter(ns, NETSTACK_STAT_drop_host_socket), 3);
@@ -580,9 +587,7 @@ static void running_out_of_descriptors_is_counted(void **state)
     parse_udp(0, &s);
     assert_memory_equal(s.data, "still", 5);
     assert_int_equal(open_flow(ns, 40000, a, pa), hport);
-    while (nfill)
-        close(filler[--nfill]);
-    assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+    restore_fds();
     open_flow(ns, 40001, a, pa);                    /* and new flows work again */
     close(a);
     stack_done(ns);
