@@ -667,7 +667,9 @@ static void begin_connect(struct netstack *ns, const struct ns_ipv4 *ip, const s
         refuse(ns, k, seq, 1);
         return;
     }
-    if (t->connecting + t->accepting >= ns->cfg.max_tcp_half_open && t->ho_oldest)
+    /* The gateway's listeners' handshakes count too (tcp_pcbs.c). */
+    if (t->connecting + t->accepting + ns_pcbs_half_open(ns) >= ns->cfg.max_tcp_half_open &&
+        t->ho_oldest)
         evict_half_open(ns, t->ho_oldest);
     fd = ns_nat_tcp_socket();
     if (fd < 0) {

@@ -210,6 +210,15 @@ int ns_pcbs_close(struct netstack *ns, struct tcp_pcb *pcb)
     return 0;
 }
 
+size_t ns_pcbs_half_open(const struct netstack *ns)
+{
+    size_t i, n = 0;
+
+    for (i = 0; ns->pcbs && i < ns->pcbs->nbacklogs; i++)
+        n += ns->pcbs->backlog[i].count;
+    return n;
+}
+
 size_t ns_pcbs_closing(const struct netstack *ns)
 {
     return ns->pcbs ? ns->pcbs->closing.count : 0;

@@ -412,6 +412,32 @@ static void half_open_limit_resets_the_oldest(void **state)
     }
 }
 
+static void half_open_limit_counts_the_gateway_listeners(void **state)
+{
+    struct netstack_config cfg;
+    struct gconn d = { .port = 40029, .dport = 53, .dst = GW };
+    struct gconn a = { .port = 40030, .dport = listen_port };
+    struct gconn b = { .port = 40031, .dport = listen_port };
+    struct netstack *ns;
+    size_t at;
+    int i, fd;
+
+    netstack_config_init(&cfg);
+    cfg.max_tcp_half_open = 2;
+    ns = restart(state, &cfg);
+    open_half(ns, &d);          /* a handshake with the gateway's DNS... */
+    open_half(ns, &a);          /* ...and one through the NAT: the limit */
+    at = captured.n;
+    open_half(ns, &b);
+    assert_true(got_rst(&a, at));
+    assert_int_equal(counter(ns, NETSTACK_STAT_drop_tcp_half_open), 1);
+    for (i = 0; i < 2; i++) {   /* a's host connection was made, and reset */
+        fd = accept(listen_fd, NULL, NULL);
+        assert_true(fd >= 0);
+        close(fd);
+    }
+}
+
 /* close_unacked() - both sides close @c's connection; the guest never acks our FIN. */
 static void close_unacked(struct netstack *ns, struct gconn *c)
 {
@@ -782,6 +808,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(connection_limit_refuses_new_syns, setup, teardown),
         cmocka_unit_test_setup_teardown(link_down_closes_host_sockets, setup, teardown),
         cmocka_unit_test_setup_teardown(half_open_limit_resets_the_oldest, setup, teardown),
+        cmocka_unit_test_setup_teardown(half_open_limit_counts_the_gateway_listeners, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(closing_limit_resets_the_oldest, setup, teardown),
         cmocka_unit_test_setup_teardown(tiny_segments_are_charged_for_the_memory_they_hold,
                                         setup, teardown),
