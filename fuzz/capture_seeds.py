@@ -55,6 +55,8 @@ import tempfile
 import threading
 import time
 
+from make_seeds import csum  # one Internet checksum for both seed scripts
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 E2E = os.path.join(ROOT, "tests", "e2e")
@@ -70,15 +72,6 @@ ZONE = "example.test"
 PACKET_OUTGOING = 4
 
 # --- Small wire helpers ---------------------------------------------------------
-
-
-def csum(b):
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
 
 
 def dns_name(name):

@@ -219,11 +219,6 @@ size_t ns_pcbs_half_open(const struct netstack *ns)
     return n;
 }
 
-size_t ns_pcbs_closing(const struct netstack *ns)
-{
-    return ns->pcbs ? ns->pcbs->closing.count : 0;
-}
-
 /* --- Lifecycle ------------------------------------------------------------ */
 
 int ns_pcbs_start(struct netstack *ns)

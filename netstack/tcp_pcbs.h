@@ -43,7 +43,4 @@ int ns_pcbs_close(struct netstack *ns, struct tcp_pcb *pcb);
 /* ns_pcbs_half_open() - half-open pcbs of the counted listeners (not the NAT's). */
 size_t ns_pcbs_half_open(const struct netstack *ns);
 
-/* ns_pcbs_closing() - how many pcbs are finishing their FIN exchange. */
-size_t ns_pcbs_closing(const struct netstack *ns);
-
 #endif /* NETSTACK_TCP_PCBS_H */

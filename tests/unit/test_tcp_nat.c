@@ -382,6 +382,17 @@ static void link_down_closes_host_sockets(void **state)
     close(fd);
 }
 
+/* accept_n() - the host accepts (and closes) @n connections the stack made. */
+static void accept_n(int n)
+{
+    while (n--) {
+        int fd = accept(listen_fd, NULL, NULL);
+
+        assert_true(fd >= 0);
+        close(fd);
+    }
+}
+
 static void half_open_limit_resets_the_oldest(void **state)
 {
     struct netstack_config cfg;
@@ -389,7 +400,7 @@ static void half_open_limit_resets_the_oldest(void **state)
                           { 40012, listen_port, 0, 0, 0 } };
     struct netstack *ns;
     size_t at;
-    int i, fd;
+    int i;
 
     netstack_config_init(&cfg);
     cfg.max_tcp_half_open = 2;
@@ -405,11 +416,7 @@ static void half_open_limit_resets_the_oldest(void **state)
         send_seg(ns, &c[i], ACK, NULL, 0);
     run(ns, 20);
     assert_int_equal(counter(ns, NETSTACK_STAT_tcp_established), 2);
-    for (i = 0; i < 3; i++) {   /* three host connections were made, the first reset */
-        fd = accept(listen_fd, NULL, NULL);
-        assert_true(fd >= 0);
-        close(fd);
-    }
+    accept_n(3);                /* three host connections were made, the first reset */
 }
 
 static void half_open_limit_counts_the_gateway_listeners(void **state)
@@ -420,7 +427,6 @@ static void half_open_limit_counts_the_gateway_listeners(void **state)
     struct gconn b = { .port = 40031, .dport = listen_port };
     struct netstack *ns;
     size_t at;
-    int i, fd;
 
     netstack_config_init(&cfg);
     cfg.max_tcp_half_open = 2;
@@ -431,11 +437,7 @@ static void half_open_limit_counts_the_gateway_listeners(void **state)
     open_half(ns, &b);
     assert_true(got_rst(&a, at));
     assert_int_equal(counter(ns, NETSTACK_STAT_drop_tcp_half_open), 1);
-    for (i = 0; i < 2; i++) {   /* a's host connection was made, and reset */
-        fd = accept(listen_fd, NULL, NULL);
-        assert_true(fd >= 0);
-        close(fd);
-    }
+    accept_n(2);                /* a's host connection was made, and reset */
 }
 
 /* close_unacked() - both sides close @c's connection; the guest never acks our FIN. */
