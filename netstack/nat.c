@@ -27,6 +27,8 @@ int ns_nat_to_host(const struct netstack *ns, uint32_t dst, uint16_t port, struc
     memset(sa, 0, sizeof(*sa));
     sa->sin_family = AF_INET;
     sa->sin_port = htons(port);
+    if (ns->cfg.restricted)
+        return -1;
     if (ns->host_loopback && dst == ns->host_loopback) {
         sa->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         return 0;

@@ -22,6 +22,7 @@
 #include "ethernet/reasm.h"
 #include "netstack/bufcache.h"
 #include "netstack/dhcp.h"
+#include "netstack/capture.h"
 #include "netstack/limits.h"
 #include "netstack/lwip_glue.h"
 #include "netstack/nat.h"
@@ -36,12 +37,20 @@ static const char *const stat_names[] = {
 #undef NETSTACK_STAT_NAME
 };
 
-uint64_t ns_now_ms(void)
+uint64_t ns_now_ns(void)
 {
     struct timespec ts;
 
+    /* lwIP's sys_now() has no stack argument: the one stack's clock it is. */
+    if (the_stack && the_stack->cfg.clock_ns)
+        return the_stack->cfg.clock_ns(the_stack->cfg.opaque);
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t ns_now_ms(void)
+{
+    return ns_now_ns() / 1000000;
 }
 
 void ns_log(struct netstack *ns, enum netstack_log_level level, const char *fmt, ...)
@@ -139,6 +148,8 @@ static size_t config_size(uint32_t version)
         return offsetof(struct netstack_config, send_gather);
     if (version < 3)
         return offsetof(struct netstack_config, max_tx_queue_bytes);
+    if (version < 4)
+        return offsetof(struct netstack_config, clock_ns);
     return sizeof(struct netstack_config);
 }
 
@@ -250,6 +261,7 @@ int netstack_new(const struct netstack_config *cfg, struct netstack **out)
     if (!ns)
         return -ENOMEM;
     ns->loop.pollfd = ns->loop.wakefd = ns->reserve_fd = -1;
+    the_stack = ns;     /* from here on, its clock is the stack's; netstack_free() clears it */
     rc = copy_config(ns, cfg);
     if (rc)
         goto fail;
@@ -288,11 +300,9 @@ int netstack_new(const struct netstack_config *cfg, struct netstack **out)
     rc = ns_portfwd_start(ns);
     if (rc)
         goto fail;
-    the_stack = ns;
     *out = ns;
     return 0;
 fail:
-    the_stack = ns;     /* netstack_free() clears it */
     netstack_free(ns);
     return rc;
 }
@@ -301,6 +311,7 @@ void netstack_free(struct netstack *ns)
 {
     if (!ns)
         return;
+    ns_capture_free(ns);        /* first: nothing the teardown sends is the guest's */
     ns_portfwd_stop(ns);
     ns_dns_stop(ns);
     ns_nat_stop(ns);
@@ -322,6 +333,7 @@ int netstack_input(struct netstack *ns, const void *frame, size_t len)
 {
     if (!ns || !frame)
         return -EINVAL;
+    ns_capture(ns, frame, len);
     ns_eth_input(ns, frame, len);
     ns_flush(ns);
     return 0;
@@ -343,6 +355,7 @@ int netstack_input_batch(struct netstack *ns, const struct netstack_frame *frame
         if (!frames[i].data)
             continue;
         ns->rx_offload = offloaded(&frames[i].offload) ? &frames[i].offload : NULL;
+        ns_capture(ns, frames[i].data, frames[i].len);
         ns_eth_input(ns, frames[i].data, frames[i].len);
     }
     ns->rx_offload = NULL;
@@ -380,6 +393,7 @@ void ns_flush(struct netstack *ns)
         ns_nat_resume(ns);
         ns_tx_flush(ns);
     }
+    ns_capture_kick(ns);
 }
 
 void netstack_output_ready(struct netstack *ns)
@@ -415,5 +429,6 @@ size_t netstack_get_stats(const struct netstack *ns, uint64_t *counters, size_t 
     if (n > NETSTACK_STAT_COUNT)
         n = NETSTACK_STAT_COUNT;
     memcpy(counters, ns->stats, n * sizeof(*counters));
+    ns_capture_fold(ns, counters, n);
     return n;
 }

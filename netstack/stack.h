@@ -25,6 +25,7 @@ struct ns_dns;
 struct ns_portfwd;
 struct ns_udp_fwd;
 struct ns_pcbs;
+struct ns_capture;
 
 /* Neighbours on the guest's link, learned from ARP and IPv4 source addresses. */
 #define NS_NEIGH_MAX 16
@@ -69,6 +70,7 @@ struct netstack {
     struct ns_portfwd *portfwd;     /* portfwd/forward.c */
     struct ns_udp_fwd *udp_fwd;     /* portfwd/udp_fwd.c */
     struct ns_pcbs *pcbs;           /* netstack/tcp_pcbs.c */
+    struct ns_capture *capture;     /* netstack/capture.c; NULL: nothing captures */
 };
 
 #define NS_COUNT(ns, name) ((ns)->stats[NETSTACK_STAT_##name]++)
@@ -81,7 +83,8 @@ void ns_log(struct netstack *ns, enum netstack_log_level level, const char *fmt,
 /* ns_flush() - send the queue, resume paused host sockets if it drained (stack.c). */
 void ns_flush(struct netstack *ns);
 
-/* ns_now_ms() - monotonic milliseconds. */
+/* ns_now_ns(), ns_now_ms() - the stack's monotonic clock (config.clock_ns, or the system's). */
+uint64_t ns_now_ns(void);
 uint64_t ns_now_ms(void);
 
 /* ns_in_subnet() - is @ip (host order) inside the guest subnet? */

@@ -17,6 +17,7 @@
 #include <sys/uio.h>
 
 #include "netstack/bufcache.h"
+#include "netstack/capture.h"
 #include "netstack/stack.h"
 
 #define TX_BATCH 64
@@ -128,6 +129,8 @@ int ns_tx_send_gather(struct netstack *ns, const uint8_t *hdr, size_t hlen,
         len += iov[i].iov_len;
     }
     rc = ns->cfg.send_gather(ns->cfg.opaque, v, n + 1, off);
+    if (rc > 0 && ns->capture && ns_capture_on(ns))
+        ns_capture_copy(ns, v, n + 1);
     if (rc == 0) {
         ns->tx.blocked = 1;
         NS_COUNT(ns, tx_backpressure);
@@ -166,6 +169,7 @@ static ssize_t send_batch(struct netstack *ns)
     for (i = 0; rc > 0 && i < (size_t)rc; i++) {
         NS_COUNT(ns, frames_out);
         NS_COUNT_N(ns, bytes_out, f[i].len);
+        ns_capture(ns, f[i].data, f[i].len);
     }
     return rc;
 }

@@ -20,8 +20,12 @@
  * add_hostfwd also takes "preserve_source" (boolean, default true) and
  * "host_port_end" (a range host_port..host_port_end onto guest_port...), and
  * list_hostfwd reports both. Ours besides: get_stats (every counter by its
- * netstack_stat_name()), get_config (what the stack was created with) and
- * list_flows (every live TCP and UDP flow).
+ * netstack_stat_name()), get_config (what the stack was created with),
+ * list_flows (every live TCP and UDP flow), and the captures: pcap_start
+ * ("path", "size_mb", "files", "snaplen", as netstackd's --pcap flags),
+ * pcap_stop, pcap_status, and pcap_stream ("snaplen"), whose reply line is
+ * the last line on that connection: from then on it carries a live capture in
+ * pcap format, and nothing the client sends is read.
  *
  * JSON is parsed and written by jansson (RFC 8259); nothing here looks inside
  * a line except to find its end. Arguments are checked strictly: a missing or
@@ -76,6 +80,8 @@
  * @cfg:        a copy of the stack's configuration, for get_config
  * @resolv_conf: our copy of @cfg.resolv_conf (the struct's pointer aims here)
  * @hosts_file: our copy of @cfg.hosts_file
+ * @stream_asked: the command just run was pcap_stream: the connection turns
+ *              into a capture stream of @stream_snaplen after its reply
  */
 struct ns_api {
     const struct ns_api_ops *ops;
@@ -83,6 +89,8 @@ struct ns_api {
     struct netstack_config cfg;
     char *resolv_conf;
     char *hosts_file;
+    int stream_asked;
+    uint32_t stream_snaplen;
 };
 
 /**
@@ -94,6 +102,8 @@ struct ns_api {
  * @outlen:     end of the queued bytes
  * @outcap:     size of @out
  * @closing:    no more input is read (oversize line, or the client's EOF)
+ * @streaming:  pcap_stream was accepted: once the reply is written, the
+ *              socket becomes a capture stream of @snaplen (NS_API_STREAM)
  */
 struct ns_api_client {
     char *in;
@@ -101,6 +111,8 @@ struct ns_api_client {
     char *out;
     size_t outoff, outlen, outcap;
     int closing;
+    int streaming;
+    uint32_t snaplen;
 };
 
 /* ------------------------------------------------------------------------ */
@@ -612,6 +624,96 @@ static json_t *cmd_list_flows(struct cmd *c)
 }
 
 /* ------------------------------------------------------------------------ */
+/* Captures                                                                 */
+/* ------------------------------------------------------------------------ */
+
+/* cmd_pcap_start() - {} once the file is created; the arguments are netstackd's --pcap* */
+static json_t *cmd_pcap_start(struct cmd *c)
+{
+    static const char *const known[] = { "path", "size_mb", "files", "snaplen", NULL };
+    struct netstack_pcap_config pc = { 0 };
+    long long size, files, snap;
+    int rc;
+
+    if (!c->api->ops->pcap_start) {
+        set_desc(c->desc, "%s: not available", c->name);
+        return NULL;
+    }
+    if (check_known_args(c, known) < 0 || !(pc.path = arg_string(c, "path", NULL)) ||
+        arg_uint(c, "size_mb", 64, 1, 1u << 20, &size) < 0 ||
+        arg_uint(c, "files", 4, 1, 1000, &files) < 0 ||
+        arg_uint(c, "snaplen", 262144, 64, 262144, &snap) < 0)
+        return NULL;
+    pc.file_size = (uint64_t)size << 20;
+    pc.files = (uint32_t)files;
+    pc.snaplen = (uint32_t)snap;
+    rc = c->api->ops->pcap_start(c->api->backend, &pc);
+    if (rc < 0) {
+        set_desc(c->desc, "%s: %s: %s", c->name, pc.path,
+                 rc == -EBUSY ? "a capture is already running (pcap_stop first)" : strerror(-rc));
+        return NULL;
+    }
+    return json_object();
+}
+
+/* cmd_pcap_stop() - {} once every frame captured so far is in the files */
+static json_t *cmd_pcap_stop(struct cmd *c)
+{
+    int rc = c->api->ops->pcap_stop ? c->api->ops->pcap_stop(c->api->backend) : -ENOSYS;
+
+    if (rc < 0) {
+        set_desc(c->desc, "%s: %s", c->name,
+                 rc == -ENOENT ? "no capture is running" : strerror(-rc));
+        return NULL;
+    }
+    return json_object();
+}
+
+/* cmd_pcap_status() - {"file": {...} or null, "streams": N, "dropped": N, ...} */
+static json_t *cmd_pcap_status(struct cmd *c)
+{
+    struct netstack_pcap_status st;
+    json_t *file = NULL;
+    int rc = c->api->ops->pcap_status ? c->api->ops->pcap_status(c->api->backend, &st) : -ENOSYS;
+
+    if (rc < 0) {
+        set_desc(c->desc, "%s: %s", c->name, strerror(-rc));
+        return NULL;
+    }
+    if (st.file_active)
+        file = json_pack("{s:s, s:o, s:i, s:i, s:o, s:o, s:o}", "path", st.path,
+                         "size_mb", json_u64(st.file_size >> 20), "files", (int)st.files,
+                         "snaplen", (int)st.snaplen, "frames", json_u64(st.file_frames),
+                         "bytes", json_u64(st.file_bytes), "rotations", json_u64(st.rotations));
+    return json_pack("{s:o, s:i, s:o, s:o}", "file", file ? file : json_null(),
+                     "streams", (int)st.streams, "dropped", json_u64(st.dropped),
+                     "stream_dropped", json_u64(st.stream_dropped));
+}
+
+/* cmd_pcap_stream() - {}, then the connection carries a pcap stream instead of replies */
+static json_t *cmd_pcap_stream(struct cmd *c)
+{
+    static const char *const known[] = { "snaplen", NULL };
+    struct netstack_pcap_status st;
+    long long snap;
+
+    if (!c->api->ops->pcap_stream) {
+        set_desc(c->desc, "%s: not available", c->name);
+        return NULL;
+    }
+    if (check_known_args(c, known) < 0 || arg_uint(c, "snaplen", 262144, 64, 262144, &snap) < 0)
+        return NULL;
+    if (c->api->ops->pcap_status && c->api->ops->pcap_status(c->api->backend, &st) == 0 &&
+        st.streams >= NETSTACK_PCAP_MAX_STREAMS) {
+        set_desc(c->desc, "%s: %d streams already", c->name, NETSTACK_PCAP_MAX_STREAMS);
+        return NULL;
+    }
+    c->api->stream_asked = 1;
+    c->api->stream_snaplen = (uint32_t)snap;
+    return json_object();
+}
+
+/* ------------------------------------------------------------------------ */
 /* One line                                                                 */
 /* ------------------------------------------------------------------------ */
 
@@ -632,6 +734,10 @@ static const struct command {
     { "get_stats", cmd_get_stats, 1 },
     { "get_config", cmd_get_config, 1 },
     { "list_flows", cmd_list_flows, 1 },
+    { "pcap_start", cmd_pcap_start, 0 },
+    { "pcap_stop", cmd_pcap_stop, 1 },
+    { "pcap_status", cmd_pcap_status, 1 },
+    { "pcap_stream", cmd_pcap_stream, 0 },
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -833,6 +939,7 @@ static enum ns_api_verdict queue_reply(struct ns_api_client *c, char *reply)
 static enum ns_api_verdict run_line(struct ns_api *api, struct ns_api_client *c)
 {
     size_t len = c->inlen, i;
+    enum ns_api_verdict v;
 
     c->inlen = 0;
     if (len && c->in[len - 1] == '\r')
@@ -841,7 +948,14 @@ static enum ns_api_verdict run_line(struct ns_api *api, struct ns_api_client *c)
         ;
     if (i == len)
         return NS_API_KEEP;
-    return queue_reply(c, ns_api_execute(api, c->in, len));
+    api->stream_asked = 0;
+    v = queue_reply(c, ns_api_execute(api, c->in, len));
+    if (v == NS_API_KEEP && api->stream_asked) {
+        c->streaming = 1;       /* what the client sent after this line is not read */
+        c->snaplen = api->stream_snaplen;
+        return NS_API_STREAM;
+    }
+    return v;
 }
 
 enum ns_api_verdict ns_api_client_input(struct ns_api *api, struct ns_api_client *c,
@@ -851,6 +965,8 @@ enum ns_api_verdict ns_api_client_input(struct ns_api *api, struct ns_api_client
     enum ns_api_verdict v;
     size_t take;
 
+    if (c->streaming)
+        return NS_API_STREAM;
     if (c->closing)
         return NS_API_FLUSH_CLOSE;
     while (len) {
@@ -941,10 +1057,28 @@ static void conn_close(struct api_conn *conn)
     if (*pp)
         *pp = conn->next;
     srv->nconns--;
-    netstack_unwatch(srv->ns, conn->fd);
-    close(conn->fd);
+    if (conn->fd >= 0) {
+        netstack_unwatch(srv->ns, conn->fd);
+        close(conn->fd);
+    }
     ns_api_client_free(conn->client);
     free(conn);
+}
+
+/**
+ * conn_stream() - the reply to pcap_stream is written: the socket goes to the
+ * stack as a capture stream, the connection is forgotten without closing it
+ */
+static void conn_stream(struct api_conn *conn)
+{
+    struct ns_api_server *srv = conn->srv;
+    int fd = conn->fd;
+
+    netstack_unwatch(srv->ns, fd);
+    conn->fd = -1;
+    /* It cannot be refused for number: pcap_stream checked that. */
+    srv->api->ops->pcap_stream(srv->api->backend, fd, conn->client->snaplen);
+    conn_close(conn);
 }
 
 /**
@@ -1007,7 +1141,8 @@ static void conn_ready(void *opaque, int fd, uint32_t events)
     size_t pending;
 
     (void)fd;
-    if (!conn->client->closing && (events & (NETSTACK_EV_IN | NETSTACK_EV_HUP | NETSTACK_EV_ERR)))
+    if (!conn->client->closing && !conn->client->streaming &&
+        (events & (NETSTACK_EV_IN | NETSTACK_EV_HUP | NETSTACK_EV_ERR)))
         v = conn_read(conn);
     if (v == NS_API_FLUSH_CLOSE)
         conn->client->closing = 1;
@@ -1016,11 +1151,16 @@ static void conn_ready(void *opaque, int fd, uint32_t events)
         return;
     }
     ns_api_client_output(conn->client, &pending);
+    if (conn->client->streaming && !pending) {
+        conn_stream(conn);
+        return;
+    }
     if (conn->client->closing && !pending) {
         conn_close(conn);
         return;
     }
-    want = (conn->client->closing ? 0 : NETSTACK_EV_IN) | (pending ? NETSTACK_EV_OUT : 0);
+    want = (conn->client->closing || conn->client->streaming ? 0 : NETSTACK_EV_IN) |
+           (pending ? NETSTACK_EV_OUT : 0);
     if (want != conn->events && netstack_watch(conn->srv->ns, conn->fd, want, conn_ready, conn) == 0)
         conn->events = want;
 }
@@ -1187,12 +1327,36 @@ static int netstack_ops_flows(void *backend, ns_api_flow_fn cb, void *opaque)
     return netstack_flow_list(backend, cb, opaque);
 }
 
+static int netstack_ops_pcap_start(void *backend, const struct netstack_pcap_config *cfg)
+{
+    return netstack_pcap_start(backend, cfg);
+}
+
+static int netstack_ops_pcap_stop(void *backend)
+{
+    return netstack_pcap_stop(backend);
+}
+
+static int netstack_ops_pcap_status(void *backend, struct netstack_pcap_status *st)
+{
+    return netstack_pcap_status(backend, st);
+}
+
+static int netstack_ops_pcap_stream(void *backend, int fd, uint32_t snaplen)
+{
+    return netstack_pcap_stream(backend, fd, snaplen);
+}
+
 const struct ns_api_ops ns_api_netstack_ops = {
     .forward_add = netstack_ops_add,
     .forward_remove = netstack_ops_remove,
     .forward_list = netstack_ops_list,
     .get_stats = netstack_ops_stats,
     .flow_list = netstack_ops_flows,
+    .pcap_start = netstack_ops_pcap_start,
+    .pcap_stop = netstack_ops_pcap_stop,
+    .pcap_status = netstack_ops_pcap_status,
+    .pcap_stream = netstack_ops_pcap_stream,
 };
 
 int ns_api_start(struct netstack *ns, const struct netstack_config *cfg, const char *path,

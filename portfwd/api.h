@@ -34,6 +34,8 @@ typedef netstack_flow_fn ns_api_flow_fn;
  * @forward_add, @forward_remove, @forward_list: as netstack_forward_*()
  * @get_stats:  as netstack_get_stats()
  * @flow_list:  every live flow; NULL: list_flows answers "not available"
+ * @pcap_start, @pcap_stop, @pcap_status, @pcap_stream: as netstack_pcap_*();
+ *              NULL: the command answers "not available"
  */
 struct ns_api_ops {
     int (*forward_add)(void *backend, const struct netstack_forward *fw, uint32_t *id);
@@ -41,6 +43,10 @@ struct ns_api_ops {
     int (*forward_list)(void *backend, netstack_forward_fn cb, void *opaque);
     size_t (*get_stats)(void *backend, uint64_t *counters, size_t n);
     int (*flow_list)(void *backend, ns_api_flow_fn cb, void *opaque);
+    int (*pcap_start)(void *backend, const struct netstack_pcap_config *cfg);
+    int (*pcap_stop)(void *backend);
+    int (*pcap_status)(void *backend, struct netstack_pcap_status *st);
+    int (*pcap_stream)(void *backend, int fd, uint32_t snaplen);
 };
 
 /* The ops for a struct netstack * backend: libnetstack's public calls. */
@@ -77,6 +83,7 @@ enum ns_api_verdict {
     NS_API_KEEP = 0,        /* go on reading */
     NS_API_FLUSH_CLOSE,     /* send what is queued (the error line), then close */
     NS_API_DROP,            /* close now: output over NS_API_OUT_MAX, or no memory */
+    NS_API_STREAM,          /* send what is queued, then hand the socket to the capture */
 };
 
 /* ns_api_client_new() - empty buffers for one connection; NULL: no memory */

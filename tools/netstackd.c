@@ -67,6 +67,8 @@
  * @api_socket: --api-socket, the control socket's path, or NULL
  * @no_sandbox: --no-sandbox
  * @runas:      --runas, parsed; @runas_set: it was given
+ * @pcap:       --pcap FILE (path NULL: none) and its --pcap-* settings
+ * @pcap_tuned: one of those settings was given
  */
 struct options {
     struct ns_transport_opts topts;
@@ -92,6 +94,8 @@ struct options {
     int no_sandbox;
     struct sandbox_user runas;
     int runas_set;
+    struct netstack_pcap_config pcap;
+    int pcap_tuned;
 };
 
 /* The stack, for the signal handler; set once it exists. */
@@ -271,7 +275,18 @@ static void usage(void)
 "  --api-socket PATH    a unix socket (mode 0600) taking JSON commands, one\n"
 "                       object per line, one reply line each: slirp4netns's\n"
 "                       add_hostfwd, list_hostfwd, remove_hostfwd, and\n"
-"                       get_stats, get_config, list_flows\n"
+"                       get_stats, get_config, list_flows, pcap_start,\n"
+"                       pcap_stop, pcap_status, pcap_stream\n"
+"\n"
+"Capture (every frame on the guest link, both directions, in pcap format;\n"
+"also started and stopped at runtime through --api-socket):\n"
+"  --pcap FILE          capture to FILE; when it is full it becomes FILE.1,\n"
+"                       FILE.1 becomes FILE.2 and so on\n"
+"  --pcap-size MB       bytes per file (default 64)\n"
+"  --pcap-files N       files kept, FILE included (default 4): at most N x MB\n"
+"  --pcap-snaplen N     bytes kept of each frame (default 262144: all)\n"
+"                       A disk that cannot keep up loses frames from the\n"
+"                       capture, never from the link (counted: pcap_dropped)\n"
 "\n"
 "Sandbox (on by default, once the transport and the sockets are open: a\n"
 "seccomp allow-list of system calls and no_new_privs):\n"
@@ -405,7 +420,8 @@ enum {
     OPT_LISTEN_QEMU = 256, OPT_LISTEN_DGRAM, OPT_TAP, OPT_NETNS, OPT_FD, OPT_MTU, OPT_SUBNET,
     OPT_NO_HOST_LOOPBACK, OPT_NO_OFFLOAD, OPT_LOG_LEVEL, OPT_VERSION, OPT_RESOLV_CONF, OPT_DNS_MODE,
     OPT_DNS_NAME, OPT_HOSTS, OPT_DNS_TIMEOUT, OPT_FORWARD, OPT_API_SOCKET, OPT_LISTEN_VMNET,
-    OPT_NO_SANDBOX, OPT_RUNAS, OPT_LIMIT,
+    OPT_NO_SANDBOX, OPT_RUNAS, OPT_PCAP, OPT_PCAP_SIZE, OPT_PCAP_FILES, OPT_PCAP_SNAPLEN,
+    OPT_LIMIT,
 };
 
 /**
@@ -478,6 +494,10 @@ static const struct option long_options[] = {
     { "api-socket", required_argument, NULL, OPT_API_SOCKET },
     { "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
     { "runas", required_argument, NULL, OPT_RUNAS },
+    { "pcap", required_argument, NULL, OPT_PCAP },
+    { "pcap-size", required_argument, NULL, OPT_PCAP_SIZE },
+    { "pcap-files", required_argument, NULL, OPT_PCAP_FILES },
+    { "pcap-snaplen", required_argument, NULL, OPT_PCAP_SNAPLEN },
     { NULL, 0, NULL, 0 },
 };
 
@@ -609,6 +629,37 @@ static void parse_runas(struct options *o, const char *arg)
 }
 
 /**
+ * parse_pcap_option() - --pcap FILE and its --pcap-size, --pcap-files, --pcap-snaplen
+ * @o:      options
+ * @c:      the option
+ * @arg:    its value
+ */
+static void parse_pcap_option(struct options *o, int c, const char *arg)
+{
+    unsigned long v = 0;
+
+    if (c == OPT_PCAP) {
+        if (!*arg)
+            usage_error("--pcap: the value is empty");
+        o->pcap.path = arg;
+        return;
+    }
+    if (c == OPT_PCAP_SIZE && (parse_uint(arg, 1ul << 20, &v) < 0 || !v))
+        usage_error("--pcap-size %s: expected megabytes from 1 to 1048576", arg);
+    if (c == OPT_PCAP_FILES && (parse_uint(arg, 1000, &v) < 0 || !v))
+        usage_error("--pcap-files %s: expected a number from 1 to 1000", arg);
+    if (c == OPT_PCAP_SNAPLEN && (parse_uint(arg, 262144, &v) < 0 || v < 64))
+        usage_error("--pcap-snaplen %s: expected a number from 64 to 262144", arg);
+    if (c == OPT_PCAP_SIZE)
+        o->pcap.file_size = (uint64_t)v << 20;
+    else if (c == OPT_PCAP_FILES)
+        o->pcap.files = (uint32_t)v;
+    else
+        o->pcap.snaplen = (uint32_t)v;
+    o->pcap_tuned = 1;
+}
+
+/**
  * parse_option() - apply one option getopt_long() returned
  * @o:      options
  * @c:      the option
@@ -669,6 +720,12 @@ static void parse_option(struct options *o, int c, const char *arg, int *verbose
     case OPT_RUNAS:
         parse_runas(o, arg);
         break;
+    case OPT_PCAP:
+    case OPT_PCAP_SIZE:
+    case OPT_PCAP_FILES:
+    case OPT_PCAP_SNAPLEN:
+        parse_pcap_option(o, c, arg);
+        break;
     case OPT_NO_OFFLOAD:
         o->topts.no_offload = 1;
         break;
@@ -707,6 +764,8 @@ static void check_options(const struct options *o)
         usage_error("--netns %s: only valid with --tap", o->topts.netns);
     if (o->no_sandbox && o->runas_set)
         usage_error("--runas %s: no effect with --no-sandbox", o->runas.name);
+    if (o->pcap_tuned && !o->pcap.path)
+        usage_error("--pcap-size, --pcap-files and --pcap-snaplen need --pcap FILE");
     /* A /30 has two usable addresses: the gateway and one guest. */
     if (o->prefix == PREFIX_MAX && !o->no_host_loopback)
         usage_error("--subnet %s: no room for the gateway, a guest and the host-loopback "
@@ -891,6 +950,27 @@ static int confine(const struct options *o, const struct netstack_config *cfg, c
 }
 
 /**
+ * start_capture() - --pcap FILE, once the daemon runs as who it will stay
+ * @o:      options
+ * @ns:     the stack
+ * @err:    a message for die() on failure
+ * @len:    its size
+ * Return: 0 or -errno
+ */
+static int start_capture(const struct options *o, struct netstack *ns, char *err, size_t len)
+{
+    int rc;
+
+    if (!o->pcap.path)
+        return 0;
+    rc = netstack_pcap_start(ns, &o->pcap);
+    if (rc < 0)
+        snprintf(err, len, "--pcap %s: %s%s", o->pcap.path, strerror(-rc),
+                 rc == -EACCES && geteuid() ? " (the daemon's user must be able to create it)" : "");
+    return rc;
+}
+
+/**
  * serve() - run the stack until a signal or the transport ends
  * @ns:     the stack
  * @t:      the transport, started
@@ -1000,7 +1080,8 @@ int main(int argc, char *argv[])
         ns_transport_free(t);
         die("%s", err);
     }
-    if (confine(&o, &cfg, err, sizeof(err)) < 0) {
+    /* After the sandbox: the user the daemon runs as creates the capture's files. */
+    if (confine(&o, &cfg, err, sizeof(err)) < 0 || start_capture(&o, ns, err, sizeof(err)) < 0) {
         ns_api_stop(api);
         ns_transport_stop(t);
         netstack_free(ns);

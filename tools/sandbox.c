@@ -156,6 +156,7 @@ static const char *const allowed[] = {
     "recvmmsg",
     /* files */
     "openat", "newfstatat", "fstat", "statx", "unlink", "unlinkat",
+    "rename", "renameat", "renameat2",      /* a capture's files rotate */
     /* memory */
     "brk", "mmap", "munmap", "mremap", "mprotect", "madvise",
     /* threads */

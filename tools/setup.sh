@@ -17,7 +17,8 @@ LWIP_SHA256=0a8276d09fc4e97bbba2f953d74af2388fc2195ea156be9d7589e297a68fde24
 LWIP_DEST=$ROOT/third_party/lwip-$LWIP_VERSION
 
 # Build: compiler, cmake, cmocka (unit tests), ldns (DNS messages), jansson,
-# libseccomp (netstackd's sandbox).
+# libseccomp (netstackd's sandbox), libpcap (captures: written and read with
+# libpcap's own pcap code).
 # Tests: the real guest-side clients and tools (busybox udhcpc, ISC dhclient,
 # ping, arping, curl, dig), dnsmasq (the binary only, no system service) as a
 # test upstream DNS server, iproute2 for namespaces and ss, procps for sysctl,
@@ -25,12 +26,13 @@ LWIP_DEST=$ROOT/third_party/lwip-$LWIP_VERSION
 # clang for libFuzzer, valgrind to run the unit suites under memcheck,
 # cppcheck for static analysis; for the QEMU test's virtual machine, QEMU
 # (qemu-system-x86), Debian's kernel (linux-image-amd64: /boot/vmlinuz-* and
-# the virtio-net modules) and cpio to pack its busybox initramfs.
+# the virtio-net modules) and cpio to pack its busybox initramfs; tshark to
+# read back every capture the stack writes.
 # (tools/bench.sh installs its own: iperf3, wrk, nginx.)
-PACKAGES=(build-essential cmake pkg-config libcmocka-dev libldns-dev libjansson-dev libseccomp-dev
+PACKAGES=(build-essential cmake pkg-config libcmocka-dev libldns-dev libjansson-dev libseccomp-dev libpcap-dev
           clang libclang-rt-14-dev xz-utils ca-certificates iproute2 busybox udhcpc isc-dhcp-client
           iputils-ping iputils-arping curl procps python3 valgrind cppcheck
-          dnsmasq-base bind9-dnsutils qemu-system-x86 linux-image-amd64 cpio)
+          dnsmasq-base bind9-dnsutils qemu-system-x86 linux-image-amd64 cpio tshark)
 
 die() { echo "setup: $*" >&2; exit 1; }
 

@@ -32,9 +32,9 @@ extern "C" {
 
 /*
  * Version of struct netstack_config; the struct only ever grows at its end.
- * 2: send_gather.
+ * 2: send_gather. 3: the resource limits. 4: clock_ns, restricted.
  */
-#define NETSTACK_CONFIG_VERSION 3
+#define NETSTACK_CONFIG_VERSION 4
 
 enum netstack_log_level {
     NETSTACK_LOG_ERROR = 0,
@@ -209,6 +209,20 @@ struct netstack_config {
     uint32_t max_dns_tcp_connections;   /* guest TCP connections to gateway:53, default 128;
                                            beyond: the longest idle one is closed */
     uint32_t dns_tcp_idle_timeout_ms;   /* close them after this long idle, default 10000 */
+
+    /*
+     * Version 4: the stack's clock, nanoseconds of a monotonic clock; NULL:
+     * CLOCK_MONOTONIC. A replay drives it from a capture's timestamps so that
+     * timers fire as they did; captures are then stamped with it too.
+     */
+    uint64_t (*clock_ns)(void *opaque);
+    /*
+     * Nonzero: the guest's flows open no host socket. TCP connections are
+     * refused with a RST, UDP datagrams and pings dropped (drop_tcp_destination,
+     * drop_udp_destination, drop_icmp_destination); the gateway's own DHCP
+     * and DNS, and port forwards, still work.
+     */
+    int restricted;
 };
 
 /* netstack_config_init() - fill @cfg with the version and every default. */
@@ -438,6 +452,97 @@ int netstack_flow_list(struct netstack *ns, netstack_flow_fn cb, void *opaque);
 
 /* Statistics ------------------------------------------------------------- */
 
+/* Captures ------------------------------------------------------------- */
+
+/*
+ * Every frame on the guest link, both directions, as the guest sees it (a
+ * super-frame is recorded as the one large frame it is), can be captured to
+ * files and to live streams in pcap format, written by libpcap. Capturing
+ * costs the data path one copy of each frame into a bounded buffer; a thread
+ * of the stack's own writes the files and streams from there. When they cannot
+ * keep up, frames are lost from the capture, never from the link, and counted
+ * (pcap_dropped, pcap_stream_dropped). With nothing capturing, nothing is paid.
+ */
+
+/*
+ * struct netstack_pcap_config - a capture to files
+ * @path:       the newest file; older ones are @path.1 (the next newest) up
+ *              to @path.N-1
+ * @file_size:  bytes a file may reach before the next one is started; 0: 64 MiB,
+ *              at least 64 KiB
+ * @files:      files kept, at most 1000; 0: 4. The capture never takes more
+ *              than @files x @file_size bytes of disk.
+ * @snaplen:    bytes kept of each frame; 0: 262144 (every frame whole)
+ */
+struct netstack_pcap_config {
+    const char *path;
+    uint64_t file_size;
+    uint32_t files;
+    uint32_t snaplen;
+};
+
+#define NETSTACK_PCAP_MAX_STREAMS 8     /* live streams at once */
+
+/*
+ * netstack_pcap_start() - start capturing to files
+ * The file is created (mode 0640) or truncated before the call returns; the
+ * capture holds every frame from then on until netstack_pcap_stop().
+ * Return: 0, -EINVAL for a bad @cfg, -EBUSY when a file capture is running, a
+ * negative errno when the file cannot be created.
+ */
+int netstack_pcap_start(struct netstack *ns, const struct netstack_pcap_config *cfg);
+
+/*
+ * netstack_pcap_stop() - end the file capture
+ * Every frame captured before the call is in the files when it returns.
+ * Return: 0, -ENOENT when no file capture is running.
+ */
+int netstack_pcap_stop(struct netstack *ns);
+
+/*
+ * netstack_pcap_stream() - send a live capture to @fd
+ * @fd:      a connected socket or a pipe; the stack owns it from now on (it is
+ *           closed on error too) and makes it non-blocking
+ * @snaplen: as in struct netstack_pcap_config
+ *
+ * @fd receives a pcap file header, then a record for every frame from then on.
+ * A reader that falls behind loses whole records (pcap_stream_dropped), never
+ * holds up the stack or the other readers. The stream ends when the reader
+ * closes its end, or at netstack_free().
+ * Return: 0, -EBUSY for more than NETSTACK_PCAP_MAX_STREAMS, -EINVAL, -ENOMEM.
+ */
+int netstack_pcap_stream(struct netstack *ns, int fd, uint32_t snaplen);
+
+/*
+ * struct netstack_pcap_status - what is being captured
+ * @file_active:    a file capture is running; the next four fields describe it
+ * @path, @file_size, @files, @snaplen: as started (@path is the stack's copy,
+ *                  valid until the capture stops)
+ * @file_frames:    frames written to the files since the start
+ * @file_bytes:     bytes written to the current file
+ * @rotations:      times a new file was started because the current one was full
+ * @streams:        live streams connected
+ * @dropped:        frames lost from the capture since the stack started
+ *                  (the pcap_dropped counter)
+ * @stream_dropped: records lost by slow readers (pcap_stream_dropped)
+ */
+struct netstack_pcap_status {
+    int file_active;
+    const char *path;
+    uint64_t file_size;
+    uint32_t files;
+    uint32_t snaplen;
+    uint64_t file_frames;
+    uint64_t file_bytes;
+    uint64_t rotations;
+    uint32_t streams;
+    uint64_t dropped;
+    uint64_t stream_dropped;
+};
+
+/* netstack_pcap_status() - fill @st. Return: 0, -EINVAL. */
+int netstack_pcap_status(struct netstack *ns, struct netstack_pcap_status *st);
+
 /*
  * Counters per protocol and per drop reason. The list only grows at its end;
  * netstack_stat_name() gives each a stable snake_case name.
@@ -470,7 +575,8 @@ int netstack_flow_list(struct netstack *ns, netstack_flow_fn cb, void *opaque);
     X(tso_frames_out) X(gso_segments_out) X(gso_frames_in) X(drop_gso_malformed) \
     X(drop_tcp_checksum) X(drop_udp_checksum) \
     X(drop_tcp_half_open) X(tcp_closing_evicted) X(drop_tcp_memory) \
-    X(dns_tcp_evicted) X(dns_tcp_expired) X(drop_accept_no_fd) X(tcp_sendq_full)
+    X(dns_tcp_evicted) X(dns_tcp_expired) X(drop_accept_no_fd) X(tcp_sendq_full) \
+    X(pcap_frames) X(pcap_dropped) X(pcap_stream_dropped)
 
 enum netstack_stat {
 #define NETSTACK_STAT_ENUM(name) NETSTACK_STAT_##name,
