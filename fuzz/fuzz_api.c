@@ -17,7 +17,9 @@
  * of 65535 binds per input would make the fuzzer crawl). After each input
  * every forward is removed and the process must hold exactly the
  * descriptors it held before it: libFuzzer runs millions of inputs, and a
- * leak of one per input would exhaust them.
+ * leak of one per input would exhaust them. pcap_start writes to a scratch
+ * file of the harness's whatever path the input names, and is stopped after
+ * each input.
  */
 #define _GNU_SOURCE /* unshare() in fuzz_common.h */
 #include <arpa/inet.h>
@@ -62,6 +64,20 @@ static int fuzz_forward_add(void *backend, const struct netstack_forward *fw, ui
     return ns_api_netstack_ops.forward_add(backend, fw, id);
 }
 
+/*
+ * fuzz_pcap_start() - ns_api_ops.pcap_start: libnetstack's, but always into
+ * the harness's own scratch file, whatever path the input names
+ */
+static char scratch_pcap[64];
+
+static int fuzz_pcap_start(void *backend, const struct netstack_pcap_config *cfg)
+{
+    struct netstack_pcap_config c = *cfg;
+
+    c.path = scratch_pcap;
+    return ns_api_netstack_ops.pcap_start(backend, &c);
+}
+
 /* loopback_up() - bring up "lo" of the private namespace, best effort */
 static void loopback_up(void)
 {
@@ -93,6 +109,16 @@ static struct ns_api *fuzz_api(void)
     loopback_up();
     ops = ns_api_netstack_ops;
     ops.forward_add = fuzz_forward_add;
+    ops.pcap_start = fuzz_pcap_start;
+    snprintf(scratch_pcap, sizeof(scratch_pcap), "/tmp/fuzz_api.%d.pcap", (int)getpid());
+    /* The capture's writer and its eventfd live as long as the stack: made now,
+     * so that the descriptor count below does not see them appear. */
+    {
+        struct netstack_pcap_config pc = { .path = scratch_pcap };
+
+        if (netstack_pcap_start(ns, &pc) < 0 || netstack_pcap_stop(ns) < 0)
+            abort();
+    }
     netstack_config_init(&c);
     c.mtu = FUZZ_MTU;
     if (ns_api_new(&ops, ns, &c, &api) < 0)
@@ -182,6 +208,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ns_api_client_free(c);
     netstack_dispatch(ns);
     remove_forwards(ns);
+    netstack_pcap_stop(ns);     /* -ENOENT when the input started none */
     if (count_fds() != fds) {
         fprintf(stderr, "fuzz_api: %d descriptors before the input, %d after\n", fds,
                 count_fds());

@@ -96,6 +96,45 @@ static const struct ns_api_ops fake_ops = {
     .get_stats = fake_stats, .flow_list = NULL,
 };
 
+/* The fake capture: what pcap_start was given, and what the next call returns. */
+static struct netstack_pcap_config fake_pcap;
+static char fake_pcap_path[64];     /* the command's string lives only during the call */
+static int fake_pcap_rc;
+
+static int fake_pcap_start(void *backend, const struct netstack_pcap_config *cfg)
+{
+    fake_pcap = *cfg;
+    snprintf(fake_pcap_path, sizeof(fake_pcap_path), "%s", cfg->path);
+    fake_pcap.path = fake_pcap_path;
+    return fake_pcap_rc;
+}
+
+static int fake_pcap_stop(void *backend)
+{
+    return fake_pcap_rc;
+}
+
+static int fake_pcap_status(void *backend, struct netstack_pcap_status *st)
+{
+    memset(st, 0, sizeof(*st));
+    st->file_active = 1;
+    st->path = "/tmp/x.pcap";
+    st->file_size = 8u << 20;
+    st->files = 3;
+    st->snaplen = 1500;
+    st->file_frames = 42;
+    st->rotations = 2;
+    st->streams = 1;
+    st->dropped = 7;
+    return 0;
+}
+
+static const struct ns_api_ops fake_ops_pcap = {
+    .forward_add = fake_add, .forward_remove = fake_remove, .forward_list = fake_list,
+    .get_stats = fake_stats, .pcap_start = fake_pcap_start, .pcap_stop = fake_pcap_stop,
+    .pcap_status = fake_pcap_status,
+};
+
 static const struct ns_api_ops fake_ops_flows = {
     .forward_add = fake_add, .forward_remove = fake_remove, .forward_list = fake_list,
     .get_stats = fake_stats, .flow_list = fake_flows,
@@ -560,6 +599,44 @@ static void unread_output_is_bounded(void **state)
     ns_api_client_free(c);
 }
 
+static void pcap_commands_check_their_arguments(void **state)
+{
+    struct ns_api *api = new_api(&fake_ops_pcap);
+    json_t *r;
+
+    expect_error(*state, "{\"execute\":\"pcap_start\",\"arguments\":{\"path\":\"/x\"}}",
+                 "not available");
+    expect_error(api, "{\"execute\":\"pcap_start\"}", "missing argument \"path\"");
+    expect_error(api, "{\"execute\":\"pcap_start\",\"arguments\":{\"path\":\"/x\",\"size_mb\":0}}",
+                 "\"size_mb\" must be an integer from 1");
+    expect_error(api, "{\"execute\":\"pcap_start\",\"arguments\":{\"path\":\"/x\",\"files\":1001}}",
+                 "\"files\"");
+    expect_error(api, "{\"execute\":\"pcap_start\",\"arguments\":{\"path\":\"/x\",\"rotate\":1}}",
+                 "unknown argument \"rotate\"");
+    expect_reply(api, "{\"execute\":\"pcap_start\",\"arguments\":{\"path\":\"/x\",\"size_mb\":8,"
+                      "\"files\":3,\"snaplen\":1500}}", "{\"return\":{}}");
+    assert_string_equal(fake_pcap.path, "/x");
+    assert_int_equal(fake_pcap.file_size, 8u << 20);
+    assert_int_equal(fake_pcap.files, 3);
+    assert_int_equal(fake_pcap.snaplen, 1500);
+    fake_pcap_rc = -EBUSY;
+    expect_error(api, "{\"execute\":\"pcap_start\",\"arguments\":{\"path\":\"/x\"}}", "already running");
+    fake_pcap_rc = -ENOENT;
+    expect_error(api, "{\"execute\":\"pcap_stop\"}", "no capture is running");
+    fake_pcap_rc = 0;
+    expect_reply(api, "{\"execute\":\"pcap_stop\"}", "{\"return\":{}}");
+    r = exec_return(api, "{\"execute\":\"pcap_status\"}");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(r, "file"), "path")),
+                        "/tmp/x.pcap");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(r, "file"), "size_mb")), 8);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(r, "file"), "frames")), 42);
+    assert_int_equal(json_integer_value(json_object_get(r, "streams")), 1);
+    assert_int_equal(json_integer_value(json_object_get(r, "dropped")), 7);
+    json_decref(r);
+    expect_error(api, "{\"execute\":\"pcap_stream\"}", "not available");
+    ns_api_free(api);
+}
+
 /* ------------------------------------------------------------------------ */
 /* The server, on a real stack's loop                                       */
 /* ------------------------------------------------------------------------ */
@@ -665,6 +742,55 @@ static void server_refuses_to_replace_a_file(void **state)
     stack_done(ns);
 }
 
+/* read_some() - run the loop until @fd has at least @want bytes; how many it had */
+static size_t read_some(struct netstack *ns, int fd, uint8_t *buf, size_t cap, size_t want)
+{
+    size_t got = 0;
+    ssize_t n;
+    int i;
+
+    for (i = 0; i < 200 && got < want; i++) {
+        run(ns, 10);
+        n = recv(fd, buf + got, cap - got, MSG_DONTWAIT);
+        if (n > 0)
+            got += (size_t)n;
+        else if (n == 0)
+            break;
+    }
+    return got;
+}
+
+static void pcap_stream_turns_the_connection_into_a_capture(void **state)
+{
+    static const char req[] = "{\"execute\":\"pcap_stream\"}\n{\"execute\":\"list_hostfwd\"}\n";
+    struct netstack *ns = stack_with(0);
+    struct netstack_config cfg;
+    struct ns_api_server *srv;
+    char path[108], err[256];
+    uint8_t buf[4096], f[256], icmp[64];
+    uint32_t magic = 0xa1b2c3d4;
+    size_t got;
+    int fd;
+
+    sock_path(path, sizeof(path), "pcap");
+    netstack_config_init(&cfg);
+    assert_int_equal(ns_api_start(ns, &cfg, path, &srv, err, sizeof(err)), 0);
+    fd = connect_to(path);
+    assert_int_equal(send(fd, req, sizeof(req) - 1, 0), (ssize_t)sizeof(req) - 1);
+    got = read_some(ns, fd, buf, sizeof(buf), 14 + 24);
+    /* The reply, then a pcap file header (libpcap's, in host order), no more JSON. */
+    assert_true(got >= 14 + 24);
+    assert_memory_equal(buf, "{\"return\":{}}\n", 14);
+    assert_memory_equal(buf + 14, &magic, 4);
+    netstack_input(ns, f, ipv4_frame(f, GUEST, GW, IPPROTO_ICMP, 1, 0, icmp, icmp_echo(icmp, 1, 1, 16)));
+    got = read_some(ns, fd, buf, sizeof(buf), 2 * (16 + 58));
+    assert_int_equal(got, 2 * (16 + 58));   /* the request and the reply, as records */
+    assert_int_equal(((uint32_t *)(void *)buf)[2], 58);    /* caplen of the first */
+    close(fd);
+    ns_api_stop(srv);
+    stack_done(ns);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -682,6 +808,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(unread_output_is_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(server_socket_file_and_clients, setup, teardown),
         cmocka_unit_test_setup_teardown(server_refuses_to_replace_a_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(pcap_commands_check_their_arguments, setup, teardown),
+        cmocka_unit_test(pcap_stream_turns_the_connection_into_a_capture),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
