@@ -2396,7 +2396,8 @@ static void text_anomalies(const struct ns_summary *s, const struct report *rp, 
     text_flow_anomalies(s, rp, out);
     text_icmp_errors(s, rp, out);
     if (s->icmp_errors_untracked)
-        fprintf(out, "  %-22s%" PRIu64 " more not listed\n", "ICMP errors", s->icmp_errors_untracked);
+        fprintf(out, "  %-22s%" PRIu64 " more not listed\n", "ICMP errors",
+                s->icmp_errors_untracked);
     fprintf(out, "  %-22s", "malformed");
     for (i = 0; i < DROP_COUNT; i++) {
         if (!s->drops[i])
@@ -2966,7 +2967,13 @@ static int read_file(struct ns_summary *s, const char *path)
     int rc;
 
     if (!p) {
-        fprintf(stderr, "netstack-pcap summary: %s: %s\n", path, errbuf);
+        size_t n = strlen(path);
+        const char *why = errbuf;
+
+        /* libpcap names the file itself when it cannot open it */
+        if (!strncmp(why, path, n) && !strncmp(why + n, ": ", 2))
+            why += n + 2;
+        fprintf(stderr, "netstack-pcap summary: %s: %s\n", path, why);
         return -1;
     }
     rc = ns_summary_read(s, p, err, sizeof(err));
