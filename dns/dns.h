@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * dns.h - private: the gateway's DNS server, as the rest of the stack sees it
  */
@@ -12,7 +13,7 @@ struct ns_ipv4;
 
 #define NS_DNS_PORT 53
 
-/*
+/**
  * ns_dns_start() - local names, the nameserver list and the TCP listener on
  * gateway:53, from the config. The config's DNS strings are read here only.
  * Return: 0, or -errno (the log says which part failed).
@@ -20,11 +21,13 @@ struct ns_ipv4;
 int ns_dns_start(struct netstack *ns);
 void ns_dns_stop(struct netstack *ns);
 
-/* ns_dns_udp_input() - a UDP datagram from the guest to gateway:53. */
+/**
+ * ns_dns_udp_input() - a UDP datagram from the guest to gateway:53.
+ */
 void ns_dns_udp_input(struct netstack *ns, const struct ns_ipv4 *ip, uint16_t sport,
                       const uint8_t *msg, size_t len);
 
-/*
+/**
  * ns_dns_guest_gone() - the guest went away: close its TCP connections to
  * gateway:53 (queries in flight are answered to no one).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * forward.c - the DNS forwarder: guest queries relayed to the host's nameservers
  *
@@ -28,14 +29,18 @@
 #define NS_DNS_ATTEMPT_MS   1000    /* then the next server */
 #define NS_DNS_UDP_READS    64      /* answers read per wakeup */
 
-/* server_addr() - the address of nameserver @i. */
+/**
+ * server_addr() - the address of nameserver @i.
+ */
 static const struct sockaddr *server_addr(struct ns_dns *d, unsigned i, socklen_t *len)
 {
     *len = d->resolv.servers.len[i];
     return (const struct sockaddr *)&d->resolv.servers.server[i];
 }
 
-/* same_addr() - is @a (from recvfrom) the server @b? Address and port. */
+/**
+ * same_addr() - is @a (from recvfrom) the server @b? Address and port.
+ */
 static int same_addr(const struct sockaddr_storage *a, const struct sockaddr *b)
 {
     if (a->ss_family != b->sa_family)
@@ -54,7 +59,9 @@ static int same_addr(const struct sockaddr_storage *a, const struct sockaddr *b)
     return 0;
 }
 
-/* by_up_id() - the UDP query in flight with upstream ID @id, NULL if none. */
+/**
+ * by_up_id() - the UDP query in flight with upstream ID @id, NULL if none.
+ */
 static struct dns_query *by_up_id(struct ns_dns *d, uint16_t id)
 {
     struct dns_query *dq;
@@ -67,7 +74,9 @@ static struct dns_query *by_up_id(struct ns_dns *d, uint16_t id)
 
 static void start_tcp(struct netstack *ns, struct dns_query *dq);
 
-/* take_answer() - one datagram from a nameserver: match, check, deliver. */
+/**
+ * take_answer() - one datagram from a nameserver: match, check, deliver.
+ */
 static void take_answer(struct netstack *ns, const uint8_t *msg, size_t len,
                         const struct sockaddr_storage *from)
 {
@@ -94,7 +103,9 @@ static void take_answer(struct netstack *ns, const uint8_t *msg, size_t len,
     ns_dns_answer(ns, dq, (uint8_t *)msg, len);
 }
 
-/* on_udp() - the loop: answers arrived on an upstream UDP socket. */
+/**
+ * on_udp() - the loop: answers arrived on an upstream UDP socket.
+ */
 static void on_udp(void *opaque, int fd, uint32_t events)
 {
     struct netstack *ns = opaque;
@@ -112,7 +123,9 @@ static void on_udp(void *opaque, int fd, uint32_t events)
     }
 }
 
-/* up_socket() - the upstream UDP socket for @family, made on first use. -errno on failure. */
+/**
+ * up_socket() - the upstream UDP socket for @family, made on first use. -errno on failure.
+ */
 static int up_socket(struct netstack *ns, int family)
 {
     struct ns_dns *d = ns->dns;
@@ -131,7 +144,9 @@ static int up_socket(struct netstack *ns, int family)
     return *fd;
 }
 
-/* send_udp() - ask server @dq->server. A failed send is retried by the timer. */
+/**
+ * send_udp() - ask server @dq->server. A failed send is retried by the timer.
+ */
 static void send_udp(struct netstack *ns, struct dns_query *dq)
 {
     const struct sockaddr *sa;
@@ -146,7 +161,9 @@ static void send_udp(struct netstack *ns, struct dns_query *dq)
         NS_COUNT(ns, drop_host_socket);
 }
 
-/* new_up_id() - a random ID no other query in flight uses upstream. */
+/**
+ * new_up_id() - a random ID no other query in flight uses upstream.
+ */
 static uint16_t new_up_id(struct ns_dns *d)
 {
     uint16_t id;
@@ -188,14 +205,18 @@ void ns_dns_forward_cancel(struct netstack *ns, struct dns_query *dq)
     dq->up_buf = NULL;
 }
 
-/* tcp_failed() - the TCP retry failed: let the timer try the next server now. */
+/**
+ * tcp_failed() - the TCP retry failed: let the timer try the next server now.
+ */
 static void tcp_failed(struct netstack *ns, struct dns_query *dq)
 {
     ns_dns_forward_cancel(ns, dq);
     dq->sent_ms = 0;
 }
 
-/* tcp_send() - write the length-prefixed query. Return: 1 when all sent, 0 to wait, -1 on error. */
+/**
+ * tcp_send() - write the length-prefixed query. Return: 1 when all sent, 0 to wait, -1 on error.
+ */
 static int tcp_send(struct dns_query *dq)
 {
     while (dq->up_sent < dq->up_need) {
@@ -209,7 +230,9 @@ static int tcp_send(struct dns_query *dq)
     return 1;
 }
 
-/* tcp_recv() - read the length-prefixed answer. Return: 1 when complete, 0 to wait, -1 on error. */
+/**
+ * tcp_recv() - read the length-prefixed answer. Return: 1 when complete, 0 to wait, -1 on error.
+ */
 static int tcp_recv(struct dns_query *dq)
 {
     for (;;) {
@@ -227,7 +250,9 @@ static int tcp_recv(struct dns_query *dq)
     }
 }
 
-/* on_tcp() - the loop: progress on a TCP retry. */
+/**
+ * on_tcp() - the loop: progress on a TCP retry.
+ */
 static void on_tcp(void *opaque, int fd, uint32_t events)
 {
     struct dns_query *dq = opaque;
@@ -264,7 +289,9 @@ static void on_tcp(void *opaque, int fd, uint32_t events)
     }
 }
 
-/* start_tcp() - ask the same server again over TCP. */
+/**
+ * start_tcp() - ask the same server again over TCP.
+ */
 static void start_tcp(struct netstack *ns, struct dns_query *dq)
 {
     const struct sockaddr *sa;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * hostres.c - A and AAAA from the host's own resolver, on worker threads
  *
@@ -72,7 +73,9 @@ struct worker_arg {
     unsigned slot;
 };
 
-/* add_addr() - append @ai's address to @a unless it is there or the family is full. */
+/**
+ * add_addr() - append @ai's address to @a unless it is there or the family is full.
+ */
 static void add_addr(struct ns_dns_addrs *a, const struct addrinfo *ai)
 {
     unsigned i;
@@ -96,7 +99,7 @@ static void add_addr(struct ns_dns_addrs *a, const struct addrinfo *ai)
     }
 }
 
-/*
+/**
  * is_numeric() - does getaddrinfo() read @name as an address literal
  * ("10.0.0.1", and also inet_aton()'s "10.1" or "0x7f.1")? It would return
  * that address without any lookup, where a DNS server knows no such name.
@@ -112,7 +115,9 @@ static int is_numeric(const char *name)
     return 1;
 }
 
-/* resolve() - run getaddrinfo() for @j and set its status and addresses. */
+/**
+ * resolve() - run getaddrinfo() for @j and set its status and addresses.
+ */
 static void resolve(struct job *j)
 {
     struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
@@ -147,7 +152,9 @@ static void resolve(struct job *j)
     }
 }
 
-/* worker() - thread body: take a job, resolve it unlocked, post the result. */
+/**
+ * worker() - thread body: take a job, resolve it unlocked, post the result.
+ */
 static void *worker(void *arg)
 {
     struct worker_arg *wa = arg;
@@ -191,7 +198,9 @@ static void *worker(void *arg)
     return NULL;
 }
 
-/* unlink_tag() - free every job tagged @tag on the list at @head. Return: how many. */
+/**
+ * unlink_tag() - free every job tagged @tag on the list at @head. Return: how many.
+ */
 static unsigned unlink_tag(struct job **head, struct job ***tail, uint64_t tag)
 {
     struct job **pp = head;
@@ -212,7 +221,9 @@ static unsigned unlink_tag(struct job **head, struct job ***tail, uint64_t tag)
     return n;
 }
 
-/* free_list() - free a whole list. Return: how many. */
+/**
+ * free_list() - free a whole list. Return: how many.
+ */
 static unsigned free_list(struct job **head, struct job ***tail)
 {
     struct job *j;
@@ -227,7 +238,7 @@ static unsigned free_list(struct job **head, struct job ***tail)
     return n;
 }
 
-/*
+/**
  * on_event() - loop callback for the eventfd: deliver every finished job.
  * One at a time, unlocked during done(), so done() may cancel a job that is
  * still waiting here, start new ones, or free the resolver.
@@ -265,7 +276,9 @@ static void on_event(void *opaque, int fd, uint32_t events)
     h->delivering = 0;
 }
 
-/* stop_threads() - tell the workers to stop and join the ones started. */
+/**
+ * stop_threads() - tell the workers to stop and join the ones started.
+ */
 static void stop_threads(struct ns_hostres *h)
 {
     unsigned i;
@@ -279,7 +292,7 @@ static void stop_threads(struct ns_hostres *h)
     h->nthreads = 0;
 }
 
-/*
+/**
  * ns_hostres_new() - the resolver, its eventfd watched in @loop, @threads
  * workers started (see hostres.h)
  * Return: the resolver, or NULL with errno set.
@@ -366,7 +379,7 @@ fail:
     return NULL;
 }
 
-/*
+/**
  * ns_hostres_lookup() - queue a job for @name (loop thread)
  * Return: 0, -EINVAL, -ENOMEM or -EAGAIN (max_pending jobs exist).
  */
@@ -396,7 +409,9 @@ int ns_hostres_lookup(struct ns_hostres *h, uint64_t tag, const char *name)
     return 0;
 }
 
-/* ns_hostres_cancel() - drop every job tagged @tag, wherever it is (loop thread). */
+/**
+ * ns_hostres_cancel() - drop every job tagged @tag, wherever it is (loop thread).
+ */
 void ns_hostres_cancel(struct ns_hostres *h, uint64_t tag)
 {
     unsigned i, n;
@@ -412,7 +427,7 @@ void ns_hostres_cancel(struct ns_hostres *h, uint64_t tag)
     pthread_mutex_unlock(&h->mu);
 }
 
-/*
+/**
  * ns_hostres_free() - join the workers, free every job, unwatch the eventfd
  * (loop thread). Called from done(), it leaves freeing @h itself to
  * on_event(), which is still using it.

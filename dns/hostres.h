@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * hostres.h - private: A and AAAA from the host's own resolver (--dns-mode host)
  *
@@ -39,7 +40,7 @@ enum ns_hostres_status {
 typedef void (*ns_hostres_done_fn)(void *opaque, uint64_t tag, enum ns_hostres_status st,
                                    const struct ns_dns_addrs *addrs);
 
-/*
+/**
  * ns_hostres_new() - start @threads worker threads and watch the completion
  * eventfd in @loop
  * @max_pending: lookups accepted at once (queued, running, or finished but not
@@ -51,7 +52,7 @@ typedef void (*ns_hostres_done_fn)(void *opaque, uint64_t tag, enum ns_hostres_s
 struct ns_hostres *ns_hostres_new(struct ns_loop *loop, unsigned threads, unsigned max_pending,
                                   ns_hostres_done_fn done, void *opaque);
 
-/*
+/**
  * ns_hostres_lookup() - resolve @name (presentation form, no trailing dot) and
  * report it through done() with @tag. Tags are the caller's: several lookups
  * may share one, and ns_hostres_cancel() then cancels them all.
@@ -60,7 +61,7 @@ struct ns_hostres *ns_hostres_new(struct ns_loop *loop, unsigned threads, unsign
  */
 int ns_hostres_lookup(struct ns_hostres *h, uint64_t tag, const char *name);
 
-/*
+/**
  * ns_hostres_cancel() - done() will not be called for @tag; safe while a
  * worker is inside getaddrinfo() for it (the result is dropped when it
  * returns, and until then the lookup still counts against max_pending).
@@ -68,7 +69,7 @@ int ns_hostres_lookup(struct ns_hostres *h, uint64_t tag, const char *name);
  */
 void ns_hostres_cancel(struct ns_hostres *h, uint64_t tag);
 
-/*
+/**
  * ns_hostres_free() - cancel everything, stop and join the threads, unwatch
  * and close the eventfd. Waits for lookups the workers are inside (at most
  * the host resolver's own timeout). May be called from done(). NULL is a no-op.

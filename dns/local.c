@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * local.c - names the stack answers itself: built-in, --dns-name, hosts file
  *

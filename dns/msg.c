@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * msg.c - DNS messages (RFC 1035, EDNS0 RFC 6891) for the stack's DNS server
  *

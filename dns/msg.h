@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * msg.h - private: DNS messages (RFC 1035) for the stack's DNS server
  *
@@ -50,7 +51,7 @@ enum ns_dns_parse {
     NS_DNS_NOTIMP = -3,     /* opcode other than QUERY: NOTIMP */
 };
 
-/*
+/**
  * ns_dns_parse_query() - validate a query from the guest
  * @id: its ID, set unless NS_DNS_DROP
  * @q:  its question, on NS_DNS_OK
@@ -58,7 +59,7 @@ enum ns_dns_parse {
 enum ns_dns_parse ns_dns_parse_query(const uint8_t *msg, size_t len, uint16_t *id,
                                      struct ns_dns_question *q);
 
-/*
+/**
  * ns_dns_build_rcode() - a response with @rcode to the query @query (the ID,
  * RD flag and, if it parses, the question are echoed)
  * Return: its length in @out, 0 if it does not fit.
@@ -66,7 +67,7 @@ enum ns_dns_parse ns_dns_parse_query(const uint8_t *msg, size_t len, uint16_t *i
 size_t ns_dns_build_rcode(const uint8_t *query, size_t qlen, uint8_t rcode, uint8_t *out,
                           size_t cap);
 
-/*
+/**
  * ns_dns_build_answer() - the authoritative answer to @query for question @q
  * from @a: the A or AAAA records of the asked family (TTL @ttl), NODATA
  * (NOERROR, no answer) when the name has only the other family or the type is
@@ -76,7 +77,7 @@ size_t ns_dns_build_rcode(const uint8_t *query, size_t qlen, uint8_t rcode, uint
 size_t ns_dns_build_answer(const uint8_t *query, size_t qlen, const struct ns_dns_question *q,
                            const struct ns_dns_addrs *a, uint32_t ttl, uint8_t *out, size_t cap);
 
-/*
+/**
  * ns_dns_check_response() - is @msg a well-formed response to question @q with
  * ID @id? Sets *@truncated from the TC bit.
  * Return: 0 if it is, -1 if not (malformed, not a response, other ID or question).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * resolv.c - the host's nameservers, read from resolv.conf and followed live
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * resolv.h - private: the host's nameservers, from resolv.conf, followed live
  */
@@ -17,7 +18,7 @@ struct ns_resolv {
     socklen_t len[NS_RESOLV_MAX];
 };
 
-/*
+/**
  * ns_resolv_parse() - the "nameserver" lines of resolv.conf text (resolv.conf(5));
  * others are ignored, as are malformed addresses. IPv6 with %scope works.
  * Return: the number of servers found.
@@ -33,10 +34,12 @@ struct ns_resolv_file {
     struct ns_resolv servers;
 };
 
-/* ns_resolv_file_init() - remember @path and read it now. Return: 0, or -errno (kept, retried later). */
+/**
+ * ns_resolv_file_init() - remember @path and read it now. Return: 0, or -errno (kept, retried later).
+ */
 int ns_resolv_file_init(struct ns_resolv_file *f, const char *path, uint64_t now_ms);
 
-/*
+/**
  * ns_resolv_file_refresh() - re-read the file if it changed (inode, size or
  * mtime; also a file that appears or is replaced by rename), at most once per
  * second. Return: 1 if the servers changed, 0 if not.

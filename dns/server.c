@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * server.c - the gateway's DNS server: the guest's side
  *
@@ -69,7 +70,9 @@ struct dns_tcp_conn {
 
 /* --- Answers to the guest ---------------------------------------------- */
 
-/* udp_limit() - the largest UDP answer the sender of @query takes (RFC 6891). */
+/**
+ * udp_limit() - the largest UDP answer the sender of @query takes (RFC 6891).
+ */
 static size_t udp_limit(const uint8_t *query, size_t len)
 {
     ldns_pkt *pkt = NULL;
@@ -82,7 +85,9 @@ static size_t udp_limit(const uint8_t *query, size_t len)
     return max < NS_DNS_UDP_MAX ? max : NS_DNS_UDP_MAX;
 }
 
-/* tcp_send() - one length-prefixed message on a guest TCP connection. */
+/**
+ * tcp_send() - one length-prefixed message on a guest TCP connection.
+ */
 static void tcp_send(struct dns_tcp_conn *c, const uint8_t *msg, size_t len)
 {
     uint8_t hdr[2] = { (uint8_t)(len >> 8), (uint8_t)len };
@@ -97,7 +102,7 @@ static void tcp_send(struct dns_tcp_conn *c, const uint8_t *msg, size_t len)
     tcp_output(c->pcb);
 }
 
-/*
+/**
  * reply() - send @msg to the query's client; a UDP answer too big for the
  * client becomes an empty one with TC set
  * @query: the guest's query (for the truncated form), @qlen its length
@@ -123,7 +128,9 @@ static void reply(struct netstack *ns, uint32_t ip, uint16_t port, struct dns_tc
     ns_udp_send(ns, NULL, ns->gateway, NS_DNS_PORT, ip, port, msg, len);
 }
 
-/* reply_to() - reply() for a query in flight. */
+/**
+ * reply_to() - reply() for a query in flight.
+ */
 static void reply_to(struct netstack *ns, struct dns_query *dq, const uint8_t *msg, size_t len)
 {
     reply(ns, dq->guest_ip, dq->guest_port, dq->tcp, dq->udp_max, dq->msg, dq->len, msg, len);
@@ -175,7 +182,9 @@ void ns_dns_fail(struct netstack *ns, struct dns_query *dq, uint8_t rcode)
 
 /* --- Queries ------------------------------------------------------------- */
 
-/* answer_now() - a query answered without keeping it: FORMERR, NOTIMP, local, limit. */
+/**
+ * answer_now() - a query answered without keeping it: FORMERR, NOTIMP, local, limit.
+ */
 static void answer_now(struct netstack *ns, uint32_t ip, uint16_t port, struct dns_tcp_conn *tcp,
                        const uint8_t *msg, size_t len, const struct ns_dns_question *q,
                        const struct ns_dns_addrs *local, uint8_t rcode)
@@ -191,7 +200,9 @@ static void answer_now(struct netstack *ns, uint32_t ip, uint16_t port, struct d
         reply(ns, ip, port, tcp, udp_limit(msg, len), msg, len, out, n);
 }
 
-/* track() - a query that needs resolving: copied and linked in flight. */
+/**
+ * track() - a query that needs resolving: copied and linked in flight.
+ */
 static struct dns_query *track(struct netstack *ns, uint32_t ip, uint16_t port,
                                struct dns_tcp_conn *tcp, const uint8_t *msg, size_t len,
                                uint16_t id, const struct ns_dns_question *q)
@@ -224,7 +235,9 @@ static struct dns_query *track(struct netstack *ns, uint32_t ip, uint16_t port,
     return dq;
 }
 
-/* resolve() - a valid query for a non-local name: host resolver or forwarder. */
+/**
+ * resolve() - a valid query for a non-local name: host resolver or forwarder.
+ */
 static void resolve(struct netstack *ns, struct dns_query *dq)
 {
     struct ns_dns *d = ns->dns;
@@ -240,7 +253,9 @@ static void resolve(struct netstack *ns, struct dns_query *dq)
         ns_dns_fail(ns, dq, NS_DNS_RCODE_SERVFAIL);     /* no nameserver known */
 }
 
-/* query() - one query from the guest, over UDP (@tcp NULL) or TCP. */
+/**
+ * query() - one query from the guest, over UDP (@tcp NULL) or TCP.
+ */
 static void query(struct netstack *ns, uint32_t ip, uint16_t port, struct dns_tcp_conn *tcp,
                   const uint8_t *msg, size_t len)
 {
@@ -284,7 +299,9 @@ void ns_dns_udp_input(struct netstack *ns, const struct ns_ipv4 *ip, uint16_t sp
     query(ns, ip->src, sport, NULL, msg, len);
 }
 
-/* on_hostres() - the host resolver answered (in the loop thread). */
+/**
+ * on_hostres() - the host resolver answered (in the loop thread).
+ */
 static void on_hostres(void *opaque, uint64_t tag, enum ns_hostres_status st,
                        const struct ns_dns_addrs *addrs)
 {
@@ -309,7 +326,9 @@ static void on_hostres(void *opaque, uint64_t tag, enum ns_hostres_status st,
 
 /* --- DNS over TCP from the guest (RFC 7766) ------------------------------ */
 
-/* conn_unlink() - take @c off the server's list. */
+/**
+ * conn_unlink() - take @c off the server's list.
+ */
 static void conn_unlink(struct ns_dns *d, struct dns_tcp_conn *c)
 {
     if (c->prev)
@@ -321,7 +340,9 @@ static void conn_unlink(struct ns_dns *d, struct dns_tcp_conn *c)
     c->prev = c->next = NULL;
 }
 
-/* conn_push() - put @c at the head of the server's list, the most recently active. */
+/**
+ * conn_push() - put @c at the head of the server's list, the most recently active.
+ */
 static void conn_push(struct ns_dns *d, struct dns_tcp_conn *c)
 {
     c->next = d->conns;
@@ -330,7 +351,9 @@ static void conn_push(struct ns_dns *d, struct dns_tcp_conn *c)
     d->conns = c;
 }
 
-/* conn_touch() - traffic on @c: it is the most recently active now. */
+/**
+ * conn_touch() - traffic on @c: it is the most recently active now.
+ */
 static void conn_touch(struct dns_tcp_conn *c)
 {
     struct ns_dns *d = c->ns->dns;
@@ -342,7 +365,9 @@ static void conn_touch(struct dns_tcp_conn *c)
     }
 }
 
-/* conn_free() - unlink and free a connection whose pcb is closed or gone. */
+/**
+ * conn_free() - unlink and free a connection whose pcb is closed or gone.
+ */
 static void conn_free(struct dns_tcp_conn *c)
 {
     struct ns_dns *d = c->ns->dns;
@@ -352,7 +377,9 @@ static void conn_free(struct dns_tcp_conn *c)
     free(c);
 }
 
-/* conn_detach() - clear lwIP's callbacks: none reaches @c after this. */
+/**
+ * conn_detach() - clear lwIP's callbacks: none reaches @c after this.
+ */
 static void conn_detach(struct dns_tcp_conn *c)
 {
     tcp_arg(c->pcb, NULL);
@@ -360,7 +387,9 @@ static void conn_detach(struct dns_tcp_conn *c)
     tcp_err(c->pcb, NULL);
 }
 
-/* tcp_unref() - a query of @c finished; close or free @c when nothing is left. */
+/**
+ * tcp_unref() - a query of @c finished; close or free @c when nothing is left.
+ */
 static void tcp_unref(struct dns_tcp_conn *c)
 {
     if (c->pcb)
@@ -380,7 +409,7 @@ static void tcp_unref(struct dns_tcp_conn *c)
     }
 }
 
-/*
+/**
  * conn_close() - close @c from our side now (idle, evicted, the guest gone);
  * queries still in flight drop their answers, as after a reset.
  */
@@ -395,7 +424,9 @@ static void conn_close(struct dns_tcp_conn *c)
     tcp_unref(c);
 }
 
-/* tcp_take() - every complete length-prefixed query in @c->rx. */
+/**
+ * tcp_take() - every complete length-prefixed query in @c->rx.
+ */
 static void tcp_take(struct dns_tcp_conn *c)
 {
     size_t off = 0;
@@ -454,7 +485,7 @@ static void on_tcp_err(void *arg, err_t err)
     tcp_unref(c);
 }
 
-/*
+/**
  * evict_idlest() - at max_dns_tcp_connections, close the least recently
  * active connection with no query in flight, so that connections a guest
  * left open (or a guest before a reboot) cannot lock DNS over TCP out.
@@ -503,7 +534,9 @@ static err_t on_tcp_accept(void *arg, struct tcp_pcb *pcb, err_t err)
     return ERR_OK;
 }
 
-/* listen_tcp() - lwIP's listener on gateway:53. Return: 0 or -ENOMEM. */
+/**
+ * listen_tcp() - lwIP's listener on gateway:53. Return: 0 or -ENOMEM.
+ */
 static int listen_tcp(struct netstack *ns)
 {
     struct tcp_pcb *pcb = tcp_new(), *lpcb;
@@ -525,7 +558,9 @@ static int listen_tcp(struct netstack *ns)
 
 /* --- Lifecycle ------------------------------------------------------------ */
 
-/* add_local() - the built-in names, --dns-name entries and the hosts file. */
+/**
+ * add_local() - the built-in names, --dns-name entries and the hosts file.
+ */
 static int add_local(struct netstack *ns)
 {
     struct ns_dns_local *l = ns->dns->local;
@@ -610,7 +645,9 @@ void ns_dns_stop(struct netstack *ns)
     ns->dns = NULL;
 }
 
-/* expire_idle() - close the TCP connections idle for dns_tcp_idle_timeout_ms. */
+/**
+ * expire_idle() - close the TCP connections idle for dns_tcp_idle_timeout_ms.
+ */
 static void expire_idle(struct netstack *ns, uint64_t now_ms)
 {
     struct dns_tcp_conn *c = ns->dns->conns, *prev;

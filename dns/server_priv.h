@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * server_priv.h - private to dns/: queries in flight and their clients
  *

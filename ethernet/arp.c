@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * arp.c - ARP (RFC 826): the stack answers for the whole subnet
  *
@@ -38,24 +39,32 @@ struct arp_pkt {
     uint32_t tpa;
 };
 
-/* parse() - read and validate an ARP packet. Return: 0, -1 if malformed. */
+/**
+ * parse() - read and validate an ARP packet. Return: 0, -1 if malformed.
+ */
 static int parse(struct ns_reader *r, struct arp_pkt *a)
 {
     uint16_t htype, ptype;
     uint8_t hlen, plen;
 
-    if (ns_reader_be16(r, &htype) || ns_reader_be16(r, &ptype) || ns_reader_u8(r, &hlen) ||
-        ns_reader_u8(r, &plen) || ns_reader_be16(r, &a->op))
-        return -1;
-    if (htype != 1 || ptype != ETH_P_IPV4 || hlen != 6 || plen != 4)
-        return -1;
-    if (!(a->sha = ns_reader_get(r, 6)) || ns_reader_be32(r, &a->spa) ||
-        !(a->tha = ns_reader_get(r, 6)) || ns_reader_be32(r, &a->tpa))
+    /* The layout is fixed: all of it is read, then checked (short or foreign, it is malformed). */
+    htype = ns_read_be16(r);
+    ptype = ns_read_be16(r);
+    hlen = ns_read_u8(r);
+    plen = ns_read_u8(r);
+    a->op = ns_read_be16(r);
+    a->sha = ns_reader_get(r, 6);
+    a->spa = ns_read_be32(r);
+    a->tha = ns_reader_get(r, 6);
+    a->tpa = ns_read_be32(r);
+    if (ns_reader_failed(r) || htype != 1 || ptype != ETH_P_IPV4 || hlen != 6 || plen != 4)
         return -1;
     return 0;
 }
 
-/* held_by_guest() - does a guest own @ip (lease, offer or seen as a source)? */
+/**
+ * held_by_guest() - does a guest own @ip (lease, offer or seen as a source)?
+ */
 static int held_by_guest(struct netstack *ns, uint32_t ip)
 {
     uint8_t mac[6];
@@ -63,7 +72,9 @@ static int held_by_guest(struct netstack *ns, uint32_t ip)
     return ns_neigh_lookup(ns, ip, mac);
 }
 
-/* should_answer() - see the Theory of Operation. */
+/**
+ * should_answer() - see the Theory of Operation.
+ */
 static int should_answer(struct netstack *ns, const struct arp_pkt *a)
 {
     uint32_t host = a->tpa & ~ns->netmask;
@@ -75,7 +86,9 @@ static int should_answer(struct netstack *ns, const struct arp_pkt *a)
     return ns_is_local(ns, a->tpa) || !held_by_guest(ns, a->tpa);
 }
 
-/* send_arp() - build and queue one ARP packet from the gateway's MAC. */
+/**
+ * send_arp() - build and queue one ARP packet from the gateway's MAC.
+ */
 static void send_arp(struct netstack *ns, uint16_t op, const uint8_t *eth_dst, uint32_t spa,
                      const uint8_t *tha, uint32_t tpa)
 {
@@ -98,7 +111,7 @@ static void send_arp(struct netstack *ns, uint16_t op, const uint8_t *eth_dst, u
     ns_tx_commit(ns, f, w.len);
 }
 
-/*
+/**
  * ns_arp_input() - learn the sender, answer a request for an address behind us
  * @src_mac: the frame's source (the sender field is what ARP itself uses)
  */

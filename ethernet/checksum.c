@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * checksum.c - the Internet checksum (RFC 1071)
  *
@@ -13,7 +14,9 @@
 
 #include "ethernet/checksum.h"
 
-/* sum_native() - one's complement sum of @len bytes at @p, native byte order, folded to 16 bits. */
+/**
+ * sum_native() - one's complement sum of @len bytes at @p, native byte order, folded to 16 bits.
+ */
 static uint16_t sum_native(const uint8_t *p, size_t len)
 {
     unsigned __int128 acc = 0;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * checksum.h - the Internet checksum (RFC 1071)
  */
@@ -7,17 +8,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* ns_csum_add() - add @len bytes at @p to the running one's-complement sum @sum. */
+/**
+ * ns_csum_add() - add @len bytes at @p to the running one's-complement sum @sum.
+ */
 uint32_t ns_csum_add(uint32_t sum, const uint8_t *p, size_t len);
 
-/*
+/**
  * ns_csum_copy() - copy @len bytes from @src to @dst and add them to @sum
  * The bytes must start at an even offset of the checksummed range (callers
  * copy whole packets, or pieces of even length).
  */
 uint32_t ns_csum_copy(uint8_t *dst, const uint8_t *src, size_t len, uint32_t sum);
 
-/* ns_csum_fold() - fold a running sum into the 16-bit checksum (complemented). */
+/**
+ * ns_csum_fold() - fold a running sum into the 16-bit checksum (complemented).
+ */
 static inline uint16_t ns_csum_fold(uint32_t sum)
 {
     while (sum >> 16)
@@ -25,13 +30,17 @@ static inline uint16_t ns_csum_fold(uint32_t sum)
     return (uint16_t)~sum;
 }
 
-/* ns_csum() - the checksum of a buffer; 0 when a received buffer checks out. */
+/**
+ * ns_csum() - the checksum of a buffer; 0 when a received buffer checks out.
+ */
 static inline uint16_t ns_csum(const uint8_t *p, size_t len)
 {
     return ns_csum_fold(ns_csum_add(0, p, len));
 }
 
-/* ns_csum_pseudo4() - running sum of the IPv4 pseudo-header (RFC 768, RFC 793). */
+/**
+ * ns_csum_pseudo4() - running sum of the IPv4 pseudo-header (RFC 768, RFC 793).
+ */
 static inline uint32_t ns_csum_pseudo4(uint32_t src, uint32_t dst, uint8_t proto, size_t len)
 {
     return (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff) + proto +

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * eth.c - the guest's frames in: Ethernet validation and dispatch
  *
@@ -27,7 +28,9 @@ void ns_eth_header(uint8_t *p, const uint8_t dst[ETH_ALEN], const uint8_t src[ET
     p[13] = (uint8_t)type;
 }
 
-/* for_us() - is @dst the gateway's MAC or broadcast? */
+/**
+ * for_us() - is @dst the gateway's MAC or broadcast?
+ */
 static int for_us(const struct netstack *ns, const uint8_t *dst)
 {
     return !memcmp(dst, ns->cfg.gateway_mac, ETH_ALEN) ||
@@ -45,7 +48,8 @@ void ns_eth_input(struct netstack *ns, const uint8_t *frame, size_t len)
     ns_reader_init(&r, frame, len);
     dst = ns_reader_get(&r, ETH_ALEN);
     src = ns_reader_get(&r, ETH_ALEN);
-    if (!dst || !src || ns_reader_be16(&r, &type)) {
+    type = ns_read_be16(&r);
+    if (ns_reader_failed(&r)) {
         NS_COUNT(ns, drop_eth_short);
         return;
     }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * eth.h - private: Ethernet framing, and the entry points of the frame layer
  *
@@ -24,10 +25,14 @@ struct netstack;
 
 extern const uint8_t ns_eth_broadcast[ETH_ALEN];
 
-/* ns_eth_input() - one frame from the guest: validate, learn, dispatch. */
+/**
+ * ns_eth_input() - one frame from the guest: validate, learn, dispatch.
+ */
 void ns_eth_input(struct netstack *ns, const uint8_t *frame, size_t len);
 
-/* ns_eth_header() - write an Ethernet header at @p (ETH_HLEN bytes). */
+/**
+ * ns_eth_header() - write an Ethernet header at @p (ETH_HLEN bytes).
+ */
 void ns_eth_header(uint8_t *p, const uint8_t dst[ETH_ALEN], const uint8_t src[ETH_ALEN],
                    uint16_t type);
 

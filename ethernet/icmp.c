@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * icmp.c - ICMP echo for the stack's own addresses (RFC 792, RFC 1122 3.2.2.6)
  *
@@ -21,7 +22,9 @@
 #include "netstack/nat.h"
 #include "netstack/stack.h"
 
-/* echo_reply() - answer @ip, an echo request to one of our addresses. */
+/**
+ * echo_reply() - answer @ip, an echo request to one of our addresses.
+ */
 static void echo_reply(struct netstack *ns, const struct ns_ipv4 *ip)
 {
     uint8_t h[ICMP_HLEN];

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * icmp.h - private: ICMP from the guest (RFC 792)
  */
@@ -11,7 +12,7 @@ struct ns_ipv4;
 #define ICMP_ECHO_REQUEST   8
 #define ICMP_HLEN           8
 
-/*
+/**
  * ns_icmp_input() - one ICMP datagram from the guest
  * Echo requests to the gateway and the host-loopback alias are answered here.
  * (Echo to other addresses goes out through host ping sockets: the NAT's job.)

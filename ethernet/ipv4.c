@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ipv4.c - IPv4 from and to the guest (RFC 791, RFC 1122 section 3.2.1)
  *
@@ -63,7 +64,9 @@ enum ns_ipv4_verdict ns_ipv4_parse(struct ns_reader *r, struct ns_ipv4 *ip)
     return NS_IPV4_OK;
 }
 
-/* count_verdict() - the drop counter for a parse failure. */
+/**
+ * count_verdict() - the drop counter for a parse failure.
+ */
 static void count_verdict(struct netstack *ns, enum ns_ipv4_verdict v)
 {
     switch (v) {
@@ -102,7 +105,7 @@ void ns_ipv4_deliver(struct netstack *ns, const struct ns_ipv4 *ip)
     }
 }
 
-/*
+/**
  * ns_ipv4_offload() - apply the frame's offload state to @ip
  * A super-frame (virtio-net GSO) must be what it says: one unfragmented TCP
  * segment, or one unfragmented train of UDP datagrams (USO, cut in udp.c);
@@ -182,7 +185,9 @@ struct ip_payload {
     size_t hlen, len;
 };
 
-/* put_range() - bytes [@off, @off + @n) of @p. */
+/**
+ * put_range() - bytes [@off, @off + @n) of @p.
+ */
 static void put_range(struct ns_writer *w, const struct ip_payload *p, size_t off, size_t n)
 {
     if (off < p->hlen) {
@@ -196,7 +201,7 @@ static void put_range(struct ns_writer *w, const struct ip_payload *p, size_t of
         ns_writer_bytes(w, p->data + (off - p->hlen), n);
 }
 
-/*
+/**
  * queue_fragment() - frame and queue one packet of a datagram
  * @off:  offset of this piece in the payload, in bytes (a multiple of 8)
  * @more: set the More Fragments flag

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ipv4.h - private: IPv4 input validation, demultiplexing and output (RFC 791)
  *
@@ -66,19 +67,23 @@ enum ns_ipv4_verdict {
     NS_IPV4_BAD_SOURCE,             /* multicast, broadcast or loopback source */
 };
 
-/*
+/**
  * ns_ipv4_parse() - validate the header of the packet in @r
  * Fills @ip (payload trimmed to the total length: Ethernet padding is dropped).
  */
 enum ns_ipv4_verdict ns_ipv4_parse(struct ns_reader *r, struct ns_ipv4 *ip);
 
-/* ns_ipv4_input() - one IPv4 packet from the guest: validate, reassemble, dispatch. */
+/**
+ * ns_ipv4_input() - one IPv4 packet from the guest: validate, reassemble, dispatch.
+ */
 void ns_ipv4_input(struct netstack *ns, const uint8_t src_mac[6], struct ns_reader *r);
 
-/* ns_ipv4_deliver() - dispatch a complete datagram by protocol. */
+/**
+ * ns_ipv4_deliver() - dispatch a complete datagram by protocol.
+ */
 void ns_ipv4_deliver(struct netstack *ns, const struct ns_ipv4 *ip);
 
-/*
+/**
  * ns_ipv4_send() - send a datagram to the guest, fragmented to the link MTU
  * @dst_mac: the link address, or NULL to look @dst up (broadcast for the
  *           broadcast addresses); an unknown neighbour triggers an ARP request
@@ -88,7 +93,7 @@ void ns_ipv4_deliver(struct netstack *ns, const struct ns_ipv4 *ip);
 int ns_ipv4_send(struct netstack *ns, const uint8_t *dst_mac, uint32_t src, uint32_t dst,
                  uint8_t proto, const uint8_t *payload, size_t len);
 
-/*
+/**
  * ns_ipv4_send_parts() - ns_ipv4_send() for a payload made of a header
  * (@hdr, @hlen bytes) and the data after it, copied straight into the frames
  */
@@ -96,7 +101,9 @@ int ns_ipv4_send_parts(struct netstack *ns, const uint8_t *dst_mac, uint32_t src
                        uint8_t proto, const uint8_t *hdr, size_t hlen, const uint8_t *data,
                        size_t dlen);
 
-/* ns_ipv4_dst_mac() - the link address for @dst. Return: 0, -1 if unknown (ARP sent). */
+/**
+ * ns_ipv4_dst_mac() - the link address for @dst. Return: 0, -1 if unknown (ARP sent).
+ */
 int ns_ipv4_dst_mac(struct netstack *ns, uint32_t dst, uint8_t mac[6]);
 
 #endif /* NETSTACK_IPV4_H */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * neigh.c - the guest link's neighbour table (IPv4 address to MAC)
  *

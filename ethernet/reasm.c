@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * reasm.c - bounded IPv4 fragment reassembly
  *
@@ -73,7 +74,9 @@ struct ns_reasm *ns_reasm_new(size_t max,
     return t;
 }
 
-/* release() - forget one datagram. */
+/**
+ * release() - forget one datagram.
+ */
 static void release(struct ns_reasm *t, struct reasm_entry *e)
 {
     free(e->buf);
@@ -98,7 +101,7 @@ size_t ns_reasm_pending(const struct ns_reasm *t)
     return t ? t->pending : 0;
 }
 
-/*
+/**
  * lookup() - the entry for @ip's datagram, or a fresh one (evicting the oldest)
  * Return: the entry, NULL only for a table without slots.
  */
@@ -137,7 +140,9 @@ static struct reasm_entry *lookup(struct netstack *ns, const struct ns_ipv4 *ip)
     return free_slot;
 }
 
-/* blocks_free() - are no blocks of [@off, @end) received yet? */
+/**
+ * blocks_free() - are no blocks of [@off, @end) received yet?
+ */
 static int blocks_free(const struct reasm_entry *e, size_t off, size_t end)
 {
     size_t b;
@@ -156,7 +161,9 @@ static void blocks_mark(struct reasm_entry *e, size_t off, size_t end)
         e->bitmap[b / 8] |= (uint8_t)(1u << (b % 8));
 }
 
-/* grow() - make the payload buffer hold @end bytes. Return: 0, -1 on ENOMEM. */
+/**
+ * grow() - make the payload buffer hold @end bytes. Return: 0, -1 on ENOMEM.
+ */
 static int grow(struct reasm_entry *e, size_t end)
 {
     size_t cap = e->cap ? e->cap : 2048;
@@ -176,7 +183,9 @@ static int grow(struct reasm_entry *e, size_t end)
     return 0;
 }
 
-/* fragment_ok() - length rules of one fragment against what is known so far. */
+/**
+ * fragment_ok() - length rules of one fragment against what is known so far.
+ */
 static int fragment_ok(const struct reasm_entry *e, size_t off, size_t len, int more)
 {
     size_t end = off + len;
@@ -192,7 +201,9 @@ static int fragment_ok(const struct reasm_entry *e, size_t off, size_t len, int 
     return 1;
 }
 
-/* deliver() - hand the complete datagram on, then forget it. */
+/**
+ * deliver() - hand the complete datagram on, then forget it.
+ */
 static void deliver(struct netstack *ns, struct reasm_entry *e)
 {
     struct ns_ipv4 ip = {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * writer.h - bounds-checked writer for building frames and messages
  *
@@ -26,7 +27,9 @@ static inline void ns_writer_init(struct ns_writer *w, void *buf, size_t cap)
     w->overflow = 0;
 }
 
-/* ns_writer_reserve() - claim @n bytes. Return: where to write them, NULL on overflow. */
+/**
+ * ns_writer_reserve() - claim @n bytes. Return: where to write them, NULL on overflow.
+ */
 static inline uint8_t *ns_writer_reserve(struct ns_writer *w, size_t n)
 {
     uint8_t *p;

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """capture_seeds.py - the seed corpus of fuzz_stack, recorded from real guests.
 
 Each seed is one end-to-end session, as tests/e2e run them: a real Linux

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fake_host.c - the host side of the stack, faked at the socket boundary
  *
@@ -179,7 +180,9 @@ static uint64_t clock_ms = 1000000; /* well past 0: "never happened" timestamps 
 static uint64_t rng_state;
 static unsigned long tcp_tmr_runs;
 
-/* die() - the stack did something it must never do: say what, and abort. */
+/**
+ * die() - the stack did something it must never do: say what, and abort.
+ */
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void die(const char *fmt, ...)
 {
@@ -193,7 +196,9 @@ static void die(const char *fmt, ...)
     abort();
 }
 
-/* trace() - one line about the host side, when FUZZ_STACK_TRACE is set. */
+/**
+ * trace() - one line about the host side, when FUZZ_STACK_TRACE is set.
+ */
 static void trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void trace(const char *fmt, ...)
 {
@@ -210,7 +215,9 @@ static void trace(const char *fmt, ...)
     fputc('\n', stderr);
 }
 
-/* find() - the open fake socket whose stack end is @fd, NULL if @fd is not one. */
+/**
+ * find() - the open fake socket whose stack end is @fd, NULL if @fd is not one.
+ */
 static struct fake_sock *find(int fd)
 {
     unsigned i;
@@ -223,7 +230,9 @@ static struct fake_sock *find(int fd)
     return NULL;
 }
 
-/* index_of() - @s's number in creation order, for traces. */
+/**
+ * index_of() - @s's number in creation order, for traces.
+ */
 static unsigned index_of(const struct fake_sock *s)
 {
     return (unsigned)(s - socks);
@@ -236,7 +245,9 @@ static const char *kind_name(enum fake_kind k)
     return names[k];
 }
 
-/* next_random() - splitmix64: the same sequence for every input. */
+/**
+ * next_random() - splitmix64: the same sequence for every input.
+ */
 static uint64_t next_random(void)
 {
     uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
@@ -248,7 +259,7 @@ static uint64_t next_random(void)
 
 /* --- The NAT's rules for host destinations ---------------------------------- */
 
-/*
+/**
  * check_destination() - abort unless the stack may send to @sa from @s
  * The host-loopback alias is the only way to 127.0.0.1; the guest's own
  * subnet, broadcast, multicast and "this network" are never forwarded
@@ -280,7 +291,9 @@ static void check_destination(const struct fake_sock *s, const struct sockaddr *
     }
 }
 
-/* remember_dst() - @sa becomes where replies to @s come from. */
+/**
+ * remember_dst() - @sa becomes where replies to @s come from.
+ */
 static void remember_dst(struct fake_sock *s, const struct sockaddr *sa, socklen_t len)
 {
     if (len > sizeof(s->dst))
@@ -289,7 +302,9 @@ static void remember_dst(struct fake_sock *s, const struct sockaddr *sa, socklen
     s->dst_len = len;
 }
 
-/* dst_port() - the port @s last sent to, 0 for none. */
+/**
+ * dst_port() - the port @s last sent to, 0 for none.
+ */
 static uint16_t dst_port(const struct fake_sock *s)
 {
     if (!s->dst_len)
@@ -351,7 +366,9 @@ int __wrap_socket(int domain, int type, int protocol)
     return s->fd;
 }
 
-/* rewatch() - give the stack's epoll registration of @s back what it asked for. */
+/**
+ * rewatch() - give the stack's epoll registration of @s back what it asked for.
+ */
 static void rewatch(struct fake_sock *s)
 {
     if (s->watched && __real_epoll_ctl(s->epfd, EPOLL_CTL_MOD, s->fd, &s->want) < 0)
@@ -478,7 +495,9 @@ int __wrap_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 
 /* --- Receiving ------------------------------------------------------------------ */
 
-/* stream_recv() - TCP: the pair's bytes, after any error and not before connected. */
+/**
+ * stream_recv() - TCP: the pair's bytes, after any error and not before connected.
+ */
 static ssize_t stream_recv(struct fake_sock *s, struct iovec *iov, size_t n, int flags)
 {
     struct msghdr mh = { .msg_iov = iov, .msg_iovlen = n };
@@ -502,7 +521,7 @@ static ssize_t stream_recv(struct fake_sock *s, struct iovec *iov, size_t n, int
     return __real_recvmsg(s->fd, &mh, flags & (MSG_DONTWAIT | MSG_PEEK | MSG_WAITALL));
 }
 
-/*
+/**
  * dgram_recv() - one datagram: its source address into @msg->msg_name, the
  * rest into @msg->msg_iov; a pending error first.
  */
@@ -544,7 +563,9 @@ static ssize_t dgram_recv(struct fake_sock *s, struct msghdr *msg, int flags)
     return n - (ssize_t)FAKE_ADDR_LEN;
 }
 
-/* fake_recvmsg() - recvmsg() on a fake socket of any kind. */
+/**
+ * fake_recvmsg() - recvmsg() on a fake socket of any kind.
+ */
 static ssize_t fake_recvmsg(struct fake_sock *s, struct msghdr *msg, int flags)
 {
     if (s->kind == FAKE_TCP) {
@@ -556,7 +577,9 @@ static ssize_t fake_recvmsg(struct fake_sock *s, struct msghdr *msg, int flags)
     return dgram_recv(s, msg, flags);
 }
 
-/* fake_recv() - the calls with one buffer and an optional source address. */
+/**
+ * fake_recv() - the calls with one buffer and an optional source address.
+ */
 static ssize_t fake_recv(struct fake_sock *s, void *buf, size_t len, int flags,
                          struct sockaddr *from, socklen_t *fromlen)
 {
@@ -670,7 +693,9 @@ int __wrap_recvmmsg(int fd, struct mmsghdr *vec, unsigned int n, int flags, stru
 
 /* --- Sending ------------------------------------------------------------------- */
 
-/* stream_send() - TCP: onto the pair, once connected, unless reset. */
+/**
+ * stream_send() - TCP: onto the pair, once connected, unless reset.
+ */
 static ssize_t stream_send(struct fake_sock *s, const struct iovec *iov, size_t n, int flags)
 {
     struct msghdr mh = { .msg_iov = (struct iovec *)iov, .msg_iovlen = n };
@@ -696,7 +721,9 @@ static ssize_t stream_send(struct fake_sock *s, const struct iovec *iov, size_t 
     return __real_sendmsg(s->fd, &mh, (flags & (MSG_DONTWAIT | MSG_MORE)) | MSG_NOSIGNAL);
 }
 
-/* dgram_send() - a datagram to @to (or the connected address): checked, then kept. */
+/**
+ * dgram_send() - a datagram to @to (or the connected address): checked, then kept.
+ */
 static ssize_t dgram_send(struct fake_sock *s, const struct iovec *iov, size_t n,
                           const struct sockaddr *to, socklen_t tolen)
 {
@@ -740,7 +767,9 @@ static ssize_t dgram_send(struct fake_sock *s, const struct iovec *iov, size_t n
     return (ssize_t)len;
 }
 
-/* fake_sendmsg() - sendmsg() on a fake socket of any kind. */
+/**
+ * fake_sendmsg() - sendmsg() on a fake socket of any kind.
+ */
 static ssize_t fake_sendmsg(struct fake_sock *s, const struct msghdr *msg, int flags)
 {
     if (s->kind == FAKE_TCP)
@@ -973,7 +1002,7 @@ void fake_host_connect_done(struct fake_sock *s, int err)
     rewatch(s);
 }
 
-/*
+/**
  * source() - the address a datagram for @s comes from
  * Return: its length.
  */
@@ -1023,7 +1052,9 @@ static socklen_t source(const struct fake_sock *s, enum fake_source src,
     }
 }
 
-/* deliver() - one datagram from @from to the stack's end of @s. */
+/**
+ * deliver() - one datagram from @from to the stack's end of @s.
+ */
 static void deliver(struct fake_sock *s, const struct sockaddr_storage *from, const uint8_t *data,
                     size_t len)
 {
@@ -1109,7 +1140,9 @@ void fake_host_drain(struct fake_sock *s, size_t max)
 
 /* --- Replies ------------------------------------------------------------------------ */
 
-/* csum() - the Internet checksum (RFC 1071) of @len bytes. */
+/**
+ * csum() - the Internet checksum (RFC 1071) of @len bytes.
+ */
 static uint16_t csum(const uint8_t *p, size_t len)
 {
     uint32_t sum = 0;
@@ -1124,7 +1157,7 @@ static uint16_t csum(const uint8_t *p, size_t len)
     return (uint16_t)~sum;
 }
 
-/*
+/**
  * dns_answer() - an answer to the query @q from a nameserver: the question
  * repeated, the records the input gave (@extra: their count, then the records)
  * Return: its length in @out, 0 if @q has no readable question.
@@ -1163,7 +1196,9 @@ static size_t dns_answer(const uint8_t *q, size_t qlen, unsigned flags, const ui
     return len;
 }
 
-/* echo_reply() - an ICMP echo reply to the request @req, for a ping or raw socket. */
+/**
+ * echo_reply() - an ICMP echo reply to the request @req, for a ping or raw socket.
+ */
 static size_t echo_reply(const struct fake_sock *s, const uint8_t *req, size_t rlen,
                          const uint8_t *extra, size_t elen, uint8_t *out, size_t max)
 {

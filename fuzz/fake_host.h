@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fake_host.h - the host side of the stack, faked at the socket boundary
  *
@@ -61,19 +62,21 @@ struct fake_sock;
  */
 #define FAKE_TCP_ISS 0x01000000u
 
-/*
+/**
  * fake_host_begin() - start an input: no fake socket exists, every mode is
  * back to its default, the random sources restart from a fixed seed
  */
 void fake_host_begin(const struct fake_config *cfg);
 
-/*
+/**
  * fake_host_end() - the stack was freed: abort if it left a fake socket open
  * (a leaked host socket), then close the harness's ends
  */
 void fake_host_end(void);
 
-/* fake_host_pick() - socket @n in creation order, or the next one still open; NULL if none. */
+/**
+ * fake_host_pick() - socket @n in creation order, or the next one still open; NULL if none.
+ */
 struct fake_sock *fake_host_pick(unsigned n);
 
 /* The host's side of the events an input chooses. */
@@ -82,7 +85,7 @@ void fake_host_data(struct fake_sock *s, const uint8_t *data, size_t len, enum f
 void fake_host_eof(struct fake_sock *s);
 void fake_host_error(struct fake_sock *s, int err);
 void fake_host_drain(struct fake_sock *s, size_t max);
-/*
+/**
  * fake_host_reply() - the peer answers what the stack last sent it: a DNS
  * server (destination port 53), an ICMP echo responder, a UDP or TCP echo
  * @flags:  FAKE_REPLY_* for a DNS answer
@@ -93,18 +96,24 @@ void fake_host_drain(struct fake_sock *s, size_t max);
 #define FAKE_REPLY_RCODE    0xc     /* DNS: NOERROR, NXDOMAIN, SERVFAIL or REFUSED */
 void fake_host_reply(struct fake_sock *s, unsigned flags, const uint8_t *extra, size_t len);
 
-/* fake_host_set_connect() - how the next connect() ends. */
+/**
+ * fake_host_set_connect() - how the next connect() ends.
+ */
 void fake_host_set_connect(enum fake_connect_mode mode, int err);
-/* fake_host_fail_socket() - the next socket() fails with EMFILE. */
+/**
+ * fake_host_fail_socket() - the next socket() fails with EMFILE.
+ */
 void fake_host_fail_socket(void);
-/* fake_host_fail_send() - the next datagram sent fails with @err. */
+/**
+ * fake_host_fail_send() - the next datagram sent fails with @err.
+ */
 void fake_host_fail_send(int err);
 
 /* The clock the stack reads (CLOCK_MONOTONIC); it never goes back, across inputs too. */
 uint64_t fake_host_now_ms(void);
 void fake_host_advance(uint64_t ms);
 
-/*
+/**
  * fake_host_tcp_tmr_even() - make the number of lwIP TCP timer runs even
  * lwIP's tcp_tmr() runs its slow timer every second call, counted in a static
  * it never resets; one extra call on an idle lwIP makes each input start in

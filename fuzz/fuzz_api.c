@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fuzz_api.c - the control API's commands (--api-socket) against a real stack
  *
@@ -35,13 +36,15 @@
 #include <jansson.h>
 
 #include "fuzz/fuzz_common.h"
-#include "portfwd/api.h"
+#include "tools/netstackd/api.h"
 
 #define FUZZ_API_PORTS  4       /* host ports one forward may bind here */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* allowed() - may the harness bind @fw? Loopback only, a few ports. */
+/**
+ * allowed() - may the harness bind @fw? Loopback only, a few ports.
+ */
 static int allowed(const struct netstack_forward *fw)
 {
     const struct sockaddr_in *sin = (const struct sockaddr_in *)&fw->host_addr;
@@ -56,7 +59,9 @@ static int allowed(const struct netstack_forward *fw)
     return 0;
 }
 
-/* fuzz_forward_add() - ns_api_ops.forward_add: libnetstack's, behind allowed() */
+/**
+ * fuzz_forward_add() - ns_api_ops.forward_add: libnetstack's, behind allowed()
+ */
 static int fuzz_forward_add(void *backend, const struct netstack_forward *fw, uint32_t *id)
 {
     if (!allowed(fw))
@@ -64,7 +69,7 @@ static int fuzz_forward_add(void *backend, const struct netstack_forward *fw, ui
     return ns_api_netstack_ops.forward_add(backend, fw, id);
 }
 
-/*
+/**
  * fuzz_pcap_start() - ns_api_ops.pcap_start: libnetstack's, but always into
  * the harness's own scratch file, whatever path the input names
  */
@@ -78,7 +83,9 @@ static int fuzz_pcap_start(void *backend, const struct netstack_pcap_config *cfg
     return ns_api_netstack_ops.pcap_start(backend, &c);
 }
 
-/* loopback_up() - bring up "lo" of the private namespace, best effort */
+/**
+ * loopback_up() - bring up "lo" of the private namespace, best effort
+ */
 static void loopback_up(void)
 {
     struct ifreq ifr;
@@ -95,7 +102,9 @@ static void loopback_up(void)
     close(fd);
 }
 
-/* fuzz_api() - the protocol state on the fuzz stack, made once per process */
+/**
+ * fuzz_api() - the protocol state on the fuzz stack, made once per process
+ */
 static struct ns_api *fuzz_api(void)
 {
     static struct ns_api_ops ops;
@@ -126,7 +135,9 @@ static struct ns_api *fuzz_api(void)
     return api;
 }
 
-/* count_fds() - descriptors the process holds (plus a constant: the listing's own) */
+/**
+ * count_fds() - descriptors the process holds (plus a constant: the listing's own)
+ */
 static int count_fds(void)
 {
     DIR *d = opendir("/proc/self/fd");
@@ -140,7 +151,9 @@ static int count_fds(void)
     return n;
 }
 
-/* first_forward() - netstack_forward_list() callback: the first id, then stop */
+/**
+ * first_forward() - netstack_forward_list() callback: the first id, then stop
+ */
 static int first_forward(void *opaque, uint32_t id, const struct netstack_forward *fw)
 {
     (void)fw;
@@ -148,7 +161,9 @@ static int first_forward(void *opaque, uint32_t id, const struct netstack_forwar
     return 1;
 }
 
-/* remove_forwards() - whatever the input added, gone before the next one */
+/**
+ * remove_forwards() - whatever the input added, gone before the next one
+ */
 static void remove_forwards(struct netstack *ns)
 {
     uint32_t id;
@@ -158,7 +173,9 @@ static void remove_forwards(struct netstack *ns)
             abort();
 }
 
-/* check_reply() - one reply line: an object with exactly "return" or "error" */
+/**
+ * check_reply() - one reply line: an object with exactly "return" or "error"
+ */
 static void check_reply(const char *line, size_t len)
 {
     json_t *r = json_loadb(line, len, JSON_REJECT_DUPLICATES, NULL);
@@ -172,7 +189,9 @@ static void check_reply(const char *line, size_t len)
     json_decref(r);
 }
 
-/* check_output() - every queued reply is a whole line; then they are "written" */
+/**
+ * check_output() - every queued reply is a whole line; then they are "written"
+ */
 static void check_output(struct ns_api_client *c)
 {
     size_t len, total;

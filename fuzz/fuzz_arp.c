@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fuzz_arp.c - the ARP parser and responder
  * Input: the ARP packet (Ethernet payload); the harness adds a broadcast header.

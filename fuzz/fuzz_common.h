@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fuzz_common.h - a stack for the harnesses, created once per process
  *
@@ -25,7 +26,7 @@
 
 #define FUZZ_MTU 1500      /* small MTU: replies to reassembled datagrams get fragmented */
 
-/*
+/**
  * fuzz_check() - abort on a frame no guest could take: shorter than an
  * Ethernet header, a plain frame over the MTU, or a super-frame over 64 KiB
  * or with a segment size over the MTU's.
@@ -50,7 +51,9 @@ static ssize_t fuzz_sink(void *opaque, const struct netstack_frame *f, size_t n)
     return (ssize_t)n;
 }
 
-/* fuzz_gather() - config.send_gather: the frame's pieces, checked like one frame. */
+/**
+ * fuzz_gather() - config.send_gather: the frame's pieces, checked like one frame.
+ */
 static int fuzz_gather(void *opaque, const struct iovec *iov, size_t n,
                        const struct netstack_offload *off)
 {
@@ -66,7 +69,9 @@ static int fuzz_gather(void *opaque, const struct iovec *iov, size_t n,
     return 1;
 }
 
-/* fuzz_isolate() - move this thread into a new, empty network namespace. */
+/**
+ * fuzz_isolate() - move this thread into a new, empty network namespace.
+ */
 static void fuzz_isolate(void)
 {
     if (unshare(CLONE_NEWNET) == 0 || unshare(CLONE_NEWUSER | CLONE_NEWNET) == 0)

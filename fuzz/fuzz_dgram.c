@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fuzz_dgram.c - unix datagrams (--listen-dgram, QEMU dgram, vfkit) into the whole stack
  *
@@ -46,7 +47,9 @@ struct batch {
     size_t n;
 };
 
-/* fuzz_dgram() - the --listen-dgram transport, opened once per process */
+/**
+ * fuzz_dgram() - the --listen-dgram transport, opened once per process
+ */
 static struct ns_transport *fuzz_dgram(void)
 {
     static struct ns_transport *t;
@@ -103,7 +106,9 @@ static socklen_t set_sender(struct sockaddr_un *a, unsigned sel, const uint8_t *
     }
 }
 
-/* flush() - the batch is what one recvmmsg() returned: decode it */
+/**
+ * flush() - the batch is what one recvmmsg() returned: decode it
+ */
 static void flush(struct ns_transport *t, struct batch *b)
 {
     if (b->n)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fuzz_dhcp.c - libFuzzer harness for the DHCP server (netstack/dhcp.c)
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fuzz_dns_query.c - libFuzzer harness for queries from the guest (dns/msg.c)
  *
@@ -30,14 +31,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static uint8_t out[NS_DNS_UDP_MAX];
 
-/* must() - abort() unless @cond: the fuzzer reports it as a crash. */
+/**
+ * must() - abort() unless @cond: the fuzzer reports it as a crash.
+ */
 static void must(int cond)
 {
     if (!cond)
         abort();
 }
 
-/* addrs() - two IPv4 and two IPv6 addresses. */
+/**
+ * addrs() - two IPv4 and two IPv6 addresses.
+ */
 static void addrs(struct ns_dns_addrs *a)
 {
     memset(a, 0, sizeof(*a));
@@ -50,7 +55,9 @@ static void addrs(struct ns_dns_addrs *a)
     a->v6[1].s6_addr[15] = 1;
 }
 
-/* round_trip() - a response built for an OK query must match it as an answer. */
+/**
+ * round_trip() - a response built for an OK query must match it as an answer.
+ */
 static void round_trip(size_t n, uint16_t id, const struct ns_dns_question *q)
 {
     int tc = -1;
@@ -61,7 +68,9 @@ static void round_trip(size_t n, uint16_t id, const struct ns_dns_question *q)
     must(tc == 0);
 }
 
-/* ok_query() - every response to a query that parsed. */
+/**
+ * ok_query() - every response to a query that parsed.
+ */
 static void ok_query(const uint8_t *data, size_t size, uint16_t id,
                      const struct ns_dns_question *q)
 {
@@ -91,7 +100,9 @@ static void ok_query(const uint8_t *data, size_t size, uint16_t id,
         must(out[6] == 0 && out[7] == 0);
 }
 
-/* error_reply() - a FORMERR or NOTIMP response echoes the ID, with QR set. */
+/**
+ * error_reply() - a FORMERR or NOTIMP response echoes the ID, with QR set.
+ */
 static void error_reply(const uint8_t *data, size_t size, uint16_t id, uint8_t rcode)
 {
     size_t n = ns_dns_build_rcode(data, size, rcode, out, sizeof(out));

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fuzz_dns_response.c - libFuzzer harness for upstream answers (dns/msg.c)
  *
@@ -31,14 +32,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static uint8_t copy[NS_DNS_MSG_MAX], resp[NS_DNS_MSG_MAX];
 
-/* must() - abort() unless @cond: the fuzzer reports it as a crash. */
+/**
+ * must() - abort() unless @cond: the fuzzer reports it as a crash.
+ */
 static void must(int cond)
 {
     if (!cond)
         abort();
 }
 
-/* fixed() - the forwarder's view: a response to our one query, or not. */
+/**
+ * fixed() - the forwarder's view: a response to our one query, or not.
+ */
 static void fixed(const uint8_t *data, size_t size)
 {
     static const struct ns_dns_question q = {
@@ -52,7 +57,9 @@ static void fixed(const uint8_t *data, size_t size)
     must(tc == !!(data[2] & 0x02));
 }
 
-/* owner() - ldns's reading of @msg's first question name, NULL if none. Caller frees. */
+/**
+ * owner() - ldns's reading of @msg's first question name, NULL if none. Caller frees.
+ */
 static ldns_rdf *owner(const uint8_t *msg, size_t len)
 {
     ldns_pkt *p = NULL;
@@ -64,7 +71,7 @@ static ldns_rdf *owner(const uint8_t *msg, size_t len)
     return name;
 }
 
-/*
+/**
  * same_question() - does flipping QR leave the message's question as it was?
  * Not always: ldns may reject the response form of bytes it accepts as a
  * query, and a compressed name may point into the header, whose flags byte
@@ -80,7 +87,9 @@ static int same_question(const uint8_t *query, const uint8_t *resp, size_t len)
     return same;
 }
 
-/* agree() - check_response and parse_query agree on the message's question. */
+/**
+ * agree() - check_response and parse_query agree on the message's question.
+ */
 static void agree(const uint8_t *data, size_t size)
 {
     struct ns_dns_question q;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fuzz_icmp_reply.c - the ICMP NAT's parser for what a raw ICMP socket reads
  *
@@ -19,7 +20,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* fix_checksums() - make the IP header and ICMP checksums of @p right where they fit. */
+/**
+ * fix_checksums() - make the IP header and ICMP checksums of @p right where they fit.
+ */
 static void fix_checksums(uint8_t *p, size_t size)
 {
     size_t ihl, total;

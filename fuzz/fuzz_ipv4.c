@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fuzz_ipv4.c - IPv4 parsing, reassembly and the protocols behind it
  *

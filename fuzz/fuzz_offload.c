@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fuzz_offload.c - the whole stack fed frames with offload state, on a link
  * whose offloads change with the input
@@ -19,7 +20,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* link_flags() - NETSTACK_LINK_* from a byte; TSO only with CSUM, as the API demands. */
+/**
+ * link_flags() - NETSTACK_LINK_* from a byte; TSO only with CSUM, as the API demands.
+ */
 static uint32_t link_flags(uint8_t b)
 {
     uint32_t f = b & (NETSTACK_LINK_CSUM | NETSTACK_LINK_TSO4 | NETSTACK_LINK_INTEGRITY);

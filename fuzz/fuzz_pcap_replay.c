@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fuzz_pcap_replay.c - netstack-pcap replay on any capture file
  *

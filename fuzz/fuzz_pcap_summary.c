@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fuzz_pcap_summary.c - libFuzzer harness for `netstack-pcap summary`
  * (tools/pcap/summary.c)

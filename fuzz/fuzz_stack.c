@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fuzz_stack.c - the whole stack, fed a sequence of guest frames, clock ticks
  * and host-side events
@@ -152,7 +153,9 @@ static uint16_t get_u16(struct cursor *c)
     return (uint16_t)(hi << 8 | get_u8(c));
 }
 
-/* get_bytes() - up to @len bytes; *@got says how many there were. */
+/**
+ * get_bytes() - up to @len bytes; *@got says how many there were.
+ */
 static const uint8_t *get_bytes(struct cursor *c, size_t len, size_t *got)
 {
     const uint8_t *p = c->p;
@@ -185,7 +188,7 @@ static uint16_t fold(uint32_t sum)
     return (uint16_t)~sum;
 }
 
-/*
+/**
  * l4_sum() - the checksum of the TCP, UDP or ICMP message @l4 of an IPv4
  * packet with header @ip, its checksum field counted as it is
  */
@@ -201,7 +204,9 @@ static uint16_t l4_sum(const uint8_t *ip, const uint8_t *l4, size_t len)
     return fold(sum16(sum, l4, len));
 }
 
-/* csum_field() - where the checksum of protocol @proto is in its header, -1 if none. */
+/**
+ * csum_field() - where the checksum of protocol @proto is in its header, -1 if none.
+ */
 static int csum_field(uint8_t proto, size_t len)
 {
     if (proto == 6 && len >= 20)
@@ -213,7 +218,7 @@ static int csum_field(uint8_t proto, size_t len)
     return -1;
 }
 
-/*
+/**
  * ipv4_parts() - an unfragmented-or-not IPv4 packet in an Ethernet frame
  * @l4, @l4_len: its payload, when the header and total length fit
  * Return: the IPv4 header, NULL if the frame carries none that fits.
@@ -235,7 +240,9 @@ static uint8_t *ipv4_parts(uint8_t *f, size_t len, uint8_t **l4, size_t *l4_len,
     return ip;
 }
 
-/* fix_checksums() - make the checksums of a guest frame right (FRAME with ARG bit 0). */
+/**
+ * fix_checksums() - make the checksums of a guest frame right (FRAME with ARG bit 0).
+ */
 static void fix_checksums(uint8_t *f, size_t len)
 {
     uint8_t *ip, *l4;
@@ -264,7 +271,9 @@ static void fix_checksums(uint8_t *f, size_t len)
 
 /* --- Frames to the guest ----------------------------------------------------------- */
 
-/* bad_frame() - a frame to the guest broke a rule: say which, and abort. */
+/**
+ * bad_frame() - a frame to the guest broke a rule: say which, and abort.
+ */
 static void bad_frame(const char *why, size_t len) __attribute__((noreturn));
 static void bad_frame(const char *why, size_t len)
 {
@@ -272,7 +281,9 @@ static void bad_frame(const char *why, size_t len)
     abort();
 }
 
-/* check_frame() - abort on a frame the guest's link could not take (see the top). */
+/**
+ * check_frame() - abort on a frame the guest's link could not take (see the top).
+ */
 static void check_frame(uint8_t *f, size_t len, const struct netstack_offload *o)
 {
     uint8_t *ip, *l4;
@@ -304,7 +315,9 @@ static void check_frame(uint8_t *f, size_t len, const struct netstack_offload *o
         bad_frame("has a bad TCP, UDP or ICMP checksum on a plain link", len);
 }
 
-/* trace_frame() - one line about a frame, when FUZZ_STACK_TRACE is set. */
+/**
+ * trace_frame() - one line about a frame, when FUZZ_STACK_TRACE is set.
+ */
 static void trace_frame(const char *dir, uint8_t *f, size_t len)
 {
     uint8_t *ip, *l4;
@@ -331,7 +344,9 @@ static void trace_frame(const char *dir, uint8_t *f, size_t len)
     fputc('\n', stderr);
 }
 
-/* trace_stats() - the counters that moved, when FUZZ_STACK_TRACE is set. */
+/**
+ * trace_stats() - the counters that moved, when FUZZ_STACK_TRACE is set.
+ */
 static void trace_stats(struct netstack *ns)
 {
     uint64_t v[NETSTACK_STAT_COUNT];
@@ -401,7 +416,7 @@ static void log_line(void *opaque, enum netstack_log_level level, const char *ms
 
 enum host_file { RESOLV_CONF, RESOLV_CONF_EMPTY, HOSTS, HOST_FILES };
 
-/*
+/**
  * host_file() - the path of one of the host's files, kept in memory (made
  * once per process, before any input counts descriptors)
  */
@@ -425,7 +440,9 @@ static const char *host_file(enum host_file which)
     return path[which];
 }
 
-/* count_fds() - descriptors open in this process. */
+/**
+ * count_fds() - descriptors open in this process.
+ */
 static int count_fds(void)
 {
     DIR *d = opendir("/proc/self/fd");
@@ -443,7 +460,9 @@ static int count_fds(void)
 
 /* --- Driving the stack ---------------------------------------------------------- */
 
-/* advance() - let @ms pass, waking the loop at each timeout on the way. */
+/**
+ * advance() - let @ms pass, waking the loop at each timeout on the way.
+ */
 static void advance(struct netstack *ns, uint64_t ms)
 {
     while (ms) {
@@ -481,7 +500,7 @@ static void batch_flush(struct netstack *ns, struct batch *b)
     b->n = 0;
 }
 
-/*
+/**
  * frame_record() - read one FRAME record into @b
  * Return: 1 if it is held for the next one.
  */
@@ -527,7 +546,9 @@ static const int socket_errors[8] = {
     ECONNRESET, EPIPE, ETIMEDOUT, ECONNREFUSED, EHOSTUNREACH, ENETUNREACH, ENOBUFS, EIO,
 };
 
-/* host_record() - the operands and action of a record aimed at a host socket. */
+/**
+ * host_record() - the operands and action of a record aimed at a host socket.
+ */
 static void host_record(struct cursor *c, unsigned op, unsigned arg)
 {
     struct fake_sock *s = fake_host_pick(get_u8(c));
@@ -594,7 +615,9 @@ static void mode_record(unsigned arg)
     }
 }
 
-/* link_flags() - NETSTACK_LINK_* from config[0]. */
+/**
+ * link_flags() - NETSTACK_LINK_* from config[0].
+ */
 static uint32_t link_flags(uint8_t cfg)
 {
     uint32_t f = 0;
@@ -612,7 +635,9 @@ static const char *const local_names[] = {
     "db.internal=10.0.0.5", "files.example.test=192.0.2.80", "v6.internal=fd00::5", NULL,
 };
 
-/* new_stack() - a stack configured by the input's two configuration bytes. */
+/**
+ * new_stack() - a stack configured by the input's two configuration bytes.
+ */
 static struct netstack *new_stack(uint8_t cfg0, uint8_t cfg1)
 {
     struct netstack_config c;

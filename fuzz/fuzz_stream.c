@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fuzz_stream.c - the QEMU stream framing (--listen-qemu, --fd) into the whole stack
  *
@@ -19,7 +20,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* fuzz_qemu() - the --fd transport, opened once per process */
+/**
+ * fuzz_qemu() - the --fd transport, opened once per process
+ */
 static struct ns_stream *fuzz_qemu(void)
 {
     static struct ns_transport *t;

@@ -1,10 +1,11 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fuzz_transport.h - a netstackd guest transport on the fuzz stack, for the
  * harnesses of the transports' decoders (fuzz_stream.c, fuzz_vmnet.c,
  * fuzz_dgram.c)
  *
  * The transport is opened and started the way netstackd does it, so its
- * decoder (ethernet/transport_decode.h) runs with the very state the daemon
+ * decoder (tools/netstackd/transport_decode.h) runs with the very state the daemon
  * gives it; the harness then feeds the decoder directly instead of through
  * the socket. Frames it cuts go into the real stack of fuzz_common.h.
  * Every log line is formatted (at debug level) and thrown away, so the
@@ -16,11 +17,13 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "ethernet/transport.h"
-#include "ethernet/transport_decode.h"
+#include "tools/netstackd/transport.h"
+#include "tools/netstackd/transport_decode.h"
 #include "fuzz/fuzz_common.h"
 
-/* fuzz_log() - ns_transport_opts.log: formatted by the transport, then dropped */
+/**
+ * fuzz_log() - ns_transport_opts.log: formatted by the transport, then dropped
+ */
 static void fuzz_log(void *opaque, enum netstack_log_level level, const char *msg)
 {
     (void)opaque;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fuzz_vmnet.c - hyperkit's vmnet protocol (--listen-vmnet) into the whole stack
  *
@@ -25,7 +26,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* fuzz_vmnet() - the --listen-vmnet transport, opened once per process */
+/**
+ * fuzz_vmnet() - the --listen-vmnet transport, opened once per process
+ */
 static struct ns_stream *fuzz_vmnet(void)
 {
     static struct ns_transport *t;
@@ -36,13 +39,17 @@ static struct ns_stream *fuzz_vmnet(void)
     return (struct ns_stream *)t;
 }
 
-/* le16() - a little-endian u16 of the replies */
+/**
+ * le16() - a little-endian u16 of the replies
+ */
 static unsigned le16(const uint8_t *p)
 {
     return p[0] | (unsigned)p[1] << 8;
 }
 
-/* check_replies() - frames flow: the guest must have been told what it needs */
+/**
+ * check_replies() - frames flow: the guest must have been told what it needs
+ */
 static void check_replies(const struct ns_stream *s)
 {
     const uint8_t *init = s->tx + s->tx_off, *vif = init + VMNET_INIT_LEN;

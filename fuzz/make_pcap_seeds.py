@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """make_pcap_seeds.py - write the seed corpus for fuzz_pcap_summary.
 
 Each seed is a small capture file of a guest's link to netstack, as the

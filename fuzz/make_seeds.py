@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """make_seeds.py - write the seed corpora for fuzz_frame, fuzz_ipv4, fuzz_arp,
 fuzz_offload, the transports' decoders (fuzz_stream, fuzz_vmnet, fuzz_dgram) and
 the control API (fuzz_api).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # run_fuzzer.cmake - one bounded libFuzzer run, as a ctest test.
 # -DFUZZER= the harness, -DSEEDS= its committed corpus, -DSCRATCH= a writable
 # folder for new inputs and crash files, -DSECONDS= how long to fuzz.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * bufcache.c - reuse of frame- and segment-sized memory blocks
  *
@@ -49,7 +50,9 @@ struct buf_hdr {
 static struct buf_hdr *free_list[NCLASS];
 static unsigned free_count[NCLASS];
 
-/* class_of() - the smallest class for @len bytes, CLASS_NONE for none. */
+/**
+ * class_of() - the smallest class for @len bytes, CLASS_NONE for none.
+ */
 static unsigned class_of(size_t len)
 {
     unsigned c;

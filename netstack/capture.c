@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * capture.c - the guest link's frames copied to pcap files and live streams
  *
@@ -39,7 +40,9 @@ int ns_capture_on(const struct netstack *ns)
     return atomic_load_explicit(&ns->capture->active, memory_order_relaxed) > 0;
 }
 
-/* now_ns() - the capture's timestamp: wall-clock time, or the embedder's clock */
+/**
+ * now_ns() - the capture's timestamp: wall-clock time, or the embedder's clock
+ */
 static uint64_t now_ns(const struct netstack *ns)
 {
     struct timespec ts;
@@ -112,7 +115,9 @@ void ns_capture_copy(struct netstack *ns, const struct iovec *iov, size_t n)
     c->kick = 1;
 }
 
-/* wake() - let a sleeping writer know there is work */
+/**
+ * wake() - let a sleeping writer know there is work
+ */
 static void wake(struct ns_capture *c)
 {
     uint64_t one = 1;
@@ -160,7 +165,9 @@ static int command(struct ns_capture *c, enum ns_capture_op op, const void *arg)
     return rc;
 }
 
-/* capture_new() - the shared state and its writer thread, on first use */
+/**
+ * capture_new() - the shared state and its writer thread, on first use
+ */
 static int capture_new(struct netstack *ns)
 {
     struct ns_capture *c;
@@ -195,7 +202,9 @@ fail:
     return rc;
 }
 
-/* check_pcap_config() - @cfg with its defaults filled in, or -EINVAL */
+/**
+ * check_pcap_config() - @cfg with its defaults filled in, or -EINVAL
+ */
 static int check_pcap_config(const struct netstack_pcap_config *cfg, struct netstack_pcap_config *out)
 {
     if (!cfg || !cfg->path || !cfg->path[0])

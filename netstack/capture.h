@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * capture.h - private: the guest link's frames copied to pcap files and streams
  *
@@ -14,13 +15,19 @@
 
 #include "netstack/stack.h"
 
-/* ns_capture_on() - is anything capturing? (relaxed: a frame more or less at a switch) */
+/**
+ * ns_capture_on() - is anything capturing? (relaxed: a frame more or less at a switch)
+ */
 int ns_capture_on(const struct netstack *ns);
 
-/* ns_capture_copy() - record one frame given in @n pieces (the stack's thread only). */
+/**
+ * ns_capture_copy() - record one frame given in @n pieces (the stack's thread only).
+ */
 void ns_capture_copy(struct netstack *ns, const struct iovec *iov, size_t n);
 
-/* ns_capture() - record one frame, if anything captures. */
+/**
+ * ns_capture() - record one frame, if anything captures.
+ */
 static inline void ns_capture(struct netstack *ns, const void *data, size_t len)
 {
     if (ns->capture && ns_capture_on(ns)) {
@@ -30,13 +37,19 @@ static inline void ns_capture(struct netstack *ns, const void *data, size_t len)
     }
 }
 
-/* ns_capture_kick() - end of a batch: wake the writer for what was recorded. */
+/**
+ * ns_capture_kick() - end of a batch: wake the writer for what was recorded.
+ */
 void ns_capture_kick(struct netstack *ns);
 
-/* ns_capture_fold() - add the writer's counters to @counters (netstack_get_stats). */
+/**
+ * ns_capture_fold() - add the writer's counters to @counters (netstack_get_stats).
+ */
 void ns_capture_fold(const struct netstack *ns, uint64_t *counters, size_t n);
 
-/* ns_capture_free() - stop every capture, write what is buffered, end the writer. */
+/**
+ * ns_capture_free() - stop every capture, write what is buffered, end the writer.
+ */
 void ns_capture_free(struct netstack *ns);
 
 #endif /* NETSTACK_CAPTURE_H */

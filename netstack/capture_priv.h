@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * capture_priv.h - private to capture.c (the stack's side) and
  * capture_writer.c (the writer thread's side)
@@ -105,7 +106,9 @@ struct ns_capture {
     int failed_logged;
 };
 
-/* ns_capture_writer() - the writer thread (capture_writer.c) */
+/**
+ * ns_capture_writer() - the writer thread (capture_writer.c)
+ */
 void *ns_capture_writer(void *arg);
 
 #endif /* NETSTACK_CAPTURE_PRIV_H */

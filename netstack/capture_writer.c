@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * capture_writer.c - the capture's writer thread: ring to pcap files and streams
  *
@@ -66,7 +67,9 @@ static int open_file(struct ns_capture_file *f)
     return 0;
 }
 
-/* close_file() - flush and close the current file; -EIO if anything was lost */
+/**
+ * close_file() - flush and close the current file; -EIO if anything was lost
+ */
 static int close_file(struct ns_capture_file *f)
 {
     int rc = 0;
@@ -80,7 +83,9 @@ static int close_file(struct ns_capture_file *f)
     return rc;
 }
 
-/* shift_names() - path.N-2 -> path.N-1, ..., path -> path.1 */
+/**
+ * shift_names() - path.N-2 -> path.N-1, ..., path -> path.1
+ */
 static void shift_names(const struct ns_capture_file *f)
 {
     char from[PATH_MAX], to[PATH_MAX];
@@ -117,14 +122,18 @@ static int rotate(struct ns_capture *c)
     return rc;
 }
 
-/* file_fail() - a write or create failed: stop writing, keep the settings */
+/**
+ * file_fail() - a write or create failed: stop writing, keep the settings
+ */
 static void file_fail(struct ns_capture *c, int err)
 {
     close_file(&c->file);
     atomic_store(&c->failed, err ? -err : EIO);
 }
 
-/* file_write() - one record to the file sink, rotating first if it is full */
+/**
+ * file_write() - one record to the file sink, rotating first if it is full
+ */
 static void file_write(struct ns_capture *c, const struct pcap_pkthdr *h, const uint8_t *data)
 {
     struct ns_capture_file *f = &c->file;
@@ -182,7 +191,9 @@ fail:
     return rc;
 }
 
-/* file_stop() - the STOP command: write what is buffered, forget the settings */
+/**
+ * file_stop() - the STOP command: write what is buffered, forget the settings
+ */
 static int file_stop(struct ns_capture *c)
 {
     struct ns_capture_file *f = &c->file;
@@ -199,7 +210,9 @@ static int file_stop(struct ns_capture *c)
 /* Stream sinks                                                             */
 /* ------------------------------------------------------------------------ */
 
-/* stream_put() - the stdio cookie's write: append to the stream's buffer */
+/**
+ * stream_put() - the stdio cookie's write: append to the stream's buffer
+ */
 static ssize_t stream_put(void *cookie, const char *buf, size_t n)
 {
     struct ns_capture_stream *s = cookie;
@@ -211,7 +224,9 @@ static ssize_t stream_put(void *cookie, const char *buf, size_t n)
     return (ssize_t)n;
 }
 
-/* stream_close() - forget stream @i, closing its socket */
+/**
+ * stream_close() - forget stream @i, closing its socket
+ */
 static void stream_close(struct ns_capture *c, uint32_t i)
 {
     struct ns_capture_stream *s = &c->streams[i];
@@ -262,7 +277,9 @@ static int stream_open(struct ns_capture *c, const struct ns_capture_stream *req
     return 0;
 }
 
-/* stream_write() - one record into stream @s's buffer, whole, or counted as lost */
+/**
+ * stream_write() - one record into stream @s's buffer, whole, or counted as lost
+ */
 static void stream_write(struct ns_capture *c, struct ns_capture_stream *s,
                          const struct pcap_pkthdr *h, const uint8_t *data)
 {
@@ -300,7 +317,9 @@ static int stream_send(struct ns_capture_stream *s)
     return 0;
 }
 
-/* reader_gone() - the reader closed its end (or sent something: drained) */
+/**
+ * reader_gone() - the reader closed its end (or sent something: drained)
+ */
 static int reader_gone(int fd)
 {
     char junk[256];
@@ -315,7 +334,9 @@ static int reader_gone(int fd)
 /* The loop                                                                 */
 /* ------------------------------------------------------------------------ */
 
-/* update_sinks() - what the stack's side copies: anything at all, and how much of a frame */
+/**
+ * update_sinks() - what the stack's side copies: anything at all, and how much of a frame
+ */
 static void update_sinks(struct ns_capture *c)
 {
     uint32_t snap = c->file.dumper ? c->file.snaplen : 0, i, n = atomic_load(&c->nstreams);
@@ -327,7 +348,9 @@ static void update_sinks(struct ns_capture *c)
     atomic_store(&c->active, (c->file.dumper ? 1 : 0) + (int)n);
 }
 
-/* deliver() - one record to every sink */
+/**
+ * deliver() - one record to every sink
+ */
 static void deliver(struct ns_capture *c, const struct ns_capture_rec *r)
 {
     struct pcap_pkthdr h = {
@@ -372,7 +395,9 @@ static unsigned drain(struct ns_capture *c)
     return n;
 }
 
-/* send_streams() - what the streams hold, to their readers, without blocking */
+/**
+ * send_streams() - what the streams hold, to their readers, without blocking
+ */
 static void send_streams(struct ns_capture *c)
 {
     uint32_t i;
@@ -385,7 +410,9 @@ static void send_streams(struct ns_capture *c)
     }
 }
 
-/* flush_file() - the file's stdio buffer to the file, so a reader sees whole records */
+/**
+ * flush_file() - the file's stdio buffer to the file, so a reader sees whole records
+ */
 static void flush_file(struct ns_capture *c)
 {
     if (c->file.dumper && pcap_dump_flush(c->file.dumper) < 0)
@@ -440,7 +467,9 @@ static int run_command(struct ns_capture *c)
     return quit;
 }
 
-/* command_pending() - has the stack's thread asked for something? */
+/**
+ * command_pending() - has the stack's thread asked for something?
+ */
 static int command_pending(struct ns_capture *c)
 {
     int op;
@@ -451,7 +480,9 @@ static int command_pending(struct ns_capture *c)
     return op != NS_CAP_NONE;
 }
 
-/* sleep_until_work() - poll the wake eventfd and the streams; drop the readers gone */
+/**
+ * sleep_until_work() - poll the wake eventfd and the streams; drop the readers gone
+ */
 static void sleep_until_work(struct ns_capture *c)
 {
     struct pollfd p[1 + NETSTACK_PCAP_MAX_STREAMS];

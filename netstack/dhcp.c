@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * dhcp.c - netstack's DHCP server (RFC 2131, options RFC 2132 and RFC 3397)
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * dhcp.h - netstack's DHCP server (RFC 2131, options RFC 2132 and RFC 3397)
  *
@@ -45,11 +46,13 @@ enum ns_dhcp_result {
 
 struct ns_dhcp;
 
-/* ns_dhcp_new() - a server with an empty lease table; NULL on bad config or no memory. */
+/**
+ * ns_dhcp_new() - a server with an empty lease table; NULL on bad config or no memory.
+ */
 struct ns_dhcp *ns_dhcp_new(const struct ns_dhcp_config *cfg);
 void ns_dhcp_free(struct ns_dhcp *d);
 
-/*
+/**
  * ns_dhcp_handle() - process one message from a client
  * @msg, @len:  UDP payload as received (untrusted)
  * @now:        monotonic seconds, for lease expiry
@@ -62,7 +65,7 @@ enum ns_dhcp_result ns_dhcp_handle(struct ns_dhcp *d, const uint8_t *msg, size_t
                                    uint64_t now, uint8_t *reply, size_t cap,
                                    size_t *reply_len, struct ns_dhcp_dest *dest);
 
-/*
+/**
  * ns_dhcp_owner() - who holds @ip
  * Return: 1 and the holder's MAC in @mac if @ip is leased or offered, else 0.
  * Used by ARP (never answer for a guest's own address) and to find the guest's

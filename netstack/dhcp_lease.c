@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * dhcp_lease.c - netstack's DHCP server: the lease table and time
  *

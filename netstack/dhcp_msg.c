@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * dhcp_msg.c - netstack's DHCP server: the message format (RFC 2131
  * section 2, options RFC 2132 and RFC 3397)
@@ -61,20 +62,24 @@
 static int dhcp_parse_header(struct ns_reader *r, struct dhcp_msg *m,
                              struct ns_reader *sname, struct ns_reader *file)
 {
-    uint8_t op, htype, hlen, hops;
-    uint32_t yiaddr, siaddr, cookie;
-    uint16_t secs;
+    uint8_t op, htype, hlen;
+    uint32_t cookie;
 
-    if (ns_reader_u8(r, &op) || ns_reader_u8(r, &htype) ||
-        ns_reader_u8(r, &hlen) || ns_reader_u8(r, &hops) ||
-        ns_reader_be32(r, &m->xid) || ns_reader_be16(r, &secs) ||
-        ns_reader_be16(r, &m->flags) || ns_reader_be32(r, &m->ciaddr) ||
-        ns_reader_be32(r, &yiaddr) || ns_reader_be32(r, &siaddr) ||
-        ns_reader_be32(r, &m->giaddr) ||
-        ns_reader_copy(r, m->chaddr, sizeof(m->chaddr)) ||
-        ns_reader_sub(r, DHCP_SNAME_LEN, sname) ||
-        ns_reader_sub(r, DHCP_FILE_LEN, file) ||
-        ns_reader_be32(r, &cookie))
+    op = ns_read_u8(r);
+    htype = ns_read_u8(r);
+    hlen = ns_read_u8(r);
+    ns_reader_skip(r, 1);                           /* hops */
+    m->xid = ns_read_be32(r);
+    ns_reader_skip(r, 2);                           /* secs */
+    m->flags = ns_read_be16(r);
+    m->ciaddr = ns_read_be32(r);
+    ns_reader_skip(r, 4 + 4);                       /* yiaddr, siaddr */
+    m->giaddr = ns_read_be32(r);
+    ns_reader_copy(r, m->chaddr, sizeof(m->chaddr));
+    ns_reader_sub(r, DHCP_SNAME_LEN, sname);
+    ns_reader_sub(r, DHCP_FILE_LEN, file);
+    cookie = ns_read_be32(r);
+    if (ns_reader_failed(r))
         return -1;
 
     if (op != BOOTREQUEST || htype != DHCP_HTYPE_ETHER ||

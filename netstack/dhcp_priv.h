@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * dhcp_priv.h - private: what the DHCP server's files share
  *

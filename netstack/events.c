@@ -1,21 +1,17 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * events.c - the embedding loop API: fd, next timeout, dispatch, run, watch
  *
  * Theory of Operation: an embedder either polls netstack_fd() in its own loop
  * and calls netstack_dispatch() when it is readable or netstack_next_timeout()
  * has passed (the c-ares/libuv model), or calls netstack_run(), which is built
- * from exactly those public calls. Dispatch runs ready fd callbacks, then due
- * timers (lwIP's, fragment expiry), then flushes what they queued for the guest.
+ * from exactly those public calls. Dispatch runs ready fd callbacks, then every
+ * module's due timers (modules.c), then flushes what they queued for the guest.
  */
 #include <errno.h>
 
-#include "dns/dns.h"
-#include "ethernet/reasm.h"
-#include "netstack/lwip_glue.h"
-#include "netstack/nat.h"
+#include "netstack/modules.h"
 #include "netstack/stack.h"
-
-#define REASM_TICK_MS 1000
 
 int netstack_fd(const struct netstack *ns)
 {
@@ -24,32 +20,12 @@ int netstack_fd(const struct netstack *ns)
 
 int netstack_next_timeout(struct netstack *ns)
 {
-    uint64_t now = ns_now_ms();
-    int t = ns_lwip_next_timeout(ns), n = ns_nat_next_timeout(ns, now);
-    int d = ns_dns_next_timeout(ns, now);
-
-    if (ns_reasm_pending(ns->reasm) && (t < 0 || t > REASM_TICK_MS))
-        t = REASM_TICK_MS;
-    if (n >= 0 && (t < 0 || n < t))
-        t = n;
-    if (d >= 0 && (t < 0 || d < t))
-        t = d;
-    return t;
+    return ns_modules_next_timeout(ns, ns_now_ms());
 }
 
-/* run_timers() - everything time-driven that is due. */
-static void run_timers(struct netstack *ns)
-{
-    uint64_t now = ns_now_ms();
-
-    ns_lwip_timers(ns);
-    if (ns_reasm_pending(ns->reasm))
-        ns_reasm_expire(ns, now);
-    ns_nat_timers(ns, now);
-    ns_dns_timers(ns, now);
-}
-
-/* dispatch_events() - call the callback of each fetched event still watched. */
+/**
+ * dispatch_events() - call the callback of each fetched event still watched.
+ */
 static void dispatch_events(struct netstack *ns, const struct ns_loop_event *ev, int n)
 {
     int i;
@@ -65,7 +41,9 @@ static void dispatch_events(struct netstack *ns, const struct ns_loop_event *ev,
     }
 }
 
-/* wait_and_dispatch() - one loop iteration, waiting at most @timeout_ms. */
+/**
+ * wait_and_dispatch() - one loop iteration, waiting at most @timeout_ms.
+ */
 static int wait_and_dispatch(struct netstack *ns, int timeout_ms)
 {
     struct ns_loop_event ev[64];
@@ -74,7 +52,7 @@ static int wait_and_dispatch(struct netstack *ns, int timeout_ms)
     if (n < 0)
         return n;
     dispatch_events(ns, ev, n);
-    run_timers(ns);
+    ns_modules_timers(ns, ns_now_ms());
     ns_flush(ns);
     return 0;
 }

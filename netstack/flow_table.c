@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * flow_table.c - guest flows keyed by (address, 16-bit identifier), each with
  * one host socket: lookup, LRU eviction, idle timeout, backpressure
@@ -37,7 +38,7 @@
 #define FLOW_MIN_BUCKETS    16
 #define FLOW_MAX_BUCKETS    65536
 
-/*
+/**
  * bucket_of() - the hash bucket of a guest address and identifier
  * @t:  the table
  * @ip: guest address, host order
@@ -53,7 +54,7 @@ static struct ns_flow **bucket_of(const struct ns_flow_table *t, uint32_t ip, ui
     return &t->bucket[(size_t)(h >> 16) & (t->nbucket - 1)];
 }
 
-/*
+/**
  * bucket_count() - hash buckets for @max flows: a power of two, bounded
  * @max: the flow limit
  * Return: the count.
@@ -67,7 +68,7 @@ static size_t bucket_count(uint32_t max)
     return n;
 }
 
-/*
+/**
  * count() - add one to the stack's counter @stat
  * @t:    the table
  * @stat: the counter
@@ -77,13 +78,15 @@ static void count(struct ns_flow_table *t, enum netstack_stat stat)
     t->ns->stats[stat]++;
 }
 
-/*
+/**
  * lru_unlink() - take @f off the LRU list
  * @t: the table
  * @f: a flow on it
  */
 static void lru_unlink(struct ns_flow_table *t, struct ns_flow *f)
 {
+    /* On the list: linked to a neighbour, or its only entry. Not unlinked twice. */
+    NS_ASSERT(f->prev || f->next || (t->oldest == f && t->newest == f));
     if (f->prev)
         f->prev->next = f->next;
     else
@@ -95,13 +98,14 @@ static void lru_unlink(struct ns_flow_table *t, struct ns_flow *f)
     f->prev = f->next = NULL;
 }
 
-/*
+/**
  * lru_append() - put @f at the newest end of the LRU list
  * @t: the table
  * @f: a flow not on it
  */
 static void lru_append(struct ns_flow_table *t, struct ns_flow *f)
 {
+    NS_ASSERT(!f->prev && !f->next && t->oldest != f);
     f->prev = t->newest;
     f->next = NULL;
     if (t->newest)
@@ -111,7 +115,7 @@ static void lru_append(struct ns_flow_table *t, struct ns_flow *f)
     t->newest = f;
 }
 
-/*
+/**
  * paused_unlink() - take @f off the paused list, if it is on it: ACTIVE again
  * @t: the table
  * @f: a flow of @t
@@ -130,7 +134,7 @@ static void paused_unlink(struct ns_flow_table *t, struct ns_flow *f)
     f->state = NS_FLOW_ACTIVE;
 }
 
-/*
+/**
  * flow_free() - free the module's flow struct around @f
  * @t: the table
  * @f: a flow on no list, its socket closed
@@ -140,7 +144,7 @@ static void flow_free(const struct ns_flow_table *t, struct ns_flow *f)
     free((char *)f - t->type->offset);
 }
 
-/*
+/**
  * flow_close() - unwatch and close @f's socket, unlink and free it
  * @t: the table
  * @f: a flow of @t, in either state
@@ -149,8 +153,10 @@ static void flow_close(struct ns_flow_table *t, struct ns_flow *f)
 {
     struct ns_flow **pp = bucket_of(t, f->guest_ip, f->guest_id);
 
-    while (*pp != f)
+    while (*pp != f) {
+        NS_ASSERT(*pp);     /* a flow closed twice is in no bucket */
         pp = &(*pp)->hnext;
+    }
     *pp = f->hnext;
     lru_unlink(t, f);
     paused_unlink(t, f);
@@ -160,7 +166,7 @@ static void flow_close(struct ns_flow_table *t, struct ns_flow *f)
     flow_free(t, f);
 }
 
-/*
+/**
  * ns_flow_table_init() - an empty table
  * @t:         the table (its memory zeroed or not)
  * @ns:        the stack
@@ -187,7 +193,7 @@ int ns_flow_table_init(struct ns_flow_table *t, struct netstack *ns,
     return 0;
 }
 
-/*
+/**
  * ns_flow_table_fini() - close every flow and free the buckets
  * @t: a table ns_flow_table_init() succeeded on
  */
@@ -198,7 +204,7 @@ void ns_flow_table_fini(struct ns_flow_table *t)
     t->bucket = NULL;
 }
 
-/*
+/**
  * ns_flow_lookup() - the flow of a guest address and identifier
  * @t:  the table
  * @ip: guest address, host order
@@ -215,7 +221,7 @@ struct ns_flow *ns_flow_lookup(const struct ns_flow_table *t, uint32_t ip, uint1
     return NULL;
 }
 
-/*
+/**
  * ns_flow_open() - a new flow for @ip and @id, evicting the least recently
  * used at the limit
  * @t:  the table
@@ -267,7 +273,7 @@ fail:
     return NULL;
 }
 
-/*
+/**
  * ns_flow_touch() - traffic on @f at @now: it becomes the most recently used
  * @t:   the table
  * @f:   a flow of @t
@@ -282,14 +288,15 @@ void ns_flow_touch(struct ns_flow_table *t, struct ns_flow *f, uint64_t now)
     }
 }
 
-/*
+/**
  * ns_flow_pause() - stop reading @f until ns_flow_resume()
  * @t: the table
- * @f: a flow of @t. It must be ACTIVE, which is not checked: pausing a flow
- *     twice corrupts the paused list.
+ * @f: a flow of @t. It must be ACTIVE (NS_ASSERT): pausing a flow twice
+ *     would corrupt the paused list.
  */
 void ns_flow_pause(struct ns_flow_table *t, struct ns_flow *f)
 {
+    NS_ASSERT(f->state == NS_FLOW_ACTIVE && !f->pprev && !f->pnext && t->paused != f);
     ns_loop_del(&f->ns->loop, f->fd);
     f->state = NS_FLOW_PAUSED;
     f->pprev = NULL;
@@ -299,7 +306,7 @@ void ns_flow_pause(struct ns_flow_table *t, struct ns_flow *f)
     t->paused = f;
 }
 
-/*
+/**
  * ns_flow_resume() - the transport takes frames again: watch paused flows
  * @t: the table
  *
@@ -319,7 +326,7 @@ void ns_flow_resume(struct ns_flow_table *t)
     }
 }
 
-/*
+/**
  * ns_flow_close_all() - close every flow (the guest went away, or stop)
  * @t: the table
  */
@@ -329,7 +336,7 @@ void ns_flow_close_all(struct ns_flow_table *t)
         flow_close(t, t->oldest);
 }
 
-/*
+/**
  * ns_flow_expire() - close flows idle for the table's idle timeout
  * @t:      the table
  * @now_ms: the current time
@@ -352,7 +359,7 @@ void ns_flow_expire(struct ns_flow_table *t, uint64_t now_ms)
     }
 }
 
-/*
+/**
  * ns_flow_next_timeout() - milliseconds until the oldest flow expires
  * @t:      the table
  * @now_ms: the current time

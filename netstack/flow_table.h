@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * flow_table.h - private: a table of guest flows, each owning one host socket
  *
@@ -18,7 +19,7 @@
 
 struct netstack;
 
-/*
+/**
  * ns_flow_container() - the module's flow struct around a struct ns_flow
  * @ptr:    the struct ns_flow (or a void * to one, as a loop callback gets it);
  *          must not be NULL
@@ -135,8 +136,9 @@ struct ns_flow *ns_flow_open(struct ns_flow_table *t, uint32_t ip, uint16_t id);
 void ns_flow_touch(struct ns_flow_table *t, struct ns_flow *f, uint64_t now);
 
 /*
- * Backpressure. ns_flow_pause() must only be called on an ACTIVE flow (not
- * checked: pausing a flow twice corrupts the paused list).
+ * Backpressure. ns_flow_pause() must only be called on an ACTIVE flow (debug
+ * builds check it with NS_ASSERT: pausing a flow twice corrupts the paused
+ * list).
  */
 void ns_flow_pause(struct ns_flow_table *t, struct ns_flow *f);
 void ns_flow_resume(struct ns_flow_table *t);

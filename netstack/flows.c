@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * flows.c - netstack_flow_list(): every live TCP and UDP flow, for list_flows
  *
@@ -15,7 +16,9 @@
 #include "netstack/tcp_flow.h"
 #include "portfwd/portfwd.h"
 
-/* tcp_state() - a TCP flow's state as list_flows names it. */
+/**
+ * tcp_state() - a TCP flow's state as list_flows names it.
+ */
 static const char *tcp_state(const struct tcp_flow *f)
 {
     if (f->state == FLOW_CONNECTING)
@@ -29,7 +32,9 @@ static const char *tcp_state(const struct tcp_flow *f)
     return f->host_fin ? "fin_wait" : "established";
 }
 
-/* since() - milliseconds from @then to @now, 0 if the clock says otherwise. */
+/**
+ * since() - milliseconds from @then to @now, 0 if the clock says otherwise.
+ */
 static uint64_t since(uint64_t now, uint64_t then)
 {
     return now > then ? now - then : 0;
@@ -58,7 +63,9 @@ static int list_tcp(struct netstack *ns, uint64_t now, netstack_flow_fn cb, void
     return 0;
 }
 
-/* list_udp_nat() - the UDP NAT's flows (its table's LRU list holds them all). */
+/**
+ * list_udp_nat() - the UDP NAT's flows (its table's LRU list holds them all).
+ */
 static int list_udp_nat(struct netstack *ns, uint64_t now, netstack_flow_fn cb, void *opaque)
 {
     const struct ns_flow_table *t = ns_udp_nat_table(ns);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * icmp_nat.c - ICMP echo from the guest to anywhere, through host sockets
  * (RFC 792; RFC 5508 for how a NAT treats ICMP query identifiers)
@@ -90,7 +91,7 @@ struct icmp_flow {
     uint32_t remote;
 };
 
-/*
+/**
  * icmp_flow_of() - the ICMP flow around a flow of the table
  * @f: the table's part, not NULL
  * Return: the ICMP flow.
@@ -116,7 +117,7 @@ struct ns_icmp_nat {
     uint8_t *buf;
 };
 
-/*
+/**
  * ns_icmp_nat_parse_raw() - find an echo reply in what a raw ICMP socket read
  * @pkt: the packet, IPv4 header first, as the kernel delivered it
  * @len: bytes read
@@ -150,7 +151,7 @@ int ns_icmp_nat_parse_raw(const uint8_t *pkt, size_t len, uint32_t *src, struct 
     return 0;
 }
 
-/*
+/**
  * tx_budget() - may one reply be read now without risking the queue?
  * @ns: the stack
  * Return: 1 yes; 0 when the queue holds this dispatch's frames (wait for its
@@ -169,7 +170,7 @@ static int tx_budget(const struct netstack *ns)
     return ns_tx_room(&ns->tx, (size_t)ns->cfg.mtu + 14) >= worst || !ns->tx.count;
 }
 
-/*
+/**
  * guest_source() - the address the guest sees for host peer @addr (network order)
  * @ns:   the stack
  * @addr: the peer, network order
@@ -187,7 +188,7 @@ static int guest_source(const struct netstack *ns, uint32_t addr, uint32_t *src)
     return ns_in_subnet(ns, *src) && *src != ns->host_loopback ? -1 : 0;
 }
 
-/*
+/**
  * deliver() - an echo reply to the guest, with its identifier restored
  * @nat:  the NAT
  * @f:    the flow the reply belongs to
@@ -211,7 +212,7 @@ static void deliver(struct ns_icmp_nat *nat, struct icmp_flow *f, uint32_t addr,
         NS_COUNT(ns, icmp_echo_replies_forwarded);
 }
 
-/*
+/**
  * read_ping() - one read from a ping socket: ICMP header and data, no IP header
  * @nat: the NAT
  * @f:   a flow with a ping socket
@@ -233,7 +234,7 @@ static int read_ping(struct ns_icmp_nat *nat, struct icmp_flow *f)
     return 0;
 }
 
-/*
+/**
  * read_raw() - one read from a raw socket: any ICMP packet the host received
  * @nat: the NAT
  * @f:   a flow with a raw socket
@@ -255,7 +256,7 @@ static int read_raw(struct ns_icmp_nat *nat, struct icmp_flow *f)
     return 0;
 }
 
-/*
+/**
  * flow_ready() - the loop's callback: a flow's socket is readable (or has an error)
  * @opaque: the flow's struct ns_flow
  * @fd:     its socket
@@ -282,7 +283,7 @@ static void flow_ready(void *opaque, int fd, uint32_t events)
     }
 }
 
-/*
+/**
  * socket_failed() - count and log (once) running out of sockets
  * @ns:  the stack
  * @nat: the NAT
@@ -300,7 +301,7 @@ static int socket_failed(struct netstack *ns, struct ns_icmp_nat *nat, int err)
     return -1;
 }
 
-/*
+/**
  * socket_refused() - count and log (once) that no kind of ICMP socket is allowed
  * @ns:  the stack
  * @nat: the NAT
@@ -320,7 +321,7 @@ static int socket_refused(struct netstack *ns, struct ns_icmp_nat *nat, int err)
     return -1;
 }
 
-/*
+/**
  * out_of_resources() - does @err mean "no descriptor or memory", not "not allowed"?
  * @err: an errno from socket()
  * Return: nonzero if so.
@@ -330,7 +331,7 @@ static int out_of_resources(int err)
     return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
 }
 
-/*
+/**
  * open_raw() - a raw ICMP socket woken only for echo replies
  * Return: the fd, or -1 (errno set).
  */
@@ -348,7 +349,7 @@ static int open_raw(void)
     return fd;
 }
 
-/*
+/**
  * open_socket() - the flow table's open(): a ping socket for @fl, or a raw one
  * where ping sockets are refused
  * @fl: the new flow; its @kind is set to the kind opened
@@ -390,7 +391,7 @@ static const struct ns_flow_type icmp_flow_type = {
     .expired = NETSTACK_STAT_icmp_flows_expired,
 };
 
-/*
+/**
  * set_ttl() - send with the guest's TTL, so its traceroute-style probes keep
  * their meaning; a setsockopt only when it changes.
  * @f:   the flow
@@ -404,7 +405,7 @@ static void set_ttl(struct icmp_flow *f, uint8_t ttl)
         f->ttl = ttl;
 }
 
-/*
+/**
  * ns_icmp_nat_input() - an echo request from the guest to a non-local address
  * @ns: the stack
  * @ip: the datagram. Not checked here: ethernet/icmp.c has verified that the
@@ -445,7 +446,7 @@ void ns_icmp_nat_input(struct netstack *ns, const struct ns_ipv4 *ip)
         NS_COUNT(ns, icmp_echo_forwarded);
 }
 
-/*
+/**
  * ns_icmp_nat_start() - create the flow table and the receive buffer
  * @ns: the stack
  * Return: 0, -ENOMEM.
@@ -467,7 +468,7 @@ int ns_icmp_nat_start(struct netstack *ns)
     return 0;
 }
 
-/*
+/**
  * ns_icmp_nat_stop() - close every flow and free the table; safe without a start
  * @ns: the stack
  */
@@ -483,7 +484,7 @@ void ns_icmp_nat_stop(struct netstack *ns)
     ns->icmp_nat = NULL;
 }
 
-/*
+/**
  * ns_icmp_nat_guest_gone() - the guest went away: close every flow
  * @ns: the stack
  */
@@ -493,7 +494,7 @@ void ns_icmp_nat_guest_gone(struct netstack *ns)
         ns_flow_close_all(&ns->icmp_nat->flows);
 }
 
-/*
+/**
  * ns_icmp_nat_timers() - close flows idle for icmp_idle_timeout_ms
  * @ns:     the stack
  * @now_ms: the current time
@@ -507,7 +508,7 @@ void ns_icmp_nat_timers(struct netstack *ns, uint64_t now_ms)
         ns_flow_expire(&ns->icmp_nat->flows, now_ms);
 }
 
-/*
+/**
  * ns_icmp_nat_next_timeout() - milliseconds until the oldest flow expires
  * @ns:     the stack
  * @now_ms: the current time
@@ -518,7 +519,7 @@ int ns_icmp_nat_next_timeout(struct netstack *ns, uint64_t now_ms)
     return ns->icmp_nat ? ns_flow_next_timeout(&ns->icmp_nat->flows, now_ms) : -1;
 }
 
-/*
+/**
  * ns_icmp_nat_resume() - the transport takes frames again: read paused flows
  * @ns: the stack
  *

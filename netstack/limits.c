@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * limits.c - the resource model: what a guest can make the stack hold
  *
@@ -63,7 +64,7 @@
  */
 #define FIT_FLOOR 32u
 
-/*
+/**
  * scale() - @v scaled by @num / @den, but not below FIT_FLOOR (or @v)
  * Return: the scaled value
  */
@@ -75,7 +76,7 @@ static uint32_t scale(uint32_t v, uint64_t num, uint64_t den)
     return r > floor ? (uint32_t)r : floor;
 }
 
-/*
+/**
  * ns_limits_fit() - fit the flow limits into the descriptors this process may
  * open, so that a limit is reached before EMFILE is
  * @ns: the stack; its cfg limits are lowered in proportion when they do not fit
@@ -125,7 +126,7 @@ void ns_limits_stop(struct netstack *ns)
     ns->reserve_fd = -1;
 }
 
-/*
+/**
  * shed() - take one pending connection off @fd with the reserve descriptor
  * and close it: the client sees its connection closed instead of hanging,
  * and a level-triggered listener stops waking the loop.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * loop.h - private: the event loop's polling backend
  *
@@ -42,11 +43,17 @@ int ns_loop_init(struct ns_loop *l);
 void ns_loop_fini(struct ns_loop *l);
 int ns_loop_set(struct ns_loop *l, int fd, uint32_t events, netstack_watch_fn cb, void *opaque);
 int ns_loop_del(struct ns_loop *l, int fd);
-/* ns_loop_forget() - ns_loop_del() for an fd that is closed at once (no syscall). */
+/**
+ * ns_loop_forget() - ns_loop_del() for an fd that is closed at once (no syscall).
+ */
 void ns_loop_forget(struct ns_loop *l, int fd);
-/* ns_loop_wait() - fetch up to @max ready events, waiting at most @timeout_ms (-1: forever). */
+/**
+ * ns_loop_wait() - fetch up to @max ready events, waiting at most @timeout_ms (-1: forever).
+ */
 int ns_loop_wait(struct ns_loop *l, struct ns_loop_event *ev, int max, int timeout_ms);
-/* ns_loop_wake() - make a blocked ns_loop_wait() return; async-signal-safe. */
+/**
+ * ns_loop_wake() - make a blocked ns_loop_wait() return; async-signal-safe.
+ */
 void ns_loop_wake(struct ns_loop *l);
 
 #endif /* NETSTACK_LOOP_H */

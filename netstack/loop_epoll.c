@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * loop_epoll.c - the event loop's Linux backend: epoll plus an eventfd
  *
@@ -16,7 +17,9 @@
 
 #include "netstack/loop.h"
 
-/* to_epoll() - NETSTACK_EV_* to EPOLL* (the values match, but say so once here). */
+/**
+ * to_epoll() - NETSTACK_EV_* to EPOLL* (the values match, but say so once here).
+ */
 static uint32_t to_epoll(uint32_t ev)
 {
     return (ev & NETSTACK_EV_IN ? EPOLLIN : 0) | (ev & NETSTACK_EV_OUT ? EPOLLOUT : 0);
@@ -28,7 +31,7 @@ static uint32_t from_epoll(uint32_t ev)
            (ev & EPOLLERR ? NETSTACK_EV_ERR : 0) | (ev & (EPOLLHUP | EPOLLRDHUP) ? NETSTACK_EV_HUP : 0);
 }
 
-/*
+/**
  * ns_loop_init() - create the epoll set and the wake eventfd
  * Return: 0 or a negative errno.
  */
@@ -67,7 +70,9 @@ void ns_loop_fini(struct ns_loop *l)
     l->pollfd = l->wakefd = -1;
 }
 
-/* grow() - make the watch table hold index @fd. Return: 0 or -ENOMEM. */
+/**
+ * grow() - make the watch table hold index @fd. Return: 0 or -ENOMEM.
+ */
 static int grow(struct ns_loop *l, int fd)
 {
     size_t n = l->nwatch ? l->nwatch : 64;
@@ -86,7 +91,7 @@ static int grow(struct ns_loop *l, int fd)
     return 0;
 }
 
-/*
+/**
  * ns_loop_set() - add @fd, or change its mask and callback
  * Return: 0 or a negative errno.
  */
@@ -118,7 +123,9 @@ int ns_loop_set(struct ns_loop *l, int fd, uint32_t events, netstack_watch_fn cb
     return 0;
 }
 
-/* ns_loop_del() - stop watching @fd. Return: 0, -ENOENT if it was not watched. */
+/**
+ * ns_loop_del() - stop watching @fd. Return: 0, -ENOENT if it was not watched.
+ */
 int ns_loop_del(struct ns_loop *l, int fd)
 {
     if (fd < 0 || (size_t)fd >= l->nwatch || !l->watch[fd].cb)
@@ -130,7 +137,7 @@ int ns_loop_del(struct ns_loop *l, int fd)
     return 0;
 }
 
-/*
+/**
  * ns_loop_forget() - stop watching @fd, which the caller closes right after
  * close() takes a socket out of every epoll set by itself (we never dup our
  * sockets, so the set's reference is the last one), so the EPOLL_CTL_DEL a
@@ -144,7 +151,7 @@ void ns_loop_forget(struct ns_loop *l, int fd)
     l->watch[fd].opaque = NULL;
 }
 
-/*
+/**
  * ns_loop_wait() - wait for events
  * Return: number of events stored in @ev, or a negative errno (EINTR is 0).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * lwip_glue.c - lwIP as the stack's TCP engine
  *
@@ -40,13 +41,15 @@ static struct netif guest_netif;
 static int lwip_ready;
 static int lwip_starved;    /* an output was refused for a full queue */
 
-/* sys_now() - lwIP's clock: monotonic milliseconds (wraps after 49 days, as lwIP expects). */
+/**
+ * sys_now() - lwIP's clock: monotonic milliseconds (wraps after 49 days, as lwIP expects).
+ */
 u32_t sys_now(void)
 {
     return (u32_t)ns_now_ms();
 }
 
-/*
+/**
  * netif_output() - lwIP's IPv4 output: frame @p for the guest
  * @dst: the packet's destination (every destination is on the guest link)
  */
@@ -111,7 +114,9 @@ int ns_lwip_start(struct netstack *ns)
     return 0;
 }
 
-/* abort_list() - abort every pcb on one of lwIP's lists. */
+/**
+ * abort_list() - abort every pcb on one of lwIP's lists.
+ */
 static void abort_list(struct tcp_pcb **list)
 {
     while (*list) {
@@ -139,7 +144,7 @@ void ns_lwip_stop(struct netstack *ns)
     ns_pcbs_stop(ns);   /* the pcbs' destroy callbacks have run */
 }
 
-/*
+/**
  * segment_pbuf() - the datagram @ip as a pbuf chain for lwIP
  * @borrow: bytes at the end of the payload to reference rather than copy
  *
@@ -209,7 +214,7 @@ void ns_tcp_input_borrow(struct netstack *ns, const struct ns_ipv4 *ip, size_t b
     ip_addr_set_zero_ip4(&ip_data.current_iphdr_dest);
 }
 
-/*
+/**
  * ns_lwip_resume() - the transport drained: send what lwIP could not
  * A segment refused by netif_output() stays on its pcb's unsent queue, and
  * nothing in lwIP retries it unless an ACK or a retransmission comes, which
@@ -252,7 +257,7 @@ int ns_lwip_own_pbufs(struct pbuf **list, struct pbuf **tail)
     return 0;
 }
 
-/*
+/**
  * ns_lwip_reap_time_wait() - free every pcb in TIME_WAIT
  * lwIP looks a segment up by walking its pcb lists, TIME_WAIT's included, so
  * under connection churn (thousands a second, each closed by the host first)
@@ -289,4 +294,45 @@ int ns_lwip_next_timeout(struct netstack *ns)
     u32_t t = sys_timeouts_sleeptime();
 
     return t == SYS_TIMEOUTS_SLEEPTIME_INFINITE ? -1 : (int)(t > 60000 ? 60000 : t);
+}
+
+/**
+ * ns_lwip_send_rst() - a RST from @local:@lport to @remote:@rport, no pcb needed
+ * @local:  our side's address (host order)
+ * @lport:  its port
+ * @remote: the guest's address (host order)
+ * @rport:  its port
+ * @ack:    the acknowledgement number (the refused SYN's sequence + 1)
+ */
+void ns_lwip_send_rst(uint32_t local, uint16_t lport, uint32_t remote, uint16_t rport,
+                      uint32_t ack)
+{
+    ip_addr_t l, r;
+
+    ip_addr_set_ip4_u32(&l, htonl(local));
+    ip_addr_set_ip4_u32(&r, htonl(remote));
+    tcp_rst(NULL, 0, ack, &l, &r, lport, rport);
+}
+
+/**
+ * ns_lwip_forget_time_wait() - abort lwIP's TIME_WAIT pcb of that connection, if any
+ * @local:  our side's address (host order)
+ * @lport:  its port
+ * @remote: the guest's address (host order)
+ * @rport:  its port
+ *
+ * A TIME_WAIT pcb is freed by tcp_abort() without a RST.
+ */
+void ns_lwip_forget_time_wait(uint32_t local, uint16_t lport, uint32_t remote, uint16_t rport)
+{
+    struct tcp_pcb *pcb;
+
+    for (pcb = tcp_tw_pcbs; pcb; pcb = pcb->next) {
+        if (pcb->local_port == lport && pcb->remote_port == rport &&
+            ntohl(ip4_addr_get_u32(ip_2_ip4(&pcb->local_ip))) == local &&
+            ntohl(ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip))) == remote) {
+            tcp_abort(pcb);
+            return;
+        }
+    }
 }

@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * nat.c - address mapping shared by the NAT modules, and their lifecycle
+ * nat.c - address mapping and host socket set-up shared by the NAT modules
  *
  * Theory of Operation: the guest sees one flat subnet. Its own addresses (the
  * gateway) are answered inside the stack; the host-loopback alias stands for
@@ -17,10 +18,8 @@
 #include <string.h>
 
 #include "ethernet/ipv4.h"
-#include "netstack/lwip_glue.h"
 #include "netstack/nat.h"
 #include "netstack/stack.h"
-#include "portfwd/portfwd.h"
 
 int ns_nat_to_host(const struct netstack *ns, uint32_t dst, uint16_t port, struct sockaddr_in *sa)
 {
@@ -70,67 +69,4 @@ int ns_nat_tcp_socket(void)
         return -errno;
     ns_nat_tcp_tune(fd);
     return fd;
-}
-
-int ns_nat_start(struct netstack *ns)
-{
-    int rc = ns_tcp_nat_start(ns);
-
-    if (!rc)
-        rc = ns_udp_nat_start(ns);
-    if (!rc)
-        rc = ns_icmp_nat_start(ns);
-    return rc;      /* on failure netstack_new() calls ns_nat_stop(), which copes */
-}
-
-void ns_nat_stop(struct netstack *ns)
-{
-    ns_tcp_nat_stop(ns);
-    ns_udp_nat_stop(ns);
-    ns_icmp_nat_stop(ns);
-}
-
-void ns_nat_guest_gone(struct netstack *ns)
-{
-    ns_tcp_nat_guest_gone(ns);
-    ns_udp_nat_guest_gone(ns);
-    ns_icmp_nat_guest_gone(ns);
-}
-
-void ns_nat_timers(struct netstack *ns, uint64_t now_ms)
-{
-    ns_tcp_nat_timers(ns, now_ms);
-    ns_udp_nat_timers(ns, now_ms);
-    ns_icmp_nat_timers(ns, now_ms);
-    ns_udp_fwd_timers(ns, now_ms);      /* forwarded UDP flows expire like the NAT's */
-}
-
-/* min_timeout() - the sooner of two timeouts, -1 meaning none. */
-static int min_timeout(int a, int b)
-{
-    if (a < 0)
-        return b;
-    if (b < 0)
-        return a;
-    return a < b ? a : b;
-}
-
-int ns_nat_next_timeout(struct netstack *ns, uint64_t now_ms)
-{
-    int t = -1;
-
-    t = min_timeout(t, ns_tcp_nat_next_timeout(ns, now_ms));
-    t = min_timeout(t, ns_udp_nat_next_timeout(ns, now_ms));
-    t = min_timeout(t, ns_icmp_nat_next_timeout(ns, now_ms));
-    t = min_timeout(t, ns_udp_fwd_next_timeout(ns, now_ms));
-    return t;
-}
-
-void ns_nat_resume(struct netstack *ns)
-{
-    ns_lwip_resume(ns);
-    ns_tcp_nat_resume(ns);
-    ns_udp_nat_resume(ns);
-    ns_icmp_nat_resume(ns);
-    ns_udp_fwd_resume(ns);
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * nat.h - private: the NAT, where guest flows become host sockets
  *
@@ -23,7 +24,7 @@ struct netstack;
 struct ns_ipv4;
 struct ns_reader;
 
-/*
+/**
  * ns_nat_to_host() - where a guest's packet to @dst:@port goes on the host
  * The host-loopback alias becomes 127.0.0.1; the gateway, other subnet
  * addresses, broadcast, multicast, 0.0.0.0 and 127.0.0.0/8 are never forwarded.
@@ -31,30 +32,26 @@ struct ns_reader;
  */
 int ns_nat_to_host(const struct netstack *ns, uint32_t dst, uint16_t port, struct sockaddr_in *sa);
 
-/*
+/**
  * ns_nat_from_host() - the address the guest sees for a host peer @sa
  * (host order): the host's loopback becomes the alias.
  * Return: 0, -1 if the guest cannot be shown this peer (loopback without alias).
  */
 int ns_nat_from_host(const struct netstack *ns, const struct sockaddr_in *sa, uint32_t *addr);
 
-/*
+/**
  * ns_nat_tcp_socket() - a non-blocking host TCP socket with Nagle off and
  * keepalives on (here, apart from lwIP: <netinet/tcp.h> and lwIP disagree on
  * TCP_MSS). Return: the fd, or -errno.
  */
 int ns_nat_tcp_socket(void);
 
-/* ns_nat_tcp_tune() - Nagle off, keepalives on, for any host TCP socket of a flow. */
+/**
+ * ns_nat_tcp_tune() - Nagle off, keepalives on, for any host TCP socket of a flow.
+ */
 void ns_nat_tcp_tune(int fd);
 
-/* Lifecycle, called by stack.c and events.c; each fans out to the modules. */
-int ns_nat_start(struct netstack *ns);
-void ns_nat_stop(struct netstack *ns);
-void ns_nat_guest_gone(struct netstack *ns);
-void ns_nat_timers(struct netstack *ns, uint64_t now_ms);
-int ns_nat_next_timeout(struct netstack *ns, uint64_t now_ms);
-void ns_nat_resume(struct netstack *ns);
+/* Each NAT's lifecycle hooks below are registered in modules.c's table. */
 
 /* TCP (tcp_nat.c): a TCP segment from the guest, before lwIP sees it. */
 void ns_tcp_nat_input(struct netstack *ns, const struct ns_ipv4 *ip);
@@ -64,7 +61,7 @@ void ns_tcp_nat_guest_gone(struct netstack *ns);
 void ns_tcp_nat_timers(struct netstack *ns, uint64_t now_ms);
 int ns_tcp_nat_next_timeout(struct netstack *ns, uint64_t now_ms);
 void ns_tcp_nat_resume(struct netstack *ns);
-/*
+/**
  * ns_tcp_nat_adopt() - make an established lwIP connection and its host socket
  * a relayed flow (a forwarded connection). Return: 0, -EEXIST, -ENOMEM.
  */
@@ -81,19 +78,25 @@ int ns_tcp_nat_adopt(struct netstack *ns, const struct tcp_key *k, int fd, struc
 #define NS_TCP_MSS_MIN   536
 #define NS_TCP_SUPER_MAX (65535 - 20 - 60)    /* an IPv4 packet with the largest headers */
 
-/*
+/**
  * ns_tcp_nat_guest_mss() - the MSS to cut a super-segment from @peer_ip:@peer_port
  * to @guest_ip:@guest_port (host order) into; 0 for a connection that sends
  * no super-segments.
  */
 uint16_t ns_tcp_nat_guest_mss(struct netstack *ns, uint32_t guest_ip, uint16_t guest_port,
                               uint32_t peer_ip, uint16_t peer_port);
-/* ns_tcp_nat_half_open() - guest connections whose handshake is not complete. */
+/**
+ * ns_tcp_nat_half_open() - guest connections whose handshake is not complete.
+ */
 size_t ns_tcp_nat_half_open(const struct netstack *ns);
 
-/* ns_tcp_nat_full() - is the connection limit reached? */
+/**
+ * ns_tcp_nat_full() - is the connection limit reached?
+ */
 int ns_tcp_nat_full(const struct netstack *ns);
-/* ns_tcp_nat_flush() - write guest data queued during the input batch to the host. */
+/**
+ * ns_tcp_nat_flush() - write guest data queued during the input batch to the host.
+ */
 void ns_tcp_nat_flush(struct netstack *ns);
 
 /* UDP (udp_nat.c): a datagram from the guest not for the stack itself. */
@@ -117,7 +120,7 @@ void ns_icmp_nat_timers(struct netstack *ns, uint64_t now_ms);
 int ns_icmp_nat_next_timeout(struct netstack *ns, uint64_t now_ms);
 void ns_icmp_nat_resume(struct netstack *ns);
 
-/*
+/**
  * ns_icmp_nat_parse_raw() - find an echo reply in what a raw ICMP socket read
  * (exposed for the unit suite and the fuzz harness; see icmp_nat.c)
  */

@@ -1,70 +1,31 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * stack.c - the stack object: configuration, lifetime, frames in, statistics
+ * stack.c - the stack object's lifecycle: configuration, creation, teardown
  *
- * Theory of Operation: netstack_new() checks the configuration, converts its
- * addresses to host order once, and brings up the parts in dependency order:
- * the event loop, the transmit queue, the DHCP server, the reassembly table,
- * then lwIP. Frames from the guest enter through netstack_input(), run to
- * completion in ethernet/ (replies are queued, never sent from inside a
- * parser), and the queue is flushed to the transport when the call returns.
- * lwIP is process-global, hence one stack per process.
+ * Theory of Operation: netstack_new() takes the caller's configuration by the
+ * version it declares (an older caller's struct is shorter), fills every zero
+ * with its default, converts the addresses to host order once, checks them,
+ * and brings up the parts in dependency order: the event loop, the transmit
+ * queue, the DHCP server, the reassembly table, then the modules of
+ * modules.c's table (lwIP first). lwIP is process-global, hence one stack per
+ * process. Frames in and out are link.c's, statistics stats.c's.
  */
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "dns/dns.h"
 #include "ethernet/eth.h"
 #include "ethernet/ipv4.h"
 #include "ethernet/reasm.h"
 #include "netstack/bufcache.h"
 #include "netstack/dhcp.h"
-#include "netstack/capture.h"
 #include "netstack/limits.h"
-#include "netstack/lwip_glue.h"
-#include "netstack/nat.h"
+#include "netstack/modules.h"
 #include "netstack/stack.h"
-#include "portfwd/portfwd.h"
 
 static struct netstack *the_stack;     /* lwIP is global: one stack per process */
-
-static const char *const stat_names[] = {
-#define NETSTACK_STAT_NAME(name) #name,
-    NETSTACK_STATS(NETSTACK_STAT_NAME)
-#undef NETSTACK_STAT_NAME
-};
-
-uint64_t ns_now_ns(void)
-{
-    struct timespec ts;
-
-    /* lwIP's sys_now() has no stack argument: the one stack's clock it is. */
-    if (the_stack && the_stack->cfg.clock_ns)
-        return the_stack->cfg.clock_ns(the_stack->cfg.opaque);
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-uint64_t ns_now_ms(void)
-{
-    return ns_now_ns() / 1000000;
-}
-
-void ns_log(struct netstack *ns, enum netstack_log_level level, const char *fmt, ...)
-{
-    char buf[512];
-    va_list ap;
-
-    if (!ns->cfg.log || level > ns->cfg.log_level)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
-    ns->cfg.log(ns->cfg.opaque, level, buf);
-}
 
 void netstack_config_init(struct netstack_config *cfg)
 {
@@ -102,7 +63,7 @@ void netstack_config_init(struct netstack_config *cfg)
     cfg->dns_tcp_idle_timeout_ms = 10000;
 }
 
-/*
+/**
  * check_config() - reject what cannot work, saying why through the log
  * Return: 0 or -EINVAL.
  */
@@ -131,8 +92,6 @@ static int check_config(struct netstack *ns)
         why = "first DHCP address is not in the subnet";
     else if (ns_mac_is_multicast(c->gateway_mac))
         why = "gateway MAC is a multicast address";
-    else if (!c->max_tx_queue || !c->max_reassembly)
-        why = "queue limits must be at least 1";
     else if (c->max_tx_queue_bytes < 2u * 65536)
         why = "the transmit queue must hold at least two 64 KiB frames";
     if (!why)
@@ -141,7 +100,9 @@ static int check_config(struct netstack *ns)
     return -EINVAL;
 }
 
-/* config_size() - the bytes of struct netstack_config that a caller of @version passed. */
+/**
+ * config_size() - the bytes of struct netstack_config that a caller of @version passed.
+ */
 static size_t config_size(uint32_t version)
 {
     if (version < 2)
@@ -153,7 +114,9 @@ static size_t config_size(uint32_t version)
     return sizeof(struct netstack_config);
 }
 
-/* default_limits() - version 3's limits: a zero (or an older caller) takes the default. */
+/**
+ * default_limits() - version 3's limits: a zero (or an older caller) takes the default.
+ */
 static void default_limits(struct netstack_config *c, const struct netstack_config *def)
 {
     if (!c->max_tx_queue_bytes)
@@ -170,7 +133,9 @@ static void default_limits(struct netstack_config *c, const struct netstack_conf
         c->dns_tcp_idle_timeout_ms = def->dns_tcp_idle_timeout_ms;
 }
 
-/* copy_config() - take @cfg, filling zeros with defaults and copying strings. */
+/**
+ * copy_config() - take @cfg, filling zeros with defaults and copying strings.
+ */
 static int copy_config(struct netstack *ns, const struct netstack_config *cfg)
 {
     struct netstack_config def;
@@ -204,6 +169,12 @@ static int copy_config(struct netstack *ns, const struct netstack_config *cfg)
         ns->cfg.dns_timeout_ms = def.dns_timeout_ms;
     if (!ns->cfg.max_dns_inflight)
         ns->cfg.max_dns_inflight = def.max_dns_inflight;
+    if (!ns->cfg.max_reassembly)
+        ns->cfg.max_reassembly = def.max_reassembly;
+    if (!ns->cfg.max_tx_queue)
+        ns->cfg.max_tx_queue = def.max_tx_queue;
+    if (ns->cfg.log_level == NETSTACK_LOG_DEFAULT)
+        ns->cfg.log_level = def.log_level;
     default_limits(&ns->cfg, &def);
     if (!memcmp(ns->cfg.gateway_mac, "\0\0\0\0\0\0", 6))
         memcpy(ns->cfg.gateway_mac, def.gateway_mac, 6);
@@ -216,7 +187,9 @@ static int copy_config(struct netstack *ns, const struct netstack_config *cfg)
     return 0;
 }
 
-/* derive_addresses() - host-order addresses; unset ones from the subnet. */
+/**
+ * derive_addresses() - host-order addresses; unset ones from the subnet, also in the copy.
+ */
 static void derive_addresses(struct netstack *ns)
 {
     struct netstack_config *c = &ns->cfg;
@@ -232,9 +205,14 @@ static void derive_addresses(struct netstack *ns)
                                                     : ns->broadcast - 1;
     if (!c->dhcp_first.s_addr)
         c->dhcp_first.s_addr = htonl((ns->subnet & ns->netmask) + 2);
+    /* The copy says what runs, defaults filled in. */
+    c->gateway.s_addr = htonl(ns->gateway);
+    c->host_loopback.s_addr = htonl(ns->host_loopback);
 }
 
-/* start_dhcp() - the DHCP server for the whole subnet but our own addresses. */
+/**
+ * start_dhcp() - the DHCP server for the whole subnet but our own addresses.
+ */
 static int start_dhcp(struct netstack *ns)
 {
     struct ns_dhcp_config dc = {
@@ -261,7 +239,8 @@ int netstack_new(const struct netstack_config *cfg, struct netstack **out)
     if (!ns)
         return -ENOMEM;
     ns->loop.pollfd = ns->loop.wakefd = ns->reserve_fd = -1;
-    the_stack = ns;     /* from here on, its clock is the stack's; netstack_free() clears it */
+    the_stack = ns;
+    ns_clock_set(cfg->version >= 4 ? cfg->clock_ns : NULL, cfg->opaque);  /* cleared by free */
     rc = copy_config(ns, cfg);
     if (rc)
         goto fail;
@@ -284,20 +263,11 @@ int netstack_new(const struct netstack_config *cfg, struct netstack **out)
         rc = -ENOMEM;
         goto fail;
     }
-    rc = ns_lwip_start(ns);
-    if (rc)
-        goto fail;
-    rc = ns_nat_start(ns);
-    if (rc)
-        goto fail;
-    rc = ns_dns_start(ns);
-    /* The DNS strings were read there: the caller's need not outlive this call. */
+    rc = ns_modules_start(ns);
+    /* The DNS strings were read at its start: the caller's need not outlive this call. */
     ns->cfg.resolv_conf = NULL;
     ns->cfg.hosts_file = NULL;
     ns->cfg.dns_names = NULL;
-    if (rc)
-        goto fail;
-    rc = ns_portfwd_start(ns);
     if (rc)
         goto fail;
     *out = ns;
@@ -311,11 +281,7 @@ void netstack_free(struct netstack *ns)
 {
     if (!ns)
         return;
-    ns_capture_free(ns);        /* first: nothing the teardown sends is the guest's */
-    ns_portfwd_stop(ns);
-    ns_dns_stop(ns);
-    ns_nat_stop(ns);
-    ns_lwip_stop(ns);
+    ns_modules_stop(ns);        /* captures first: nothing the teardown sends is the guest's */
     ns_reasm_free(ns->reasm);
     ns_dhcp_free(ns->dhcp);
     ns_tx_fini(&ns->tx);
@@ -324,111 +290,9 @@ void netstack_free(struct netstack *ns)
     ns_loop_fini(&ns->loop);
     free(ns->domain_name);
     free(ns->search_domains);
-    if (the_stack == ns)
+    if (the_stack == ns) {
         the_stack = NULL;
+        ns_clock_set(NULL, NULL);
+    }
     free(ns);
-}
-
-int netstack_input(struct netstack *ns, const void *frame, size_t len)
-{
-    if (!ns || !frame)
-        return -EINVAL;
-    ns_capture(ns, frame, len);
-    ns_eth_input(ns, frame, len);
-    ns_flush(ns);
-    return 0;
-}
-
-/* offloaded() - does @o say anything (a plain frame's is all zero)? */
-static int offloaded(const struct netstack_offload *o)
-{
-    return o->flags || o->gso_type;
-}
-
-int netstack_input_batch(struct netstack *ns, const struct netstack_frame *frames, size_t n)
-{
-    size_t i;
-
-    if (!ns || (!frames && n))
-        return -EINVAL;
-    for (i = 0; i < n; i++) {
-        if (!frames[i].data)
-            continue;
-        ns->rx_offload = offloaded(&frames[i].offload) ? &frames[i].offload : NULL;
-        ns_capture(ns, frames[i].data, frames[i].len);
-        ns_eth_input(ns, frames[i].data, frames[i].len);
-    }
-    ns->rx_offload = NULL;
-    ns_flush(ns);
-    return 0;
-}
-
-int netstack_set_offloads(struct netstack *ns, uint32_t flags)
-{
-    const uint32_t known = NETSTACK_LINK_CSUM | NETSTACK_LINK_TSO4 | NETSTACK_LINK_TSO6 |
-                           NETSTACK_LINK_INTEGRITY;
-
-    if (!ns || (flags & ~known))
-        return -EINVAL;
-    /* virtio-net: a GSO frame's checksum is always partial (VIRTIO_NET_F_HOST_TSO4 needs CSUM). */
-    if ((flags & (NETSTACK_LINK_TSO4 | NETSTACK_LINK_TSO6)) && !(flags & NETSTACK_LINK_CSUM))
-        return -EINVAL;
-    ns->offloads = flags;
-    return 0;
-}
-
-/*
- * ns_flush() - end of a batch: write the guest's TCP data to the host, hand the
- * queue to the transport, then let paused host sockets be read again if it
- * took everything. Producers pause whenever the queue is
- * full, also when the transport has not pushed back yet (it only sees the
- * queue here), so resuming cannot wait for netstack_output_ready() alone.
- */
-void ns_flush(struct netstack *ns)
-{
-    ns_tcp_nat_flush(ns);       /* guest data of this batch to the host sockets */
-    ns_lwip_reap_time_wait();
-    ns_tx_flush(ns);
-    if (!ns_tx_blocked(&ns->tx)) {
-        ns_nat_resume(ns);
-        ns_tx_flush(ns);
-    }
-    ns_capture_kick(ns);
-}
-
-void netstack_output_ready(struct netstack *ns)
-{
-    ns->tx.blocked = 0;
-    ns_flush(ns);
-}
-
-void netstack_link_down(struct netstack *ns)
-{
-    ns_nat_guest_gone(ns);      /* every host socket of the guest is closed */
-    ns_dns_guest_gone(ns);      /* and its connections to the gateway's DNS */
-    ns_portfwd_guest_gone(ns);  /* and forwarded clients still waiting for it */
-    ns_neigh_flush(ns);
-    ns_tx_drop_all(ns);
-}
-
-int netstack_count_transport(struct netstack *ns, enum netstack_stat stat, uint64_t n)
-{
-    if (!ns || stat < NETSTACK_STAT_drop_transport_empty || stat > NETSTACK_STAT_drop_transport_tx)
-        return -EINVAL;
-    ns->stats[stat] += n;
-    return 0;
-}
-
-const char *netstack_stat_name(unsigned stat)
-{
-    return stat < NETSTACK_STAT_COUNT ? stat_names[stat] : NULL;
-}
-
-size_t netstack_get_stats(const struct netstack *ns, uint64_t *counters, size_t n)
-{
-    if (n > NETSTACK_STAT_COUNT)
-        n = NETSTACK_STAT_COUNT;
-    memcpy(counters, ns->stats, n * sizeof(*counters));
-    ns_capture_fold(ns, counters, n);
-    return n;
 }

@@ -1,5 +1,10 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * stack.h - private: the stack object and the helpers every module uses
+ * stack.h - private: the stack object every module reaches through
+ *
+ * The process-wide helpers have their own small headers (log.h, clock.h,
+ * counters.h; the neighbour table's is ethernet/neigh.h), included here for
+ * the modules that use the object anyway.
  *
  * Internally, IPv4 addresses are uint32_t in host byte order (the public API
  * uses struct in_addr, network order); conversion happens once, in stack.c.
@@ -11,7 +16,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ethernet/neigh.h"
+#include "netstack/clock.h"
+#include "netstack/counters.h"
 #include "netstack/include/netstack.h"
+#include "netstack/log.h"
 #include "netstack/loop.h"
 #include "netstack/tx.h"
 
@@ -26,15 +35,6 @@ struct ns_portfwd;
 struct ns_udp_fwd;
 struct ns_pcbs;
 struct ns_capture;
-
-/* Neighbours on the guest's link, learned from ARP and IPv4 source addresses. */
-#define NS_NEIGH_MAX 16
-
-struct ns_neigh {
-    uint32_t ip;
-    uint8_t mac[6];
-    uint64_t seen_ms;
-};
 
 struct netstack {
     struct netstack_config cfg;     /* strings below are our own copies */
@@ -73,35 +73,25 @@ struct netstack {
     struct ns_capture *capture;     /* netstack/capture.c; NULL: nothing captures */
 };
 
-#define NS_COUNT(ns, name) ((ns)->stats[NETSTACK_STAT_##name]++)
-#define NS_COUNT_N(ns, name, n) ((ns)->stats[NETSTACK_STAT_##name] += (n))
-
-/* ns_log() - log through the embedder's callback, if @level is enabled. */
-void ns_log(struct netstack *ns, enum netstack_log_level level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* ns_flush() - send the queue, resume paused host sockets if it drained (stack.c). */
+/**
+ * ns_flush() - send the queue, resume paused host sockets if it drained (stack.c).
+ */
 void ns_flush(struct netstack *ns);
 
-/* ns_now_ns(), ns_now_ms() - the stack's monotonic clock (config.clock_ns, or the system's). */
-uint64_t ns_now_ns(void);
-uint64_t ns_now_ms(void);
-
-/* ns_in_subnet() - is @ip (host order) inside the guest subnet? */
+/**
+ * ns_in_subnet() - is @ip (host order) inside the guest subnet?
+ */
 static inline int ns_in_subnet(const struct netstack *ns, uint32_t ip)
 {
     return (ip & ns->netmask) == ns->subnet;
 }
 
-/* ns_is_local() - is @ip one of the stack's own addresses (gateway, alias)? */
+/**
+ * ns_is_local() - is @ip one of the stack's own addresses (gateway, alias)?
+ */
 static inline int ns_is_local(const struct netstack *ns, uint32_t ip)
 {
     return ip == ns->gateway || (ns->host_loopback && ip == ns->host_loopback);
 }
-
-/* Neighbour table: ethernet/neigh.c */
-void ns_neigh_learn(struct netstack *ns, uint32_t ip, const uint8_t mac[6]);
-int ns_neigh_lookup(struct netstack *ns, uint32_t ip, uint8_t mac[6]);
-void ns_neigh_flush(struct netstack *ns);
 
 #endif /* NETSTACK_STACK_H */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * tcp_flow.h - private: one guest TCP connection and its host socket
  *
@@ -181,14 +182,16 @@ void ns_tcp_flow_mark_dirty(struct netstack *ns, struct tcp_flow *f);
  *      flow's any more (the pcb was aborted or reset, or all was acknowledged).
  */
 ssize_t ns_sendq_read(struct tcp_flow *f, int fd, size_t max);
-/* ns_sendq_full() - do all flows' queues hold cfg.max_tcp_queued_bytes? */
+/**
+ * ns_sendq_full() - do all flows' queues hold cfg.max_tcp_queued_bytes?
+ */
 int ns_sendq_full(const struct netstack *ns);
 int ns_sendq_push(struct tcp_flow *f);
 void ns_sendq_acked(struct tcp_flow *f, size_t n);
 void ns_sendq_free(struct tcp_flow *f);
 
 /* tcp_relay.c */
-/*
+/**
  * ns_tcp_relay_over_budget() - would more guest data for @f go beyond what
  * its queue (two windows' worth of memory) or all queues
  * (cfg.max_tcp_queued_bytes) may hold? A flow whose queue is empty is never

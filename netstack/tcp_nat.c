@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * tcp_nat.c - guest TCP connections become host sockets: connect before accept
  *
@@ -32,7 +33,6 @@
 #include <unistd.h>
 
 #include "lwip/ip_addr.h"
-#include "lwip/priv/tcp_priv.h"
 #include "lwip/tcp.h"
 
 #include "dns/dns.h"
@@ -70,17 +70,22 @@ struct seg_info {
     size_t hlen;
 };
 
-/* parse_seg() - the ports, sequence number and flags. Return: 0, -1 if truncated. */
+/**
+ * parse_seg() - the ports, sequence number and flags. Return: 0, -1 if truncated.
+ */
 static int parse_seg(const struct ns_ipv4 *ip, struct seg_info *s)
 {
     struct ns_reader r;
-    uint32_t ack;
     uint8_t off;
 
     ns_reader_init(&r, ip->payload, ip->payload_len);
-    if (ns_reader_be16(&r, &s->sport) || ns_reader_be16(&r, &s->dport) ||
-        ns_reader_be32(&r, &s->seq) || ns_reader_be32(&r, &ack) || ns_reader_u8(&r, &off) ||
-        ns_reader_u8(&r, &s->flags))
+    s->sport = ns_read_be16(&r);
+    s->dport = ns_read_be16(&r);
+    s->seq = ns_read_be32(&r);
+    ns_reader_skip(&r, 4);                      /* acknowledgment number */
+    off = ns_read_u8(&r);
+    s->flags = ns_read_u8(&r);
+    if (ns_reader_failed(&r))
         return -1;
     s->hlen = (size_t)(off >> 4) * 4;
     if (s->hlen < 20 || s->hlen > ip->payload_len)
@@ -88,7 +93,9 @@ static int parse_seg(const struct ns_ipv4 *ip, struct seg_info *s)
     return 0;
 }
 
-/* checksum_ok() - does the segment's checksum (RFC 793, with the pseudo-header) hold? */
+/**
+ * checksum_ok() - does the segment's checksum (RFC 793, with the pseudo-header) hold?
+ */
 static int checksum_ok(const struct ns_ipv4 *ip)
 {
     uint32_t sum = ns_csum_pseudo4(ip->src, ip->dst, IPPROTO_TCP, ip->payload_len);
@@ -112,7 +119,9 @@ static int key_eq(const struct tcp_key *a, const struct tcp_key *b)
            a->guest_port == b->guest_port && a->dst_port == b->dst_port;
 }
 
-/* lookup() - the flow for @k, NULL if none. */
+/**
+ * lookup() - the flow for @k, NULL if none.
+ */
 static struct tcp_flow *lookup(struct ns_tcp_nat *t, const struct tcp_key *k)
 {
     struct tcp_flow *f;
@@ -123,7 +132,9 @@ static struct tcp_flow *lookup(struct ns_tcp_nat *t, const struct tcp_key *k)
     return NULL;
 }
 
-/* half_open_add() - @f starts a handshake: the newest on the half-open FIFO. */
+/**
+ * half_open_add() - @f starts a handshake: the newest on the half-open FIFO.
+ */
 static void half_open_add(struct ns_tcp_nat *t, struct tcp_flow *f)
 {
     f->half_open = 1;
@@ -136,7 +147,9 @@ static void half_open_add(struct ns_tcp_nat *t, struct tcp_flow *f)
     t->ho_newest = f;
 }
 
-/* half_open_del() - @f's handshake is over (or @f goes): off the FIFO. */
+/**
+ * half_open_del() - @f's handshake is over (or @f goes): off the FIFO.
+ */
 static void half_open_del(struct ns_tcp_nat *t, struct tcp_flow *f)
 {
     if (!f->half_open)
@@ -152,14 +165,18 @@ static void half_open_del(struct ns_tcp_nat *t, struct tcp_flow *f)
     f->half_open = 0;
 }
 
-/* accepting_begins() - @f waits in FLOW_ACCEPTING: its port's listener is in use. */
+/**
+ * accepting_begins() - @f waits in FLOW_ACCEPTING: its port's listener is in use.
+ */
 static void accepting_begins(struct ns_tcp_nat *t, struct tcp_flow *f)
 {
     t->accepting++;
     t->listener_users[f->key.dst_port]++;
 }
 
-/* accepting_ends() - @f leaves FLOW_ACCEPTING; an unused listener starts idling. */
+/**
+ * accepting_ends() - @f leaves FLOW_ACCEPTING; an unused listener starts idling.
+ */
 static void accepting_ends(struct ns_tcp_nat *t, struct tcp_flow *f)
 {
     t->accepting--;
@@ -167,7 +184,9 @@ static void accepting_ends(struct ns_tcp_nat *t, struct tcp_flow *f)
         t->listener_idle_ms[f->key.dst_port] = (uint32_t)ns_now_ms();
 }
 
-/* flow_new() - a flow in FLOW_CONNECTING, linked in. NULL on ENOMEM. */
+/**
+ * flow_new() - a flow in FLOW_CONNECTING, linked in. NULL on ENOMEM.
+ */
 static struct tcp_flow *flow_new(struct netstack *ns, const struct tcp_key *k)
 {
     struct ns_tcp_nat *t = ns->tcp_nat;
@@ -193,7 +212,9 @@ static struct tcp_flow *flow_new(struct netstack *ns, const struct tcp_key *k)
     return f;
 }
 
-/* unlink_flow() - take @f out of the hash and of every list. */
+/**
+ * unlink_flow() - take @f out of the hash and of every list.
+ */
 static void unlink_flow(struct ns_tcp_nat *t, struct tcp_flow *f)
 {
     struct tcp_flow **pp;
@@ -224,7 +245,9 @@ static void unlink_flow(struct ns_tcp_nat *t, struct tcp_flow *f)
 
 /* --- lwIP's half-open pcbs, one per ACCEPTING flow ----------------------- */
 
-/* syn_pcb_freed() - destroy callback of a flow's half-open pcb: lwIP let go of it. */
+/**
+ * syn_pcb_freed() - destroy callback of a flow's half-open pcb: lwIP let go of it.
+ */
 static void syn_pcb_freed(u8_t id, void *data)
 {
     struct tcp_flow *f = data;
@@ -235,7 +258,7 @@ static void syn_pcb_freed(u8_t id, void *data)
 
 static const struct tcp_ext_arg_callbacks syn_pcb_cbs = { syn_pcb_freed, NULL };
 
-/*
+/**
  * release_syn_pcb() - untie @f's half-open pcb from it
  * @abort: and reset it (the guest hears a RST); otherwise lwIP keeps it, to
  *         be freed by the segment it is about to process or accepted
@@ -252,7 +275,7 @@ static void release_syn_pcb(struct tcp_flow *f, int abort)
         tcp_abort(pcb);
 }
 
-/*
+/**
  * nat_admit() - passive_open callback of the NAT's listeners: a SYN is about
  * to be answered. Only the SYN a flow replays once its host side is
  * connected may be (any other would make a pcb no flow owns); its pcb is tied
@@ -278,7 +301,7 @@ static err_t nat_admit(u8_t id, struct tcp_pcb_listen *lpcb, struct tcp_pcb *cpc
 
 static const struct tcp_ext_arg_callbacks nat_listen_cbs = { NULL, nat_admit };
 
-/*
+/**
  * ns_tcp_flow_free() - forget a flow and close its host socket
  * @reset_host: close with SO_LINGER {1, 0}, so the host peer gets a RST
  *
@@ -315,17 +338,15 @@ void ns_tcp_flow_free(struct netstack *ns, struct tcp_flow *f, int reset_host)
 
 /* --- Answers to the guest for a connect that failed -------------------- */
 
-/* send_rst() - refuse the guest's SYN with seq @seq, as a closed port does. */
+/**
+ * send_rst() - refuse the guest's SYN with seq @seq, as a closed port does.
+ */
 static void send_rst(struct netstack *ns, const struct tcp_key *k, uint32_t seq)
 {
-    ip_addr_t local, remote;
-
-    ip_addr_set_ip4_u32(&local, htonl(k->dst_ip));
-    ip_addr_set_ip4_u32(&remote, htonl(k->guest_ip));
-    tcp_rst(NULL, 0, seq + 1, &local, &remote, k->dst_port, k->guest_port);
+    ns_lwip_send_rst(k->dst_ip, k->dst_port, k->guest_ip, k->guest_port, seq + 1);
 }
 
-/*
+/**
  * send_unreachable() - ICMP destination unreachable for the held SYN (RFC 792:
  * the original IP header and the first 8 bytes of its payload), from the
  * gateway, as a router on the path would send it.
@@ -349,13 +370,15 @@ static void send_unreachable(struct netstack *ns, const struct tcp_flow *f, uint
     ns_ipv4_send(ns, NULL, ns->gateway, f->key.guest_ip, IPPROTO_ICMP, msg, len);
 }
 
-/* syn_seq() - the sequence number of the guest's SYN. */
+/**
+ * syn_seq() - the sequence number of the guest's SYN.
+ */
 static uint32_t syn_seq(const struct tcp_flow *f)
 {
     return f->isn;
 }
 
-/*
+/**
  * connect_failed() - tell the guest what the host's connect() said, then forget
  * the flow
  * @err: the errno of the connect
@@ -419,7 +442,7 @@ void ns_tcp_flow_pause(struct netstack *ns, struct tcp_flow *f)
     ns->tcp_nat->paused = f;
 }
 
-/*
+/**
  * ns_tcp_flow_mark_dirty() - @f has guest data (or FIN) for the host
  * Writing waits until the whole batch of input frames is processed, so the
  * segments of one batch go out in one writev() instead of one each.
@@ -446,7 +469,7 @@ void ns_tcp_nat_flush(struct netstack *ns)
     }
 }
 
-/*
+/**
  * sweep_listeners() - close the listeners no handshake has used for
  * TCP_LISTENER_IDLE_MS: a guest that scanned the host's ports would
  * otherwise leave one per port, which lwIP walks for every segment it finds
@@ -466,7 +489,9 @@ static void sweep_listeners(struct ns_tcp_nat *t, uint64_t now_ms)
     }
 }
 
-/* on_accept() - lwIP completed a handshake: attach the pcb to its flow. */
+/**
+ * on_accept() - lwIP completed a handshake: attach the pcb to its flow.
+ */
 static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 {
     struct netstack *ns = arg;
@@ -493,7 +518,9 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
     return ERR_OK;
 }
 
-/* listener() - lwIP's listener for destination @port, made on first use. */
+/**
+ * listener() - lwIP's listener for destination @port, made on first use.
+ */
 static struct tcp_pcb *listener(struct netstack *ns, uint16_t port)
 {
     struct ns_tcp_nat *t = ns->tcp_nat;
@@ -523,7 +550,7 @@ static struct tcp_pcb *listener(struct netstack *ns, uint16_t port)
     return lpcb;
 }
 
-/*
+/**
  * forget_time_wait() - drop lwIP's TIME_WAIT pcb for @k, if any
  * A guest that reuses its port gets a fresh connection on the host; the old
  * pcb would answer the new SYN with a RST or a bare ACK (RFC 793), while the
@@ -531,19 +558,12 @@ static struct tcp_pcb *listener(struct netstack *ns, uint16_t port)
  */
 static void forget_time_wait(const struct tcp_key *k)
 {
-    struct tcp_pcb *pcb;
-
-    for (pcb = tcp_tw_pcbs; pcb; pcb = pcb->next) {
-        if (pcb->local_port == k->dst_port && pcb->remote_port == k->guest_port &&
-            ntohl(ip4_addr_get_u32(ip_2_ip4(&pcb->local_ip))) == k->dst_ip &&
-            ntohl(ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip))) == k->guest_ip) {
-            tcp_abort(pcb);     /* a TIME_WAIT pcb is freed without a RST */
-            return;
-        }
-    }
+    ns_lwip_forget_time_wait(k->dst_ip, k->dst_port, k->guest_ip, k->guest_port);
 }
 
-/* replay_syn() - hand the held SYN to lwIP now that the host side is connected. */
+/**
+ * replay_syn() - hand the held SYN to lwIP now that the host side is connected.
+ */
 static void replay_syn(struct netstack *ns, struct tcp_flow *f)
 {
     struct ns_ipv4 ip = {
@@ -555,7 +575,9 @@ static void replay_syn(struct netstack *ns, struct tcp_flow *f)
     ns_tcp_input(ns, &ip);
 }
 
-/* connected() - the host connect() succeeded: let lwIP answer the guest. */
+/**
+ * connected() - the host connect() succeeded: let lwIP answer the guest.
+ */
 static void connected(struct netstack *ns, struct tcp_flow *f)
 {
     if (!listener(ns, f->key.dst_port)) {
@@ -575,7 +597,9 @@ static void connected(struct netstack *ns, struct tcp_flow *f)
     f->syn = NULL;
 }
 
-/* connect_done() - the host socket became writable or failed while connecting. */
+/**
+ * connect_done() - the host socket became writable or failed while connecting.
+ */
 static void connect_done(struct netstack *ns, struct tcp_flow *f)
 {
     int err = 0;
@@ -591,7 +615,9 @@ static void connect_done(struct netstack *ns, struct tcp_flow *f)
         connected(ns, f);
 }
 
-/* on_host_event() - the loop's callback for every host TCP socket. */
+/**
+ * on_host_event() - the loop's callback for every host TCP socket.
+ */
 static void on_host_event(void *opaque, int fd, uint32_t events)
 {
     struct tcp_flow *f = opaque;
@@ -602,7 +628,9 @@ static void on_host_event(void *opaque, int fd, uint32_t events)
         ns_tcp_relay_host_ready(f->ns, f, events);
 }
 
-/* refuse() - answer a SYN with a RST and count why. */
+/**
+ * refuse() - answer a SYN with a RST and count why.
+ */
 static void refuse(struct netstack *ns, const struct tcp_key *k, uint32_t seq, int limit)
 {
     send_rst(ns, k, seq);
@@ -612,7 +640,9 @@ static void refuse(struct netstack *ns, const struct tcp_key *k, uint32_t seq, i
         NS_COUNT(ns, drop_tcp_destination);
 }
 
-/* hold_syn() - keep a copy of the SYN datagram. Return: 0, -1 on ENOMEM. */
+/**
+ * hold_syn() - keep a copy of the SYN datagram. Return: 0, -1 on ENOMEM.
+ */
 static int hold_syn(struct tcp_flow *f, const struct ns_ipv4 *ip)
 {
     f->syn_len = ip->hdr_len + ip->payload_len;
@@ -626,7 +656,9 @@ static int hold_syn(struct tcp_flow *f, const struct ns_ipv4 *ip)
     return 0;
 }
 
-/* out_of_fds() - socket() failed for lack of descriptors: say so once. */
+/**
+ * out_of_fds() - socket() failed for lack of descriptors: say so once.
+ */
 static void out_of_fds(struct netstack *ns, int err)
 {
     if (!ns->tcp_nat->warned_fds)
@@ -635,7 +667,7 @@ static void out_of_fds(struct netstack *ns, int err)
     ns->tcp_nat->warned_fds = 1;
 }
 
-/*
+/**
  * evict_half_open() - make room for a new handshake: the oldest one the guest
  * has not completed is refused with a RST, as a SYN queue that drops its
  * oldest entry would. A SYN flood then costs the flows it made, not the
@@ -649,7 +681,9 @@ static void evict_half_open(struct netstack *ns, struct tcp_flow *f)
     ns_tcp_flow_free(ns, f, 1);     /* a half-open pcb is reset as it goes */
 }
 
-/* begin_connect() - a new SYN: start the host connect(), or refuse. */
+/**
+ * begin_connect() - a new SYN: start the host connect(), or refuse.
+ */
 static void begin_connect(struct netstack *ns, const struct ns_ipv4 *ip, const struct tcp_key *k,
                           uint32_t seq)
 {
@@ -696,7 +730,7 @@ static void begin_connect(struct netstack *ns, const struct ns_ipv4 *ip, const s
         ns_tcp_flow_watch(ns, f, NETSTACK_EV_OUT);
 }
 
-/*
+/**
  * borrowable() - may lwIP get this segment's payload by reference?
  * Only a relayed flow's next in-order segment, whose payload lies in the
  * input frame: lwIP hands such data straight to the recv callback and keeps
@@ -812,7 +846,9 @@ int ns_tcp_nat_full(const struct netstack *ns)
 
 /* --- Timers and lifecycle ---------------------------------------------- */
 
-/* expired() - has @f waited too long in its state? */
+/**
+ * expired() - has @f waited too long in its state?
+ */
 static int expired(const struct netstack *ns, const struct tcp_flow *f, uint64_t now)
 {
     if (f->state == FLOW_ACCEPTING)

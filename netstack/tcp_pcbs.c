@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * tcp_pcbs.c - the lwIP pcbs a guest can make the stack hold, counted
  *
@@ -84,7 +85,9 @@ void ns_pcbs_untag(struct tcp_pcb *pcb)
 
 /* --- The FIFO ------------------------------------------------------------ */
 
-/* entry_unlink() - take @e out of its FIFO and free it. */
+/**
+ * entry_unlink() - take @e out of its FIFO and free it.
+ */
 static void entry_unlink(struct entry *e)
 {
     struct fifo *q = e->fifo;
@@ -101,7 +104,9 @@ static void entry_unlink(struct entry *e)
     free(e);
 }
 
-/* entry_freed() - destroy callback of a pcb in a FIFO: lwIP is done with it. */
+/**
+ * entry_freed() - destroy callback of a pcb in a FIFO: lwIP is done with it.
+ */
 static void entry_freed(u8_t id, void *data)
 {
     (void)id;
@@ -110,7 +115,9 @@ static void entry_freed(u8_t id, void *data)
 
 static const struct tcp_ext_arg_callbacks entry_cbs = { entry_freed, NULL };
 
-/* fifo_add() - @pcb is the newest of @q. Return: 0, -1 without memory. */
+/**
+ * fifo_add() - @pcb is the newest of @q. Return: 0, -1 without memory.
+ */
 static int fifo_add(struct fifo *q, struct tcp_pcb *pcb)
 {
     struct entry *e = calloc(1, sizeof(*e));
@@ -131,7 +138,9 @@ static int fifo_add(struct fifo *q, struct tcp_pcb *pcb)
     return 0;
 }
 
-/* fifo_reset_oldest() - reset @q's oldest pcb; its destroy callback unlinks it. */
+/**
+ * fifo_reset_oldest() - reset @q's oldest pcb; its destroy callback unlinks it.
+ */
 static void fifo_reset_oldest(struct fifo *q)
 {
     tcp_abort(q->oldest->pcb);
@@ -139,7 +148,9 @@ static void fifo_reset_oldest(struct fifo *q)
 
 /* --- Half-open ---------------------------------------------------------- */
 
-/* admit() - passive_open callback of a counted listener: a SYN is about to be answered. */
+/**
+ * admit() - passive_open callback of a counted listener: a SYN is about to be answered.
+ */
 static err_t admit(u8_t id, struct tcp_pcb_listen *lpcb, struct tcp_pcb *cpcb)
 {
     struct fifo *b = lpcb->ext_args[id].data;
@@ -234,7 +245,9 @@ int ns_pcbs_start(struct netstack *ns)
     return 0;
 }
 
-/* fifo_forget() - drop the entries of pcbs that outlived lwIP's stop (none should). */
+/**
+ * fifo_forget() - drop the entries of pcbs that outlived lwIP's stop (none should).
+ */
 static void fifo_forget(struct fifo *q)
 {
     while (q->oldest)

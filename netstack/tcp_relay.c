@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * tcp_relay.c - bytes, FIN and RST between an lwIP pcb and its host socket
  *
@@ -59,7 +60,9 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err);
 static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len);
 static void on_err(void *arg, err_t err);
 
-/* detach() - clear the pcb's callbacks: no lwIP callback reaches @f after this. */
+/**
+ * detach() - clear the pcb's callbacks: no lwIP callback reaches @f after this.
+ */
 static void detach(struct tcp_flow *f)
 {
     if (!f->pcb)
@@ -83,7 +86,7 @@ void ns_tcp_relay_rewatch(struct netstack *ns, struct tcp_flow *f)
     ns_tcp_flow_watch(ns, f, ev);
 }
 
-/*
+/**
  * super_segments() - let @pcb send segments of up to 64 KiB from now on
  * lwIP sizes segments by pcb->mss alone, which it took from the guest's MSS
  * option; a multiple of it is used instead and the guest's own is kept in
@@ -130,7 +133,7 @@ void ns_tcp_relay_attach(struct netstack *ns, struct tcp_flow *f, struct tcp_pcb
     ns_tcp_relay_rewatch(ns, f);
 }
 
-/*
+/**
  * ns_tcp_relay_abort() - reset both sides and forget the flow
  * (host error, idle timeout, the guest went away).
  */
@@ -145,7 +148,9 @@ void ns_tcp_relay_abort(struct netstack *ns, struct tcp_flow *f)
     ns_tcp_flow_free(ns, f, 1);
 }
 
-/* recved() - open lwIP's receive window by @n bytes (tcp_recved takes u16). */
+/**
+ * recved() - open lwIP's receive window by @n bytes (tcp_recved takes u16).
+ */
 static void recved(struct tcp_pcb *pcb, size_t n)
 {
     while (n) {
@@ -156,14 +161,18 @@ static void recved(struct tcp_pcb *pcb, size_t n)
     }
 }
 
-/* charge() - @f's queue holds @delta more bytes of memory (fewer if negative). */
+/**
+ * charge() - @f's queue holds @delta more bytes of memory (fewer if negative).
+ */
 static void charge(struct netstack *ns, struct tcp_flow *f, ssize_t delta)
 {
     f->to_host_cost += (size_t)delta;
     ns->tcp_nat->queued_cost += (size_t)delta;
 }
 
-/* chain_cost() - the memory pbufs @p and those after it hold. */
+/**
+ * chain_cost() - the memory pbufs @p and those after it hold.
+ */
 static size_t chain_cost(const struct pbuf *p)
 {
     size_t cost = 0;
@@ -186,7 +195,9 @@ void ns_tcp_relay_uncharge(struct netstack *ns, struct tcp_flow *f)
     charge(ns, f, -(ssize_t)f->to_host_cost);
 }
 
-/* consume() - drop @n written bytes from the front of @f->to_host. */
+/**
+ * consume() - drop @n written bytes from the front of @f->to_host.
+ */
 static void consume(struct netstack *ns, struct tcp_flow *f, size_t n)
 {
     f->to_host_len -= n;
@@ -209,7 +220,9 @@ static void consume(struct netstack *ns, struct tcp_flow *f, size_t n)
         f->to_host_tail = NULL;
 }
 
-/* append() - put lwIP's pbuf chain @p at the end of @f->to_host. */
+/**
+ * append() - put lwIP's pbuf chain @p at the end of @f->to_host.
+ */
 static void append(struct netstack *ns, struct tcp_flow *f, struct pbuf *p)
 {
     f->to_host_len += p->tot_len;
@@ -223,7 +236,7 @@ static void append(struct netstack *ns, struct tcp_flow *f, struct pbuf *p)
     f->to_host_tail = p;
 }
 
-/*
+/**
  * coalesce() - copy the small chain @p into the coalescing pbuf at the end of
  * @f->to_host (a new one when there is none or it is full), and free @p
  * Return: 1 done, 0 without memory for a new one (queue @p as it is).
@@ -249,7 +262,9 @@ static int coalesce(struct netstack *ns, struct tcp_flow *f, struct pbuf *p)
     return 1;
 }
 
-/* queue_to_host() - queue lwIP's pbuf chain @p for the host, charged for its memory. */
+/**
+ * queue_to_host() - queue lwIP's pbuf chain @p for the host, charged for its memory.
+ */
 static void queue_to_host(struct netstack *ns, struct tcp_flow *f, struct pbuf *p)
 {
     if (p->tot_len <= COALESCE_MAX && coalesce(ns, f, p))
@@ -258,7 +273,7 @@ static void queue_to_host(struct netstack *ns, struct tcp_flow *f, struct pbuf *
     append(ns, f, p);
 }
 
-/*
+/**
  * flush_to_host() - write queued guest data to the host socket
  * Return: 0 (all written, or the socket is full), -errno when the host side failed.
  */
@@ -293,14 +308,16 @@ static int flush_to_host(struct netstack *ns, struct tcp_flow *f)
     return 0;
 }
 
-/* fin_to_guest() - the host peer closed: send FIN once the data before it is queued. */
+/**
+ * fin_to_guest() - the host peer closed: send FIN once the data before it is queued.
+ */
 static void fin_to_guest(struct tcp_flow *f)
 {
     if (f->host_fin && !f->fin_sent && !f->unpushed && tcp_shutdown(f->pcb, 0, 1) == ERR_OK)
         f->fin_sent = 1;
 }
 
-/*
+/**
  * finish() - free the flow once both directions are closed and drained
  * Return: 0 if the flow goes on, 1 if it is gone and lwIP finishes the pcb,
  * -1 if it is gone and the pcb had to be aborted (an lwIP callback must then
@@ -322,7 +339,7 @@ static int finish(struct netstack *ns, struct tcp_flow *f)
     return rc;
 }
 
-/*
+/**
  * read_from_host() - move host data into lwIP while it has room
  * Return: 0, or -errno when the host connection failed (the caller resets).
  */
@@ -366,7 +383,9 @@ static int read_from_host(struct netstack *ns, struct tcp_flow *f)
     return 0;
 }
 
-/* host_failed() - the host connection broke (@err): reset the guest and forget the flow. */
+/**
+ * host_failed() - the host connection broke (@err): reset the guest and forget the flow.
+ */
 static void host_failed(struct netstack *ns, struct tcp_flow *f, int err)
 {
     if (err == ECONNRESET || err == EPIPE)
@@ -392,7 +411,9 @@ void ns_tcp_relay_host_ready(struct netstack *ns, struct tcp_flow *f, uint32_t e
         ns_tcp_relay_rewatch(ns, f);
 }
 
-/* settle() - after an lwIP callback: finish or rewatch. Return: what the callback returns. */
+/**
+ * settle() - after an lwIP callback: finish or rewatch. Return: what the callback returns.
+ */
 static err_t settle(struct netstack *ns, struct tcp_flow *f)
 {
     int rc = finish(ns, f);
@@ -402,7 +423,9 @@ static err_t settle(struct netstack *ns, struct tcp_flow *f)
     return rc < 0 ? ERR_ABRT : ERR_OK;
 }
 
-/* on_recv() - lwIP: data (or FIN, @p NULL) from the guest. */
+/**
+ * on_recv() - lwIP: data (or FIN, @p NULL) from the guest.
+ */
 static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 {
     struct tcp_flow *f = arg;
@@ -440,7 +463,7 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
     return settle(ns, f);
 }
 
-/*
+/**
  * ns_tcp_relay_flush() - write what the guest sent during the last input batch
  * Runs outside lwIP's callbacks, so a failure may abort the pcb directly.
  */
@@ -465,7 +488,9 @@ void ns_tcp_relay_flush(struct netstack *ns, struct tcp_flow *f)
         ns_tcp_relay_rewatch(ns, f);
 }
 
-/* on_sent() - lwIP: the guest acknowledged data, so the send buffer has room. */
+/**
+ * on_sent() - lwIP: the guest acknowledged data, so the send buffer has room.
+ */
 static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
 {
     struct tcp_flow *f = arg;
@@ -479,7 +504,9 @@ static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
     return settle(ns, f);
 }
 
-/* on_err() - lwIP: the pcb is gone (the guest reset it, lwIP gave up, or both FINs are through). */
+/**
+ * on_err() - lwIP: the pcb is gone (the guest reset it, lwIP gave up, or both FINs are through).
+ */
 static void on_err(void *arg, err_t err)
 {
     struct tcp_flow *f = arg;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * tcp_sendq.c - host bytes on their way to the guest, without a copy in between
  *
@@ -46,8 +47,12 @@ struct tcp_chunk {
 _Static_assert(sizeof(struct tcp_chunk) + CHUNK_DATA <= NS_BUF_BIG,
                "a chunk must fit the buffer cache's largest class");
 
-/* chunk_new() - an empty chunk, NULL without memory. */
-/* charge() - @c (with data) joins or leaves a queue: the NAT's total changes. */
+/**
+ * chunk_new() - an empty chunk, NULL without memory.
+ */
+/**
+ * charge() - @c (with data) joins or leaves a queue: the NAT's total changes.
+ */
 static void charge(struct tcp_flow *f, const struct tcp_chunk *c, int join)
 {
     size_t cost = ns_buf_size(c);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * tcp_xmit.c - lwIP's TCP/IPv4 packets onto the guest link: checksums and segmentation
  *
@@ -78,7 +79,7 @@ struct slice {
     size_t n;
 };
 
-/*
+/**
  * cut() - describe the next @n bytes of @c in @s and advance past them
  * Return: 0, -1 if the list ran out first (not a packet lwIP would build).
  */
@@ -101,7 +102,7 @@ static int cut(struct cursor *c, size_t n, struct slice *s)
     return n ? -1 : 0;
 }
 
-/*
+/**
  * gather() - copy @s to @dst (NULL: do not copy) and return the payload's sum
  * @sum:    whether to sum at all (a partial checksum needs none)
  *
@@ -132,7 +133,7 @@ static uint32_t gather(uint8_t *dst, const struct slice *s, int sum)
     return acc;
 }
 
-/*
+/**
  * take() - copy the next @n bytes of @c to @dst and advance
  * Return: 0, -1 if the list ran out first.
  */
@@ -161,7 +162,7 @@ struct seg {
     int partial;
 };
 
-/*
+/**
  * headers() - Ethernet, IPv4 and TCP headers of one frame into @h
  * @off:    offset of the frame's payload in the packet's
  * @n:      its payload bytes
@@ -206,7 +207,7 @@ static void headers(struct netstack *ns, const struct seg *sg, uint8_t *h, size_
     }
 }
 
-/*
+/**
  * finish_csum() - complete the TCP checksum of the frame whose headers are @h
  * @paysum: the payload's sum (gather())
  * The field holds the pseudo-header sum, so summing the header with it in
@@ -219,7 +220,7 @@ static void finish_csum(const struct seg *sg, uint8_t *h, uint32_t paysum)
     ns_store_be16(tcp + TCP_OFF_CSUM, ns_csum_fold(ns_csum_add(paysum, tcp, sg->thl)));
 }
 
-/*
+/**
  * emit() - frame one segment of @n payload bytes from @c: to send_gather()
  * straight from @c's memory when the transport takes it now, else a copy
  * into the transmit queue
@@ -260,7 +261,7 @@ static int emit(struct netstack *ns, const struct seg *sg, struct cursor *c, siz
     return 0;
 }
 
-/*
+/**
  * parse_headers() - copy and check the IPv4 and TCP headers at the start of @c
  * Return: 0, -EINVAL for a packet that is not one lwIP would build.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * tcp_xmit.h - private: lwIP's TCP packets to the guest (tcp_xmit.c)
  */
@@ -13,7 +14,7 @@ struct netstack;
 /* Most pieces a packet from lwIP comes in (a header pbuf and its data pbufs). */
 #define NS_TCP_XMIT_IOV 64
 
-/*
+/**
  * ns_tcp_xmit() - frame one TCP/IPv4 packet from lwIP for the guest at @mac
  * @iov, @niov: the packet (IPv4 header first) as a scatter list, at most
  *              NS_TCP_XMIT_IOV pieces; valid only during the call

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * tx.c - frames to the guest: a bounded FIFO flushed to send_frames() in batches
  *
@@ -35,7 +36,9 @@ int ns_tx_init(struct ns_tx *tx, size_t cap, size_t max_bytes)
     return 0;
 }
 
-/* pop() - free the @n oldest frames. */
+/**
+ * pop() - free the @n oldest frames.
+ */
 static void pop(struct ns_tx *tx, size_t n)
 {
     while (n-- && tx->count) {
@@ -145,7 +148,7 @@ int ns_tx_send_gather(struct netstack *ns, const uint8_t *hdr, size_t hlen,
     return 0;
 }
 
-/*
+/**
  * send_batch() - offer up to TX_BATCH frames from the head to the transport
  * Return: frames accepted, or a negative errno when no guest is attached.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * tx.h - private: the queue of frames on their way to the guest
  *
@@ -34,31 +35,39 @@ struct ns_tx {
     int blocked;            /* the transport pushed back; wait for output_ready */
 };
 
-/* ns_tx_init() - a queue of at most @cap frames and @max_bytes bytes. Return: 0, -ENOMEM. */
+/**
+ * ns_tx_init() - a queue of at most @cap frames and @max_bytes bytes. Return: 0, -ENOMEM.
+ */
 int ns_tx_init(struct ns_tx *tx, size_t cap, size_t max_bytes);
 void ns_tx_fini(struct ns_tx *tx);
 
-/*
+/**
  * ns_tx_alloc() - a buffer for a frame of up to @len bytes, to be filled and
  * queued with ns_tx_commit(). Return: NULL when the queue is full (counted as
  * drop_tx_queue_full) or memory ran out (drop_no_memory).
  */
 uint8_t *ns_tx_alloc(struct netstack *ns, size_t len);
 
-/* ns_tx_commit() - queue the frame from ns_tx_alloc(), now @len bytes long. */
+/**
+ * ns_tx_commit() - queue the frame from ns_tx_alloc(), now @len bytes long.
+ */
 void ns_tx_commit(struct netstack *ns, uint8_t *frame, size_t len);
 
-/* ns_tx_commit_offload() - ns_tx_commit() for a frame with offload state (copied). */
+/**
+ * ns_tx_commit_offload() - ns_tx_commit() for a frame with offload state (copied).
+ */
 void ns_tx_commit_offload(struct netstack *ns, uint8_t *frame, size_t len,
                           const struct netstack_offload *off);
 
-/* ns_tx_full() - is either limit of the queue reached? */
+/**
+ * ns_tx_full() - is either limit of the queue reached?
+ */
 static inline int ns_tx_full(const struct ns_tx *tx)
 {
     return tx->count >= tx->cap || tx->bytes >= tx->max_bytes;
 }
 
-/*
+/**
  * ns_tx_room() - how many more frames of up to @frame_len bytes the queue can
  * hold now, by both of its limits
  */
@@ -70,14 +79,14 @@ static inline size_t ns_tx_room(const struct ns_tx *tx, size_t frame_len)
     return frames < by_bytes ? frames : by_bytes;
 }
 
-/*
+/**
  * ns_tx_direct() - may a frame skip the queue (ns_tx_send_gather())? Only with
  * an embedder's send_gather(), and only while nothing is queued or blocked,
  * so that frames leave in the order they were made.
  */
 int ns_tx_direct(const struct netstack *ns);
 
-/*
+/**
  * ns_tx_send_gather() - hand one frame, @hdr then the pieces @iov, to
  * send_gather() now; only when ns_tx_direct() said so
  * Return: 0 when it is dealt with (taken, or dropped and counted because no
@@ -89,16 +98,24 @@ struct iovec;
 int ns_tx_send_gather(struct netstack *ns, const uint8_t *hdr, size_t hlen,
                       const struct iovec *iov, size_t n, const struct netstack_offload *off);
 
-/* ns_tx_abort() - give back a buffer from ns_tx_alloc() that will not be queued. */
+/**
+ * ns_tx_abort() - give back a buffer from ns_tx_alloc() that will not be queued.
+ */
 void ns_tx_abort(struct netstack *ns, uint8_t *frame);
 
-/* ns_tx_flush() - hand queued frames to the transport until it pushes back. */
+/**
+ * ns_tx_flush() - hand queued frames to the transport until it pushes back.
+ */
 void ns_tx_flush(struct netstack *ns);
 
-/* ns_tx_drop_all() - forget every queued frame (the guest went away). */
+/**
+ * ns_tx_drop_all() - forget every queued frame (the guest went away).
+ */
 void ns_tx_drop_all(struct netstack *ns);
 
-/* ns_tx_blocked() - is the transport pushing back (producers should pause)? */
+/**
+ * ns_tx_blocked() - is the transport pushing back (producers should pause)?
+ */
 static inline int ns_tx_blocked(const struct ns_tx *tx)
 {
     return tx->blocked || ns_tx_full(tx);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * udp.c - UDP from and to the guest
  *
@@ -25,13 +26,17 @@
 #include "netstack/udp.h"
 #include "portfwd/portfwd.h"
 
-/* udp_csum() - the UDP checksum over pseudo-header, header and data. */
+/**
+ * udp_csum() - the UDP checksum over pseudo-header, header and data.
+ */
 static uint16_t udp_csum(uint32_t src, uint32_t dst, const uint8_t *udp, size_t len)
 {
     return ns_csum_fold(ns_csum_add(ns_csum_pseudo4(src, dst, IPPROTO_UDP, len), udp, len));
 }
 
-/* dhcp_input() - hand a message to the DHCP server and send its reply. */
+/**
+ * dhcp_input() - hand a message to the DHCP server and send its reply.
+ */
 static void dhcp_input(struct netstack *ns, const struct ns_ipv4 *ip, const uint8_t *msg,
                        size_t len)
 {
@@ -56,7 +61,9 @@ static void dhcp_input(struct netstack *ns, const struct ns_ipv4 *ip, const uint
 
 #define UDP_GSO_MAX_SEGMENTS 128    /* Linux's UDP_MAX_SEGMENTS: a guest cannot ask for more */
 
-/* dispatch() - one datagram's @data by destination: DHCP, forward replies, DNS, the NAT. */
+/**
+ * dispatch() - one datagram's @data by destination: DHCP, forward replies, DNS, the NAT.
+ */
 static void dispatch(struct netstack *ns, const struct ns_ipv4 *ip, uint16_t sport,
                      uint16_t dport, const uint8_t *data, size_t len)
 {
@@ -78,7 +85,7 @@ static void dispatch(struct netstack *ns, const struct ns_ipv4 *ip, uint16_t spo
     ns_udp_nat_input(ns, ip, sport, dport, data, len);
 }
 
-/*
+/**
  * dispatch_segments() - a USO guest's super-datagram (virtio-net GSO_UDP_L4):
  * its payload is a train of datagrams of @gso_size bytes each (the last one
  * shorter), all with the one header, as the guest's UDP_SEGMENT socket
@@ -111,9 +118,11 @@ void ns_udp_input(struct netstack *ns, const struct ns_ipv4 *ip)
 
     NS_COUNT(ns, udp_in);
     ns_reader_init(&r, ip->payload, ip->payload_len);
-    if (ns_reader_be16(&r, &sport) || ns_reader_be16(&r, &dport) ||
-        ns_reader_be16(&r, &ulen) || ns_reader_be16(&r, &csum) || ulen < UDP_HLEN ||
-        (!gso && ulen > ip->payload_len)) {
+    sport = ns_read_be16(&r);
+    dport = ns_read_be16(&r);
+    ulen = ns_read_be16(&r);
+    csum = ns_read_be16(&r);
+    if (ns_reader_failed(&r) || ulen < UDP_HLEN || (!gso && ulen > ip->payload_len)) {
         NS_COUNT(ns, drop_udp_malformed);
         return;
     }
@@ -149,7 +158,7 @@ int ns_udp_send(struct netstack *ns, const uint8_t *dst_mac, uint32_t src, uint1
     return ns_ipv4_send_parts(ns, dst_mac, src, dst, IPPROTO_UDP, h, UDP_HLEN, payload, len);
 }
 
-/*
+/**
  * frames_per_datagram() - frames ns_ipv4_send() needs for @len bytes of IP payload
  * @ns:  the stack (its MTU)
  * @len: IP payload bytes
@@ -162,7 +171,7 @@ static size_t frames_per_datagram(const struct netstack *ns, size_t len)
     return len ? (len + max - 1) / max : 1;
 }
 
-/*
+/**
  * ns_udp_tx_budget() - how many datagrams a host socket may be read for now
  * without risking the transmit queue (each may be a 65507-byte datagram
  * fragmented to the MTU)

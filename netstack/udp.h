@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * udp.h - private: UDP from the guest (RFC 768)
  */
@@ -14,10 +15,12 @@ struct ns_ipv4;
 #define DHCP_SERVER_PORT 67
 #define DHCP_CLIENT_PORT 68
 
-/* ns_udp_input() - one UDP datagram from the guest: validate and dispatch by port. */
+/**
+ * ns_udp_input() - one UDP datagram from the guest: validate and dispatch by port.
+ */
 void ns_udp_input(struct netstack *ns, const struct ns_ipv4 *ip);
 
-/*
+/**
  * ns_udp_send() - send a UDP datagram to the guest
  * @dst_mac: the link address, NULL to look it up (see ns_ipv4_send)
  * Return: 0 or a negative errno.
@@ -25,7 +28,9 @@ void ns_udp_input(struct netstack *ns, const struct ns_ipv4 *ip);
 int ns_udp_send(struct netstack *ns, const uint8_t *dst_mac, uint32_t src, uint16_t sport,
                 uint32_t dst, uint16_t dport, const uint8_t *payload, size_t len);
 
-/* ns_udp_tx_budget() - datagrams a host socket may be read for now (see udp.c). */
+/**
+ * ns_udp_tx_budget() - datagrams a host socket may be read for now (see udp.c).
+ */
 int ns_udp_tx_budget(const struct netstack *ns, int max);
 
 #endif /* NETSTACK_UDP_H */

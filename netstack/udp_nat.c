@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * udp_nat.c - UDP from the guest to anywhere, through host sockets (RFC 4787)
  *
@@ -74,7 +75,7 @@ struct ns_udp_nat {
     uint8_t *buf;
 };
 
-/*
+/**
  * deliver() - datagram @i of the last recvmmsg() on @f, to the guest
  * @nat: the NAT
  * @f:   the flow it was read on
@@ -103,7 +104,7 @@ static void deliver(struct ns_udp_nat *nat, struct ns_flow *f, int i)
     }
 }
 
-/*
+/**
  * read_batch() - one recvmmsg() of up to @max datagrams on @f, all delivered
  * @nat: the NAT
  * @f:   the flow
@@ -132,7 +133,7 @@ static int read_batch(struct ns_udp_nat *nat, struct ns_flow *f, int max)
     return n;
 }
 
-/*
+/**
  * flow_ready() - the loop's callback: @f's socket is readable (or has an error)
  * @opaque: the flow (struct ns_flow)
  * @fd:     its socket
@@ -157,7 +158,7 @@ static void flow_ready(void *opaque, int fd, uint32_t events)
     }
 }
 
-/*
+/**
  * open_socket() - the flow table's open(): a non-blocking UDP socket for @f
  * @f: the new flow
  * Return: the fd, or -1 (counted, logged once).
@@ -190,7 +191,7 @@ static const struct ns_flow_type udp_flow_type = {
     .expired = NETSTACK_STAT_udp_flows_expired,
 };
 
-/*
+/**
  * count_refused() - count a datagram ns_nat_to_host() would not forward
  * @ns:  the stack
  * @dst: its destination, host order
@@ -203,7 +204,7 @@ static void count_refused(struct netstack *ns, uint32_t dst)
         NS_COUNT(ns, drop_udp_destination);
 }
 
-/*
+/**
  * ns_udp_nat_input() - a datagram from the guest not for the stack itself
  * @ns:    the stack
  * @ip:    its IPv4 header (source nonzero: udp.c rejects 0.0.0.0)
@@ -246,7 +247,7 @@ void ns_udp_nat_input(struct netstack *ns, const struct ns_ipv4 *ip, uint16_t sp
     }
 }
 
-/*
+/**
  * ns_udp_nat_start() - create the flow table and the receive buffers
  * @ns: the stack
  * Return: 0, -ENOMEM.
@@ -268,7 +269,7 @@ int ns_udp_nat_start(struct netstack *ns)
     return 0;
 }
 
-/*
+/**
  * ns_udp_nat_stop() - close every flow and free the table; safe without a start
  * @ns: the stack
  */
@@ -284,7 +285,7 @@ void ns_udp_nat_stop(struct netstack *ns)
     ns->udp_nat = NULL;
 }
 
-/*
+/**
  * ns_udp_nat_guest_gone() - the guest went away: close every flow
  * @ns: the stack
  */
@@ -294,7 +295,7 @@ void ns_udp_nat_guest_gone(struct netstack *ns)
         ns_flow_close_all(&ns->udp_nat->flows);
 }
 
-/*
+/**
  * ns_udp_nat_timers() - close flows idle for udp_idle_timeout_ms
  * @ns:     the stack
  * @now_ms: the current time
@@ -308,7 +309,7 @@ void ns_udp_nat_timers(struct netstack *ns, uint64_t now_ms)
         ns_flow_expire(&ns->udp_nat->flows, now_ms);
 }
 
-/*
+/**
  * ns_udp_nat_next_timeout() - milliseconds until the oldest flow expires
  * @ns:     the stack
  * @now_ms: the current time
@@ -319,7 +320,7 @@ int ns_udp_nat_next_timeout(struct netstack *ns, uint64_t now_ms)
     return ns->udp_nat ? ns_flow_next_timeout(&ns->udp_nat->flows, now_ms) : -1;
 }
 
-/*
+/**
  * ns_udp_nat_resume() - the transport takes frames again: read paused flows
  * @ns: the stack
  *
@@ -332,7 +333,7 @@ void ns_udp_nat_resume(struct netstack *ns)
         ns_flow_resume(&ns->udp_nat->flows);
 }
 
-/*
+/**
  * ns_udp_nat_table() - the UDP NAT's flow table, for netstack_flow_list()
  * @ns: the stack
  * Return: the table, NULL before start or after stop.

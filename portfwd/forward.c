@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * forward.c - the table of port forwards and their host sockets
  *
@@ -49,7 +50,9 @@ void ns_fwd_source(const struct netstack *ns, const struct sockaddr_storage *cli
         *ip = ns->host_loopback ? ns->host_loopback : ns->gateway;
 }
 
-/* on_port() - the loop: a forward's host socket is readable. */
+/**
+ * on_port() - the loop: a forward's host socket is readable.
+ */
 static void on_port(void *opaque, int fd, uint32_t events)
 {
     struct ns_fwd_port *p = opaque;
@@ -61,7 +64,9 @@ static void on_port(void *opaque, int fd, uint32_t events)
         ns_udp_fwd_readable(ns, p);
 }
 
-/* check_spec() - reject what cannot be forwarded. Return: 0 or -EINVAL. */
+/**
+ * check_spec() - reject what cannot be forwarded. Return: 0 or -EINVAL.
+ */
 static int check_spec(const struct netstack_forward *fw)
 {
     const struct sockaddr_in *sin = (const struct sockaddr_in *)&fw->host_addr;
@@ -83,7 +88,9 @@ static int check_spec(const struct netstack_forward *fw)
     return 0;
 }
 
-/* bind_port() - the host socket for host port @port of @fw. Return: the fd or -errno. */
+/**
+ * bind_port() - the host socket for host port @port of @fw. Return: the fd or -errno.
+ */
 static int bind_port(const struct netstack_forward *fw, uint16_t port)
 {
     struct sockaddr_storage sa = fw->host_addr;
@@ -113,7 +120,9 @@ static int bind_port(const struct netstack_forward *fw, uint16_t port)
     return fd;
 }
 
-/* close_ports() - close every host socket of @f (UDP flows of a port go first). */
+/**
+ * close_ports() - close every host socket of @f (UDP flows of a port go first).
+ */
 static void close_ports(struct netstack *ns, struct ns_fwd *f)
 {
     while (f->ports) {
@@ -128,7 +137,9 @@ static void close_ports(struct netstack *ns, struct ns_fwd *f)
     }
 }
 
-/* open_ports() - bind and watch every port of @f. Return: 0 or -errno (none left open). */
+/**
+ * open_ports() - bind and watch every port of @f. Return: 0 or -errno (none left open).
+ */
 static int open_ports(struct netstack *ns, struct ns_fwd *f, uint16_t first, uint32_t guest_ip)
 {
     unsigned i, count = f->spec.count ? f->spec.count : 1;

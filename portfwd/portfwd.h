@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * portfwd.h - private: host-to-guest port forwarding
  *
@@ -40,7 +41,7 @@ struct ns_fwd {
     struct ns_fwd *next;
 };
 
-/*
+/**
  * ns_fwd_source() - the address and port the guest sees for a host client
  * @preserve: the forward's preserve_source
  * With it, an IPv4 client is itself (loopback becomes the host-loopback
@@ -52,12 +53,16 @@ void ns_fwd_source(const struct netstack *ns, const struct sockaddr_storage *cli
 
 /* tcp_fwd.c: the listener of @p is readable: accept and connect into the guest. */
 void ns_tcp_fwd_accept(struct netstack *ns, struct ns_fwd_port *p);
-/* ns_tcp_fwd_stop() - give up every connection still waiting for the guest. */
+/**
+ * ns_tcp_fwd_stop() - give up every connection still waiting for the guest.
+ */
 void ns_tcp_fwd_stop(struct netstack *ns);
 
 /* udp_fwd.c */
 void ns_udp_fwd_readable(struct netstack *ns, struct ns_fwd_port *p);
-/* ns_udp_fwd_input() - a guest datagram that answers a forward? Return: 1 if consumed. */
+/**
+ * ns_udp_fwd_input() - a guest datagram that answers a forward? Return: 1 if consumed.
+ */
 int ns_udp_fwd_input(struct netstack *ns, const struct ns_ipv4 *ip, uint16_t sport, uint16_t dport,
                      const uint8_t *data, size_t len);
 void ns_udp_fwd_port_closed(struct netstack *ns, struct ns_fwd_port *p);
@@ -66,15 +71,19 @@ void ns_udp_fwd_stop(struct netstack *ns);
 void ns_udp_fwd_guest_gone(struct netstack *ns);
 void ns_udp_fwd_timers(struct netstack *ns, uint64_t now_ms);
 int ns_udp_fwd_next_timeout(struct netstack *ns, uint64_t now_ms);
-/* ns_udp_fwd_flow_list() - netstack_flow_list() for the UDP forwards' flows. */
+/**
+ * ns_udp_fwd_flow_list() - netstack_flow_list() for the UDP forwards' flows.
+ */
 int ns_udp_fwd_flow_list(struct netstack *ns, uint64_t now_ms, netstack_flow_fn cb, void *opaque);
-/* ns_udp_fwd_resume() - the transport takes frames again: read paused ports. */
+/**
+ * ns_udp_fwd_resume() - the transport takes frames again: read paused ports.
+ */
 void ns_udp_fwd_resume(struct netstack *ns);
 
 /* forward.c: lifecycle, called by stack.c */
 int ns_portfwd_start(struct netstack *ns);
 void ns_portfwd_stop(struct netstack *ns);
-/*
+/**
  * ns_portfwd_guest_gone() - the guest went away: clients still waiting for it
  * are reset and UDP flows closed; the forwards themselves stay.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * spec.c - forward specifications as text: PROTO:[HOSTADDR:]HOSTPORT[-END]:GUESTPORT[,nopreserve]
  *
@@ -15,7 +16,9 @@
 
 #include "netstack/include/netstack.h"
 
-/* port_of() - a decimal port 1..65535 at @s, ending at @end. Return: the port, 0 if bad. */
+/**
+ * port_of() - a decimal port 1..65535 at @s, ending at @end. Return: the port, 0 if bad.
+ */
 static unsigned port_of(const char *s, const char **end)
 {
     unsigned long v;
@@ -28,7 +31,9 @@ static unsigned port_of(const char *s, const char **end)
     return v >= 1 && v <= 65535 ? (unsigned)v : 0;
 }
 
-/* host_addr() - the bracketed or dotted host address at the start of @s; moves past its ':'. */
+/**
+ * host_addr() - the bracketed or dotted host address at the start of @s; moves past its ':'.
+ */
 static int host_addr(const char **s, struct sockaddr_storage *ss)
 {
     struct sockaddr_in *sin = (struct sockaddr_in *)ss;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * tcp_fwd.c - a host client's TCP connection carried into the guest
  *
@@ -49,7 +50,9 @@ struct fwd_conn {
 
 static struct fwd_conn *pending;    /* lwIP is process-global, so is this list */
 
-/* reset_client() - close @fd so that the client gets a RST. */
+/**
+ * reset_client() - close @fd so that the client gets a RST.
+ */
 static void reset_client(int fd)
 {
     struct linger lg = { .l_onoff = 1, .l_linger = 0 };
@@ -58,7 +61,9 @@ static void reset_client(int fd)
     close(fd);
 }
 
-/* unlink_conn() - take @c off the pending list and free it. */
+/**
+ * unlink_conn() - take @c off the pending list and free it.
+ */
 static void unlink_conn(struct fwd_conn *c)
 {
     struct fwd_conn **pp;
@@ -71,7 +76,9 @@ static void unlink_conn(struct fwd_conn *c)
     free(c);
 }
 
-/* on_connected() - lwIP: the guest accepted; the NAT relays from now on. */
+/**
+ * on_connected() - lwIP: the guest accepted; the NAT relays from now on.
+ */
 static err_t on_connected(void *arg, struct tcp_pcb *pcb, err_t err)
 {
     struct fwd_conn *c = arg;
@@ -91,7 +98,9 @@ static err_t on_connected(void *arg, struct tcp_pcb *pcb, err_t err)
     return ERR_OK;
 }
 
-/* on_error() - lwIP: the guest refused (RST) or never answered. */
+/**
+ * on_error() - lwIP: the guest refused (RST) or never answered.
+ */
 static void on_error(void *arg, err_t err)
 {
     struct fwd_conn *c = arg;
@@ -103,7 +112,9 @@ static void on_error(void *arg, err_t err)
     unlink_conn(c);
 }
 
-/* connect_guest() - start lwIP's connection for client @fd. Return: 0 or -1. */
+/**
+ * connect_guest() - start lwIP's connection for client @fd. Return: 0 or -1.
+ */
 static int connect_guest(struct netstack *ns, struct ns_fwd_port *p, int fd,
                          const struct sockaddr_storage *client)
 {

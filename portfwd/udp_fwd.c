@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * udp_fwd.c - UDP forwarded from host ports into the guest
  *
@@ -164,7 +165,7 @@ struct ns_udp_fwd {
     uint8_t *buf;
 };
 
-/*
+/**
  * fwd_of() - the UDP forward state of @ns
  * @ns: the stack
  * Return: the state, NULL before ns_udp_fwd_start() or after stop.
@@ -174,7 +175,7 @@ static struct ns_udp_fwd *fwd_of(const struct netstack *ns)
     return ns->udp_fwd;
 }
 
-/*
+/**
  * mix() - fold @v into the running hash @h
  * @h: hash so far
  * @v: the next word
@@ -186,7 +187,7 @@ static uint64_t mix(uint64_t h, uint64_t v)
     return h ^ (h >> 29);
 }
 
-/*
+/**
  * host_bucket() - the host-side bucket of a port and client
  * @u: the state
  * @p: the forward port
@@ -207,7 +208,7 @@ static struct fwd_flow **host_bucket(const struct ns_udp_fwd *u, const struct ns
     return &u->by_host[(size_t)(h >> 16) & (u->nbucket - 1)];
 }
 
-/*
+/**
  * guest_bucket() - the guest-side bucket of a guest-visible 4-tuple
  * @u:          the state
  * @src_ip:     the client as the guest sees it, host order
@@ -225,7 +226,7 @@ static struct fwd_flow **guest_bucket(const struct ns_udp_fwd *u, uint32_t src_i
     return &u->by_guest[(size_t)(h >> 16) & (u->nbucket - 1)];
 }
 
-/*
+/**
  * client_key() - normalise a client address; IPv4-mapped IPv6 becomes IPv4
  * @sa:  the address as received
  * @len: its length
@@ -258,7 +259,7 @@ static int client_key(const struct sockaddr_storage *sa, socklen_t len, struct f
     return 0;
 }
 
-/*
+/**
  * client_sockaddr() - a normalised client as a socket address
  * @c:  the client
  * @sa: filled: struct sockaddr_in for IPv4 (also IPv4-mapped), else sockaddr_in6
@@ -281,7 +282,7 @@ static void client_sockaddr(const struct fwd_client *c, struct sockaddr_storage 
     s6->sin6_scope_id = c->scope;
 }
 
-/*
+/**
  * port_alloc() - a free port of the dynamic range for a gateway-sourced flow
  * @u: the state
  * Return: the port, or 0 when every one is taken.
@@ -301,7 +302,7 @@ static uint16_t port_alloc(struct ns_udp_fwd *u)
     return 0;
 }
 
-/*
+/**
  * port_free() - give back a port from port_alloc()
  * @u:    the state
  * @port: the port
@@ -313,7 +314,7 @@ static void port_free(struct ns_udp_fwd *u, uint16_t port)
     u->port_used[n / 64] &= ~(1ull << (n % 64));
 }
 
-/*
+/**
  * lru_unlink() - take @f off the LRU list
  * @u: the state
  * @f: a flow on it
@@ -331,7 +332,7 @@ static void lru_unlink(struct ns_udp_fwd *u, struct fwd_flow *f)
     f->prev = f->next = NULL;
 }
 
-/*
+/**
  * lru_append() - put @f at the newest end of the LRU list
  * @u: the state
  * @f: a flow not on it
@@ -347,7 +348,7 @@ static void lru_append(struct ns_udp_fwd *u, struct fwd_flow *f)
     u->newest = f;
 }
 
-/*
+/**
  * flow_touch() - traffic on @f at @now: it becomes the most recently used
  * @u:   the state
  * @f:   a flow
@@ -362,7 +363,7 @@ static void flow_touch(struct ns_udp_fwd *u, struct fwd_flow *f, uint64_t now)
     }
 }
 
-/*
+/**
  * flow_close() - unlink @f from both hashes and the LRU list, free it
  * @u: the state
  * @f: a flow
@@ -385,7 +386,7 @@ static void flow_close(struct ns_udp_fwd *u, struct fwd_flow *f)
     free(f);
 }
 
-/*
+/**
  * lookup_host() - the flow of a client on a forward port
  * @u: the state
  * @p: the port
@@ -403,7 +404,7 @@ static struct fwd_flow *lookup_host(const struct ns_udp_fwd *u, const struct ns_
     return NULL;
 }
 
-/*
+/**
  * lookup_guest() - the flow of a guest-visible 4-tuple
  * @u:          the state
  * @src_ip:     the client as the guest sees it
@@ -424,7 +425,7 @@ static struct fwd_flow *lookup_guest(const struct ns_udp_fwd *u, uint32_t src_ip
     return NULL;
 }
 
-/*
+/**
  * is_paused() - is @p on the paused list?
  * @u: the state
  * @p: a forward port
@@ -440,7 +441,7 @@ static int is_paused(const struct ns_udp_fwd *u, const struct ns_fwd_port *p)
     return 0;
 }
 
-/*
+/**
  * set_input() - turn NETSTACK_EV_IN of @p's watch on or off
  * @ns: the stack
  * @p:  the port; its watch is forward.c's, whose callback and opaque are kept
@@ -459,7 +460,7 @@ static int set_input(struct netstack *ns, const struct ns_fwd_port *p, int on)
                        w->cb, w->opaque);
 }
 
-/*
+/**
  * pause_port() - stop reading @p until ns_udp_fwd_resume()
  * @u: the state
  * @p: a port not paused yet
@@ -478,7 +479,7 @@ static void pause_port(struct ns_udp_fwd *u, struct ns_fwd_port *p)
     u->paused = e;
 }
 
-/*
+/**
  * unpause_port() - take @p off the paused list without touching its watch
  * @u: the state
  * @p: a port, paused or not
@@ -497,7 +498,7 @@ static void unpause_port(struct ns_udp_fwd *u, const struct ns_fwd_port *p)
     }
 }
 
-/*
+/**
  * shown_source() - the address and port the guest will see a new client as
  * @u: the state
  * @f: the new flow: @port, @key, @guest_ip and @guest_port set
@@ -525,7 +526,7 @@ static int shown_source(struct ns_udp_fwd *u, struct fwd_flow *f)
     return f->src_port ? 0 : -1;
 }
 
-/*
+/**
  * flow_open() - a new flow for client @c on @p, evicting the least recently
  * used at the limit
  * @u:   the state
@@ -574,7 +575,7 @@ static struct fwd_flow *flow_open(struct ns_udp_fwd *u, struct ns_fwd_port *p,
     return f;
 }
 
-/*
+/**
  * flow_of() - the flow for datagram @i of the last recvmmsg() on @p
  * @u: the state
  * @p: the port
@@ -603,7 +604,7 @@ static struct fwd_flow *flow_of(struct ns_udp_fwd *u, struct ns_fwd_port *p, int
     return f ? f : flow_open(u, p, &c, &u->from[i], len);
 }
 
-/*
+/**
  * deliver() - datagram @i of the last recvmmsg() on @p, to the guest
  * @u:   the state
  * @p:   the port it was read on
@@ -639,7 +640,7 @@ static void deliver(struct ns_udp_fwd *u, struct ns_fwd_port *p, int i, uint64_t
     }
 }
 
-/*
+/**
  * read_batch() - one recvmmsg() of up to @max datagrams on @p, all delivered
  * @u:   the state
  * @p:   the port
@@ -669,7 +670,7 @@ static int read_batch(struct ns_udp_fwd *u, struct ns_fwd_port *p, int max)
     return n;
 }
 
-/*
+/**
  * ns_udp_fwd_readable() - @p's host socket has datagrams: to the guest
  * @ns: the stack
  * @p:  the port; its socket non-blocking and watched by forward.c
@@ -696,7 +697,7 @@ void ns_udp_fwd_readable(struct netstack *ns, struct ns_fwd_port *p)
     }
 }
 
-/*
+/**
  * ns_udp_fwd_input() - a guest datagram that answers a forward?
  * @ns:    the stack
  * @ip:    its IPv4 header
@@ -729,7 +730,7 @@ int ns_udp_fwd_input(struct netstack *ns, const struct ns_ipv4 *ip, uint16_t spo
     return 1;
 }
 
-/*
+/**
  * ns_udp_fwd_port_closed() - @p's socket is about to be closed: drop its flows
  * @ns: the stack
  * @p:  the port; after this call nothing here refers to it
@@ -751,7 +752,7 @@ void ns_udp_fwd_port_closed(struct netstack *ns, struct ns_fwd_port *p)
     unpause_port(u, p);
 }
 
-/*
+/**
  * fwd_free() - free the state and everything in it
  * @u: the state, its hash buckets possibly NULL
  */
@@ -767,7 +768,7 @@ static void fwd_free(struct ns_udp_fwd *u)
     free(u);
 }
 
-/*
+/**
  * ns_udp_fwd_start() - create the flow tables and the receive buffers
  * @ns: the stack
  *
@@ -802,7 +803,7 @@ int ns_udp_fwd_start(struct netstack *ns)
     return 0;
 }
 
-/*
+/**
  * ns_udp_fwd_stop() - drop every flow and free the state; safe without a start
  * @ns: the stack
  */
@@ -816,7 +817,7 @@ void ns_udp_fwd_stop(struct netstack *ns)
     ns->udp_fwd = NULL;
 }
 
-/*
+/**
  * ns_udp_fwd_guest_gone() - close every flow: the guest that answered them left
  * @ns: the stack
  *
@@ -830,7 +831,7 @@ void ns_udp_fwd_guest_gone(struct netstack *ns)
         flow_close(u, u->oldest);
 }
 
-/*
+/**
  * ns_udp_fwd_timers() - close flows idle for udp_idle_timeout_ms
  * @ns:     the stack
  * @now_ms: the current time
@@ -856,7 +857,7 @@ void ns_udp_fwd_timers(struct netstack *ns, uint64_t now_ms)
     }
 }
 
-/*
+/**
  * ns_udp_fwd_next_timeout() - milliseconds until the oldest flow expires
  * @ns:     the stack
  * @now_ms: the current time
@@ -875,7 +876,7 @@ int ns_udp_fwd_next_timeout(struct netstack *ns, uint64_t now_ms)
     return due - now_ms > INT_MAX ? INT_MAX : (int)(due - now_ms);
 }
 
-/*
+/**
  * ns_udp_fwd_resume() - the transport takes frames again: read paused ports
  * @ns: the stack
  *
@@ -900,7 +901,7 @@ void ns_udp_fwd_resume(struct netstack *ns)
     }
 }
 
-/*
+/**
  * ns_udp_fwd_flow_list() - report every forwarded UDP flow to @cb
  * @ns:     the stack
  * @now_ms: the current time, for age and idleness

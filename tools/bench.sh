@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # bench.sh - netstackd next to the other userspace stacks (pasta, slirp4netns)
 # and to plain loopback, from one run, printed as one table.
 #

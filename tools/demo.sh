@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # demo.sh - the README's main job: build netstack, then attach a throw-away
 # guest (a network namespace whose only interface is a tap device) to
 # netstackd, let the guest's own DHCP client get a lease, ping the gateway, and

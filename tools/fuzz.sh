@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # fuzz.sh - long libFuzzer runs, outside the test suite (which fuzzes each
 # harness for 30 s): build the sanitizer build, then fuzz each harness for
 # --seconds (default 600), one after the other, from its committed seed

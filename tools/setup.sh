@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # setup.sh - install what netstack builds and tests with, and fetch lwIP's source.
 #
 # Everything comes from Debian's archive: packages through apt-get, and lwIP as
@@ -18,7 +19,7 @@ LWIP_DEST=$ROOT/third_party/lwip-$LWIP_VERSION
 
 # Build: compiler, cmake, cmocka (unit tests), ldns (DNS messages), jansson,
 # libseccomp (netstackd's sandbox), libpcap (captures: written and read with
-# libpcap's own pcap code).
+# libpcap's own pcap code), scdoc (the man pages).
 # Tests: the real guest-side clients and tools (busybox udhcpc, ISC dhclient,
 # ping, arping, curl, dig), dnsmasq (the binary only, no system service) as a
 # test upstream DNS server, iproute2 for namespaces and ss, procps for sysctl,
@@ -29,7 +30,7 @@ LWIP_DEST=$ROOT/third_party/lwip-$LWIP_VERSION
 # the virtio-net modules) and cpio to pack its busybox initramfs; tshark to
 # read back every capture the stack writes.
 # (tools/bench.sh installs its own: iperf3, wrk, nginx.)
-PACKAGES=(build-essential cmake pkg-config libcmocka-dev libldns-dev libjansson-dev libseccomp-dev libpcap-dev
+PACKAGES=(build-essential cmake pkg-config libcmocka-dev libldns-dev libjansson-dev libseccomp-dev libpcap-dev scdoc
           clang libclang-rt-14-dev xz-utils ca-certificates iproute2 busybox udhcpc isc-dhcp-client
           iputils-ping iputils-arping curl procps python3 valgrind cppcheck
           dnsmasq-base bind9-dnsutils qemu-system-x86 linux-image-amd64 cpio tshark)

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # test.sh - build netstack and run every test: the README's test command.
 #
 # 1. tools/setup.sh: install the packages, fetch and verify lwIP's source.

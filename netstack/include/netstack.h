@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * netstack.h - public API of libnetstack, a userspace network for a VM or
  * container guest.
@@ -24,11 +25,22 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include "netstack_version.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define NETSTACK_VERSION_STRING "0.1.0"
+/*
+ * Every call declared here is the library's interface; everything else in
+ * libnetstack (lwIP included) is built hidden.
+ */
+#pragma GCC visibility push(default)
+
+/**
+ * netstack_version() - the running library's version, "MAJOR.MINOR.PATCH".
+ */
+const char *netstack_version(void);
 
 /*
  * Version of struct netstack_config; the struct only ever grows at its end.
@@ -37,10 +49,11 @@ extern "C" {
 #define NETSTACK_CONFIG_VERSION 4
 
 enum netstack_log_level {
-    NETSTACK_LOG_ERROR = 0,
-    NETSTACK_LOG_WARN = 1,
-    NETSTACK_LOG_INFO = 2,
-    NETSTACK_LOG_DEBUG = 3,
+    NETSTACK_LOG_DEFAULT = 0,   /* in a config: keep the default (NETSTACK_LOG_INFO) */
+    NETSTACK_LOG_ERROR = 1,
+    NETSTACK_LOG_WARN = 2,
+    NETSTACK_LOG_INFO = 3,
+    NETSTACK_LOG_DEBUG = 4,
 };
 
 /* How the gateway's DNS server resolves names that are not local. */
@@ -93,7 +106,7 @@ struct netstack_frame {
     struct netstack_offload offload;
 };
 
-/*
+/**
  * send_frames() - deliver frames to the guest
  * @opaque: config.opaque
  * @frames: the frames, in order; valid only for the duration of the call
@@ -109,7 +122,7 @@ struct netstack_frame {
 typedef ssize_t (*netstack_send_frames_fn)(void *opaque, const struct netstack_frame *frames,
                                            size_t n);
 
-/*
+/**
  * send_gather() - deliver one frame to the guest now, given in pieces
  * @opaque: config.opaque
  * @iov:    the frame's bytes, in order; valid only for the duration of the call
@@ -127,7 +140,9 @@ struct iovec;
 typedef int (*netstack_send_gather_fn)(void *opaque, const struct iovec *iov, size_t n,
                                        const struct netstack_offload *off);
 
-/* log() - receive one log line (no trailing newline) at or below config.log_level. */
+/**
+ * log() - receive one log line (no trailing newline) at or below config.log_level.
+ */
 typedef void (*netstack_log_fn)(void *opaque, enum netstack_log_level level, const char *msg);
 
 /*
@@ -157,6 +172,7 @@ struct netstack_config {
     /* Limits: bounded resources whatever the guest sends. */
     uint32_t max_reassembly;        /* concurrent IPv4 datagrams being reassembled, default 64 */
     uint32_t max_tx_queue;          /* frames held while the transport pushes back, default 4096 */
+    /* (Every field's zero, or NULL, keeps its default.) */
 
     /* Callbacks */
     netstack_send_frames_fn send_frames;
@@ -225,12 +241,14 @@ struct netstack_config {
     int restricted;
 };
 
-/* netstack_config_init() - fill @cfg with the version and every default. */
+/**
+ * netstack_config_init() - fill @cfg with the version and every default.
+ */
 void netstack_config_init(struct netstack_config *cfg);
 
 struct netstack;
 
-/*
+/**
  * netstack_new() - create the stack
  * @cfg: the configuration; copied (strings too), need not outlive the call
  * @out: the new stack on success
@@ -240,13 +258,13 @@ struct netstack;
  */
 int netstack_new(const struct netstack_config *cfg, struct netstack **out);
 
-/*
+/**
  * netstack_free() - destroy the stack, closing every host socket it owns.
  * After it returns the process may create a new stack.
  */
 void netstack_free(struct netstack *ns);
 
-/*
+/**
  * netstack_input() - hand one frame from the guest to the stack
  *
  * The stack copies what it keeps: the caller owns @frame before and after.
@@ -255,23 +273,25 @@ void netstack_free(struct netstack *ns);
  */
 int netstack_input(struct netstack *ns, const void *frame, size_t len);
 
-/* netstack_input_batch() - netstack_input() for @n frames; returns 0 or -EINVAL. */
+/**
+ * netstack_input_batch() - netstack_input() for @n frames; returns 0 or -EINVAL.
+ */
 int netstack_input_batch(struct netstack *ns, const struct netstack_frame *frames, size_t n);
 
-/*
+/**
  * netstack_output_ready() - the transport can take frames again
  * Flushes the queue held since send_frames() pushed back.
  */
 void netstack_output_ready(struct netstack *ns);
 
-/*
+/**
  * netstack_link_down() - the guest went away (transport closed)
  * Forgets what was learned about the guest's link (its MAC) and drops frames
  * queued for it. Leases are kept, so a rebooted guest gets its address again.
  */
 void netstack_link_down(struct netstack *ns);
 
-/*
+/**
  * netstack_set_offloads() - what the guest link does for the stack
  * @flags: NETSTACK_LINK_* bits; 0 (the state after netstack_new) is a plain
  *         link: complete checksums both ways, frames no larger than the MTU
@@ -301,16 +321,22 @@ int netstack_set_offloads(struct netstack *ns, uint32_t flags);
 
 /* Event loop ------------------------------------------------------------ */
 
-/* netstack_fd() - a file descriptor that becomes readable when there is work. */
+/**
+ * netstack_fd() - a file descriptor that becomes readable when there is work.
+ */
 int netstack_fd(const struct netstack *ns);
 
-/* netstack_next_timeout() - milliseconds until a timer is due, -1 for none. */
+/**
+ * netstack_next_timeout() - milliseconds until a timer is due, -1 for none.
+ */
 int netstack_next_timeout(struct netstack *ns);
 
-/* netstack_dispatch() - run ready I/O and due timers without blocking. */
+/**
+ * netstack_dispatch() - run ready I/O and due timers without blocking.
+ */
 int netstack_dispatch(struct netstack *ns);
 
-/*
+/**
  * netstack_run() - dispatch until netstack_stop() is called (from a callback
  * or a signal handler). A stop requested before the call makes it return at
  * once; after it returns, the next call runs again.
@@ -318,14 +344,14 @@ int netstack_dispatch(struct netstack *ns);
  */
 int netstack_run(struct netstack *ns);
 
-/*
+/**
  * netstack_stop() - make netstack_run() return; async-signal-safe.
  * Callbacks (send_frames, watches) may call any function of this API except
  * netstack_free(); netstack_input() from inside send_frames is not allowed.
  */
 void netstack_stop(struct netstack *ns);
 
-/*
+/**
  * netstack_watch() - run @cb from the stack's loop when @fd is ready
  * @events: EPOLLIN/EPOLLOUT-style mask (NETSTACK_EV_*)
  *
@@ -342,7 +368,7 @@ int netstack_watch(struct netstack *ns, int fd, uint32_t events, netstack_watch_
                    void *opaque);
 int netstack_unwatch(struct netstack *ns, int fd);
 
-/*
+/**
  * netstack_accept() - accept4() for a listening socket watched in the stack's loop
  * @fd:         the listening socket, non-blocking
  * @addr, @len: as for accept(); may be NULL
@@ -383,21 +409,21 @@ struct netstack_forward {
     int preserve_source;
 };
 
-/*
+/**
  * netstack_forward_add() - start forwarding; the host socket is bound now
  * @id: set to the forward's handle (never reused while the stack lives)
  * Return: 0, -EADDRINUSE, -EACCES (privileged port), -EINVAL, -ENOMEM.
  */
 int netstack_forward_add(struct netstack *ns, const struct netstack_forward *fw, uint32_t *id);
 
-/*
+/**
  * netstack_forward_remove() - stop accepting new connections on forward @id;
  * connections already open continue until they end.
  * Return: 0, -ENOENT.
  */
 int netstack_forward_remove(struct netstack *ns, uint32_t id);
 
-/*
+/**
  * netstack_forward_parse() - a forward from text, as netstackd's --forward takes
  * it: tcp|udp:[HOSTADDR:]HOSTPORT[-END]:GUESTPORT[,nopreserve] ("tcp:0.0.0.0:8080:80",
  * "tcp:[::]:8000-8009:8000", "udp:5353:53"); the guest address is left 0 (the lease).
@@ -405,7 +431,7 @@ int netstack_forward_remove(struct netstack *ns, uint32_t id);
  */
 int netstack_forward_parse(const char *spec, struct netstack_forward *fw, char *err, size_t errlen);
 
-/*
+/**
  * netstack_forward_list() - call @cb for each forward, in the order added;
  * stops early and returns what @cb returned if it is not 0.
  */
@@ -442,7 +468,7 @@ struct netstack_flow_info {
     uint64_t age_ms, idle_ms;
 };
 
-/*
+/**
  * netstack_flow_list() - call @cb for every live TCP and UDP flow; stops
  * early and returns what @cb returned if it is not 0. @cb must not change
  * the stack.
@@ -483,7 +509,7 @@ struct netstack_pcap_config {
 
 #define NETSTACK_PCAP_MAX_STREAMS 8     /* live streams at once */
 
-/*
+/**
  * netstack_pcap_start() - start capturing to files
  * The file is created (mode 0640) or truncated before the call returns; the
  * capture holds every frame from then on until netstack_pcap_stop().
@@ -492,14 +518,14 @@ struct netstack_pcap_config {
  */
 int netstack_pcap_start(struct netstack *ns, const struct netstack_pcap_config *cfg);
 
-/*
+/**
  * netstack_pcap_stop() - end the file capture
  * Every frame captured before the call is in the files when it returns.
  * Return: 0, -ENOENT when no file capture is running.
  */
 int netstack_pcap_stop(struct netstack *ns);
 
-/*
+/**
  * netstack_pcap_stream() - send a live capture to @fd
  * @fd:      a connected socket or a pipe; the stack owns it from now on (it is
  *           closed on error too) and makes it non-blocking
@@ -540,7 +566,9 @@ struct netstack_pcap_status {
     uint64_t stream_dropped;
 };
 
-/* netstack_pcap_status() - fill @st. Return: 0, -EINVAL. */
+/**
+ * netstack_pcap_status() - fill @st. Return: 0, -EINVAL.
+ */
 int netstack_pcap_status(struct netstack *ns, struct netstack_pcap_status *st);
 
 /*
@@ -585,7 +613,7 @@ enum netstack_stat {
     NETSTACK_STAT_COUNT
 };
 
-/*
+/**
  * netstack_count_transport() - add @n to one of the drop_transport_* counters
  * The embedder's transport calls it for frames it had to drop before they
  * reached the stack (an empty or truncated frame, a length out of range, a
@@ -595,14 +623,18 @@ enum netstack_stat {
  */
 int netstack_count_transport(struct netstack *ns, enum netstack_stat stat, uint64_t n);
 
-/* netstack_stat_name() - the counter's name, NULL when @stat is out of range. */
+/**
+ * netstack_stat_name() - the counter's name, NULL when @stat is out of range.
+ */
 const char *netstack_stat_name(unsigned stat);
 
-/*
+/**
  * netstack_get_stats() - copy up to @n counters (indexed by enum netstack_stat)
  * Return: how many were copied (min(n, NETSTACK_STAT_COUNT)).
  */
 size_t netstack_get_stats(const struct netstack *ns, uint64_t *counters, size_t n);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

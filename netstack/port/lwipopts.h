@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * lwipopts.h - netstack's compile-time configuration of lwIP.
  *

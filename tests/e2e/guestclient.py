@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Clients for the NAT end-to-end tests, run inside the guest namespace for
 what curl cannot do. Each mode prints what it measured and exits 0 when the
 result is the expected one, 1 otherwise.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Frames a guest sends and the parsers of the stack's replies, shared by the
 transport tests (tests/e2e/test_transport_*.py).
 

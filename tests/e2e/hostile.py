@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """A hostile guest: frames written straight onto the guest's link.
 
 Run inside the guest namespace (`ip netns exec`), on the tap netstackd

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # lib.sh - shared by the end-to-end tests: a throw-away guest network namespace
 # whose only interface is a tap device served by netstackd.
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # natlib.sh - the NAT end-to-end tests' topology, sourced by tests (it sources
 # lib.sh itself). Three throw-away network namespaces, so no packet of a test
 # ever leaves the machine:

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Servers for the NAT end-to-end tests: one process per mode.
 
 Each runs on the "host" side of netstackd (in the host namespace on 127.0.0.1,

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """A "cable" between a tap device and netstackd's --listen-qemu socket.
 
 Creates (or opens) the tap NAME, inside the network namespace /run/netns/NS

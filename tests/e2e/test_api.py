@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """End-to-end test of netstackd's control API (--api-socket PATH).
 
 Starts netstackd with --listen-qemu (no root needed) and --api-socket, then:

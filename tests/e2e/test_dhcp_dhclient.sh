@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # test_dhcp_dhclient.sh - ISC dhclient in a guest namespace gets a full lease
 # (with its DAD-style ARP checks), and the same address again from scratch.
 . "$(dirname "$0")/lib.sh"

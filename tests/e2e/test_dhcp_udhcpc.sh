@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # test_dhcp_udhcpc.sh - busybox udhcpc in a guest namespace gets a full lease,
 # and gets the same address again after a "reboot" (a new udhcpc, no state).
 . "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # test_dns.sh - the gateway's DNS server, from a real guest with dig, against
 # real upstream servers (natlib.sh topology; dnsmasq in REMOTE_NS).
 #

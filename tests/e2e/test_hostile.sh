@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # test_hostile.sh - a hostile guest cannot slow, starve or break netstackd
 # (natlib.sh topology; frames from tests/e2e/hostile.py, written onto the
 # guest's tap from an address the guest's kernel does not own).

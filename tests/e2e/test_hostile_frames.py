@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Thousands of malformed frames of every kind, then a well-behaved guest.
 
 netstackd on --listen-qemu; this script is the guest, speaking the stream

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # test_link.sh - a guest with a DHCP lease uses its link: ping the gateway and
 # the host-loopback alias (small, jumbo, and fragmented), arping resolves the
 # gateway, and TCP to a closed gateway port is refused at once.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # test_nat_limits.sh - the NAT's limits and the guest going away (natlib.sh).
 #
 # 1. --max-tcp-connections 10: ten held connections open, the eleventh is

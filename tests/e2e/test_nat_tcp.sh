@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # test_nat_tcp.sh - the guest's TCP to any address becomes a host socket of
 # netstackd. Two targets: servers on the host's 127.0.0.1, reached through the
 # host-loopback alias 192.168.65.254, and servers in the "remote" namespace

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # test_nat_udp_icmp.sh - the guest's UDP and ping to any address become host
 # sockets of netstackd (natlib.sh: servers on the host's 127.0.0.1 through the
 # alias 192.168.65.254, and in the "remote" namespace 10.77.0.2).

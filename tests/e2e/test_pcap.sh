@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # test_pcap.sh - captures of the guest link, read back by tshark, and
 # netstack-pcap's live, summary and replay on them (natlib.sh topology, the
 # real guest kernel in GUEST_NS, netstackd sandboxed as nobody).

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # test_portfwd.sh - host ports forwarded into the guest with --forward
 #
 # netstackd runs in HOST_NS with forwards to servers in GUEST_NS; clients run

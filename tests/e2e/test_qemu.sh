@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # test_qemu.sh - netstackd as the network of a real QEMU virtual machine.
 #
 # The guest is built here from Debian packages only: the linux-image-amd64

@@ -1,5 +1,6 @@
 #!/bin/bash
-# test_sandbox.sh - netstackd's sandbox (tools/sandbox.c), on running daemons
+# SPDX-License-Identifier: BSD-3-Clause
+# test_sandbox.sh - netstackd's sandbox (tools/netstackd/sandbox.c), on running daemons
 # started as root (natlib.sh topology; upstream DNS is dnsmasq in REMOTE_NS).
 #
 # By default, serving a tap with a control socket in a root-only (0700)

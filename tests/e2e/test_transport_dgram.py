@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """End-to-end test of netstackd's --listen-dgram transport (one frame per datagram).
 
 Plays the VM side: a unix datagram socket bound to its own path, sending to the

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """End-to-end test of netstackd's --fd transport: an inherited, connected stream
 socket with the QEMU framing (4-byte big-endian length, then the frame).
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """End-to-end test of netstackd's --listen-qemu transport (QEMU -netdev stream).
 
 Plays the VM side of the socket: 4-byte big-endian length, then the frame.

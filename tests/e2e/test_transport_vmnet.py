@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """End-to-end test of netstackd's --listen-vmnet transport (hyperkit virtio-vpnkit).
 
 Plays hyperkit's side of the socket, written from the protocol description

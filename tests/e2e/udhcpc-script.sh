@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # udhcpc-script.sh - udhcpc's event script for the tests: configure the
 # interface like a distribution's default script (address, route, MTU) and
 # write every option received to $OUT for the test to check.

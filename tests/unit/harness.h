@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * harness.h - shared helpers for the unit suites: a stack whose transport
  * captures frames, frame builders, and inputs placed before an unreadable page.
@@ -82,7 +83,9 @@ static inline void quiet_log(void *opaque, enum netstack_log_level l, const char
     (void)msg;
 }
 
-/* stack_with() - a stack with the default config but @mtu (0: default). */
+/**
+ * stack_with() - a stack with the default config but @mtu (0: default).
+ */
 static inline struct netstack *stack_with(uint16_t mtu)
 {
     struct netstack_config c;
@@ -98,7 +101,9 @@ static inline struct netstack *stack_with(uint16_t mtu)
     return ns;
 }
 
-/* run() - dispatch the stack's loop for about @ms milliseconds. */
+/**
+ * run() - dispatch the stack's loop for about @ms milliseconds.
+ */
 static inline void run(struct netstack *ns, int ms)
 {
     int i;
@@ -147,7 +152,9 @@ static inline uint32_t get32(const uint8_t *p)
     return (uint32_t)get16(p) << 16 | get16(p + 2);
 }
 
-/* eth() - write an Ethernet header; returns 14. */
+/**
+ * eth() - write an Ethernet header; returns 14.
+ */
 static inline size_t eth(uint8_t *f, const uint8_t *dst, const uint8_t *src, uint16_t type)
 {
     memcpy(f, dst, 6);
@@ -156,7 +163,9 @@ static inline size_t eth(uint8_t *f, const uint8_t *dst, const uint8_t *src, uin
     return 14;
 }
 
-/* ipv4() - Ethernet + IPv4 header + payload from the guest; returns the frame length. */
+/**
+ * ipv4() - Ethernet + IPv4 header + payload from the guest; returns the frame length.
+ */
 static inline size_t ipv4_frame(uint8_t *f, uint32_t src, uint32_t dst, uint8_t proto, uint16_t id,
                          uint16_t frag, const uint8_t *payload, size_t len)
 {
@@ -176,7 +185,9 @@ static inline size_t ipv4_frame(uint8_t *f, uint32_t src, uint32_t dst, uint8_t 
     return 14 + 20 + len;
 }
 
-/* icmp_echo() - an echo request with @len data bytes (a pattern); returns its length. */
+/**
+ * icmp_echo() - an echo request with @len data bytes (a pattern); returns its length.
+ */
 static inline size_t icmp_echo(uint8_t *p, uint16_t id, uint16_t seq, size_t len)
 {
     size_t i;
@@ -192,7 +203,9 @@ static inline size_t icmp_echo(uint8_t *p, uint16_t id, uint16_t seq, size_t len
     return 8 + len;
 }
 
-/* arp_frame() - an ARP packet from the guest; returns the frame length. */
+/**
+ * arp_frame() - an ARP packet from the guest; returns the frame length.
+ */
 static inline size_t arp_frame(uint8_t *f, uint16_t op, uint32_t spa, uint32_t tpa)
 {
     uint8_t *a = f + eth(f, bcast_mac, guest_mac, 0x0806);
@@ -209,7 +222,9 @@ static inline size_t arp_frame(uint8_t *f, uint16_t op, uint32_t spa, uint32_t t
     return 14 + 28;
 }
 
-/* loopback_listener() - a listening TCP socket on 127.0.0.1, any port (in *@port). */
+/**
+ * loopback_listener() - a listening TCP socket on 127.0.0.1, any port (in *@port).
+ */
 static inline int loopback_listener(uint16_t *port)
 {
     struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
@@ -224,7 +239,7 @@ static inline int loopback_listener(uint16_t *port)
     return fd;
 }
 
-/*
+/**
  * guarded() - copy @len bytes so they end right before an unreadable page, so a
  * parser reading one byte too far faults instead of passing. Free with unguard().
  */

@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * test_api.c - the control API (portfwd/api.c): commands, line framing, bounds
+ * test_api.c - the control API (tools/netstackd/api.c): commands, line framing, bounds
  *
  * The commands run against fake ops (an in-memory forward table) so every
  * argument the API hands to netstack_forward_add() can be checked; the server
@@ -13,7 +14,7 @@
 
 #include <jansson.h>
 
-#include "portfwd/api.h"
+#include "tools/netstackd/api.h"
 #include "tests/unit/harness.h"
 
 #define MAX_FAKE_FWD 8
@@ -163,7 +164,7 @@ static int teardown(void **state)
     return 0;
 }
 
-/*
+/**
  * exec() - run @line (placed before an unreadable page, no NUL after it) and
  * return the reply, to free().
  */
@@ -178,7 +179,9 @@ static char *exec(struct ns_api *api, const char *line)
     return reply;
 }
 
-/* expect_reply() - @line's reply is exactly @want */
+/**
+ * expect_reply() - @line's reply is exactly @want
+ */
 static void expect_reply(struct ns_api *api, const char *line, const char *want)
 {
     char *reply = exec(api, line);
@@ -187,7 +190,9 @@ static void expect_reply(struct ns_api *api, const char *line, const char *want)
     free(reply);
 }
 
-/* expect_error() - @line's reply is {"error":{"desc":D}}, D containing @part */
+/**
+ * expect_error() - @line's reply is {"error":{"desc":D}}, D containing @part
+ */
 static void expect_error(struct ns_api *api, const char *line, const char *part)
 {
     char *reply = exec(api, line);
@@ -203,7 +208,9 @@ static void expect_error(struct ns_api *api, const char *line, const char *part)
     free(reply);
 }
 
-/* exec_return() - @line's reply parsed, its "return" value (to json_decref) */
+/**
+ * exec_return() - @line's reply parsed, its "return" value (to json_decref)
+ */
 static json_t *exec_return(struct ns_api *api, const char *line)
 {
     char *reply = exec(api, line);
@@ -493,7 +500,9 @@ static void list_flows_shape(void **state)
 /* The byte stream                                                          */
 /* ------------------------------------------------------------------------ */
 
-/* take_output() - the client's queued output as a string (to free()), consumed */
+/**
+ * take_output() - the client's queued output as a string (to free()), consumed
+ */
 static char *take_output(struct ns_api_client *c)
 {
     size_t len;
@@ -657,7 +666,9 @@ static int connect_to(const char *path)
     return fd;
 }
 
-/* read_reply() - run the loop until @fd has a line; return it (static) */
+/**
+ * read_reply() - run the loop until @fd has a line; return it (static)
+ */
 static const char *read_reply(struct netstack *ns, int fd)
 {
     static char buf[4096];
@@ -742,7 +753,9 @@ static void server_refuses_to_replace_a_file(void **state)
     stack_done(ns);
 }
 
-/* read_some() - run the loop until @fd has at least @want bytes; how many it had */
+/**
+ * read_some() - run the loop until @fd has at least @want bytes; how many it had
+ */
 static size_t read_some(struct netstack *ns, int fd, uint8_t *buf, size_t cap, size_t want)
 {
     size_t got = 0;

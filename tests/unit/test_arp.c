@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_arp.c - ARP: who the stack answers for, and hostile packets
  */
@@ -15,7 +16,9 @@ static int teardown(void **state)
     return 0;
 }
 
-/* expect_reply() - the one captured frame is an ARP reply saying @ip is at the gateway MAC. */
+/**
+ * expect_reply() - the one captured frame is an ARP reply saying @ip is at the gateway MAC.
+ */
 static void expect_reply(uint32_t ip)
 {
     const uint8_t *f, *a;

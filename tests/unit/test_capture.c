@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_capture.c - captures of the guest link: files, rotation, live streams
  *
@@ -11,7 +12,9 @@
 
 #include "harness.h"
 
-/* ping() - an echo request to the gateway with sequence @seq and @len bytes of data */
+/**
+ * ping() - an echo request to the gateway with sequence @seq and @len bytes of data
+ */
 static void ping(struct netstack *ns, uint16_t seq, size_t len)
 {
     uint8_t f[2048], icmp[1600];
@@ -20,7 +23,9 @@ static void ping(struct netstack *ns, uint16_t seq, size_t len)
                                      icmp_echo(icmp, 1, seq, len)));
 }
 
-/* tmp_path() - a fresh path in a new temporary folder */
+/**
+ * tmp_path() - a fresh path in a new temporary folder
+ */
 static void tmp_path(char *buf, size_t len, const char *name)
 {
     char dir[] = "/tmp/test_capture.XXXXXX";
@@ -29,7 +34,9 @@ static void tmp_path(char *buf, size_t len, const char *name)
     snprintf(buf, len, "%s/%s", dir, name);
 }
 
-/* echo_seq() - the ICMP sequence number of an echo frame from ipv4_frame() */
+/**
+ * echo_seq() - the ICMP sequence number of an echo frame from ipv4_frame()
+ */
 static uint16_t echo_seq(const uint8_t *f)
 {
     return get16(f + 14 + 20 + 6);
@@ -104,7 +111,9 @@ static void file_holds_exactly_the_interval(void **state)
     stack_done(ns);
 }
 
-/* file_size() - bytes of @path, -1 when it does not exist */
+/**
+ * file_size() - bytes of @path, -1 when it does not exist
+ */
 static long long file_size(const char *path)
 {
     struct stat s;
@@ -177,7 +186,9 @@ static uint8_t *read_stream(int fd, size_t *len)
     return buf;
 }
 
-/* count_records() - records in a pcap byte stream, which must parse whole */
+/**
+ * count_records() - records in a pcap byte stream, which must parse whole
+ */
 static int count_records(const uint8_t *buf, size_t len)
 {
     char err[PCAP_ERRBUF_SIZE];

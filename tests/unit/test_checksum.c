@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_checksum.c - the Internet checksum (RFC 1071) against a byte-by-byte
  * reference: every length and alignment, running sums, copies, and inputs
@@ -5,7 +6,9 @@
  */
 #include "tests/unit/harness.h"
 
-/* ref_sum() - RFC 1071's loop: 16-bit big-endian words, carries folded at the end. */
+/**
+ * ref_sum() - RFC 1071's loop: 16-bit big-endian words, carries folded at the end.
+ */
 static uint32_t ref_sum(uint32_t sum, const uint8_t *p, size_t len)
 {
     uint64_t acc = sum;

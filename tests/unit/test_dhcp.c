@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_dhcp.c - unit tests for the DHCP server (netstack/dhcp.c)
  *
@@ -186,7 +187,9 @@ static uint32_t get32(const uint8_t *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* msg_opt() - append an option */
+/**
+ * msg_opt() - append an option
+ */
 static void msg_opt(struct msg *m, uint8_t code, const void *v, uint8_t len)
 {
     m->b[m->len++] = code;
@@ -203,7 +206,9 @@ static void msg_opt_ip(struct msg *m, uint8_t code, uint32_t ip)
     msg_opt(m, code, v, 4);
 }
 
-/* msg_start() - BOOTREQUEST header, cookie, and option 53 unless @type is 0 */
+/**
+ * msg_start() - BOOTREQUEST header, cookie, and option 53 unless @type is 0
+ */
 static void msg_start(struct msg *m, uint8_t type, const uint8_t mac[6], uint32_t xid)
 {
     memset(m, 0, sizeof(*m));
@@ -240,7 +245,9 @@ static void build_discover(struct msg *m, const uint8_t mac[6], uint32_t req_ip)
     msg_end(m);
 }
 
-/* build_request() - REQUEST; 0 leaves an address or the server id out */
+/**
+ * build_request() - REQUEST; 0 leaves an address or the server id out
+ */
 static void build_request(struct msg *m, const uint8_t mac[6], uint32_t server,
                           uint32_t req_ip, uint32_t ciaddr)
 {
@@ -256,7 +263,9 @@ static void build_request(struct msg *m, const uint8_t mac[6], uint32_t server,
 
 /* --- Running the server, parsing replies ----------------------------------- */
 
-/* run() - hand @len bytes to the server, placed right before the guard page */
+/**
+ * run() - hand @len bytes to the server, placed right before the guard page
+ */
 static enum ns_dhcp_result run(struct t *t, const uint8_t *msg, size_t len, uint64_t now)
 {
     uint8_t *p = t->guard + t->page - len;
@@ -283,7 +292,7 @@ struct reply {
     const uint8_t *opt[256];
 };
 
-/*
+/**
  * parse_reply() - check the reply's structure and index its options: BOOTREPLY,
  * Ethernet, cookie, at least 300 bytes, options well formed, each at most
  * once, an end option, only zero padding after it.
@@ -342,7 +351,9 @@ static uint8_t opt_type(const struct reply *r)
     return r->opt[53][0];
 }
 
-/* discover() - DISCOVER from @mac; Return: the offered address, 0 if none */
+/**
+ * discover() - DISCOVER from @mac; Return: the offered address, 0 if none
+ */
 static uint32_t discover(struct t *t, const uint8_t mac[6], uint32_t req_ip, uint64_t now)
 {
     struct reply r;
@@ -358,7 +369,9 @@ static uint32_t discover(struct t *t, const uint8_t mac[6], uint32_t req_ip, uin
     return r.yiaddr;
 }
 
-/* request() - REQUEST; Return: the reply's message type, 0 if no reply */
+/**
+ * request() - REQUEST; Return: the reply's message type, 0 if no reply
+ */
 static uint8_t request(struct t *t, const uint8_t mac[6], uint32_t server,
                        uint32_t req_ip, uint32_t ciaddr, uint64_t now, struct reply *r)
 {
@@ -371,7 +384,7 @@ static uint8_t request(struct t *t, const uint8_t mac[6], uint32_t server,
     return opt_type(r);
 }
 
-/*
+/**
  * lease() - DISCOVER, then REQUEST in SELECTING with the offer's server id
  * Return: the address bound
  */

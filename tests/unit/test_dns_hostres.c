@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_dns_hostres.c - the host-resolver engine: getaddrinfo() on worker
  * threads, results delivered through a real event loop
@@ -56,7 +57,9 @@ static unsigned nresults;
 static uint64_t cancel_on, cancel_what;     /* done(cancel_on) cancels cancel_what */
 static unsigned free_at;                    /* the free_at-th done() frees the resolver */
 
-/* on_done() - record a result; cancel or free from inside done() when asked. */
+/**
+ * on_done() - record a result; cancel or free from inside done() when asked.
+ */
 static void on_done(void *opaque, uint64_t tag, enum ns_hostres_status st,
                     const struct ns_dns_addrs *a)
 {
@@ -88,7 +91,7 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/*
+/**
  * run_loop() - dispatch the loop until @want results arrived or @ms passed.
  * Return: the number of results.
  */
@@ -119,7 +122,9 @@ static unsigned run_loop(unsigned want, int ms)
     return nresults;
 }
 
-/* find() - the result for @tag, NULL if none; fails if it came more than once. */
+/**
+ * find() - the result for @tag, NULL if none; fails if it came more than once.
+ */
 static const struct result *find(uint64_t tag)
 {
     const struct result *r = NULL;
@@ -159,7 +164,9 @@ static int has_v6(const struct ns_dns_addrs *a, const char *text)
     return 0;
 }
 
-/* distinct() - no address appears twice in @a. */
+/**
+ * distinct() - no address appears twice in @a.
+ */
 static int distinct(const struct ns_dns_addrs *a)
 {
     unsigned i, j;
@@ -402,7 +409,9 @@ static int dns_fd = -1;
 static pthread_t dns_thread;
 static atomic_int dns_stop;
 
-/* put_rr() - append a record for the question's name (pointer to offset 12). */
+/**
+ * put_rr() - append a record for the question's name (pointer to offset 12).
+ */
 static size_t put_rr(uint8_t *p, uint16_t type, const void *rdata, uint16_t rdlen)
 {
     p[0] = 0xc0;
@@ -419,7 +428,9 @@ static size_t put_rr(uint8_t *p, uint16_t type, const void *rdata, uint16_t rdle
     return 12 + (size_t)rdlen;
 }
 
-/* answer() - build the reply to @q (@qlen bytes) in @out. Return: its length, 0 to ignore. */
+/**
+ * answer() - build the reply to @q (@qlen bytes) in @out. Return: its length, 0 to ignore.
+ */
 static size_t answer(const uint8_t *q, size_t qlen, uint8_t *out, int *delay)
 {
     char label[64];
@@ -488,7 +499,9 @@ static size_t answer(const uint8_t *q, size_t qlen, uint8_t *out, int *delay)
     return len;
 }
 
-/* dns_server() - thread: answer UDP queries on 127.0.0.1:53 until dns_stop. */
+/**
+ * dns_server() - thread: answer UDP queries on 127.0.0.1:53 until dns_stop.
+ */
 static void *dns_server(void *arg)
 {
     uint8_t q[512], out[2048];
@@ -518,7 +531,7 @@ static void *dns_server(void *arg)
     return NULL;
 }
 
-/*
+/**
  * child_setup() - private network and mount namespaces, lo up, the test's DNS
  * server, and a resolv.conf naming only it over /etc/resolv.conf.
  * Return: 0, or -1 (printed) if the namespaces cannot be had here.
@@ -567,7 +580,9 @@ static int child_setup(void)
     return 0;
 }
 
-/* child_answers() - each kind of answer maps to its status. */
+/**
+ * child_answers() - each kind of answer maps to its status.
+ */
 static void child_answers(void)
 {
     const struct result *r;
@@ -620,7 +635,9 @@ static void child_answers(void)
     close(dns_fd);
 }
 
-/* guest_query() - a guest's A query for @name (one label and a suffix) to the gateway. */
+/**
+ * guest_query() - a guest's A query for @name (one label and a suffix) to the gateway.
+ */
 static void guest_query(struct netstack *ns, const char *label, const char *suffix)
 {
     uint8_t m[128] = { 0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0 }, f[256];
@@ -648,7 +665,7 @@ static void guest_query(struct netstack *ns, const char *label, const char *suff
     netstack_input(ns, f, ipv4_frame(f, GUEST, GW, IPPROTO_UDP, 1, 0, m, 8 + n));
 }
 
-/*
+/**
  * child_server_deadline() - the stack's DNS server in host mode: a lookup
  * the host's resolver sits on (its own timeout here is 2 s) is answered
  * SERVFAIL at the stack's deadline, not the resolver's.

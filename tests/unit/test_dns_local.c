@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_dns_local.c - unit tests for the local names (dns/local.c)
  *
@@ -76,7 +77,9 @@ static int teardown(void **state)
     return 0;
 }
 
-/* hosts_file() - write @text to a temporary file; its path in @path. */
+/**
+ * hosts_file() - write @text to a temporary file; its path in @path.
+ */
 static void hosts_file(char *path, size_t cap, const char *text)
 {
     FILE *f;

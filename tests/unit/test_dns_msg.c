@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_dns_msg.c - unit tests for DNS messages (dns/msg.c)
  *
@@ -41,7 +42,9 @@ static void w32(struct wire *w, uint32_t v)
     w->n += 4;
 }
 
-/* hdr() - a header: @flags are the 16 bits after the ID. */
+/**
+ * hdr() - a header: @flags are the 16 bits after the ID.
+ */
 static void hdr(struct wire *w, uint16_t id, uint16_t flags, uint16_t qd, uint16_t an,
                 uint16_t ns, uint16_t ar)
 {
@@ -54,7 +57,9 @@ static void hdr(struct wire *w, uint16_t id, uint16_t flags, uint16_t qd, uint16
     w16(w, ar);
 }
 
-/* wname() - a name in wire form from dotted text ("" is the root). */
+/**
+ * wname() - a name in wire form from dotted text ("" is the root).
+ */
 static void wname(struct wire *w, const char *name)
 {
     const char *p = name, *dot;
@@ -71,7 +76,9 @@ static void wname(struct wire *w, const char *name)
     w8(w, 0);
 }
 
-/* wopt() - an EDNS0 OPT record (RFC 6891 section 6.1.2) with @size and the DO bit. */
+/**
+ * wopt() - an EDNS0 OPT record (RFC 6891 section 6.1.2) with @size and the DO bit.
+ */
 static void wopt(struct wire *w, uint16_t size, int dnssec_ok)
 {
     w8(w, 0);                       /* root owner */
@@ -81,7 +88,9 @@ static void wopt(struct wire *w, uint16_t size, int dnssec_ok)
     w16(w, 0);                      /* RDLEN */
 }
 
-/* query() - a standard query with RD, one question, and an OPT if @edns. */
+/**
+ * query() - a standard query with RD, one question, and an OPT if @edns.
+ */
 static void query(struct wire *w, uint16_t id, const char *name, uint16_t type, int edns)
 {
     hdr(w, id, 0x0100, 1, 0, 0, edns ? 1 : 0);
@@ -92,7 +101,9 @@ static void query(struct wire *w, uint16_t id, const char *name, uint16_t type, 
         wopt(w, 1232, 0);
 }
 
-/* parse() - ns_dns_parse_query() on a guarded copy of @w's first @len bytes. */
+/**
+ * parse() - ns_dns_parse_query() on a guarded copy of @w's first @len bytes.
+ */
 static enum ns_dns_parse parse(const struct wire *w, size_t len, uint16_t *id,
                                struct ns_dns_question *q)
 {
@@ -103,7 +114,9 @@ static enum ns_dns_parse parse(const struct wire *w, size_t len, uint16_t *id,
     return r;
 }
 
-/* check() - ns_dns_check_response() on a guarded copy. */
+/**
+ * check() - ns_dns_check_response() on a guarded copy.
+ */
 static int check(const uint8_t *msg, size_t len, uint16_t id, const struct ns_dns_question *q,
                  int *tc)
 {
@@ -114,7 +127,9 @@ static int check(const uint8_t *msg, size_t len, uint16_t id, const struct ns_dn
     return r;
 }
 
-/* back() - parse a built response with ldns; it must parse. */
+/**
+ * back() - parse a built response with ldns; it must parse.
+ */
 static ldns_pkt *back(const uint8_t *msg, size_t len)
 {
     ldns_pkt *p = NULL;
@@ -124,7 +139,9 @@ static ldns_pkt *back(const uint8_t *msg, size_t len)
     return p;
 }
 
-/* assert_qname() - the question name of a parsed packet, as ldns writes it. */
+/**
+ * assert_qname() - the question name of a parsed packet, as ldns writes it.
+ */
 static void assert_qname(const ldns_pkt *p, const char *want)
 {
     char *s;
@@ -512,7 +529,9 @@ static void test_rcode_malformed(void **state)
     ldns_pkt_free(p);
 }
 
-/* addrs() - two IPv4 and one IPv6 address. */
+/**
+ * addrs() - two IPv4 and one IPv6 address.
+ */
 static void addrs(struct ns_dns_addrs *a, int v4, int v6)
 {
     memset(a, 0, sizeof(*a));
@@ -527,7 +546,9 @@ static void addrs(struct ns_dns_addrs *a, int v4, int v6)
     }
 }
 
-/* answer() - ns_dns_build_answer() for a fresh query, parsed back. */
+/**
+ * answer() - ns_dns_build_answer() for a fresh query, parsed back.
+ */
 static ldns_pkt *answer(struct wire *w, const char *name, uint16_t type, int edns,
                         const struct ns_dns_addrs *a, uint32_t ttl)
 {
@@ -684,7 +705,9 @@ static void test_answer_limits(void **state)
 
 /* --- Upstream responses ------------------------------------------------------ */
 
-/* response() - an upstream answer: @nan A records, compressed owner, flags @flags. */
+/**
+ * response() - an upstream answer: @nan A records, compressed owner, flags @flags.
+ */
 static void response(struct wire *w, uint16_t id, uint16_t flags, const char *name,
                      uint16_t type, int nan)
 {

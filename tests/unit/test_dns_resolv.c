@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_dns_resolv.c - unit tests for the host's nameservers (dns/resolv.c)
  *
@@ -30,7 +31,9 @@ static unsigned parse(const char *text, struct ns_resolv *r)
     return ns_resolv_parse(text, strlen(text), r);
 }
 
-/* assert_server() - server @i is @addr, port 53, with scope @scope (IPv6). */
+/**
+ * assert_server() - server @i is @addr, port 53, with scope @scope (IPv6).
+ */
 static void assert_server(const struct ns_resolv *r, unsigned i, const char *addr,
                           uint32_t scope)
 {

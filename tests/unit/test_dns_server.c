@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_dns_server.c - the gateway's DNS server: local answers, forwarding to
  * an upstream on loopback, ID and question checks, TCP retry on truncation,
@@ -23,7 +24,9 @@ static int up_udp, up_tcp;
 static uint16_t up_port;
 static char resolv_path[] = "/tmp/netstack-test-resolv.XXXXXX";
 
-/* upstream() - UDP and TCP sockets on one loopback port. */
+/**
+ * upstream() - UDP and TCP sockets on one loopback port.
+ */
 static void upstream(void)
 {
     struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
@@ -38,7 +41,9 @@ static void upstream(void)
     assert_int_equal(listen(up_tcp, 4), 0);
 }
 
-/* stack_dns() - a stack whose only nameserver is the test's upstream. */
+/**
+ * stack_dns() - a stack whose only nameserver is the test's upstream.
+ */
 static struct netstack *stack_dns(uint32_t timeout_ms, uint32_t inflight)
 {
     static const char *const names[] = { "foo.local=10.1.2.3", NULL };
@@ -75,7 +80,9 @@ static void stack_dns_done(struct netstack *ns)
     strcpy(resolv_path, "/tmp/netstack-test-resolv.XXXXXX");
 }
 
-/* query_wire() - a query for @name/@type with @id, EDNS if @edns. Caller frees. */
+/**
+ * query_wire() - a query for @name/@type with @id, EDNS if @edns. Caller frees.
+ */
 static uint8_t *query_wire(const char *name, ldns_rr_type type, uint16_t id, int edns, size_t *len)
 {
     ldns_pkt *p = NULL;
@@ -91,7 +98,9 @@ static uint8_t *query_wire(const char *name, ldns_rr_type type, uint16_t id, int
     return wire;
 }
 
-/* send_query() - a UDP datagram from the guest's port 5353 to gateway:53. */
+/**
+ * send_query() - a UDP datagram from the guest's port 5353 to gateway:53.
+ */
 static void send_query(struct netstack *ns, const uint8_t *msg, size_t len)
 {
     static uint8_t u[8 + 4096], f[14 + 20 + sizeof(u)];
@@ -104,7 +113,9 @@ static void send_query(struct netstack *ns, const uint8_t *msg, size_t len)
     netstack_input(ns, f, ipv4_frame(f, GUEST, GW, IPPROTO_UDP, 1, 0, u, 8 + len));
 }
 
-/* answer_pkt() - the last captured DNS answer to the guest, parsed (NULL if none). */
+/**
+ * answer_pkt() - the last captured DNS answer to the guest, parsed (NULL if none).
+ */
 static ldns_pkt *answer_pkt(void)
 {
     ldns_pkt *p = NULL;
@@ -123,7 +134,9 @@ static ldns_pkt *answer_pkt(void)
     return NULL;
 }
 
-/* upstream_query() - what the upstream received over UDP (its sender in @from). */
+/**
+ * upstream_query() - what the upstream received over UDP (its sender in @from).
+ */
 static ldns_pkt *upstream_query(struct sockaddr_in *from)
 {
     uint8_t buf[4096];
@@ -137,7 +150,7 @@ static ldns_pkt *upstream_query(struct sockaddr_in *from)
     return p;
 }
 
-/*
+/**
  * upstream_answer() - answer @q with @rrs (strings), to @to, with @id and TC
  * if @tc; with @to NULL over TCP: accept the stack's connection, read its
  * query, answer length-prefixed (the stack is dispatched while waiting)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_ipv4.c - IPv4 validation, ICMP echo for our addresses, TCP through lwIP
  */
@@ -20,7 +21,9 @@ static int teardown(void **state)
     return 0;
 }
 
-/* parse() - run ns_ipv4_parse on the IPv4 part of @f (after 14 bytes), guarded. */
+/**
+ * parse() - run ns_ipv4_parse on the IPv4 part of @f (after 14 bytes), guarded.
+ */
 static enum ns_ipv4_verdict parse(const uint8_t *f, size_t len, struct ns_ipv4 *ip)
 {
     const uint8_t *p = guarded(f + 14, len - 14);
@@ -119,7 +122,9 @@ static void bad_icmp_is_dropped(void **state)
     assert_int_equal(captured.n, 0);
 }
 
-/* tcp_syn() - a SYN from the guest's port 40000 to @dport; returns its length. */
+/**
+ * tcp_syn() - a SYN from the guest's port 40000 to @dport; returns its length.
+ */
 static size_t tcp_syn(uint8_t *t, uint32_t src, uint32_t dst, uint16_t dport)
 {
     uint32_t sum;

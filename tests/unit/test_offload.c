@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_offload.c - checksums, super-segments and offloads on the guest link
  *
@@ -31,7 +32,9 @@ static uint16_t listen_port;
 static uint32_t snd_nxt, rcv_nxt;
 static uint16_t gport = 41000;
 
-/* tcp_frame() - a segment from the guest; @csum: 1 complete, 0 left at the pseudo-header sum. */
+/**
+ * tcp_frame() - a segment from the guest; @csum: 1 complete, 0 left at the pseudo-header sum.
+ */
 static size_t tcp_frame(uint8_t *f, uint8_t flags, const uint8_t *data, size_t len, int csum)
 {
     static uint8_t t[24 + 70000];
@@ -68,7 +71,9 @@ static void send_plain(struct netstack *ns, uint8_t flags, const uint8_t *data, 
     netstack_input(ns, f, tcp_frame(f, flags, data, len, 1));
 }
 
-/* tcp_of() - captured frame @i if it is a TCP segment to the guest's port, else NULL. */
+/**
+ * tcp_of() - captured frame @i if it is a TCP segment to the guest's port, else NULL.
+ */
 static const uint8_t *tcp_of(size_t i)
 {
     const uint8_t *f = captured.frame[i];
@@ -79,7 +84,9 @@ static const uint8_t *tcp_of(size_t i)
     return f + 34;
 }
 
-/* handshake() - SYN with an MSS option, SYN-ACK, ACK; returns the host's socket. */
+/**
+ * handshake() - SYN with an MSS option, SYN-ACK, ACK; returns the host's socket.
+ */
 static int handshake(struct netstack *ns)
 {
     const uint8_t *t = NULL;
@@ -104,7 +111,7 @@ static int handshake(struct netstack *ns)
     return fd;
 }
 
-/*
+/**
  * receive() - what the stack sent the guest since the last call, acked
  * @out:        payload, in order, appended at *@got
  * @tso:        frames that were super-frames (checked against the guest's MSS)
@@ -195,7 +202,9 @@ static int capture_gather(void *opaque, const struct iovec *iov, size_t n,
     return 1;
 }
 
-/* unblock() - the transport drained: let the stack send again. */
+/**
+ * unblock() - the transport drained: let the stack send again.
+ */
 static void unblock(struct netstack *ns)
 {
     if (gather_blocked) {
@@ -204,7 +213,9 @@ static void unblock(struct netstack *ns)
     }
 }
 
-/* download() - @n bytes from the host to the guest; returns how many super-frames carried them. */
+/**
+ * download() - @n bytes from the host to the guest; returns how many super-frames carried them.
+ */
 static size_t download(struct netstack *ns, int fd, size_t n)
 {
     static uint8_t want[BIG], got_buf[BIG + 65536];
@@ -488,7 +499,7 @@ static void own_pbufs_copies_borrowed_ones(void **state)
     pbuf_free(list);
 }
 
-/*
+/**
  * shrink_nat_socket() - the stack's host socket towards @port (this process's
  * own fd) gets a small send buffer, so the relay cannot write all it has.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_pcap_summary.c - `netstack-pcap summary` (tools/pcap/summary.c)
  *
@@ -32,7 +33,9 @@ static int64_t now_us = 1700000000LL * 1000000;
 
 /* --- Feeding frames and reading the report -------------------------------- */
 
-/* feed_at() - one frame at time @us, @caplen of its @len bytes captured, guarded. */
+/**
+ * feed_at() - one frame at time @us, @caplen of its @len bytes captured, guarded.
+ */
 static void feed_at(struct ns_summary *s, int64_t us, const uint8_t *f, size_t caplen, size_t len)
 {
     struct timeval tv = { .tv_sec = (time_t)(us / 1000000),
@@ -43,14 +46,18 @@ static void feed_at(struct ns_summary *s, int64_t us, const uint8_t *f, size_t c
     unguard();
 }
 
-/* feed() - one whole frame, 1 ms after the previous one. */
+/**
+ * feed() - one whole frame, 1 ms after the previous one.
+ */
 static void feed(struct ns_summary *s, const uint8_t *f, size_t len)
 {
     now_us += 1000;
     feed_at(s, now_us, f, len, len);
 }
 
-/* report() - the JSON report, parsed (the text one is written too, and must work). */
+/**
+ * report() - the JSON report, parsed (the text one is written too, and must work).
+ */
 static json_t *report(struct ns_summary *s)
 {
     char *buf = NULL, *json, *again;
@@ -78,7 +85,9 @@ static json_t *report(struct ns_summary *s)
     return root;
 }
 
-/* text_report() - the text report, to be freed. */
+/**
+ * text_report() - the text report, to be freed.
+ */
 static char *text_report(struct ns_summary *s)
 {
     char *buf = NULL;
@@ -91,7 +100,9 @@ static char *text_report(struct ns_summary *s)
     return buf;
 }
 
-/* jpath() - a value by dotted path: object keys and array indexes ("flows.0.end"). */
+/**
+ * jpath() - a value by dotted path: object keys and array indexes ("flows.0.end").
+ */
 static json_t *jpath(json_t *root, const char *path)
 {
     char buf[256], *tok, *save = NULL;
@@ -132,7 +143,9 @@ static size_t jlen(json_t *root, const char *path)
     return json_array_size(jpath(root, path));
 }
 
-/* flow_to() - the flow whose peer end is @peer ("ip:port"). */
+/**
+ * flow_to() - the flow whose peer end is @peer ("ip:port").
+ */
 static json_t *flow_to(json_t *root, const char *peer)
 {
     json_t *flows = jpath(root, "flows"), *f;
@@ -147,7 +160,9 @@ static json_t *flow_to(json_t *root, const char *peer)
 
 /* --- Frame builders -------------------------------------------------------- */
 
-/* ip_frame_mac() - Ethernet and IPv4 around @l4, between the given MACs. */
+/**
+ * ip_frame_mac() - Ethernet and IPv4 around @l4, between the given MACs.
+ */
 static size_t ip_frame_mac(uint8_t *f, const uint8_t *smac, const uint8_t *dmac, uint32_t src,
                            uint32_t dst, uint8_t proto, const uint8_t *l4, size_t len)
 {
@@ -165,7 +180,9 @@ static size_t ip_frame_mac(uint8_t *f, const uint8_t *smac, const uint8_t *dmac,
     return 14 + 20 + len;
 }
 
-/* ip_frame() - from the guest (@from_guest) to the stack, or the other way. */
+/**
+ * ip_frame() - from the guest (@from_guest) to the stack, or the other way.
+ */
 static size_t ip_frame(uint8_t *f, int from_guest, uint32_t src, uint32_t dst, uint8_t proto,
                        const uint8_t *l4, size_t len)
 {
@@ -200,7 +217,9 @@ struct conn {
     uint16_t gport, pport;
 };
 
-/* tcp_frame() - a segment with @dlen bytes of data ('d's unless @data), no checksum. */
+/**
+ * tcp_frame() - a segment with @dlen bytes of data ('d's unless @data), no checksum.
+ */
 static size_t tcp_frame(uint8_t *f, int from_guest, uint32_t src, uint16_t sport, uint32_t dst,
                         uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags, uint16_t win,
                         const uint8_t *data, size_t dlen)
@@ -222,7 +241,9 @@ static size_t tcp_frame(uint8_t *f, int from_guest, uint32_t src, uint16_t sport
     return ip_frame(f, from_guest, src, dst, 6, t, 20 + dlen);
 }
 
-/* send_seg() - a segment of @c from the guest or the peer, advancing its sequence. */
+/**
+ * send_seg() - a segment of @c from the guest or the peer, advancing its sequence.
+ */
 static void send_seg(struct ns_summary *s, struct conn *c, int from_guest, uint8_t flags,
                      const uint8_t *data, size_t dlen, uint16_t win)
 {
@@ -246,7 +267,9 @@ static void handshake(struct ns_summary *s, struct conn *c)
     send_seg(s, c, 1, TCP_ACK, NULL, 0, 64240);
 }
 
-/* dhcp_msg() - a DHCP message for the guest's MAC; @server adds the lease's options. */
+/**
+ * dhcp_msg() - a DHCP message for the guest's MAC; @server adds the lease's options.
+ */
 static size_t dhcp_msg(uint8_t *m, uint8_t op, uint8_t type, uint32_t yiaddr, int server)
 {
     uint8_t *p = m + 240;
@@ -271,7 +294,9 @@ static size_t dhcp_msg(uint8_t *m, uint8_t op, uint8_t type, uint32_t yiaddr, in
     return (size_t)(p - m);
 }
 
-/* dhcp_exchange() - DISCOVER, OFFER, REQUEST, ACK between the guest and the stack. */
+/**
+ * dhcp_exchange() - DISCOVER, OFFER, REQUEST, ACK between the guest and the stack.
+ */
 static void dhcp_exchange(struct ns_summary *s)
 {
     static const uint8_t types[] = { 1, 2, 3, 5 };
@@ -288,7 +313,9 @@ static void dhcp_exchange(struct ns_summary *s)
     }
 }
 
-/* put_name() - a name in wire form, no compression. Return: its length. */
+/**
+ * put_name() - a name in wire form, no compression. Return: its length.
+ */
 static size_t put_name(uint8_t *p, const char *name)
 {
     size_t n = 0;
@@ -306,7 +333,9 @@ static size_t put_name(uint8_t *p, const char *name)
     return n;
 }
 
-/* dns_msg() - a query, or a response with @rcode and no answers yet. */
+/**
+ * dns_msg() - a query, or a response with @rcode and no answers yet.
+ */
 static size_t dns_msg(uint8_t *m, uint16_t id, int response, uint8_t rcode, const char *name,
                       uint16_t qtype)
 {
@@ -322,7 +351,9 @@ static size_t dns_msg(uint8_t *m, uint16_t id, int response, uint8_t rcode, cons
     return n + 4;
 }
 
-/* dns_add_rr() - an answer owned by the question's name (a pointer to offset 12). */
+/**
+ * dns_add_rr() - an answer owned by the question's name (a pointer to offset 12).
+ */
 static void dns_add_rr(uint8_t *m, size_t *n, uint16_t type, const uint8_t *rdata, size_t rdlen)
 {
     uint8_t *p = m + *n;
@@ -337,7 +368,9 @@ static void dns_add_rr(uint8_t *m, size_t *n, uint16_t type, const uint8_t *rdat
     put16(m + 6, (uint16_t)(get16(m + 6) + 1));
 }
 
-/* dns_udp() - a DNS message between the guest's port and the stack's resolver. */
+/**
+ * dns_udp() - a DNS message between the guest's port and the stack's resolver.
+ */
 static void dns_udp(struct ns_summary *s, int from_guest, uint16_t gport, const uint8_t *m,
                     size_t n)
 {
@@ -677,7 +710,9 @@ static void superframe_counted(void **state)
     ns_summary_free(s);
 }
 
-/* bad_ip() - an IPv4 frame whose header byte 0 is @vihl and total length @total. */
+/**
+ * bad_ip() - an IPv4 frame whose header byte 0 is @vihl and total length @total.
+ */
 static size_t bad_ip(uint8_t *f, uint8_t vihl, uint16_t total, size_t len)
 {
     memset(f, 0, len);
@@ -688,7 +723,9 @@ static size_t bad_ip(uint8_t *f, uint8_t vihl, uint16_t total, size_t len)
     return len;
 }
 
-/* l4() - an IPv4 frame carrying @len bytes of @proto, all zero but @hdr. */
+/**
+ * l4() - an IPv4 frame carrying @len bytes of @proto, all zero but @hdr.
+ */
 static size_t l4(uint8_t *f, uint8_t proto, const uint8_t *hdr, size_t hlen, size_t len)
 {
     uint8_t p[600];
@@ -976,7 +1013,9 @@ static void empty_summary_reports(void **state)
 
 static char tmpdir[64];
 
-/* tmp_path() - the path of @name (a literal) in the temporary folder, the same each time. */
+/**
+ * tmp_path() - the path of @name (a literal) in the temporary folder, the same each time.
+ */
 static const char *tmp_path(const char *name)
 {
     static const char *names[16];
@@ -1015,7 +1054,9 @@ static int remove_tmpdir(void **state)
     return 0;
 }
 
-/* write_pcap() - @n frames of the TCP exchange below, from frame @from, into @path. */
+/**
+ * write_pcap() - @n frames of the TCP exchange below, from frame @from, into @path.
+ */
 static void write_pcap(const char *path, int dlt, unsigned from, unsigned n)
 {
     struct conn c = { GUEST, PEER, 1, 1, 40080, 80 };
@@ -1046,7 +1087,9 @@ static void write_pcap(const char *path, int dlt, unsigned from, unsigned n)
     pcap_close(p);
 }
 
-/* slurp() - a file's contents, NUL-terminated, to be freed. */
+/**
+ * slurp() - a file's contents, NUL-terminated, to be freed.
+ */
 static char *slurp(const char *path)
 {
     FILE *f = fopen(path, "rb");
@@ -1064,7 +1107,7 @@ static char *slurp(const char *path)
     return buf;
 }
 
-/*
+/**
  * run_main() - ns_pcap_summary_main() on @args (NULL-terminated, after "summary"),
  * with stdout and stderr in files. Return: its exit status; *@out and *@err to be freed.
  */
@@ -1098,7 +1141,9 @@ static int run_main(const char *const *args, char **out, char **err)
     return rc;
 }
 
-/* expect_failure() - exit 2, nothing on stdout, one line on stderr containing @what. */
+/**
+ * expect_failure() - exit 2, nothing on stdout, one line on stderr containing @what.
+ */
 static void expect_failure(const char *const *args, const char *what)
 {
     char *out, *err;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_portfwd.c - forward specifications, and the table of forwards:
  * add binds at once, a busy port is an error, remove closes the port,
@@ -51,7 +52,9 @@ static void specs(void **state)
     }
 }
 
-/* connect_refused() - does a TCP connect to 127.0.0.1:@port get ECONNREFUSED? */
+/**
+ * connect_refused() - does a TCP connect to 127.0.0.1:@port get ECONNREFUSED?
+ */
 static int connect_refused(uint16_t port)
 {
     struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port),
@@ -63,7 +66,9 @@ static int connect_refused(uint16_t port)
     return rc;
 }
 
-/* free_port() - a loopback TCP port nobody uses right now. */
+/**
+ * free_port() - a loopback TCP port nobody uses right now.
+ */
 static uint16_t free_port(void)
 {
     struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_reasm.c - fragment reassembly, its limits, and fragmented output
  */
@@ -23,7 +24,9 @@ static int teardown(void **state)
 static uint8_t echo[8 + 4000];
 static size_t echo_len;
 
-/* send_piece() - send bytes [@off, @off+@len) of the echo request as a fragment. */
+/**
+ * send_piece() - send bytes [@off, @off+@len) of the echo request as a fragment.
+ */
 static void send_piece(struct netstack *ns, uint16_t id, size_t off, size_t len, int more)
 {
     uint8_t f[1600];
@@ -36,7 +39,9 @@ static void send_piece(struct netstack *ns, uint16_t id, size_t off, size_t len,
     unguard();
 }
 
-/* reassemble_replies() - stitch the captured reply fragments; returns the ICMP length. */
+/**
+ * reassemble_replies() - stitch the captured reply fragments; returns the ICMP length.
+ */
 static size_t reassemble_replies(uint8_t *out)
 {
     size_t i, total = 0;

@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * test_sandbox.c - unit tests for netstackd's sandbox (tools/sandbox.c)
+ * test_sandbox.c - unit tests for netstackd's sandbox (tools/netstackd/sandbox.c)
  *
  * --runas parsing against this system's passwd and group databases, and the
  * seccomp allow-list loaded for real, each time in a forked child: what the
@@ -28,7 +29,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "tools/sandbox.h"
+#include "tools/netstackd/sandbox.h"
 
 #define OUT_MAX 1024
 
@@ -148,7 +149,9 @@ static void test_runas_errors(void **state)
 
 /* --- What stays allowed ------------------------------------------------------- */
 
-/* status_has() - /proc/self/status has the line @line */
+/**
+ * status_has() - /proc/self/status has the line @line
+ */
 static int status_has(const char *line)
 {
     char buf[4096];
@@ -165,14 +168,18 @@ static int status_has(const char *line)
     return strstr(buf, line) != NULL;
 }
 
-/* thread_body() - a thread does what the host resolver's do: allocate, return */
+/**
+ * thread_body() - a thread does what the host resolver's do: allocate, return
+ */
 static void *thread_body(void *arg)
 {
     free(malloc(100000));
     return arg;
 }
 
-/* loop_calls() - a sample of what the loop, the NAT and the resolver need */
+/**
+ * loop_calls() - a sample of what the loop, the NAT and the resolver need
+ */
 static int loop_calls(void)
 {
     int s4 = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

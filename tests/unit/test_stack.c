@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_stack.c - the public API: lifetime, config checks, backpressure, loop
  */
@@ -59,7 +60,9 @@ static void stat_names_are_stable(void **state)
     assert_null(netstack_stat_name(NETSTACK_STAT_COUNT));
 }
 
-/* ping() - an echo request to the gateway with sequence @seq. */
+/**
+ * ping() - an echo request to the gateway with sequence @seq.
+ */
 static void ping(struct netstack *ns, uint16_t seq)
 {
     uint8_t f[256], icmp[64];
@@ -179,7 +182,9 @@ static void oversized_frames_are_dropped(void **state)
     stack_done(ns);
 }
 
-/* big_ping() - an echo request to the gateway whose reply is a 1442-byte frame. */
+/**
+ * big_ping() - an echo request to the gateway whose reply is a 1442-byte frame.
+ */
 static void big_ping(struct netstack *ns, uint16_t seq)
 {
     uint8_t f[1600], icmp[1500];

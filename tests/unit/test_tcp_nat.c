@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_tcp_nat.c - the TCP NAT against real loopback sockets: connect before
  * accept, relay both ways, half-close, resets, limits
@@ -32,14 +33,18 @@ struct gconn {
     uint32_t dst;           /* destination address; 0: the host-loopback alias */
 };
 
-/* dst_of() - where @c's segments go. */
+/**
+ * dst_of() - where @c's segments go.
+ */
 static uint32_t dst_of(const struct gconn *c)
 {
     return c->dst ? c->dst : ALIAS;
 }
 
 
-/* closed_port() - a loopback port nobody listens on. */
+/**
+ * closed_port() - a loopback port nobody listens on.
+ */
 static uint16_t closed_port(void)
 {
     struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
@@ -52,7 +57,9 @@ static uint16_t closed_port(void)
     return ntohs(sa.sin_port);
 }
 
-/* send_seg() - a segment from the guest to the alias. */
+/**
+ * send_seg() - a segment from the guest to the alias.
+ */
 static void send_seg(struct netstack *ns, struct gconn *c, uint8_t flags, const void *data,
                      size_t len)
 {
@@ -75,7 +82,7 @@ static void send_seg(struct netstack *ns, struct gconn *c, uint8_t flags, const 
     c->snd_nxt += (uint32_t)len + ((flags & (SYN | FIN)) ? 1 : 0);
 }
 
-/*
+/**
  * next_tcp() - the next captured TCP segment for @c from index *@at, or NULL;
  * advances *@at past it. Checks addressing and the checksum.
  */
@@ -97,7 +104,9 @@ static const uint8_t *next_tcp(struct gconn *c, size_t *at, size_t *dlen)
     return NULL;
 }
 
-/* open_half() - SYN, and the SYN-ACK it gets: the guest's half of a handshake. */
+/**
+ * open_half() - SYN, and the SYN-ACK it gets: the guest's half of a handshake.
+ */
 static void open_half(struct netstack *ns, struct gconn *c)
 {
     const uint8_t *t;
@@ -113,7 +122,9 @@ static void open_half(struct netstack *ns, struct gconn *c)
     c->rcv_nxt = get32(t + 4) + 1;
 }
 
-/* handshake() - SYN, wait for the SYN-ACK, ACK. Returns the host's accepted socket. */
+/**
+ * handshake() - SYN, wait for the SYN-ACK, ACK. Returns the host's accepted socket.
+ */
 static int handshake(struct netstack *ns, struct gconn *c)
 {
     int fd;
@@ -126,7 +137,9 @@ static int handshake(struct netstack *ns, struct gconn *c)
     return fd;
 }
 
-/* flags_since() - every TCP flag the stack sent @c since capture index @at, or'ed. */
+/**
+ * flags_since() - every TCP flag the stack sent @c since capture index @at, or'ed.
+ */
 static uint8_t flags_since(struct gconn *c, size_t at)
 {
     const uint8_t *t;
@@ -138,13 +151,17 @@ static uint8_t flags_since(struct gconn *c, size_t at)
     return flags;
 }
 
-/* got_rst() - did the stack send @c a RST since capture index @at? */
+/**
+ * got_rst() - did the stack send @c a RST since capture index @at?
+ */
 static int got_rst(struct gconn *c, size_t at)
 {
     return flags_since(c, at) & RST;
 }
 
-/* restart() - replace the fixture's stack by one made from @cfg. */
+/**
+ * restart() - replace the fixture's stack by one made from @cfg.
+ */
 static struct netstack *restart(void **state, struct netstack_config *cfg)
 {
     struct netstack *ns;
@@ -158,7 +175,9 @@ static struct netstack *restart(void **state, struct netstack_config *cfg)
     return ns;
 }
 
-/* collect() - payload the stack sent to @c, acking it; returns bytes (FIN sets *@fin). */
+/**
+ * collect() - payload the stack sent to @c, acking it; returns bytes (FIN sets *@fin).
+ */
 static size_t collect(struct netstack *ns, struct gconn *c, uint8_t *out, size_t cap, int *fin)
 {
     size_t at = 0, dlen, got = 0;
@@ -382,7 +401,9 @@ static void link_down_closes_host_sockets(void **state)
     close(fd);
 }
 
-/* accept_n() - the host accepts (and closes) @n connections the stack made. */
+/**
+ * accept_n() - the host accepts (and closes) @n connections the stack made.
+ */
 static void accept_n(int n)
 {
     while (n--) {
@@ -440,7 +461,9 @@ static void half_open_limit_counts_the_gateway_listeners(void **state)
     accept_n(2);                /* a's host connection was made, and reset */
 }
 
-/* close_unacked() - both sides close @c's connection; the guest never acks our FIN. */
+/**
+ * close_unacked() - both sides close @c's connection; the guest never acks our FIN.
+ */
 static void close_unacked(struct netstack *ns, struct gconn *c)
 {
     int fd = handshake(ns, c);
@@ -477,7 +500,9 @@ static void closing_limit_resets_the_oldest(void **state)
     assert_int_equal(counter(ns, NETSTACK_STAT_tcp_closing_evicted), 1);
 }
 
-/* stack_side() - the stack's own host socket of the connection accepted as @fd. */
+/**
+ * stack_side() - the stack's own host socket of the connection accepted as @fd.
+ */
 static int stack_side(int fd)
 {
     struct sockaddr_in peer, me;
@@ -561,7 +586,9 @@ static void syn_from_no_address_is_dropped(void **state)
     assert_int_equal(captured.n, 0);
 }
 
-/* listeners_on() - lwIP's listeners for @port (white box: none may pile up). */
+/**
+ * listeners_on() - lwIP's listeners for @port (white box: none may pile up).
+ */
 static int listeners_on(uint16_t port)
 {
     struct tcp_pcb_listen *l;
@@ -695,7 +722,9 @@ static void guest_data_outlives_a_clean_close(void **state)
 
 /* --- DNS over TCP to the gateway: its connections are bounded too ------ */
 
-/* dns_conn() - a guest connection to gateway:53 from @port, established. */
+/**
+ * dns_conn() - a guest connection to gateway:53 from @port, established.
+ */
 static struct gconn dns_conn(struct netstack *ns, uint16_t port)
 {
     struct gconn c = { .port = port, .dport = 53, .dst = GW };
@@ -706,7 +735,9 @@ static struct gconn dns_conn(struct netstack *ns, uint16_t port)
     return c;
 }
 
-/* got_fin() - did the stack close @c (FIN or RST) since capture index @at? */
+/**
+ * got_fin() - did the stack close @c (FIN or RST) since capture index @at?
+ */
 static int got_fin(struct gconn *c, size_t at)
 {
     return flags_since(c, at) & (FIN | RST);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_udp_fwd.c - UDP forwarded from a host port into the guest (portfwd/udp_fwd.c)
  *
@@ -39,7 +40,9 @@ struct seen {
     size_t len;
 };
 
-/* stack_cfg() - a capturing stack with these UDP limits (0 keeps a default), guest known. */
+/**
+ * stack_cfg() - a capturing stack with these UDP limits (0 keeps a default), guest known.
+ */
 static struct netstack *stack_cfg(uint32_t max_flows, uint32_t idle_ms)
 {
     struct netstack_config c;
@@ -57,7 +60,9 @@ static struct netstack *stack_cfg(uint32_t max_flows, uint32_t idle_ms)
     return ns;
 }
 
-/* local_socket() - a UDP socket on 127.0.0.1, its port in @port. */
+/**
+ * local_socket() - a UDP socket on 127.0.0.1, its port in @port.
+ */
 static int local_socket(uint16_t *port, int flags)
 {
     struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
@@ -71,7 +76,9 @@ static int local_socket(uint16_t *port, int flags)
     return fd;
 }
 
-/* env_open() - a forward port on 127.0.0.1 to GUEST:@guest_port. */
+/**
+ * env_open() - a forward port on 127.0.0.1 to GUEST:@guest_port.
+ */
 static void env_open(struct env *e, int preserve, uint16_t guest_port)
 {
     memset(e, 0, sizeof(*e));
@@ -85,7 +92,9 @@ static void env_open(struct env *e, int preserve, uint16_t guest_port)
     e->port.guest_port = guest_port;
 }
 
-/* env_close() - what forward.c does when the forward is removed. */
+/**
+ * env_close() - what forward.c does when the forward is removed.
+ */
 static void env_close(struct netstack *ns, struct env *e)
 {
     ns_udp_fwd_port_closed(ns, &e->port);
@@ -93,7 +102,9 @@ static void env_close(struct netstack *ns, struct env *e)
     close(e->port.fd);
 }
 
-/* client_send() - @text from @fd to the forward's host port. */
+/**
+ * client_send() - @text from @fd to the forward's host port.
+ */
 static void client_send(int fd, const struct env *e, const char *text)
 {
     struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(e->host_port),
@@ -103,7 +114,9 @@ static void client_send(int fd, const struct env *e, const char *text)
     assert_int_equal(sendto(fd, text, len, 0, (struct sockaddr *)&to, sizeof(to)), (ssize_t)len);
 }
 
-/* wait_readable() - wait until @fd has a datagram. Return: 1, 0 on timeout. */
+/**
+ * wait_readable() - wait until @fd has a datagram. Return: 1, 0 on timeout.
+ */
 static int wait_readable(int fd, int ms)
 {
     struct pollfd p = { .fd = fd, .events = POLLIN };
@@ -111,7 +124,9 @@ static int wait_readable(int fd, int ms)
     return poll(&p, 1, ms) == 1;
 }
 
-/* forward() - the forward port has a datagram: read it, flush to the guest. */
+/**
+ * forward() - the forward port has a datagram: read it, flush to the guest.
+ */
 static void forward(struct netstack *ns, struct env *e)
 {
     assert_true(wait_readable(e->port.fd, WAIT_MS));
@@ -119,7 +134,9 @@ static void forward(struct netstack *ns, struct env *e)
     ns_flush(ns);
 }
 
-/* parse_frame() - captured frame @i as a UDP datagram, its checksum verified. */
+/**
+ * parse_frame() - captured frame @i as a UDP datagram, its checksum verified.
+ */
 static void parse_frame(size_t i, struct seen *s)
 {
     const uint8_t *f = captured.frame[i], *ip, *udp;
@@ -148,7 +165,9 @@ static void parse_frame(size_t i, struct seen *s)
     memcpy(s->data, udp + 8, s->len);
 }
 
-/* expect_to_guest() - captured frame @i carries @text to GUEST:@dport. */
+/**
+ * expect_to_guest() - captured frame @i carries @text to GUEST:@dport.
+ */
 static void expect_to_guest(size_t i, const char *text, uint16_t dport, struct seen *s)
 {
     parse_frame(i, s);
@@ -158,7 +177,9 @@ static void expect_to_guest(size_t i, const char *text, uint16_t dport, struct s
     assert_memory_equal(s->data, text, s->len);
 }
 
-/* reply_frame() - a guest datagram from GUEST:@sport to @dst:@dport; returns its length. */
+/**
+ * reply_frame() - a guest datagram from GUEST:@sport to @dst:@dport; returns its length.
+ */
 static size_t reply_frame(uint8_t *frame, uint16_t sport, uint32_t dst, uint16_t dport,
                           const char *text)
 {
@@ -175,7 +196,9 @@ static size_t reply_frame(uint8_t *frame, uint16_t sport, uint32_t dst, uint16_t
     return ipv4_frame(frame, GUEST, dst, IPPROTO_UDP, 7, 0, udp, len);
 }
 
-/* guest_reply() - the guest answers @s with @text, through the whole stack. */
+/**
+ * guest_reply() - the guest answers @s with @text, through the whole stack.
+ */
 static void guest_reply(struct netstack *ns, const struct seen *s, const char *text)
 {
     uint8_t frame[400];
@@ -184,7 +207,7 @@ static void guest_reply(struct netstack *ns, const struct seen *s, const char *t
     assert_int_equal(netstack_input(ns, frame, len), 0);
 }
 
-/*
+/**
  * claimed() - would the forward take a guest datagram from GUEST:@sport to
  * @dst:@dport? (ns_udp_fwd_input() as udp.c calls it.) Return: its result.
  */
@@ -200,7 +223,9 @@ static int claimed(struct netstack *ns, uint16_t sport, uint32_t dst, uint16_t d
     return ns_udp_fwd_input(ns, &ip, sport, dport, ip.payload + 8, ip.payload_len - 8);
 }
 
-/* expect_at_client() - @fd receives @text from 127.0.0.1:@from_port. */
+/**
+ * expect_at_client() - @fd receives @text from 127.0.0.1:@from_port.
+ */
 static void expect_at_client(int fd, const char *text, uint16_t from_port)
 {
     struct sockaddr_in from;
@@ -521,7 +546,9 @@ static void test_preserved_collision(void **state)
 
 static struct netstack *watched_ns;
 
-/* on_port() - the loop callback forward.c registers, reduced to UDP. */
+/**
+ * on_port() - the loop callback forward.c registers, reduced to UDP.
+ */
 static void on_port(void *opaque, int fd, uint32_t events)
 {
     (void)fd;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_udp_nat.c - the UDP NAT and the ICMP echo NAT: guest flows become host sockets
  *
@@ -34,7 +35,9 @@
 
 static int warnings;
 
-/* count_log() - count warnings, print nothing. */
+/**
+ * count_log() - count warnings, print nothing.
+ */
 static void count_log(void *opaque, enum netstack_log_level l, const char *msg)
 {
     (void)opaque;
@@ -43,7 +46,9 @@ static void count_log(void *opaque, enum netstack_log_level l, const char *msg)
         warnings++;
 }
 
-/* stack_cfg() - a capturing stack with these MTU and UDP limits (0 keeps a default). */
+/**
+ * stack_cfg() - a capturing stack with these MTU and UDP limits (0 keeps a default).
+ */
 static struct netstack *stack_cfg(uint16_t mtu, uint32_t max_flows, uint32_t idle_ms)
 {
     struct netstack_config c;
@@ -62,7 +67,9 @@ static struct netstack *stack_cfg(uint16_t mtu, uint32_t max_flows, uint32_t idl
     return ns;
 }
 
-/* open_fds() - how many descriptors the process has open. */
+/**
+ * open_fds() - how many descriptors the process has open.
+ */
 static int open_fds(void)
 {
     DIR *d = opendir("/proc/self/fd");
@@ -77,7 +84,7 @@ static int open_fds(void)
     return n - 1;   /* the directory's own */
 }
 
-/*
+/**
  * highest_fd() - the highest descriptor number open below the limit (a tool
  * such as valgrind may keep its own above it, out of the program's reach).
  */
@@ -99,7 +106,9 @@ static int highest_fd(void)
     return n;
 }
 
-/* test_socket() - a UDP socket on 127.0.0.1, its port in @port. */
+/**
+ * test_socket() - a UDP socket on 127.0.0.1, its port in @port.
+ */
 static int test_socket(uint16_t *port)
 {
     struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
@@ -113,7 +122,9 @@ static int test_socket(uint16_t *port)
     return fd;
 }
 
-/* test_recv() - wait for one datagram on @fd; its source port in @from_port. */
+/**
+ * test_recv() - wait for one datagram on @fd; its source port in @from_port.
+ */
 static ssize_t test_recv(int fd, void *buf, size_t cap, uint16_t *from_port)
 {
     struct pollfd p = { .fd = fd, .events = POLLIN };
@@ -130,7 +141,9 @@ static ssize_t test_recv(int fd, void *buf, size_t cap, uint16_t *from_port)
     return n;
 }
 
-/* test_send() - a datagram from @fd to 127.0.0.1:@port. */
+/**
+ * test_send() - a datagram from @fd to 127.0.0.1:@port.
+ */
 static void test_send(int fd, uint16_t port, const void *data, size_t len)
 {
     struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(port),
@@ -139,7 +152,9 @@ static void test_send(int fd, uint16_t port, const void *data, size_t len)
     assert_int_equal(sendto(fd, data, len, 0, (struct sockaddr *)&to, sizeof(to)), (ssize_t)len);
 }
 
-/* guest_udp() - the guest sends @len bytes from GUEST:@sport to @dst:@dport. */
+/**
+ * guest_udp() - the guest sends @len bytes from GUEST:@sport to @dst:@dport.
+ */
 static void guest_udp(struct netstack *ns, uint16_t sport, uint32_t dst, uint16_t dport,
                       const void *data, size_t len)
 {
@@ -156,7 +171,9 @@ static void guest_udp(struct netstack *ns, uint16_t sport, uint32_t dst, uint16_
     netstack_input(ns, f, ipv4_frame(f, GUEST, dst, IPPROTO_UDP, 1, 0, udp, 8 + len));
 }
 
-/* pump() - run the stack until @frames frames were captured or WAIT_MS passed. */
+/**
+ * pump() - run the stack until @frames frames were captured or WAIT_MS passed.
+ */
 static void pump(struct netstack *ns, size_t frames)
 {
     struct pollfd p = { .fd = netstack_fd(ns), .events = POLLIN };
@@ -169,7 +186,9 @@ static void pump(struct netstack *ns, size_t frames)
     }
 }
 
-/* pump_stat() - run the stack until counter @s reaches @value or WAIT_MS passed. */
+/**
+ * pump_stat() - run the stack until counter @s reaches @value or WAIT_MS passed.
+ */
 static void pump_stat(struct netstack *ns, enum netstack_stat s, uint64_t value)
 {
     struct pollfd p = { .fd = netstack_fd(ns), .events = POLLIN };
@@ -190,7 +209,9 @@ struct seen {
     size_t len;
 };
 
-/* parse_udp() - check frame @i is one whole UDP datagram to the guest, valid checksums. */
+/**
+ * parse_udp() - check frame @i is one whole UDP datagram to the guest, valid checksums.
+ */
 static void parse_udp(size_t i, struct seen *s)
 {
     const uint8_t *f = captured.frame[i], *h = f + 14, *u = h + 20;
@@ -217,7 +238,7 @@ static void parse_udp(size_t i, struct seen *s)
     s->len = ulen - 8;
 }
 
-/*
+/**
  * reassemble() - join captured frames @first.. (one datagram's fragments, in
  * order) into @out. Return: the IP payload length.
  */
@@ -243,7 +264,9 @@ static size_t reassemble(size_t first, uint16_t mtu, uint8_t *out, size_t cap, u
     return 0;
 }
 
-/* open_flow() - the guest sends "ping" from @gport to @fd; returns the host port seen. */
+/**
+ * open_flow() - the guest sends "ping" from @gport to @fd; returns the host port seen.
+ */
 static uint16_t open_flow(struct netstack *ns, uint16_t gport, int fd, uint16_t port)
 {
     char buf[16];
@@ -309,7 +332,9 @@ static void mapping_is_endpoint_independent(void **state)
     stack_done(ns);
 }
 
-/* big_reply() - a reply of @len bytes at MTU @mtu arrives whole, in fragments. */
+/**
+ * big_reply() - a reply of @len bytes at MTU @mtu arrives whole, in fragments.
+ */
 static void big_reply(uint16_t mtu, size_t len)
 {
     struct netstack *ns = stack_cfg(mtu, 0, 0);
@@ -525,7 +550,9 @@ static void link_down_closes_every_socket(void **state)
 static int filler[1024], nfill;
 static struct rlimit saved_limit;
 
-/* exhaust_fds() - a low descriptor limit, and every descriptor under it taken (dups of @fd). */
+/**
+ * exhaust_fds() - a low descriptor limit, and every descriptor under it taken (dups of @fd).
+ */
 static void exhaust_fds(int fd)
 {
     struct rlimit low;
@@ -540,7 +567,9 @@ static void exhaust_fds(int fd)
     assert_int_equal(errno, EMFILE);
 }
 
-/* restore_fds() - undo exhaust_fds(). */
+/**
+ * restore_fds() - undo exhaust_fds().
+ */
 static void restore_fds(void)
 {
     while (nfill)
@@ -595,7 +624,9 @@ static void running_out_of_descriptors_is_counted(void **state)
 
 /* ICMP ------------------------------------------------------------------ */
 
-/* guest_ping() - the guest pings @dst with identifier @id, sequence @seq, @len data bytes. */
+/**
+ * guest_ping() - the guest pings @dst with identifier @id, sequence @seq, @len data bytes.
+ */
 static void guest_ping(struct netstack *ns, uint32_t dst, uint16_t id, uint16_t seq, size_t len)
 {
     static uint8_t icmp[1480], f[1514];
@@ -620,7 +651,9 @@ static void echo_to_nowhere_is_counted(void **state)
     stack_done(ns);
 }
 
-/* raw_reply() - an IPv4 echo reply from @src as a raw socket delivers it; returns its length. */
+/**
+ * raw_reply() - an IPv4 echo reply from @src as a raw socket delivers it; returns its length.
+ */
 static size_t raw_reply(uint8_t *p, uint32_t src, uint16_t id, uint16_t seq, size_t len)
 {
     size_t n = icmp_echo(p + 20, id, seq, len);
@@ -686,7 +719,9 @@ static void raw_reply_parser_checks_everything(void **state)
     } while (0)
 #define NETNS_ADDR IP(198, 18, 0, 1)
 
-/* netns_setup() - a private namespace with lo up and NETNS_ADDR on it. Return: 0, -1. */
+/**
+ * netns_setup() - a private namespace with lo up and NETNS_ADDR on it. Return: 0, -1.
+ */
 static int netns_setup(void)
 {
     struct ifreq ifr;
@@ -713,7 +748,9 @@ out:
     return rc;
 }
 
-/* set_ping_range() - this namespace's net.ipv4.ping_group_range. */
+/**
+ * set_ping_range() - this namespace's net.ipv4.ping_group_range.
+ */
 static void set_ping_range(const char *range)
 {
     int fd = open("/proc/sys/net/ipv4/ping_group_range", O_WRONLY | O_CLOEXEC);
@@ -723,7 +760,9 @@ static void set_ping_range(const char *range)
     close(fd);
 }
 
-/* drop_net_raw() - give up CAP_NET_RAW: no raw sockets from here on. */
+/**
+ * drop_net_raw() - give up CAP_NET_RAW: no raw sockets from here on.
+ */
 static void drop_net_raw(void)
 {
     struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
@@ -735,7 +774,9 @@ static void drop_net_raw(void)
     CHILD_CHECK(syscall(SYS_capset, &h, d) == 0);
 }
 
-/* child_reply_ok() - captured frame @i is the echo reply to (@id, @seq, @len) from @src. */
+/**
+ * child_reply_ok() - captured frame @i is the echo reply to (@id, @seq, @len) from @src.
+ */
 static int child_reply_ok(size_t i, uint32_t src, uint16_t id, uint16_t seq, size_t len)
 {
     const uint8_t *h = captured.frame[i] + 14, *m = h + 20;
@@ -748,7 +789,9 @@ static int child_reply_ok(size_t i, uint32_t src, uint16_t id, uint16_t seq, siz
            !memcmp(m + 8, want + 8, len);
 }
 
-/* child_pump() - like pump(), without cmocka (we are in a forked child). */
+/**
+ * child_pump() - like pump(), without cmocka (we are in a forked child).
+ */
 static void child_pump(struct netstack *ns, size_t frames)
 {
     struct pollfd p = { .fd = netstack_fd(ns), .events = POLLIN };
@@ -764,7 +807,9 @@ static void child_pump(struct netstack *ns, size_t frames)
 static int child_sock_type;     /* SOCK_DGRAM or SOCK_RAW: what child_echo() expects */
 static int child_warnings;      /* warnings that name ping_group_range */
 
-/* child_log() - count the warnings about ping_group_range. */
+/**
+ * child_log() - count the warnings about ping_group_range.
+ */
 static void child_log(void *opaque, enum netstack_log_level l, const char *msg)
 {
     (void)opaque;
@@ -772,7 +817,9 @@ static void child_log(void *opaque, enum netstack_log_level l, const char *msg)
         child_warnings++;
 }
 
-/* icmp_sockets() - how many open ICMP sockets of @type the process has. */
+/**
+ * icmp_sockets() - how many open ICMP sockets of @type the process has.
+ */
 static int icmp_sockets(int type)
 {
     int fd, n = 0, t, proto;
@@ -790,7 +837,9 @@ static int icmp_sockets(int type)
     return n;
 }
 
-/* child_stack() - a capturing stack (no cmocka asserts: we are in a forked child). */
+/**
+ * child_stack() - a capturing stack (no cmocka asserts: we are in a forked child).
+ */
 static struct netstack *child_stack(uint32_t max_icmp)
 {
     struct netstack_config c;
@@ -805,7 +854,9 @@ static struct netstack *child_stack(uint32_t max_icmp)
     return ns;
 }
 
-/* child_echo() - pings through whichever socket kind the namespace allows. */
+/**
+ * child_echo() - pings through whichever socket kind the namespace allows.
+ */
 static void child_echo(void)
 {
     struct netstack *ns = child_stack(2);
@@ -839,7 +890,9 @@ static void child_echo(void)
     capture_reset();
 }
 
-/* child_backpressure() - replies wait in the kernel while the transport is full. */
+/**
+ * child_backpressure() - replies wait in the kernel while the transport is full.
+ */
 static void child_backpressure(void)
 {
     struct netstack *ns = child_stack(0);
@@ -872,7 +925,9 @@ static void child_backpressure(void)
     capture_reset();
 }
 
-/* child_refused() - neither ping nor raw sockets: counted, and the gateway still answers. */
+/**
+ * child_refused() - neither ping nor raw sockets: counted, and the gateway still answers.
+ */
 static void child_refused(void)
 {
     struct netstack *ns = child_stack(0);
@@ -889,7 +944,7 @@ static void child_refused(void)
     capture_reset();
 }
 
-/*
+/**
  * in_netns() - run @fn in a forked child in a private network namespace
  * with ping sockets allowed for @range ("1 0": for nobody). Skips without root.
  */

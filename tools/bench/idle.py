@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """idle.py - the idle-connection measurement of tools/bench.sh (standard library only).
 
   idle.py serve ADDR PORT

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # shellcheck shell=bash disable=SC2034  # QEMU_WHY, QEMU_PID: read by bench.sh
 # qemu.sh - the QEMU part of tools/bench.sh (sourced by it): a Debian kernel
 # with a busybox initramfs (built as tests/e2e/test_qemu.sh builds its own,

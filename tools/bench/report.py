@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """report.py - the number crunching of tools/bench.sh (standard library only).
 
   report.py iperf-tcp FILE    iperf3 -J output -> "Gbit/s bytes" received

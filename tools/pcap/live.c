@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * live.c - netstack-pcap live: a running netstackd's capture, as it happens
  *
@@ -32,7 +33,9 @@ static void on_signal(int sig)
     stop_requested = 1;
 }
 
-/* connect_api() - a stream socket connected to @path; -1 with a message */
+/**
+ * connect_api() - a stream socket connected to @path; -1 with a message
+ */
 static int connect_api(const char *path)
 {
     struct sockaddr_un sun = { .sun_family = AF_UNIX };
@@ -53,7 +56,9 @@ static int connect_api(const char *path)
     return fd;
 }
 
-/* write_all() - @n bytes to @fd; -1 when the reader went away or a signal came */
+/**
+ * write_all() - @n bytes to @fd; -1 when the reader went away or a signal came
+ */
 static int write_all(int fd, const char *p, size_t n)
 {
     while (n) {
@@ -116,7 +121,9 @@ static int ask_stream(int fd, unsigned snaplen, char *rest, size_t *nrest)
     return 0;
 }
 
-/* copy_stream() - the connection's bytes to @out until EOF or a signal; 0, or 1 on error */
+/**
+ * copy_stream() - the connection's bytes to @out until EOF or a signal; 0, or 1 on error
+ */
 static int copy_stream(int fd, int out, const char *first, size_t nfirst)
 {
     static char buf[1 << 16];
@@ -140,7 +147,9 @@ static int copy_stream(int fd, int out, const char *first, size_t nfirst)
     return 0;
 }
 
-/* parse_args() - SOCKET [-w FILE] [-s SNAPLEN]; 0, -1 for a bad command line */
+/**
+ * parse_args() - SOCKET [-w FILE] [-s SNAPLEN]; 0, -1 for a bad command line
+ */
 static int parse_args(int argc, char **argv, const char **sock, const char **file,
                       unsigned *snaplen)
 {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * main.c - netstack-pcap: the guest link's captures, live, summarised, replayed
  *
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "netstack/include/netstack.h"
 #include "tools/pcap/live.h"
 #include "tools/pcap/replay.h"
 #include "tools/pcap/summary.h"
@@ -40,7 +42,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (!strcmp(argv[1], "--version")) {
-        printf("netstack-pcap %s\n", NETSTACK_VERSION);
+        printf("netstack-pcap %s\n", netstack_version());
         return 0;
     }
     if (!strcmp(argv[1], "live"))

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * replay.c - netstack-pcap replay: a capture's guest frames into a fresh stack
  *
@@ -80,7 +81,9 @@ static uint64_t replay_clock(void *opaque)
     return ((const struct replay *)opaque)->now_ns;
 }
 
-/* write_frame() - one frame to the output, stamped @ts_ns */
+/**
+ * write_frame() - one frame to the output, stamped @ts_ns
+ */
 static void write_frame(struct replay *r, uint64_t ts_ns, const void *data, size_t len)
 {
     struct pcap_pkthdr h = {
@@ -94,7 +97,9 @@ static void write_frame(struct replay *r, uint64_t ts_ns, const void *data, size
         pcap_dump((u_char *)r->out, &h, data);
 }
 
-/* replay_send() - config.send_frames: the stack's answers go to the output */
+/**
+ * replay_send() - config.send_frames: the stack's answers go to the output
+ */
 static ssize_t replay_send(void *opaque, const struct netstack_frame *f, size_t n)
 {
     struct replay *r = opaque;
@@ -106,7 +111,9 @@ static ssize_t replay_send(void *opaque, const struct netstack_frame *f, size_t 
     return (ssize_t)n;
 }
 
-/* replay_log() - the stack's log lines to stderr */
+/**
+ * replay_log() - the stack's log lines to stderr
+ */
 static void replay_log(void *opaque, enum netstack_log_level level, const char *msg)
 {
     (void)opaque;
@@ -115,7 +122,9 @@ static void replay_log(void *opaque, enum netstack_log_level level, const char *
         fprintf(stderr, "netstack-pcap: replay: %s\n", msg);
 }
 
-/* settle() - run what is ready, until the host side has nothing more */
+/**
+ * settle() - run what is ready, until the host side has nothing more
+ */
 static void settle(struct replay *r)
 {
     struct pollfd p = { .fd = netstack_fd(r->ns), .events = POLLIN };
@@ -126,7 +135,9 @@ static void settle(struct replay *r)
         netstack_dispatch(r->ns);
 }
 
-/* advance() - the clock to @to_ns, running the timers due on the way at their times */
+/**
+ * advance() - the clock to @to_ns, running the timers due on the way at their times
+ */
 static void advance(struct replay *r, uint64_t to_ns)
 {
     unsigned steps, max = r->o->timer_steps ? r->o->timer_steps : TIMER_STEPS;
@@ -144,7 +155,9 @@ static void advance(struct replay *r, uint64_t to_ns)
         r->now_ns = to_ns;
 }
 
-/* ts_of() - a record's timestamp in ns */
+/**
+ * ts_of() - a record's timestamp in ns
+ */
 static uint64_t ts_of(const struct pcap_pkthdr *h)
 {
     return (uint64_t)h->ts.tv_sec * 1000000000u + (uint64_t)h->ts.tv_usec * 1000u;
@@ -164,9 +177,13 @@ static int offload_of(const struct replay *r, const uint8_t *data, size_t len,
     if (len <= (size_t)ETH_HLEN + r->o->mtu)
         return 0;
     ns_reader_init(&rd, data, len);
-    if (ns_reader_skip(&rd, 12) || ns_reader_be16(&rd, &type) || type != 0x0800 ||
-        ns_reader_u8(&rd, &vihl) || ns_reader_skip(&rd, 8) || ns_reader_u8(&rd, &proto) ||
-        proto != 6 || (vihl >> 4) != 4 || (vihl & 15) < 5)
+    ns_reader_skip(&rd, 12);                    /* destination and source MAC */
+    type = ns_read_be16(&rd);
+    vihl = ns_read_u8(&rd);
+    ns_reader_skip(&rd, 8);                     /* TOS, total length, id, fragment, TTL */
+    proto = ns_read_u8(&rd);
+    if (ns_reader_failed(&rd) || type != 0x0800 || proto != 6 || (vihl >> 4) != 4 ||
+        (vihl & 15) < 5)
         return 0;
     memset(off, 0, sizeof(*off));
     off->flags = NETSTACK_OFFLOAD_F_NEEDS_CSUM;
@@ -177,13 +194,17 @@ static int offload_of(const struct replay *r, const uint8_t *data, size_t len,
     return 1;
 }
 
-/* from_guest() - is the frame the guest's (its source MAC is not the stack's)? */
+/**
+ * from_guest() - is the frame the guest's (its source MAC is not the stack's)?
+ */
 static int from_guest(const struct replay *r, const uint8_t *data, size_t len)
 {
     return len < 12 || memcmp(data + 6, r->o->gateway_mac, 6) != 0;
 }
 
-/* feed() - one guest frame into the stack, at its time */
+/**
+ * feed() - one guest frame into the stack, at its time
+ */
 static void feed(struct replay *r, const struct pcap_pkthdr *h, const uint8_t *data)
 {
     struct netstack_frame f = { .data = data, .len = h->caplen };
@@ -273,7 +294,7 @@ int ns_replay_run(pcap_t *in, pcap_dumper_t *out, const struct ns_replay_opts *o
 /* The command                                                              */
 /* ------------------------------------------------------------------------ */
 
-/*
+/**
  * allow_ping() - ping sockets for every group, as the NAT's ICMP uses them; a
  * new namespace starts with none allowed. Best effort: without it a replayed
  * ping to the alias is dropped, the same way each time.
@@ -347,7 +368,9 @@ static int scan_tso(const char *path, const struct ns_replay_opts *o, char *err,
     return rc == -1 ? -1 : tso;
 }
 
-/* parse_mac() - "5a:94:ef:e4:0c:dd"; 0, -1 */
+/**
+ * parse_mac() - "5a:94:ef:e4:0c:dd"; 0, -1
+ */
 static int parse_mac(const char *s, uint8_t mac[6])
 {
     unsigned v[6];
@@ -364,7 +387,9 @@ static int parse_mac(const char *s, uint8_t mac[6])
     return 0;
 }
 
-/* parse_subnet() - "10.0.2.0/24" */
+/**
+ * parse_subnet() - "10.0.2.0/24"
+ */
 static int parse_subnet(const char *s, struct ns_replay_opts *o)
 {
     char buf[32], *slash;
@@ -384,7 +409,9 @@ static int parse_subnet(const char *s, struct ns_replay_opts *o)
     return 0;
 }
 
-/* parse_args() - the command line; 0, -1 for a bad one (said) */
+/**
+ * parse_args() - the command line; 0, -1 for a bad one (said)
+ */
 static int parse_args(int argc, char **argv, const char **in, const char **outp,
                       struct ns_replay_opts *o)
 {
@@ -426,7 +453,9 @@ static int parse_args(int argc, char **argv, const char **in, const char **outp,
     return 0;
 }
 
-/* open_output() - OUT.pcap, or stdout for "-"; NULL with a message */
+/**
+ * open_output() - OUT.pcap, or stdout for "-"; NULL with a message
+ */
 static pcap_dumper_t *open_output(pcap_t *in, const char *path)
 {
     pcap_dumper_t *d = pcap_dump_open(in, path);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * replay.h - netstack-pcap replay: a capture's guest frames into a fresh stack
  */
@@ -40,7 +41,7 @@ struct ns_replay_result {
     uint64_t stack_frames;
 };
 
-/*
+/**
  * ns_replay_run() - replay the open capture @in into a new stack
  * @out:    where the guest's frames and the answers go, NULL: nowhere
  * @err:    on failure, why
@@ -50,7 +51,9 @@ struct ns_replay_result {
 int ns_replay_run(pcap_t *in, pcap_dumper_t *out, const struct ns_replay_opts *o,
                   struct ns_replay_result *res, char *err, size_t errlen);
 
-/* ns_pcap_replay_main() - `replay IN.pcap [-w OUT.pcap] ...`; argv[0] is "replay" */
+/**
+ * ns_pcap_replay_main() - `replay IN.pcap [-w OUT.pcap] ...`; argv[0] is "replay"
+ */
 int ns_pcap_replay_main(int argc, char **argv);
 
 #endif /* NETSTACK_TOOLS_PCAP_REPLAY_H */

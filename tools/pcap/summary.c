@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * summary.c - `netstack-pcap summary`: what happened on a guest's link, from
  * a capture of it
@@ -328,7 +329,9 @@ struct tcp_seg {
 
 /* --- Small helpers -------------------------------------------------------- */
 
-/* mix() - the splitmix64 finaliser: every input bit reaches every output bit. */
+/**
+ * mix() - the splitmix64 finaliser: every input bit reaches every output bit.
+ */
 static uint64_t mix(uint64_t x)
 {
     x ^= x >> 30;
@@ -338,7 +341,7 @@ static uint64_t mix(uint64_t x)
     return x ^ (x >> 31);
 }
 
-/*
+/**
  * ts_us() - a capture timestamp in microseconds
  * @tv:     timestamp (from the file: any value)
  *
@@ -360,7 +363,9 @@ static int64_t ts_us(const struct timeval *tv)
     return sec * 1000000 + usec;
 }
 
-/* take() - the next @n bytes of @r, or as many as were captured, as their own reader. */
+/**
+ * take() - the next @n bytes of @r, or as many as were captured, as their own reader.
+ */
 static void take(struct ns_reader *r, size_t n, struct ns_reader *out)
 {
     size_t left = ns_reader_left(r);
@@ -368,7 +373,7 @@ static void take(struct ns_reader *r, size_t n, struct ns_reader *out)
     ns_reader_sub(r, n < left ? n : left, out);
 }
 
-/*
+/**
  * array_grow() - make room for entry number @need in a table
  * @arr:    the array, reallocated
  * @cap:    its capacity in entries, updated
@@ -418,7 +423,7 @@ struct index_ops {
     int (*eq)(const void *a, const void *b);
 };
 
-/*
+/**
  * index_probe() - the slot holding @key, or the empty slot where it would go
  * Relies on the index having at least one empty slot (it is kept half full).
  */
@@ -432,7 +437,9 @@ static uint32_t *index_probe(const struct index *ix, const struct index_ops *ops
     return &ix->slot[i];
 }
 
-/* index_find() - the newest entry with @key. Return: its number, NO_ENTRY if none. */
+/**
+ * index_find() - the newest entry with @key. Return: its number, NO_ENTRY if none.
+ */
 static uint32_t index_find(const struct index *ix, const struct index_ops *ops,
                            const struct ns_summary *s, const void *key)
 {
@@ -444,7 +451,7 @@ static uint32_t index_find(const struct index *ix, const struct index_ops *ops,
     return v ? v - 1 : NO_ENTRY;
 }
 
-/*
+/**
  * index_grow() - rebuild @ix with room for @n entries at most half full
  * @ix:     index
  * @ops:    its table's key functions
@@ -474,7 +481,7 @@ static int index_grow(struct index *ix, const struct index_ops *ops, const struc
     return 0;
 }
 
-/*
+/**
  * index_put() - index entry @e, the newest of its table, replacing any older
  * entry with the same key
  *
@@ -561,7 +568,7 @@ static const struct index_ops dns_ops = { dns_hash, dns_key_of, dns_eq };
 
 /* --- MAC addresses -------------------------------------------------------- */
 
-/*
+/**
  * mac_get() - the entry for @mac, added if new
  * Return: its number, NO_ENTRY if the table is full or out of memory
  */
@@ -581,7 +588,9 @@ static uint32_t mac_get(struct ns_summary *s, const uint8_t *mac)
     return s->n_macs++;
 }
 
-/* set_add() - add @v to a small set of @max values. */
+/**
+ * set_add() - add @v to a small set of @max values.
+ */
 static void set_add(uint32_t *set, uint8_t *n, uint8_t max, uint32_t v)
 {
     uint8_t i;
@@ -593,14 +602,18 @@ static void set_add(uint32_t *set, uint8_t *n, uint8_t max, uint32_t v)
         set[(*n)++] = v;
 }
 
-/* mac_add_ip() - @ip (nonzero) was a source address of frames from MAC entry @e. */
+/**
+ * mac_add_ip() - @ip (nonzero) was a source address of frames from MAC entry @e.
+ */
 static void mac_add_ip(struct ns_summary *s, uint32_t e, uint32_t ip)
 {
     if (e != NO_ENTRY && ip)
         set_add(s->macs[e].ips, &s->macs[e].n_ips, MAC_IPS_MAX, ip);
 }
 
-/* mac_has_ip() - was @ip a source address of MAC entry @e? */
+/**
+ * mac_has_ip() - was @ip a source address of MAC entry @e?
+ */
 static int mac_has_ip(const struct ns_summary *s, uint32_t e, uint32_t ip)
 {
     uint8_t i;
@@ -613,7 +626,7 @@ static int mac_has_ip(const struct ns_summary *s, uint32_t e, uint32_t ip)
 
 /* --- Flows ---------------------------------------------------------------- */
 
-/*
+/**
  * flow_key_make() - the canonical key of a packet's flow
  * @k:      key, written
  * @dir:    set to the side the packet's source is
@@ -639,7 +652,7 @@ static struct flow *flow_find(struct ns_summary *s, const struct flow_key *k)
     return e == NO_ENTRY ? NULL : &s->flows[e];
 }
 
-/*
+/**
  * flow_untracked() - count a flow that did not fit, once
  * Its key's hash goes into a set of LOST_SLOTS slots used at most half;
  * once that is full, each packet of a new untracked flow is counted.
@@ -663,7 +676,7 @@ static void flow_untracked(struct ns_summary *s, const struct flow_key *k)
     s->flows_untracked++;
 }
 
-/*
+/**
  * flow_new() - start a flow, found from now on by its key
  * @s:      summary
  * @k:      its key
@@ -697,7 +710,9 @@ static struct flow *flow_new(struct ns_summary *s, const struct flow_key *k, int
     return fl;
 }
 
-/* flow_touch() - one more packet from side @dir of @fl. */
+/**
+ * flow_touch() - one more packet from side @dir of @fl.
+ */
 static void flow_touch(struct flow *fl, int dir, const struct frame *f)
 {
     if (f->ts < fl->first)
@@ -709,7 +724,7 @@ static void flow_touch(struct flow *fl, int dir, const struct frame *f)
     fl->side[dir].packets++;
 }
 
-/*
+/**
  * flow_get() - the flow of a packet, started if new
  * @dir:    set to the side that sent it
  *
@@ -733,7 +748,7 @@ static void drop(struct ns_summary *s, enum drop d)
     s->drops[d]++;
 }
 
-/*
+/**
  * ran_out() - a read failed for lack of bytes
  * In a frame cut by the snap length that is the cut, not a fault of the frame.
  */
@@ -759,7 +774,9 @@ enum dns_verdict {
     DNS_BAD_ANSWER,     /* header and question fine, answer section not */
 };
 
-/* put_label_byte() - one byte of a label in presentation form (RFC 1035 section 5.1). */
+/**
+ * put_label_byte() - one byte of a label in presentation form (RFC 1035 section 5.1).
+ */
 static void put_label_byte(char *out, size_t *o, uint8_t c)
 {
     if (*o + 5 > DNS_NAME_TXT)
@@ -774,7 +791,7 @@ static void put_label_byte(char *out, size_t *o, uint8_t c)
     }
 }
 
-/*
+/**
  * dns_name() - read a domain name (RFC 1035 sections 3.1 and 4.1.4)
  * @m:      reader over the whole message
  * @at:     offset of the name in it
@@ -829,7 +846,9 @@ static int dns_name(const struct ns_reader *m, size_t at, char *out, size_t *nex
     return 0;
 }
 
-/* dns_skip_name() - move @m past a name. Return: 0, -1 if it does not parse. */
+/**
+ * dns_skip_name() - move @m past a name. Return: 0, -1 if it does not parse.
+ */
 static int dns_skip_name(struct ns_reader *m, char *scratch)
 {
     size_t next;
@@ -847,7 +866,9 @@ struct dns_answers {
     unsigned n_addrs, n_records;
 };
 
-/* dns_add_addr() - an A or AAAA record's address, if it is among the first shown. */
+/**
+ * dns_add_addr() - an A or AAAA record's address, if it is among the first shown.
+ */
 static void dns_add_addr(struct dns_answers *a, int family, const uint8_t *rdata)
 {
     char buf[INET6_ADDRSTRLEN];
@@ -858,7 +879,7 @@ static void dns_add_addr(struct dns_answers *a, int family, const uint8_t *rdata
     snprintf(a->addrs + n, sizeof(a->addrs) - n, "%s%s", n ? ", " : "", buf);
 }
 
-/*
+/**
  * dns_record() - take in one answer record
  * @m:      reader over the message, just past the record's rdata
  * @type:   its type
@@ -897,7 +918,9 @@ static const char *dns_rcode_name(unsigned rcode)
     return rcode < sizeof(names) / sizeof(names[0]) ? names[rcode] : NULL;
 }
 
-/* dns_answer_text() - one line for what a response says (see the report). */
+/**
+ * dns_answer_text() - one line for what a response says (see the report).
+ */
 static void dns_answer_text(struct dns_view *v, const struct dns_answers *a, int broken)
 {
     char *out = v->answer;
@@ -929,7 +952,7 @@ static void dns_answer_text(struct dns_view *v, const struct dns_answers *a, int
         snprintf(out, DNS_ANSWER_TXT, "NODATA");
 }
 
-/*
+/**
  * dns_parse() - the header, first question and (for a response) answers of
  * one message
  * @m:      reader over exactly the message
@@ -949,13 +972,17 @@ static enum dns_verdict dns_parse(struct ns_reader *m, struct dns_view *v)
     char scratch[DNS_NAME_TXT];
     struct dns_answers a;
     struct ns_reader rd;
-    uint16_t ns, ar, qclass, type, class, rdlen, i;
+    uint16_t qclass, type, class, rdlen, i;
     uint32_t ttl;
 
     memset(v, 0, sizeof(*v));
     memset(&a, 0, sizeof(a));
-    if (ns_reader_be16(m, &v->id) || ns_reader_be16(m, &v->flags) || ns_reader_be16(m, &v->qd) ||
-        ns_reader_be16(m, &v->an) || ns_reader_be16(m, &ns) || ns_reader_be16(m, &ar))
+    v->id = ns_read_be16(m);
+    v->flags = ns_read_be16(m);
+    v->qd = ns_read_be16(m);
+    v->an = ns_read_be16(m);
+    ns_reader_skip(m, 2 + 2);                   /* NSCOUNT, ARCOUNT */
+    if (ns_reader_failed(m))
         return DNS_BAD;
     if (!v->qd)
         snprintf(v->name, sizeof(v->name), "(no question)");
@@ -986,7 +1013,9 @@ static enum dns_verdict dns_parse(struct ns_reader *m, struct dns_view *v)
     return DNS_OK;
 }
 
-/* dns_strdup() - a copy of @src cut to @max characters ("..." marking the cut). */
+/**
+ * dns_strdup() - a copy of @src cut to @max characters ("..." marking the cut).
+ */
 static char *dns_strdup(const char *src, size_t max)
 {
     size_t n = strlen(src);
@@ -1002,7 +1031,9 @@ static char *dns_strdup(const char *src, size_t max)
     return p;
 }
 
-/* dns_query() - a query from client @k: a new transaction, or a retry of one. */
+/**
+ * dns_query() - a query from client @k: a new transaction, or a retry of one.
+ */
 static void dns_query(struct ns_summary *s, const struct dns_key *k, int64_t ts,
                       const struct dns_view *v)
 {
@@ -1031,7 +1062,9 @@ static void dns_query(struct ns_summary *s, const struct dns_key *k, int64_t ts,
     s->n_dns++;
 }
 
-/* dns_response() - a response to client @k: the answer of its transaction. */
+/**
+ * dns_response() - a response to client @k: the answer of its transaction.
+ */
 static void dns_response(struct ns_summary *s, const struct dns_key *k, int64_t ts,
                          const struct dns_view *v)
 {
@@ -1053,7 +1086,7 @@ static void dns_response(struct ns_summary *s, const struct dns_key *k, int64_t 
     t->answer = strdup(v->answer);
 }
 
-/*
+/**
  * dns_message() - one DNS message between two endpoints
  * @s:       summary
  * @f:       its frame
@@ -1092,7 +1125,7 @@ static void dns_message(struct ns_summary *s, const struct frame *f, const struc
     }
 }
 
-/*
+/**
  * dns_tcp() - the DNS messages in one TCP segment (RFC 1035 section 4.2.2)
  * @s:      summary
  * @f:      its frame
@@ -1150,7 +1183,7 @@ struct dhcp_view {
     uint8_t has_server_id;
 };
 
-/*
+/**
  * dhcp_option() - take in one option
  * @code:    option code
  * @o:       reader over exactly its value
@@ -1200,7 +1233,7 @@ static int dhcp_option(uint8_t code, struct ns_reader *o, struct dhcp_view *v, i
     }
 }
 
-/*
+/**
  * dhcp_options() - walk one option area (RFC 2132 section 2)
  * Pad and end have no length; every other option's length byte and value
  * must fit in what is left. Running out right after an option is accepted.
@@ -1224,7 +1257,7 @@ static int dhcp_options(struct ns_reader *r, struct dhcp_view *v, int primary)
     return 0;
 }
 
-/*
+/**
  * dhcp_parse() - a DHCP message, client's or server's
  * @r:      reader over the UDP payload
  * @v:      result
@@ -1243,11 +1276,18 @@ static int dhcp_parse(struct ns_reader *r, struct dhcp_view *v)
     uint32_t cookie;
 
     memset(v, 0, sizeof(*v));
-    if (ns_reader_u8(r, &v->op) || ns_reader_u8(r, &htype) || ns_reader_u8(r, &hlen) ||
-        ns_reader_skip(r, 1 + 4 + 2 + 2 + 4) || ns_reader_be32(r, &v->yiaddr) ||
-        ns_reader_skip(r, 4 + 4) || ns_reader_copy(r, v->chaddr, ETH_ALEN) ||
-        ns_reader_skip(r, DHCP_CHADDR_LEN - ETH_ALEN) || ns_reader_sub(r, DHCP_SNAME_LEN, &sname) ||
-        ns_reader_sub(r, DHCP_FILE_LEN, &file) || ns_reader_be32(r, &cookie))
+    v->op = ns_read_u8(r);
+    htype = ns_read_u8(r);
+    hlen = ns_read_u8(r);
+    ns_reader_skip(r, 1 + 4 + 2 + 2 + 4);       /* hops, xid, secs, flags, ciaddr */
+    v->yiaddr = ns_read_be32(r);
+    ns_reader_skip(r, 4 + 4);                   /* siaddr, giaddr */
+    ns_reader_copy(r, v->chaddr, ETH_ALEN);
+    ns_reader_skip(r, DHCP_CHADDR_LEN - ETH_ALEN);
+    ns_reader_sub(r, DHCP_SNAME_LEN, &sname);
+    ns_reader_sub(r, DHCP_FILE_LEN, &file);
+    cookie = ns_read_be32(r);
+    if (ns_reader_failed(r))
         return -1;
     if ((v->op != 1 && v->op != 2) || htype != 1 || hlen != ETH_ALEN || cookie != DHCP_MAGIC)
         return -1;
@@ -1257,7 +1297,7 @@ static int dhcp_parse(struct ns_reader *r, struct dhcp_view *v)
     return v->type ? 0 : -1;
 }
 
-/*
+/**
  * dhcp_input() - a DHCP message: count it, note who sent it, keep an ACK's lease
  * @s:       summary
  * @f:       its frame
@@ -1294,7 +1334,7 @@ static void dhcp_input(struct ns_summary *s, const struct frame *f, const struct
 
 /* --- Frames: Ethernet, ARP, IPv4 ------------------------------------------ */
 
-/*
+/**
  * arp_input() - an ARP packet (RFC 826), checked as the stack checks it
  * Replies record which addresses their sender answers for.
  */
@@ -1302,20 +1342,27 @@ static void arp_input(struct ns_summary *s, const struct frame *f, struct ns_rea
 {
     uint16_t htype, ptype, op;
     uint8_t hlen, plen;
-    uint32_t spa, tpa;
+    uint32_t spa;
 
     s->arp++;
-    if (ns_reader_be16(r, &htype) || ns_reader_be16(r, &ptype) || ns_reader_u8(r, &hlen) ||
-        ns_reader_u8(r, &plen) || ns_reader_be16(r, &op)) {
+    htype = ns_read_be16(r);
+    ptype = ns_read_be16(r);
+    hlen = ns_read_u8(r);
+    plen = ns_read_u8(r);
+    op = ns_read_be16(r);
+    if (ns_reader_failed(r)) {
         ran_out(s, f, SUM_drop_arp_malformed);
         return;
     }
+    /* Before the addresses: a foreign packet is malformed even if the capture cut it. */
     if (htype != 1 || ptype != ETH_P_IPV4 || hlen != ETH_ALEN || plen != 4) {
         drop(s, SUM_drop_arp_malformed);
         return;
     }
-    if (ns_reader_skip(r, ETH_ALEN) || ns_reader_be32(r, &spa) ||
-        ns_reader_skip(r, ETH_ALEN) || ns_reader_be32(r, &tpa)) {
+    ns_reader_skip(r, ETH_ALEN);                /* sender MAC */
+    spa = ns_read_be32(r);
+    ns_reader_skip(r, ETH_ALEN + 4);            /* target MAC and IPv4 address */
+    if (ns_reader_failed(r)) {
         ran_out(s, f, SUM_drop_arp_malformed);
         return;
     }
@@ -1329,7 +1376,7 @@ static void arp_input(struct ns_summary *s, const struct frame *f, struct ns_rea
     }
 }
 
-/*
+/**
  * ipv4_parse() - an IPv4 header (RFC 791), checked against the wire length
  * @s:      summary
  * @f:      its frame
@@ -1342,8 +1389,8 @@ static void arp_input(struct ns_summary *s, const struct frame *f, struct ns_rea
 static int ipv4_parse(struct ns_summary *s, const struct frame *f, struct ns_reader *r,
                       size_t wire, struct ip_pkt *ip)
 {
-    uint16_t total, id, csum;
-    uint8_t vihl, tos, ttl;
+    uint16_t total;
+    uint8_t vihl;
     size_t ihl;
 
     if (ns_reader_u8(r, &vihl)) {
@@ -1355,10 +1402,17 @@ static int ipv4_parse(struct ns_summary *s, const struct frame *f, struct ns_rea
         drop(s, SUM_drop_ipv4_header);
         return -1;
     }
-    if (ns_reader_u8(r, &tos) || ns_reader_be16(r, &total) || ns_reader_be16(r, &id) ||
-        ns_reader_be16(r, &ip->frag) || ns_reader_u8(r, &ttl) || ns_reader_u8(r, &ip->proto) ||
-        ns_reader_be16(r, &csum) || ns_reader_be32(r, &ip->src) || ns_reader_be32(r, &ip->dst) ||
-        ns_reader_skip(r, ihl - IPV4_HLEN))
+    ns_reader_skip(r, 1);                       /* type of service */
+    total = ns_read_be16(r);
+    ns_reader_skip(r, 2);                       /* identification */
+    ip->frag = ns_read_be16(r);
+    ns_reader_skip(r, 1);                       /* time to live */
+    ip->proto = ns_read_u8(r);
+    ns_reader_skip(r, 2);                       /* header checksum */
+    ip->src = ns_read_be32(r);
+    ip->dst = ns_read_be32(r);
+    ns_reader_skip(r, ihl - IPV4_HLEN);         /* options */
+    if (ns_reader_failed(r))
         return -1;                      /* wire >= ihl: the snap length cut it */
     if (total < ihl || total > wire) {
         drop(s, SUM_drop_ipv4_length);
@@ -1369,14 +1423,13 @@ static int ipv4_parse(struct ns_summary *s, const struct frame *f, struct ns_rea
     return 0;
 }
 
-/*
+/**
  * tcp_parse() - a TCP header (RFC 793 section 3.1)
  * Return: 0, -1 if malformed (counted) or cut before the data offset's end
  */
 static int tcp_parse(struct ns_summary *s, const struct ip_pkt *ip, struct tcp_seg *t)
 {
     struct ns_reader r = ip->payload;
-    uint32_t ack;
     uint8_t off;
     size_t hlen;
 
@@ -1384,9 +1437,14 @@ static int tcp_parse(struct ns_summary *s, const struct ip_pkt *ip, struct tcp_s
         drop(s, SUM_drop_tcp_malformed);
         return -1;
     }
-    if (ns_reader_be16(&r, &t->sport) || ns_reader_be16(&r, &t->dport) ||
-        ns_reader_be32(&r, &t->seq) || ns_reader_be32(&r, &ack) || ns_reader_u8(&r, &off) ||
-        ns_reader_u8(&r, &t->flags) || ns_reader_be16(&r, &t->win))
+    t->sport = ns_read_be16(&r);
+    t->dport = ns_read_be16(&r);
+    t->seq = ns_read_be32(&r);
+    ns_reader_skip(&r, 4);                      /* acknowledgment number */
+    off = ns_read_u8(&r);
+    t->flags = ns_read_u8(&r);
+    t->win = ns_read_be16(&r);
+    if (ns_reader_failed(&r))
         return -1;
     hlen = (size_t)(off >> 4) * 4;
     if (hlen < TCP_HLEN || hlen > ip->len) {
@@ -1401,7 +1459,7 @@ static int tcp_parse(struct ns_summary *s, const struct ip_pkt *ip, struct tcp_s
     return 0;
 }
 
-/*
+/**
  * tcp_data() - sequence accounting for a segment's data
  * @me:     the side that sent it
  * @t:      the segment
@@ -1428,7 +1486,7 @@ static int tcp_data(struct flow_side *me, const struct tcp_seg *t)
     return 0;
 }
 
-/*
+/**
  * tcp_track() - a segment's effect on its flow: SYNs, data, windows, the end
  * @fl:     flow
  * @dir:    the side that sent it
@@ -1476,7 +1534,7 @@ static int tcp_track(struct flow *fl, int dir, const struct tcp_seg *t, const st
     return retrans;
 }
 
-/*
+/**
  * tcp_input() - a TCP segment: its flow (a new one for a SYN on an ended
  * flow or with another initial sequence number), then DNS on port 53
  */
@@ -1506,10 +1564,12 @@ static void tcp_input(struct ns_summary *s, const struct frame *f, const struct 
         dns_tcp(s, f, ip, &fl->side[dir], &t);
 }
 
-/* udp_input() - a UDP datagram (RFC 768): its flow, then DHCP or DNS. */
+/**
+ * udp_input() - a UDP datagram (RFC 768): its flow, then DHCP or DNS.
+ */
 static void udp_input(struct ns_summary *s, const struct frame *f, struct ip_pkt *ip)
 {
-    uint16_t sport, dport, ulen, csum;
+    uint16_t sport, dport, ulen;
     struct ns_reader data;
     struct flow *fl;
     int dir, partial;
@@ -1518,8 +1578,11 @@ static void udp_input(struct ns_summary *s, const struct frame *f, struct ip_pkt
         drop(s, SUM_drop_udp_malformed);
         return;
     }
-    if (ns_reader_be16(&ip->payload, &sport) || ns_reader_be16(&ip->payload, &dport) ||
-        ns_reader_be16(&ip->payload, &ulen) || ns_reader_be16(&ip->payload, &csum))
+    sport = ns_read_be16(&ip->payload);
+    dport = ns_read_be16(&ip->payload);
+    ulen = ns_read_be16(&ip->payload);
+    ns_reader_skip(&ip->payload, 2);            /* checksum */
+    if (ns_reader_failed(&ip->payload))
         return;
     if (ulen < UDP_HLEN || ulen > ip->len) {
         drop(s, SUM_drop_udp_malformed);
@@ -1539,13 +1602,15 @@ static void udp_input(struct ns_summary *s, const struct frame *f, struct ip_pkt
         dns_message(s, f, ip, IPPROTO_UDP, sport, dport, &data, partial);
 }
 
-/* icmp_is_error() - does ICMP @type quote the packet it is about (RFC 792)? */
+/**
+ * icmp_is_error() - does ICMP @type quote the packet it is about (RFC 792)?
+ */
 static int icmp_is_error(uint8_t type)
 {
     return type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
 }
 
-/*
+/**
  * icmp_quote() - the packet an ICMP error quotes: IP header, first 8 bytes
  * @r:      reader just past the error's 8-byte header
  * @e:      its q key (source first) and quoted flag are set if readable
@@ -1559,9 +1624,13 @@ static void icmp_quote(struct ns_reader *r, struct icmp_err *e)
     if (ns_reader_u8(r, &vihl) || vihl >> 4 != 4 || (vihl & 0x0f) < 5)
         return;
     ihl = (size_t)(vihl & 0x0f) * 4;
-    if (ns_reader_skip(r, 8) || ns_reader_u8(r, &e->q.proto) || ns_reader_skip(r, 2) ||
-        ns_reader_be32(r, &e->q.ip[0]) || ns_reader_be32(r, &e->q.ip[1]) ||
-        ns_reader_skip(r, ihl - IPV4_HLEN))
+    ns_reader_skip(r, 8);                       /* type of service to time to live */
+    e->q.proto = ns_read_u8(r);
+    ns_reader_skip(r, 2);                       /* header checksum */
+    e->q.ip[0] = ns_read_be32(r);
+    e->q.ip[1] = ns_read_be32(r);
+    ns_reader_skip(r, ihl - IPV4_HLEN);         /* options */
+    if (ns_reader_failed(r))
         return;
     if (e->q.proto == IPPROTO_TCP || e->q.proto == IPPROTO_UDP) {
         if (ns_reader_be16(r, &a) || ns_reader_be16(r, &b))
@@ -1577,7 +1646,9 @@ static void icmp_quote(struct ns_reader *r, struct icmp_err *e)
     e->quoted = 1;
 }
 
-/* icmp_error() - an ICMP error: kept with the flow it quotes, if that is known. */
+/**
+ * icmp_error() - an ICMP error: kept with the flow it quotes, if that is known.
+ */
 static void icmp_error(struct ns_summary *s, const struct frame *f, const struct ip_pkt *ip,
                        uint8_t type, uint8_t code, struct ns_reader *r)
 {
@@ -1612,11 +1683,13 @@ static void icmp_error(struct ns_summary *s, const struct frame *f, const struct
     s->errs[s->n_errs++] = e;
 }
 
-/* icmp_input() - an ICMP message: an echo flow, an error, or counted as other. */
+/**
+ * icmp_input() - an ICMP message: an echo flow, an error, or counted as other.
+ */
 static void icmp_input(struct ns_summary *s, const struct frame *f, struct ip_pkt *ip)
 {
     struct ns_reader *r = &ip->payload;
-    uint16_t csum, id, seq;
+    uint16_t id;
     uint8_t type, code;
     struct flow *fl;
     int dir;
@@ -1625,8 +1698,12 @@ static void icmp_input(struct ns_summary *s, const struct frame *f, struct ip_pk
         drop(s, SUM_drop_icmp_malformed);
         return;
     }
-    if (ns_reader_u8(r, &type) || ns_reader_u8(r, &code) || ns_reader_be16(r, &csum) ||
-        ns_reader_be16(r, &id) || ns_reader_be16(r, &seq))
+    type = ns_read_u8(r);
+    code = ns_read_u8(r);
+    ns_reader_skip(r, 2);                       /* checksum */
+    id = ns_read_be16(r);
+    ns_reader_skip(r, 2);                       /* sequence number */
+    if (ns_reader_failed(r))
         return;
     if (type == ICMP_ECHO_REQUEST || type == ICMP_ECHO_REPLY) {
         fl = flow_get(s, f, IPPROTO_ICMP, ip->src, id, ip->dst, id, &dir);
@@ -1643,7 +1720,9 @@ static void icmp_input(struct ns_summary *s, const struct frame *f, struct ip_pk
     }
 }
 
-/* ipv4_input() - an IPv4 packet: fragments are counted, whole ones dispatched. */
+/**
+ * ipv4_input() - an IPv4 packet: fragments are counted, whole ones dispatched.
+ */
 static void ipv4_input(struct ns_summary *s, const struct frame *f, struct ns_reader *r,
                        size_t wire)
 {
@@ -1673,7 +1752,9 @@ static void ipv4_input(struct ns_summary *s, const struct frame *f, struct ns_re
     }
 }
 
-/* mac_seen() - account a frame to its source and (unicast) destination MACs. */
+/**
+ * mac_seen() - account a frame to its source and (unicast) destination MACs.
+ */
 static uint32_t mac_seen(struct ns_summary *s, const uint8_t *src, const uint8_t *dst,
                          size_t len)
 {
@@ -1719,7 +1800,8 @@ void ns_summary_frame(struct ns_summary *s, const struct timeval *ts, const uint
     ns_reader_init(&r, data, caplen);
     dst = ns_reader_get(&r, ETH_ALEN);
     src = ns_reader_get(&r, ETH_ALEN);
-    if (!dst || !src || ns_reader_be16(&r, &type)) {
+    type = ns_read_be16(&r);
+    if (ns_reader_failed(&r)) {
         if (len < ETH_HLEN)
             drop(s, SUM_drop_eth_short);
         return;
@@ -1811,7 +1893,7 @@ static uint64_t mac_score(const struct mac_ent *m, enum mac_score by)
     return 0;
 }
 
-/*
+/**
  * mac_best() - the MAC with the highest score of at least @min, other than @not
  * Ties go to the MAC seen first.
  *
@@ -1834,7 +1916,9 @@ static uint32_t mac_best(const struct ns_summary *s, enum mac_score by, uint64_t
     return best;
 }
 
-/* mac_answering_arp() - the MAC that answered ARP for @ip, NO_ENTRY if none. */
+/**
+ * mac_answering_arp() - the MAC that answered ARP for @ip, NO_ENTRY if none.
+ */
 static uint32_t mac_answering_arp(const struct ns_summary *s, uint32_t ip)
 {
     uint32_t i;
@@ -1847,7 +1931,9 @@ static uint32_t mac_answering_arp(const struct ns_summary *s, uint32_t ip)
     return NO_ENTRY;
 }
 
-/* mac_most_sources() - the one MAC with the most source addresses (>= 2, no tie). */
+/**
+ * mac_most_sources() - the one MAC with the most source addresses (>= 2, no tie).
+ */
 static uint32_t mac_most_sources(const struct ns_summary *s)
 {
     uint32_t i, best = NO_ENTRY;
@@ -1867,7 +1953,9 @@ static uint32_t mac_most_sources(const struct ns_summary *s)
     return top >= 2 && top > second ? best : NO_ENTRY;
 }
 
-/* resolve() - decide which MAC is the stack's and which the guest's (see the top). */
+/**
+ * resolve() - decide which MAC is the stack's and which the guest's (see the top).
+ */
 static void resolve(const struct ns_summary *s, struct roles *r)
 {
     memset(r, 0, sizeof(*r));
@@ -1896,13 +1984,17 @@ static void resolve(const struct ns_summary *s, struct roles *r)
         r->stack_by = "other side";
 }
 
-/* is_guest_ip() - is @ip one of the guest's (a source of its MAC, or its lease)? */
+/**
+ * is_guest_ip() - is @ip one of the guest's (a source of its MAC, or its lease)?
+ */
 static int is_guest_ip(const struct ns_summary *s, const struct roles *r, uint32_t ip)
 {
     return mac_has_ip(s, r->guest, ip) || (s->have_lease && s->lease.addr == ip);
 }
 
-/* guest_side() - which side of @fl is the guest's end. */
+/**
+ * guest_side() - which side of @fl is the guest's end.
+ */
 static int guest_side(const struct ns_summary *s, const struct roles *r, const struct flow *fl)
 {
     uint32_t m0 = fl->side[0].mac, m1 = fl->side[1].mac;
@@ -1966,7 +2058,9 @@ static void report_free(struct report *rp)
     free(rp->dns);
 }
 
-/* sort_entries() - @n entries' numbers in time order; @time gives each one's time. */
+/**
+ * sort_entries() - @n entries' numbers in time order; @time gives each one's time.
+ */
 static uint32_t *sort_entries(const struct ns_summary *s, uint32_t n,
                               int64_t (*time)(const struct ns_summary *, uint32_t))
 {
@@ -1999,7 +2093,9 @@ static int64_t dns_time(const struct ns_summary *s, uint32_t e)
     return s->dns[e].t_query;
 }
 
-/* report_make() - resolve the sides and order the entries. Return: 0, -1 if out of memory. */
+/**
+ * report_make() - resolve the sides and order the entries. Return: 0, -1 if out of memory.
+ */
 static int report_make(const struct ns_summary *s, struct report *rp)
 {
     uint32_t i;
@@ -2035,7 +2131,9 @@ static const char *proto_name(uint8_t proto)
     }
 }
 
-/* endpoint() - "ip:port" (TCP, UDP) or "ip" (ICMP) of side @i of @k. */
+/**
+ * endpoint() - "ip:port" (TCP, UDP) or "ip" (ICMP) of side @i of @k.
+ */
 static void endpoint(const struct flow_key *k, int i, char buf[32])
 {
     char ip[INET_ADDRSTRLEN];
@@ -2055,14 +2153,18 @@ static void ip_port(uint32_t ip, uint16_t port, char buf[32])
     snprintf(buf, 32, "%s:%u", a, port);
 }
 
-/* flow_unanswered() - a TCP flow opened by a SYN the other side never answered. */
+/**
+ * flow_unanswered() - a TCP flow opened by a SYN the other side never answered.
+ */
 static int flow_unanswered(const struct flow *fl)
 {
     return fl->key.proto == IPPROTO_TCP && fl->end == END_OPEN && fl->opened_by_syn &&
            !fl->side[!fl->opener].packets;
 }
 
-/* flow_end_name() - how flow @fl ended, from the side of guest end @g; NULL if not TCP. */
+/**
+ * flow_end_name() - how flow @fl ended, from the side of guest end @g; NULL if not TCP.
+ */
 static const char *flow_end_name(const struct flow *fl, int g)
 {
     if (fl->key.proto != IPPROTO_TCP)
@@ -2125,13 +2227,17 @@ static const char *icmp_error_name(uint8_t type, uint8_t code)
     }
 }
 
-/* seconds() - microseconds as seconds. */
+/**
+ * seconds() - microseconds as seconds.
+ */
 static double seconds(int64_t us)
 {
     return (double)us / 1e6;
 }
 
-/* fmt_time() - an absolute timestamp, "YYYY-MM-DD HH:MM:SS.uuuuuu UTC". */
+/**
+ * fmt_time() - an absolute timestamp, "YYYY-MM-DD HH:MM:SS.uuuuuu UTC".
+ */
 static void fmt_time(int64_t us, char *buf, size_t n)
 {
     int64_t sec = us / 1000000, frac = us % 1000000;
@@ -2151,7 +2257,9 @@ static void fmt_time(int64_t us, char *buf, size_t n)
     snprintf(buf + strlen(buf), n - strlen(buf), ".%06" PRId64 " UTC", frac);
 }
 
-/* guest_addrs() - the guest's addresses: its MAC's sources, then the lease's. Return: count. */
+/**
+ * guest_addrs() - the guest's addresses: its MAC's sources, then the lease's. Return: count.
+ */
 static unsigned guest_addrs(const struct ns_summary *s, const struct roles *r,
                             uint32_t out[MAC_IPS_MAX + 1])
 {
@@ -2165,7 +2273,9 @@ static unsigned guest_addrs(const struct ns_summary *s, const struct roles *r,
     return n;
 }
 
-/* direction() - frames from the guest's MAC, from the stack's, and the rest. */
+/**
+ * direction() - frames from the guest's MAC, from the stack's, and the rest.
+ */
 static void direction(const struct ns_summary *s, const struct roles *r, uint64_t d[3])
 {
     d[0] = r->guest != NO_ENTRY ? s->macs[r->guest].tx_frames : 0;
@@ -2175,7 +2285,9 @@ static void direction(const struct ns_summary *s, const struct roles *r, uint64_
 
 /* --- The report as text ----------------------------------------------------- */
 
-/* text_mac() - one "MAC" line of the Guest section. */
+/**
+ * text_mac() - one "MAC" line of the Guest section.
+ */
 static void text_mac(const struct ns_summary *s, FILE *out, const char *what, uint32_t e,
                      const char *by)
 {
@@ -2245,7 +2357,9 @@ static void text_guest(const struct ns_summary *s, const struct report *rp, FILE
     fputc('\n', out);
 }
 
-/* text_flow_extras() - the counters of a flow that are worth a word, if any. */
+/**
+ * text_flow_extras() - the counters of a flow that are worth a word, if any.
+ */
 static void text_flow_extras(const struct flow *fl, int g, FILE *out)
 {
     const struct flow_side *gs = &fl->side[g], *ps = &fl->side[!g];
@@ -2315,7 +2429,9 @@ static void text_dns(const struct ns_summary *s, const struct report *rp, FILE *
     }
 }
 
-/* text_flow_ref() - "#id proto guest <-> peer" for anomaly lines. */
+/**
+ * text_flow_ref() - "#id proto guest <-> peer" for anomaly lines.
+ */
 static void text_flow_ref(const struct ns_summary *s, const struct report *rp, uint32_t e,
                           FILE *out)
 {
@@ -2329,7 +2445,9 @@ static void text_flow_ref(const struct ns_summary *s, const struct report *rp, u
             ge, pe);
 }
 
-/* text_flow_anomalies() - per flow, in report order: SYNs, resets, retransmissions, windows. */
+/**
+ * text_flow_anomalies() - per flow, in report order: SYNs, resets, retransmissions, windows.
+ */
 static void text_flow_anomalies(const struct ns_summary *s, const struct report *rp, FILE *out)
 {
     uint32_t i;
@@ -2447,7 +2565,9 @@ static void print_text(const struct ns_summary *s, const struct report *rp, FILE
 
 /* --- The report as JSON ----------------------------------------------------- */
 
-/* jset() - o[k] = v; a NULL @v (out of memory) or a failure sets *@err. */
+/**
+ * jset() - o[k] = v; a NULL @v (out of memory) or a failure sets *@err.
+ */
 static void jset(json_t *o, const char *k, json_t *v, int *err)
 {
     if (!v || json_object_set_new(o, k, v))
@@ -2618,7 +2738,9 @@ static json_t *json_txn(const struct ns_summary *s, const struct dns_txn *t, int
     return o;
 }
 
-/* json_flow_ref() - an anomaly's object, naming its flow. */
+/**
+ * json_flow_ref() - an anomaly's object, naming its flow.
+ */
 static json_t *json_flow_ref(const struct ns_summary *s, const struct report *rp, uint32_t e,
                              int *err)
 {
@@ -2640,7 +2762,9 @@ static const char *const flow_anomaly_keys[FA_COUNT] = {
     "unanswered_syns", "resets", "retransmissions", "zero_windows",
 };
 
-/* has_anomaly() - is @fl one of the flows listed under anomaly @which? */
+/**
+ * has_anomaly() - is @fl one of the flows listed under anomaly @which?
+ */
 static int has_anomaly(const struct flow *fl, enum flow_anomaly which)
 {
     switch (which) {
@@ -2657,7 +2781,9 @@ static int has_anomaly(const struct flow *fl, enum flow_anomaly which)
     }
 }
 
-/* json_flow_anomaly() - the entry of flow entry @e in the list of anomaly @which. */
+/**
+ * json_flow_anomaly() - the entry of flow entry @e in the list of anomaly @which.
+ */
 static json_t *json_flow_anomaly(const struct ns_summary *s, const struct report *rp, uint32_t e,
                                  enum flow_anomaly which, int *err)
 {
@@ -2770,7 +2896,9 @@ static void jw_indent(struct jw *w)
     fprintf(w->out, "%*s", 2 * w->level, "");
 }
 
-/* jw_key() - what comes before a member: separator, indentation, key (NULL in an array). */
+/**
+ * jw_key() - what comes before a member: separator, indentation, key (NULL in an array).
+ */
 static void jw_key(struct jw *w, const char *key)
 {
     if (w->level) {
@@ -2782,7 +2910,9 @@ static void jw_key(struct jw *w, const char *key)
         fprintf(w->out, "\"%s\": ", key);
 }
 
-/* jw_open() - start an object ('{') or array ('[') member. Relies on depth < JW_DEPTH. */
+/**
+ * jw_open() - start an object ('{') or array ('[') member. Relies on depth < JW_DEPTH.
+ */
 static void jw_open(struct jw *w, const char *key, char bracket)
 {
     jw_key(w, key);
@@ -2801,7 +2931,9 @@ static void jw_close(struct jw *w, char bracket)
     fputc(bracket, w->out);
 }
 
-/* jw_value() - one member, dumped by jansson and indented to its place; takes @v. */
+/**
+ * jw_value() - one member, dumped by jansson and indented to its place; takes @v.
+ */
 static void jw_value(struct jw *w, const char *key, json_t *v)
 {
     char *text = v ? json_dumps(v, JW_FLAGS) : NULL;
@@ -2884,7 +3016,9 @@ static void jw_anomalies(struct jw *w, const struct ns_summary *s, const struct 
     jw_close(w, '}');
 }
 
-/* print_json() - the report as one JSON object. Return: 0, -1 if out of memory. */
+/**
+ * print_json() - the report as one JSON object. Return: 0, -1 if out of memory.
+ */
 static int print_json(const struct ns_summary *s, const struct report *rp, FILE *out)
 {
     struct jw w = { .out = out };
@@ -2956,7 +3090,7 @@ static void usage(FILE *out)
           "  --json   one JSON object instead of the text report\n", out);
 }
 
-/*
+/**
  * read_file() - add the capture in @path to @s
  * Return: 0, -1 after one line on stderr naming the file
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * summary.h - `netstack-pcap summary`: a report of what happened on a guest's
  * Ethernet link to netstack, from one capture or several (rotated) files
@@ -24,13 +25,17 @@
 
 struct ns_summary;
 
-/* ns_summary_new() - an empty summary. Return: it, NULL if out of memory. */
+/**
+ * ns_summary_new() - an empty summary. Return: it, NULL if out of memory.
+ */
 struct ns_summary *ns_summary_new(void);
 
-/* ns_summary_free() - free @s and everything it holds (NULL is fine). */
+/**
+ * ns_summary_free() - free @s and everything it holds (NULL is fine).
+ */
 void ns_summary_free(struct ns_summary *s);
 
-/*
+/**
  * ns_summary_frame() - take in one Ethernet frame
  * @s:      summary
  * @ts:     its capture timestamp
@@ -45,7 +50,7 @@ void ns_summary_free(struct ns_summary *s);
 void ns_summary_frame(struct ns_summary *s, const struct timeval *ts, const uint8_t *data,
                       size_t caplen, size_t len);
 
-/*
+/**
  * ns_summary_print() - write the report
  * @s:      summary
  * @out:    stream to write it to
@@ -57,7 +62,7 @@ void ns_summary_frame(struct ns_summary *s, const struct timeval *ts, const uint
  */
 int ns_summary_print(struct ns_summary *s, FILE *out, int json);
 
-/*
+/**
  * ns_summary_read() - read a whole capture from @p into @s
  * @s:      summary
  * @p:      an offline capture (pcap_open_offline() or pcap_fopen_offline());
@@ -70,7 +75,7 @@ int ns_summary_print(struct ns_summary *s, FILE *out, int json);
  */
 int ns_summary_read(struct ns_summary *s, pcap_t *p, char *err, size_t errlen);
 
-/*
+/**
  * ns_pcap_summary_main() - `netstack-pcap summary [--json] FILE...`
  * @argc:   argument count
  * @argv:   argv[0] is the subcommand's name ("summary"), then the user's

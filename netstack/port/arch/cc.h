@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * arch/cc.h - lwIP's platform header for a Linux (or BSD/macOS) userspace build.
  */

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # initrd.sh - the common part of a QEMU guest's initramfs, sourced by
 # tests/e2e/test_qemu.sh and tools/bench/qemu.sh: busybox (with its libraries
 # when it is dynamically linked) and its applets, and the virtio-net modules

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # udhcpc.sh - the QEMU test guest's udhcpc script: configures eth0 from the
 # lease (address, prefix, MTU, default route) and writes it to /lease.env.
 # shellcheck disable=SC2154  # interface, ip, mask, mtu, router, dns from udhcpc

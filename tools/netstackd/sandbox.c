@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * sandbox.c - netstackd confines itself once its sockets and devices are open
  *
@@ -137,7 +138,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "tools/sandbox.h"
+#include "tools/netstackd/sandbox.h"
 
 #define DEFAULT_USER    "nobody"
 #define NOBODY_ID       65534       /* when the system has no such user */

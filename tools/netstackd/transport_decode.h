@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * transport_decode.h - the transports' decoders of the guest's bytes, without the socket
  *
@@ -21,11 +22,11 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "ethernet/transport.h"
+#include "tools/netstackd/transport.h"
 
 struct mmsghdr;     /* <sys/socket.h> declares it only with _GNU_SOURCE */
 
-/*
+/**
  * ns_stream_input() - bytes from the guest on a stream transport (QEMU, --fd, vmnet)
  * @s:      the stream (the transport of ns_qemu_open() or ns_vmnet_open())
  * @data:   the bytes; may be s->rx + s->rx_len (read() put them in place, at
@@ -43,14 +44,14 @@ struct mmsghdr;     /* <sys/socket.h> declares it only with _GNU_SOURCE */
  */
 int ns_stream_input(struct ns_stream *s, const uint8_t *data, size_t len);
 
-/*
+/**
  * ns_stream_reset() - forget a connection's half-decoded state: partial
  * frame, handshake progress, bytes owed to the guest; descriptors untouched
  * @s:      the stream
  */
 void ns_stream_reset(struct ns_stream *s);
 
-/*
+/**
  * ns_dgram_input() - datagrams received on a --listen-dgram transport
  * @t:      the transport of ns_dgram_open()
  * @msgs:   as recvmmsg(MSG_TRUNC) filled them: msg_len is the datagram's

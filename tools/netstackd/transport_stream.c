@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * transport_stream.c - length-prefixed frames over a unix stream socket
  *
@@ -64,14 +65,16 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "ethernet/transport.h"
-#include "ethernet/transport_decode.h"
+#include "tools/netstackd/transport.h"
+#include "tools/netstackd/transport_decode.h"
 
 #define STREAM_RXBUF    (512 * 1024)    /* bytes read per read() at most */
 #define STREAM_READS    8               /* read()s per wakeup: fairness to host sockets */
 #define STREAM_SOCKBUF  (4 * 1024 * 1024)   /* asked for, the kernel caps it */
 
-/* stream_of() - the stream around @t; the base is its first member */
+/**
+ * stream_of() - the stream around @t; the base is its first member
+ */
 static struct ns_stream *stream_of(struct ns_transport *t)
 {
     return (struct ns_stream *)t;
@@ -129,7 +132,9 @@ static int stream_watch_conn(struct ns_stream *s, int out)
     return rc;
 }
 
-/* ns_stream_reset() - see transport_decode.h */
+/**
+ * ns_stream_reset() - see transport_decode.h
+ */
 void ns_stream_reset(struct ns_stream *s)
 {
     s->framing = !s->proto->handshake;
@@ -249,7 +254,9 @@ static int stream_parse(struct ns_stream *s)
     return 0;
 }
 
-/* ns_stream_input() - see transport_decode.h */
+/**
+ * ns_stream_input() - see transport_decode.h
+ */
 int ns_stream_input(struct ns_stream *s, const uint8_t *data, size_t len)
 {
     size_t take;
@@ -621,7 +628,9 @@ static int stream_start(struct ns_transport *t)
     return netstack_watch(t->ns, s->listen_fd, NETSTACK_EV_IN, stream_listen_ready, s);
 }
 
-/* stream_stop() - leave the stack's loop */
+/**
+ * stream_stop() - leave the stack's loop
+ */
 static void stream_stop(struct ns_transport *t)
 {
     struct ns_stream *s = stream_of(t);
@@ -632,7 +641,9 @@ static void stream_stop(struct ns_transport *t)
         netstack_unwatch(t->ns, s->listen_fd);
 }
 
-/* stream_free() - the ns_transport_ops entry for ns_stream_free() */
+/**
+ * stream_free() - the ns_transport_ops entry for ns_stream_free()
+ */
 static void stream_free(struct ns_transport *t)
 {
     ns_stream_free(stream_of(t));
@@ -709,7 +720,7 @@ int ns_stream_listen(struct ns_stream *s, const char *path, char *err, size_t er
     s->listen_fd = fd;
     if (listen(fd, 8) < 0) {
         rc = -errno;
-        ns_transport_seterr(err, errlen, "listen: %s: %s", path, strerror(errno));
+        ns_seterr(err, errlen, "listen: %s: %s", path, strerror(errno));
         return rc;
     }
     return 0;

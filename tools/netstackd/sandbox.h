@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * sandbox.h - netstackd confines itself once its sockets and devices are open
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * transport_vmnet.c - hyperkit's virtio-vpnkit protocol over a unix stream socket
  *
@@ -81,7 +82,7 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include "ethernet/transport.h"
+#include "tools/netstackd/transport.h"
 
 #define VMNET_MAGIC         "VMN3T"
 #define VMNET_MAGIC_LEN     5
@@ -130,7 +131,9 @@ struct vmnet_transport {
     unsigned mtu;
 };
 
-/* vmnet_of() - the backend around @s; the stream is its first member */
+/**
+ * vmnet_of() - the backend around @s; the stream is its first member
+ */
 static struct vmnet_transport *vmnet_of(struct ns_stream *s)
 {
     return (struct vmnet_transport *)s;
@@ -453,14 +456,14 @@ int ns_vmnet_open(const struct ns_transport_opts *opts, struct ns_transport **ou
     int rc;
 
     if (!v) {
-        ns_transport_seterr(err, errlen, "ns_vmnet_open: %s", strerror(ENOMEM));
+        ns_seterr(err, errlen, "ns_vmnet_open: %s", strerror(ENOMEM));
         return -ENOMEM;
     }
     rc = ns_stream_init(&v->s, &vmnet_proto, "vmnet", opts);
     v->mtu = opts->mtu ? opts->mtu : VMNET_MTU_DEFAULT;
     v->s.rx_max = v->mtu + 50 > VMNET_LEN_MAX ? VMNET_LEN_MAX : v->mtu + 50;
     if (rc < 0) {
-        ns_transport_seterr(err, errlen, "ns_vmnet_open: %s", strerror(ENOMEM));
+        ns_seterr(err, errlen, "ns_vmnet_open: %s", strerror(ENOMEM));
         goto fail;
     }
     rc = ns_stream_listen(&v->s, opts->path, err, errlen);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * transport_qemu.c - QEMU's `-netdev stream` framing over a unix stream socket
  *
@@ -30,7 +31,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "ethernet/transport.h"
+#include "tools/netstackd/transport.h"
 
 #define QEMU_HDR        4
 
@@ -76,15 +77,15 @@ static int qemu_open_fd(struct ns_stream *q, int fd, char *err, size_t errlen)
     socklen_t len = sizeof(type);
 
     if (fd < 0 || fcntl(fd, F_GETFD) < 0) {
-        ns_transport_seterr(err, errlen, "fd_open: fd %d: %s", fd, strerror(fd < 0 ? EBADF : errno));
+        ns_seterr(err, errlen, "fd_open: fd %d: %s", fd, strerror(fd < 0 ? EBADF : errno));
         return -EBADF;
     }
     if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_STREAM) {
-        ns_transport_seterr(err, errlen, "fd_open: fd %d is not a stream socket", fd);
+        ns_seterr(err, errlen, "fd_open: fd %d is not a stream socket", fd);
         return -ENOTSOCK;
     }
     if (ns_set_nonblock(fd) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
-        ns_transport_seterr(err, errlen, "fd_open: fd %d: %s", fd, strerror(errno));
+        ns_seterr(err, errlen, "fd_open: fd %d: %s", fd, strerror(errno));
         return -errno;
     }
     q->inherited = 1;
@@ -108,11 +109,11 @@ int ns_qemu_open(const struct ns_transport_opts *opts, struct ns_transport **out
     int rc;
 
     if (!q) {
-        ns_transport_seterr(err, errlen, "ns_qemu_open: %s", strerror(ENOMEM));
+        ns_seterr(err, errlen, "ns_qemu_open: %s", strerror(ENOMEM));
         return -ENOMEM;
     }
     if (ns_stream_init(q, &qemu_proto, opts->kind == NS_TRANSPORT_FD ? "fd" : "qemu", opts) < 0) {
-        ns_transport_seterr(err, errlen, "ns_qemu_open: %s", strerror(ENOMEM));
+        ns_seterr(err, errlen, "ns_qemu_open: %s", strerror(ENOMEM));
         rc = -ENOMEM;
         goto fail;
     }

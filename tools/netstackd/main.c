@@ -1,12 +1,13 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * netstackd.c - the standalone daemon: libnetstack plus one guest transport
+ * main.c - netstackd, the standalone daemon: libnetstack plus one guest transport
  *
  * Theory of Operation
  *
  * netstackd parses its command line, opens the one transport asked for
- * (ethernet/transport_*.c), creates the stack with the transport's send
+ * (tools/netstackd/transport_*.c), creates the stack with the transport's send
  * function as config.send_frames, registers the transport's fds in the
- * stack's loop, confines itself (tools/sandbox.c: another user, a seccomp
+ * stack's loop, confines itself (tools/netstackd/sandbox.c: another user, a seccomp
  * allow-list) and runs that loop until a signal or the transport ends it.
  * Everything happens in this one thread (the host resolver's workers aside).
  *
@@ -32,10 +33,10 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "ethernet/transport.h"
+#include "tools/netstackd/transport.h"
 #include "netstack.h"
-#include "portfwd/api.h"
-#include "tools/sandbox.h"
+#include "tools/netstackd/api.h"
+#include "tools/netstackd/sandbox.h"
 
 #define DEFAULT_SUBNET  "192.168.65.0/24"
 #define MTU_MIN         576u
@@ -103,7 +104,10 @@ static struct netstack *volatile daemon_ns;
 static volatile sig_atomic_t daemon_stop_requested;
 static enum netstack_log_level daemon_level = NETSTACK_LOG_INFO;
 
-static const char *const level_names[] = { "error", "warn", "info", "debug" };
+static const char *const level_names[] = {
+    [NETSTACK_LOG_ERROR] = "error", [NETSTACK_LOG_WARN] = "warn",
+    [NETSTACK_LOG_INFO] = "info", [NETSTACK_LOG_DEBUG] = "debug",
+};
 
 /**
  * die() - print "netstackd: <message>" and exit 1
@@ -152,8 +156,9 @@ static void log_line(void *opaque, enum netstack_log_level level, const char *ms
     (void)opaque;
     if (level > daemon_level)
         return;
-    snprintf(line, sizeof(line), "netstackd: %s: %s\n",
-             level_names[level <= NETSTACK_LOG_DEBUG ? level : NETSTACK_LOG_DEBUG], msg);
+    if (level < NETSTACK_LOG_ERROR || level > NETSTACK_LOG_DEBUG)
+        level = NETSTACK_LOG_DEBUG;
+    snprintf(line, sizeof(line), "netstackd: %s: %s\n", level_names[level], msg);
     fputs(line, stderr);
 }
 
@@ -176,7 +181,9 @@ static void __attribute__((format(printf, 2, 3))) dlog(enum netstack_log_level l
     log_line(NULL, level, msg);
 }
 
-/* usage() - --help: every option, and the framing of each transport */
+/**
+ * usage() - --help: every option, and the framing of each transport
+ */
 static void usage(void)
 {
     printf(
@@ -282,7 +289,7 @@ static void usage(void)
 "also started and stopped at runtime through --api-socket):\n"
 "  --pcap FILE          capture to FILE; when it is full it becomes FILE.1,\n"
 "                       FILE.1 becomes FILE.2 and so on\n"
-"  --pcap-size MB       bytes per file (default 64)\n"
+"  --pcap-size MB       megabytes per file (default 64)\n"
 "  --pcap-files N       files kept, FILE included (default 4): at most N x MB\n"
 "  --pcap-snaplen N     bytes kept of each frame (default 262144: all)\n"
 "                       A disk that cannot keep up loses frames from the\n"
@@ -380,7 +387,7 @@ static int parse_level(const char *arg)
 {
     int i;
 
-    for (i = 0; i <= NETSTACK_LOG_DEBUG; i++)
+    for (i = NETSTACK_LOG_ERROR; i <= NETSTACK_LOG_DEBUG; i++)
         if (!strcmp(arg, level_names[i]))
             return i;
     usage_error("--log-level %s: expected error, warn, info or debug", arg);
@@ -746,7 +753,7 @@ static void parse_option(struct options *o, int c, const char *arg, int *verbose
         usage();
         exit(0);
     case OPT_VERSION:
-        printf("netstackd %s\n", NETSTACK_VERSION_STRING);
+        printf("netstackd %s\n", netstack_version());
         exit(0);
     }
 }
@@ -801,7 +808,9 @@ static void parse_args(struct options *o, int argc, char *argv[])
         o->level = NETSTACK_LOG_DEBUG;
 }
 
-/* addr() - a host-order IPv4 address as struct in_addr */
+/**
+ * addr() - a host-order IPv4 address as struct in_addr
+ */
 static struct in_addr addr(uint32_t host)
 {
     struct in_addr a = { .s_addr = htonl(host) };
@@ -885,7 +894,9 @@ static void on_signal(int sig)
         netstack_stop(ns);
 }
 
-/* setup_signals() - clean stop on SIGTERM/SIGINT; a dead peer is EPIPE, not SIGPIPE */
+/**
+ * setup_signals() - clean stop on SIGTERM/SIGINT; a dead peer is EPIPE, not SIGPIPE
+ */
 static void setup_signals(void)
 {
     struct sigaction sa;
@@ -920,7 +931,7 @@ static void raise_nofile(void)
 }
 
 /**
- * confine() - the sandbox (tools/sandbox.c), now that everything that needs
+ * confine() - the sandbox (tools/netstackd/sandbox.c), now that everything that needs
  * privileges is open: what the daemon still does at runtime decides how
  * @o:      options
  * @cfg:    the stack's configuration, for the resolv.conf it follows

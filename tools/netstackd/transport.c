@@ -1,13 +1,14 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * transport_common.c - what every guest transport shares
+ * transport.c - what every guest transport shares: the factory and the dispatch
  *
  * Theory of Operation
  *
  * The generic half of a transport: dispatch from the public calls in
  * transport.h to the backend's ops, the log helper that prefixes each line with
  * the backend's name, the end-of-service record netstackd reads after the loop
- * returns, and the unix socket chores two backends need (refusing to unlink a
- * path that is not a socket, binding with a checked path length).
+ * returns. (The unix socket chores two backends and the control API need are
+ * unixsock.c's.)
  *
  * Backpressure bookkeeping lives here too. When a backend's send() returns
  * fewer frames than it was given, it sets t->blocked and waits for writability;
@@ -27,24 +28,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "ethernet/transport.h"
-
-/**
- * ns_transport_seterr() - format an open-time error into the caller's buffer
- * @err:    buffer, may be NULL
- * @errlen: its size
- * @fmt:    "function: cause", printf style
- */
-void ns_transport_seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!err || !errlen)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
+#include "tools/netstackd/transport.h"
 
 /**
  * ns_transport_init() - fill the part of a transport every backend shares
@@ -154,137 +138,6 @@ void ns_transport_link_down(struct ns_transport *t)
 }
 
 /**
- * ns_set_nonblock() - set O_NONBLOCK on @fd
- * Return: 0 or -errno
- */
-int ns_set_nonblock(int fd)
-{
-    int fl = fcntl(fd, F_GETFL);
-
-    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
-        return -errno;
-    return 0;
-}
-
-/**
- * ns_unix_addr() - build a sockaddr_un for @path
- * @path:   filesystem path
- * @sun:    struct sockaddr_un to fill
- * @len:    its meaningful length
- *
- * Return: 0, -ENAMETOOLONG if the path does not fit sun_path with its NUL
- */
-int ns_unix_addr(const char *path, void *sun, unsigned *len)
-{
-    struct sockaddr_un *a = sun;
-    size_t plen = strlen(path);
-
-    if (plen == 0 || plen >= sizeof(a->sun_path))
-        return -ENAMETOOLONG;
-    memset(a, 0, sizeof(*a));
-    a->sun_family = AF_UNIX;
-    memcpy(a->sun_path, path, plen);
-    *len = (unsigned)(offsetof(struct sockaddr_un, sun_path) + plen + 1);
-    return 0;
-}
-
-/**
- * ns_unix_listen_prepare() - make @path free for bind(), removing a stale socket
- * @path:   where the socket will live
- * @err:    error message buffer
- * @errlen: its size
- *
- * A socket file left by a daemon that was killed is removed; anything else at
- * the path (a regular file, a directory) is the user's and is never touched.
- * Return: 0 or -errno with @err set
- */
-int ns_unix_listen_prepare(const char *path, char *err, size_t errlen)
-{
-    struct stat st;
-
-    if (lstat(path, &st) < 0) {
-        if (errno == ENOENT)
-            return 0;
-        ns_transport_seterr(err, errlen, "stat: %s: %s", path, strerror(errno));
-        return -errno;
-    }
-    if (!S_ISSOCK(st.st_mode)) {
-        ns_transport_seterr(err, errlen, "bind: %s exists and is not a socket; refusing to replace it",
-                            path);
-        return -EEXIST;
-    }
-    if (unlink(path) < 0 && errno != ENOENT) {
-        ns_transport_seterr(err, errlen, "unlink: stale socket %s: %s", path, strerror(errno));
-        return -errno;
-    }
-    return 0;
-}
-
-/**
- * ns_unix_bind() - a non-blocking unix socket bound at @path
- * @type:   SOCK_STREAM or SOCK_DGRAM
- * @path:   where to bind; a stale socket there is replaced
- * @file:   filled with the socket file's identity, for ns_sockfile_remove()
- * @err:    error message buffer
- * @errlen: its size
- *
- * Return: the fd, or -errno with @err set
- */
-int ns_unix_bind(int type, const char *path, struct ns_sockfile *file, char *err, size_t errlen)
-{
-    struct sockaddr_un sun;
-    struct stat st;
-    unsigned len;
-    int fd, rc;
-
-    if (ns_unix_addr(path, &sun, &len) < 0) {
-        ns_transport_seterr(err, errlen, "bind: %s: path empty or longer than %zu bytes", path,
-                            sizeof(sun.sun_path) - 1);
-        return -ENAMETOOLONG;
-    }
-    rc = ns_unix_listen_prepare(path, err, errlen);
-    if (rc < 0)
-        return rc;
-    fd = socket(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        rc = -errno;
-        ns_transport_seterr(err, errlen, "socket: %s", strerror(errno));
-        return rc;
-    }
-    if (bind(fd, (struct sockaddr *)&sun, len) < 0) {
-        rc = -errno;
-        ns_transport_seterr(err, errlen, "bind: %s: %s", path, strerror(errno));
-        close(fd);
-        return rc;
-    }
-    snprintf(file->path, sizeof(file->path), "%s", path);
-    if (lstat(path, &st) == 0) {
-        file->dev = st.st_dev;
-        file->ino = st.st_ino;
-    }
-    return fd;
-}
-
-/**
- * ns_sockfile_remove() - unlink the socket file we bound, if it is still ours
- * @file:   as filled by ns_unix_bind(); emptied so a second call does nothing
- *
- * A second daemon started on the same path replaces our file; removing its
- * socket on our way out would cut its guest off, so compare the inode first.
- */
-void ns_sockfile_remove(struct ns_sockfile *file)
-{
-    struct stat st;
-
-    if (!file->path[0])
-        return;
-    if (lstat(file->path, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_dev == file->dev &&
-        st.st_ino == file->ino)
-        unlink(file->path);
-    file->path[0] = '\0';
-}
-
-/**
  * ns_transport_open() - open the transport @opts describes
  * @opts:   kind and its parameters
  * @out:    the transport on success
@@ -307,7 +160,7 @@ int ns_transport_open(const struct ns_transport_opts *opts, struct ns_transport 
     case NS_TRANSPORT_VMNET:
         return ns_vmnet_open(opts, out, err, errlen);
     }
-    ns_transport_seterr(err, errlen, "ns_transport_open: unknown transport %d", (int)opts->kind);
+    ns_seterr(err, errlen, "ns_transport_open: unknown transport %d", (int)opts->kind);
     return -EINVAL;
 }
 
@@ -399,7 +252,9 @@ void ns_transport_free(struct ns_transport *t)
     t->ops->free(t);
 }
 
-/* ns_transport_describe() - "qemu stream socket /run/vm.sock" and the like */
+/**
+ * ns_transport_describe() - "qemu stream socket /run/vm.sock" and the like
+ */
 const char *ns_transport_describe(const struct ns_transport *t)
 {
     return t->desc;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * transport.h - netstackd's guest transports: how frames get in and out of the VM
  *
@@ -38,6 +39,7 @@
 #include <sys/uio.h>
 
 #include "netstack.h"
+#include "tools/netstackd/unixsock.h"
 
 enum ns_transport_kind {
     NS_TRANSPORT_QEMU,      /* --listen-qemu PATH: stream socket, 4-byte BE length + frame */
@@ -143,26 +145,6 @@ void ns_transport_finish(struct ns_transport *t, enum ns_transport_state state,
 void ns_transport_unblock(struct ns_transport *t);
 void ns_transport_count(struct ns_transport *t, enum netstack_stat stat, uint64_t n);
 void ns_transport_link_down(struct ns_transport *t);
-void ns_transport_seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/**
- * struct ns_sockfile - a socket file we created, so only ours is ever unlinked
- * @path:   where it is
- * @dev:    device of the inode bind() created
- * @ino:    that inode: if someone replaced the file since, it is not ours
- */
-struct ns_sockfile {
-    char path[108];
-    dev_t dev;
-    ino_t ino;
-};
-
-int ns_unix_listen_prepare(const char *path, char *err, size_t errlen);
-int ns_unix_addr(const char *path, void *sun, unsigned *len);
-int ns_unix_bind(int type, const char *path, struct ns_sockfile *file, char *err, size_t errlen);
-void ns_sockfile_remove(struct ns_sockfile *file);
-int ns_set_nonblock(int fd);
 
 /*
  * Length-prefixed stream transports (transport_stream.c), shared by the QEMU

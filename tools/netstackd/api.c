@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * api.c - the control API: slirp4netns-compatible JSON commands on a unix socket
  *
@@ -64,8 +65,8 @@
 
 #include <jansson.h>
 
-#include "ethernet/transport.h"
-#include "portfwd/api.h"
+#include "tools/netstackd/unixsock.h"
+#include "tools/netstackd/api.h"
 
 #define DESC_MAX        256     /* an error's description */
 #define READ_CHUNK      16384   /* bytes read from a client at a time */
@@ -162,7 +163,9 @@ static char *reply_error(const char *desc)
     return dump_reply(json_pack("{s:{s:o}}", "error", "desc", text));
 }
 
-/* reply_return() - {"return": @ret}; takes @ret */
+/**
+ * reply_return() - {"return": @ret}; takes @ret
+ */
 static char *reply_return(json_t *ret)
 {
     if (!ret)
@@ -343,7 +346,9 @@ static void format_host_addr(const struct sockaddr_storage *ss, char *buf, uint1
     }
 }
 
-/* json_ipv4() - a network-order IPv4 address as a JSON string */
+/**
+ * json_ipv4() - a network-order IPv4 address as a JSON string
+ */
 static json_t *json_ipv4(struct in_addr a)
 {
     char buf[INET_ADDRSTRLEN];
@@ -352,13 +357,17 @@ static json_t *json_ipv4(struct in_addr a)
     return json_string(buf);
 }
 
-/* json_u64() - a counter as a JSON integer (jansson's are signed 64 bits) */
+/**
+ * json_u64() - a counter as a JSON integer (jansson's are signed 64 bits)
+ */
 static json_t *json_u64(uint64_t v)
 {
     return json_integer(v > (uint64_t)INT64_MAX ? INT64_MAX : (json_int_t)v);
 }
 
-/* proto_name() - "tcp" or "udp" */
+/**
+ * proto_name() - "tcp" or "udp"
+ */
 static const char *proto_name(enum netstack_proto p)
 {
     return p == NETSTACK_PROTO_UDP ? "udp" : "tcp";
@@ -440,7 +449,9 @@ static void describe_add_error(struct cmd *c, const struct netstack_forward *fw,
         set_desc(c->desc, "%s: %s:%s: %s", c->name, addr, ports, strerror(-rc));
 }
 
-/* cmd_add_hostfwd() - {"id": N} */
+/**
+ * cmd_add_hostfwd() - {"id": N}
+ */
 static json_t *cmd_add_hostfwd(struct cmd *c)
 {
     struct netstack_forward fw;
@@ -457,7 +468,9 @@ static json_t *cmd_add_hostfwd(struct cmd *c)
     return json_pack("{s:I}", "id", (json_int_t)id);
 }
 
-/* hostfwd_entry() - netstack_forward_list() callback: append one entry to @opaque */
+/**
+ * hostfwd_entry() - netstack_forward_list() callback: append one entry to @opaque
+ */
 static int hostfwd_entry(void *opaque, uint32_t id, const struct netstack_forward *fw)
 {
     char addr[INET6_ADDRSTRLEN];
@@ -476,7 +489,9 @@ static int hostfwd_entry(void *opaque, uint32_t id, const struct netstack_forwar
     return 0;
 }
 
-/* cmd_list_hostfwd() - {"entries": [...]} in the order added */
+/**
+ * cmd_list_hostfwd() - {"entries": [...]} in the order added
+ */
 static json_t *cmd_list_hostfwd(struct cmd *c)
 {
     json_t *entries = json_array();
@@ -493,7 +508,9 @@ static json_t *cmd_list_hostfwd(struct cmd *c)
     return json_pack("{s:o}", "entries", entries);
 }
 
-/* cmd_remove_hostfwd() - {} */
+/**
+ * cmd_remove_hostfwd() - {}
+ */
 static json_t *cmd_remove_hostfwd(struct cmd *c)
 {
     static const char *const known[] = { "id", NULL };
@@ -518,7 +535,9 @@ static json_t *cmd_remove_hostfwd(struct cmd *c)
 /* get_stats, get_config, list_flows                                        */
 /* ------------------------------------------------------------------------ */
 
-/* cmd_get_stats() - {"counters": {"frames_in": N, ...}}, every counter */
+/**
+ * cmd_get_stats() - {"counters": {"frames_in": N, ...}}, every counter
+ */
 static json_t *cmd_get_stats(struct cmd *c)
 {
     uint64_t counters[NETSTACK_STAT_COUNT];
@@ -539,7 +558,9 @@ static json_t *cmd_get_stats(struct cmd *c)
     return json_pack("{s:o}", "counters", obj);
 }
 
-/* config_limits() - the resource limits of @cfg */
+/**
+ * config_limits() - the resource limits of @cfg
+ */
 static json_t *config_limits(const struct netstack_config *cfg)
 {
     return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
@@ -555,7 +576,9 @@ static json_t *config_limits(const struct netstack_config *cfg)
                      "max_tx_queue", (json_int_t)cfg->max_tx_queue);
 }
 
-/* config_dns() - the DNS server's settings of @cfg */
+/**
+ * config_dns() - the DNS server's settings of @cfg
+ */
 static json_t *config_dns(const struct netstack_config *cfg)
 {
     return json_pack("{s:s, s:s?, s:s?, s:I}",
@@ -564,7 +587,9 @@ static json_t *config_dns(const struct netstack_config *cfg)
                      "timeout_ms", (json_int_t)cfg->dns_timeout_ms);
 }
 
-/* cmd_get_config() - addressing, MTU, DNS and limits, as the stack was created */
+/**
+ * cmd_get_config() - addressing, MTU, DNS and limits, as the stack was created
+ */
 static json_t *cmd_get_config(struct cmd *c)
 {
     const struct netstack_config *cfg = &c->api->cfg;
@@ -578,10 +603,12 @@ static json_t *cmd_get_config(struct cmd *c)
                      "gateway", json_ipv4(cfg->gateway), "dhcp_first", json_ipv4(cfg->dhcp_first),
                      "host_loopback", lo, "mtu", cfg->mtu ? (int)cfg->mtu : (int)MTU_DEFAULT,
                      "dns", config_dns(cfg), "limits", config_limits(cfg),
-                     "version", NETSTACK_VERSION_STRING);
+                     "version", netstack_version());
 }
 
-/* flow_entry() - flow_list callback: append one flow to @opaque */
+/**
+ * flow_entry() - flow_list callback: append one flow to @opaque
+ */
 static int flow_entry(void *opaque, const struct netstack_flow_info *f)
 {
     json_t *e;
@@ -601,7 +628,9 @@ static int flow_entry(void *opaque, const struct netstack_flow_info *f)
     return 0;
 }
 
-/* cmd_list_flows() - {"flows": [...]} */
+/**
+ * cmd_list_flows() - {"flows": [...]}
+ */
 static json_t *cmd_list_flows(struct cmd *c)
 {
     json_t *flows;
@@ -627,7 +656,9 @@ static json_t *cmd_list_flows(struct cmd *c)
 /* Captures                                                                 */
 /* ------------------------------------------------------------------------ */
 
-/* cmd_pcap_start() - {} once the file is created; the arguments are netstackd's --pcap* */
+/**
+ * cmd_pcap_start() - {} once the file is created; the arguments are netstackd's --pcap*
+ */
 static json_t *cmd_pcap_start(struct cmd *c)
 {
     static const char *const known[] = { "path", "size_mb", "files", "snaplen", NULL };
@@ -656,7 +687,9 @@ static json_t *cmd_pcap_start(struct cmd *c)
     return json_object();
 }
 
-/* cmd_pcap_stop() - {} once every frame captured so far is in the files */
+/**
+ * cmd_pcap_stop() - {} once every frame captured so far is in the files
+ */
 static json_t *cmd_pcap_stop(struct cmd *c)
 {
     int rc = c->api->ops->pcap_stop ? c->api->ops->pcap_stop(c->api->backend) : -ENOSYS;
@@ -669,7 +702,9 @@ static json_t *cmd_pcap_stop(struct cmd *c)
     return json_object();
 }
 
-/* cmd_pcap_status() - {"file": {...} or null, "streams": N, "dropped": N, ...} */
+/**
+ * cmd_pcap_status() - {"file": {...} or null, "streams": N, "dropped": N, ...}
+ */
 static json_t *cmd_pcap_status(struct cmd *c)
 {
     struct netstack_pcap_status st;
@@ -690,7 +725,9 @@ static json_t *cmd_pcap_status(struct cmd *c)
                      "stream_dropped", json_u64(st.stream_dropped));
 }
 
-/* cmd_pcap_stream() - {}, then the connection carries a pcap stream instead of replies */
+/**
+ * cmd_pcap_stream() - {}, then the connection carries a pcap stream instead of replies
+ */
 static json_t *cmd_pcap_stream(struct cmd *c)
 {
     static const char *const known[] = { "snaplen", NULL };
@@ -1046,7 +1083,9 @@ struct ns_api_server {
     unsigned nconns;
 };
 
-/* conn_close() - unregister, close and forget @conn */
+/**
+ * conn_close() - unregister, close and forget @conn
+ */
 static void conn_close(struct api_conn *conn)
 {
     struct ns_api_server *srv = conn->srv;
@@ -1165,7 +1204,9 @@ static void conn_ready(void *opaque, int fd, uint32_t events)
         conn->events = want;
 }
 
-/* refuse() - a connection over NS_API_MAX_CLIENTS: one error line, closed */
+/**
+ * refuse() - a connection over NS_API_MAX_CLIENTS: one error line, closed
+ */
 static void refuse(int fd)
 {
     static const char msg[] = "{\"error\":{\"desc\":\"too many clients\"}}\n";
@@ -1242,7 +1283,7 @@ static int listen_unix(const char *path, struct ns_sockfile *file, char *err, si
         return fd;
     if (listen(fd, LISTEN_BACKLOG) < 0) {
         rc = -errno;
-        ns_transport_seterr(err, errlen, "listen: %s: %s", path, strerror(-rc));
+        ns_seterr(err, errlen, "listen: %s: %s", path, strerror(-rc));
         close(fd);
         ns_sockfile_remove(file);
         return rc;
@@ -1259,7 +1300,7 @@ int ns_api_server_start(struct netstack *ns, struct ns_api *api, const char *pat
     *out = NULL;
     srv = calloc(1, sizeof(*srv));
     if (!srv) {
-        ns_transport_seterr(err, errlen, "ns_api_server_start: %s", strerror(ENOMEM));
+        ns_seterr(err, errlen, "ns_api_server_start: %s", strerror(ENOMEM));
         return -ENOMEM;
     }
     fd = listen_unix(path, &srv->file, err, errlen);
@@ -1272,7 +1313,7 @@ int ns_api_server_start(struct netstack *ns, struct ns_api *api, const char *pat
     srv->fd = fd;
     rc = netstack_watch(ns, fd, NETSTACK_EV_IN, accept_ready, srv);
     if (rc < 0) {
-        ns_transport_seterr(err, errlen, "netstack_watch: %s", strerror(-rc));
+        ns_seterr(err, errlen, "netstack_watch: %s", strerror(-rc));
         goto fail;
     }
     *out = srv;
@@ -1368,7 +1409,7 @@ int ns_api_start(struct netstack *ns, const struct netstack_config *cfg, const c
     *out = NULL;
     rc = ns_api_new(&ns_api_netstack_ops, ns, cfg, &api);
     if (rc < 0) {
-        ns_transport_seterr(err, errlen, "ns_api_new: %s", strerror(-rc));
+        ns_seterr(err, errlen, "ns_api_new: %s", strerror(-rc));
         return rc;
     }
     rc = ns_api_server_start(ns, api, path, out, err, errlen);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * transport_tap.c - a tap device, optionally inside another network namespace
  *
@@ -53,7 +54,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "ethernet/transport.h"
+#include "tools/netstackd/transport.h"
 
 #define TAP_BATCH   64                      /* frames read per wakeup */
 #define TAP_VNET    sizeof(struct virtio_net_hdr)
@@ -93,7 +94,9 @@ struct tap_transport {
     int warned_tx;
 };
 
-/* tap_of() - the backend around @t; the base is its first member */
+/**
+ * tap_of() - the backend around @t; the base is its first member
+ */
 static struct tap_transport *tap_of(struct ns_transport *t)
 {
     return (struct tap_transport *)t;
@@ -314,19 +317,25 @@ static int tap_send_gather(struct ns_transport *t, const struct iovec *iov, size
     return 1;
 }
 
-/* tap_start() - watch the device */
+/**
+ * tap_start() - watch the device
+ */
 static int tap_start(struct ns_transport *t)
 {
     return tap_watch(tap_of(t), 0);
 }
 
-/* tap_stop() - leave the stack's loop */
+/**
+ * tap_stop() - leave the stack's loop
+ */
 static void tap_stop(struct ns_transport *t)
 {
     netstack_unwatch(t->ns, tap_of(t)->fd);
 }
 
-/* tap_free() - close the device (a non-persistent tap disappears with it) */
+/**
+ * tap_free() - close the device (a non-persistent tap disappears with it)
+ */
 static void tap_free(struct ns_transport *t)
 {
     struct tap_transport *p = tap_of(t);
@@ -365,13 +374,13 @@ static int tap_attach(const char *name, int *vnet, char *err, size_t errlen)
     if (fd < 0) {
         rc = -errno;
         if (errno == ENOENT || errno == ENXIO || errno == ENODEV)
-            ns_transport_seterr(err, errlen, "tap_open: no %s (%s): load the tun module or "
+            ns_seterr(err, errlen, "tap_open: no %s (%s): load the tun module or "
                                 "create the device node", TUN_DEV, strerror(errno));
         else if (errno == EACCES || errno == EPERM)
-            ns_transport_seterr(err, errlen, "tap_open: %s: %s: --tap needs CAP_NET_ADMIN",
+            ns_seterr(err, errlen, "tap_open: %s: %s: --tap needs CAP_NET_ADMIN",
                                 TUN_DEV, strerror(errno));
         else
-            ns_transport_seterr(err, errlen, "tap_open: %s: %s", TUN_DEV, strerror(errno));
+            ns_seterr(err, errlen, "tap_open: %s: %s", TUN_DEV, strerror(errno));
         return rc;
     }
     memset(&ifr, 0, sizeof(ifr));
@@ -386,13 +395,13 @@ static int tap_attach(const char *name, int *vnet, char *err, size_t errlen)
     if (rc < 0) {
         rc = -errno;
         if (errno == EPERM || errno == EACCES)
-            ns_transport_seterr(err, errlen, "tap_open: TUNSETIFF %s: %s: --tap needs "
+            ns_seterr(err, errlen, "tap_open: TUNSETIFF %s: %s: --tap needs "
                                 "CAP_NET_ADMIN", name, strerror(errno));
         else if (errno == EBUSY)
-            ns_transport_seterr(err, errlen, "tap_open: TUNSETIFF %s: %s: the device is in "
+            ns_seterr(err, errlen, "tap_open: TUNSETIFF %s: %s: the device is in "
                                 "use, or is not a tap", name, strerror(errno));
         else
-            ns_transport_seterr(err, errlen, "tap_open: TUNSETIFF %s: %s", name,
+            ns_seterr(err, errlen, "tap_open: TUNSETIFF %s: %s", name,
                                 strerror(errno));
         close(fd);
         return rc;
@@ -420,23 +429,23 @@ static int tap_attach_in(const char *name, const char *netns, int *vnet, char *e
     target = open(netns, O_RDONLY | O_CLOEXEC);
     if (target < 0) {
         rc = -errno;
-        ns_transport_seterr(err, errlen, "tap_open: --netns %s: %s", netns, strerror(errno));
+        ns_seterr(err, errlen, "tap_open: --netns %s: %s", netns, strerror(errno));
         return rc;
     }
     saved = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
     if (saved < 0) {
         rc = -errno;
-        ns_transport_seterr(err, errlen, "tap_open: /proc/self/ns/net: %s", strerror(errno));
+        ns_seterr(err, errlen, "tap_open: /proc/self/ns/net: %s", strerror(errno));
         close(target);
         return rc;
     }
     if (setns(target, CLONE_NEWNET) < 0) {
         rc = -errno;
         if (errno == EINVAL)
-            ns_transport_seterr(err, errlen, "tap_open: --netns %s is not a network namespace",
+            ns_seterr(err, errlen, "tap_open: --netns %s is not a network namespace",
                                 netns);
         else
-            ns_transport_seterr(err, errlen, "tap_open: setns %s: %s%s", netns,
+            ns_seterr(err, errlen, "tap_open: setns %s: %s%s", netns,
                                 strerror(errno), errno == EPERM ? " (needs CAP_SYS_ADMIN)" : "");
         fd = rc;
         goto out;
@@ -444,7 +453,7 @@ static int tap_attach_in(const char *name, const char *netns, int *vnet, char *e
     fd = tap_attach(name, vnet, err, errlen);
     if (setns(saved, CLONE_NEWNET) < 0) {
         rc = -errno;
-        ns_transport_seterr(err, errlen, "tap_open: setns back to our namespace: %s",
+        ns_seterr(err, errlen, "tap_open: setns back to our namespace: %s",
                             strerror(errno));
         if (fd >= 0)
             close(fd);
@@ -507,14 +516,14 @@ int ns_tap_open(const struct ns_transport_opts *opts, struct ns_transport **out,
     struct tap_transport *p;
 
     if (!opts->path || !*opts->path || strlen(opts->path) >= IFNAMSIZ) {
-        ns_transport_seterr(err, errlen, "tap_open: interface name must be 1 to %d characters",
+        ns_seterr(err, errlen, "tap_open: interface name must be 1 to %d characters",
                             IFNAMSIZ - 1);
         return -EINVAL;
     }
     p = calloc(1, sizeof(*p));
     if (!p || !(p->arena = malloc(TAP_ARENA))) {
         free(p);
-        ns_transport_seterr(err, errlen, "tap_open: %s", strerror(ENOMEM));
+        ns_seterr(err, errlen, "tap_open: %s", strerror(ENOMEM));
         return -ENOMEM;
     }
     ns_transport_init(&p->base, &tap_ops, "tap", opts);

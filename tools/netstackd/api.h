@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * api.h - the control API: slirp4netns-compatible JSON commands on a unix socket
  *
@@ -56,7 +57,7 @@ struct ns_api;
 struct ns_api_client;
 struct ns_api_server;
 
-/*
+/**
  * ns_api_new() - the protocol state
  * @ops:        what the commands call; must outlive the api
  * @backend:    their first argument
@@ -68,7 +69,7 @@ int ns_api_new(const struct ns_api_ops *ops, void *backend, const struct netstac
                struct ns_api **out);
 void ns_api_free(struct ns_api *api);
 
-/*
+/**
  * ns_api_execute() - run one command
  * @line:   the command, a JSON object, without its newline; need not be
  *          NUL-terminated
@@ -86,11 +87,13 @@ enum ns_api_verdict {
     NS_API_STREAM,          /* send what is queued, then hand the socket to the capture */
 };
 
-/* ns_api_client_new() - empty buffers for one connection; NULL: no memory */
+/**
+ * ns_api_client_new() - empty buffers for one connection; NULL: no memory
+ */
 struct ns_api_client *ns_api_client_new(void);
 void ns_api_client_free(struct ns_api_client *c);
 
-/*
+/**
  * ns_api_client_input() - bytes the client sent
  * Complete lines are executed in order and their replies queued; a partial
  * line is kept for the next call. A line longer than NS_API_LINE_MAX queues
@@ -99,13 +102,17 @@ void ns_api_client_free(struct ns_api_client *c);
 enum ns_api_verdict ns_api_client_input(struct ns_api *api, struct ns_api_client *c,
                                         const void *data, size_t len);
 
-/* ns_api_client_output() - the queued reply bytes (*@len of them, maybe 0) */
+/**
+ * ns_api_client_output() - the queued reply bytes (*@len of them, maybe 0)
+ */
 const void *ns_api_client_output(const struct ns_api_client *c, size_t *len);
 
-/* ns_api_client_consume() - @n bytes of the output were written */
+/**
+ * ns_api_client_consume() - @n bytes of the output were written
+ */
 void ns_api_client_consume(struct ns_api_client *c, size_t n);
 
-/*
+/**
  * ns_api_server_start() - listen on a unix stream socket at @path
  * @ns:     the stack whose loop runs the socket (netstack_watch)
  * @api:    the protocol state; not freed by ns_api_server_stop()
@@ -117,10 +124,12 @@ void ns_api_client_consume(struct ns_api_client *c, size_t n);
 int ns_api_server_start(struct netstack *ns, struct ns_api *api, const char *path,
                         struct ns_api_server **out, char *err, size_t errlen);
 
-/* ns_api_server_stop() - close every connection and the socket, remove the file */
+/**
+ * ns_api_server_stop() - close every connection and the socket, remove the file
+ */
 void ns_api_server_stop(struct ns_api_server *srv);
 
-/*
+/**
  * ns_api_start() - ns_api_new() with ns_api_netstack_ops, then the server
  * ns_api_stop() undoes both; call it before netstack_free().
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * transport_dgram.c - one frame per unix datagram (QEMU -netdev dgram, vfkit)
  *
@@ -49,8 +50,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "ethernet/transport.h"
-#include "ethernet/transport_decode.h"
+#include "tools/netstackd/transport.h"
+#include "tools/netstackd/transport_decode.h"
 
 #define DGRAM_BATCH     64                  /* datagrams per recvmmsg() / sendmmsg() */
 #define DGRAM_SOCKBUF   (4 * 1024 * 1024)   /* asked for, the kernel caps it */
@@ -98,7 +99,9 @@ struct dgram_transport {
     uint64_t drop_unbound, drop_range, drop_empty, tx_dropped;
 };
 
-/* dgram_of() - the backend around @t; the base is its first member */
+/**
+ * dgram_of() - the backend around @t; the base is its first member
+ */
 static struct dgram_transport *dgram_of(struct ns_transport *t)
 {
     return (struct dgram_transport *)t;
@@ -277,7 +280,9 @@ static void dgram_flush(struct dgram_transport *d, size_t *nb)
     *nb = 0;
 }
 
-/* ns_dgram_input() - see transport_decode.h */
+/**
+ * ns_dgram_input() - see transport_decode.h
+ */
 void ns_dgram_input(struct ns_transport *t, const struct mmsghdr *msgs, size_t n)
 {
     struct dgram_transport *d = dgram_of(t);
@@ -569,7 +574,9 @@ static ssize_t dgram_send(struct ns_transport *t, const struct netstack_frame *f
     return (ssize_t)n;
 }
 
-/* dgram_start() - watch the bound socket */
+/**
+ * dgram_start() - watch the bound socket
+ */
 static int dgram_start(struct ns_transport *t)
 {
     struct dgram_transport *d = dgram_of(t);
@@ -577,7 +584,9 @@ static int dgram_start(struct ns_transport *t)
     return dgram_watch_fd(d, 0);
 }
 
-/* dgram_stop() - leave the stack's loop */
+/**
+ * dgram_stop() - leave the stack's loop
+ */
 static void dgram_stop(struct ns_transport *t)
 {
     struct dgram_transport *d = dgram_of(t);
@@ -587,7 +596,9 @@ static void dgram_stop(struct ns_transport *t)
         netstack_unwatch(t->ns, d->tx_fd);
 }
 
-/* dgram_free() - close everything, remove the socket file, say what was dropped */
+/**
+ * dgram_free() - close everything, remove the socket file, say what was dropped
+ */
 static void dgram_free(struct ns_transport *t)
 {
     struct dgram_transport *d = dgram_of(t);
@@ -629,14 +640,14 @@ int ns_dgram_open(const struct ns_transport_opts *opts, struct ns_transport **ou
     int sz = DGRAM_SOCKBUF;
 
     if (!d) {
-        ns_transport_seterr(err, errlen, "ns_dgram_open: %s", strerror(ENOMEM));
+        ns_seterr(err, errlen, "ns_dgram_open: %s", strerror(ENOMEM));
         return -ENOMEM;
     }
     ns_transport_init(&d->base, &dgram_ops, "dgram", opts);
     d->tx_fd = -1;
     d->rx = malloc((size_t)DGRAM_BATCH * NS_TRANSPORT_FRAME_MAX);
     if (!d->rx) {
-        ns_transport_seterr(err, errlen, "ns_dgram_open: %s", strerror(ENOMEM));
+        ns_seterr(err, errlen, "ns_dgram_open: %s", strerror(ENOMEM));
         d->fd = -1;
         dgram_free(&d->base);
         return -ENOMEM;
