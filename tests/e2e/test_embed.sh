@@ -15,6 +15,11 @@
 #    host client served by the guest; sha256 checked both ways. The CMake build
 #    also sees its guest leave and come back. SIGTERM ends each one cleanly.
 . "$(dirname "$0")/natlib.sh"
+# The sanitizer build's library carries libFuzzer's coverage instrumentation,
+# whose runtime only a fuzz harness links: an ordinary embedder cannot link it.
+# The release build's run (e2e/test_embed) is the embedder's view.
+[ -z "${NETSTACK_SANITIZED:-}" ] ||
+    skip "the fuzzing build's libnetstack is instrumented for libFuzzer; e2e/test_embed covers the installed library"
 need_nat_caps curl
 for t in cmake cc nm readelf pkg-config; do
     command -v "$t" >/dev/null || skip "$t is not installed"

@@ -147,8 +147,15 @@ static int copy_stream(int fd, int out, const char *first, size_t nfirst)
     return 0;
 }
 
+#define LIVE_USAGE \
+    "usage: netstack-pcap live SOCKET [-w FILE] [-s SNAPLEN]\n" \
+    "  SOCKET      a running netstackd's --api-socket\n" \
+    "  -w FILE     write the pcap stream to FILE (default and \"-\": stdout)\n" \
+    "  -s SNAPLEN  bytes kept of each frame, 64 to 262144\n"
+
 /**
- * parse_args() - SOCKET [-w FILE] [-s SNAPLEN]; 0, -1 for a bad command line
+ * parse_args() - SOCKET [-w FILE] [-s SNAPLEN]
+ * Return: 0; 1 when --help was asked (and printed); -1 for a bad command line
  */
 static int parse_args(int argc, char **argv, const char **sock, const char **file,
                       unsigned *snaplen)
@@ -158,7 +165,10 @@ static int parse_args(int argc, char **argv, const char **sock, const char **fil
     *sock = *file = NULL;
     *snaplen = 0;
     for (i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-w") && i + 1 < argc) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            printf("%s", LIVE_USAGE);
+            return 1;
+        } else if (!strcmp(argv[i], "-w") && i + 1 < argc) {
             *file = argv[++i];
         } else if (!strcmp(argv[i], "-s") && i + 1 < argc) {
             char *end;
@@ -177,7 +187,7 @@ static int parse_args(int argc, char **argv, const char **sock, const char **fil
         }
     }
     if (!*sock) {
-        fprintf(stderr, "usage: netstack-pcap live SOCKET [-w FILE] [-s SNAPLEN]\n");
+        fprintf(stderr, "%s", LIVE_USAGE);
         return -1;
     }
     return 0;
@@ -192,8 +202,11 @@ int ns_pcap_live_main(int argc, char **argv)
     unsigned snaplen;
     int fd, out = 1, rc;
 
-    if (parse_args(argc, argv, &sock, &file, &snaplen) < 0)
-        return 2;
+    rc = parse_args(argc, argv, &sock, &file, &snaplen);
+    if (rc)
+        return rc < 0 ? 2 : 0;
+    if (file && !strcmp(file, "-"))
+        file = NULL;        /* "-" is stdout, as for replay's -w */
     if (file && (out = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640)) < 0) {
         fprintf(stderr, "netstack-pcap: %s: %s\n", file, strerror(errno));
         return 2;

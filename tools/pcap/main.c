@@ -4,7 +4,8 @@
  *
  *   netstack-pcap live SOCKET [-w FILE] [-s SNAPLEN]
  *   netstack-pcap summary [--json] FILE...
- *   netstack-pcap replay IN.pcap [-w OUT.pcap]
+ *   netstack-pcap replay IN.pcap [-w OUT.pcap] [--gateway-mac MAC] [--subnet CIDR]
+ *                        [--mtu N] [--restricted]
  *
  * Exit status: 0; 1 when the work failed (the daemon went away, the stack
  * could not start); 2 for a bad command line or an unreadable capture.
@@ -21,13 +22,17 @@ static void usage(FILE *to)
 {
     fputs("usage: netstack-pcap live SOCKET [-w FILE] [-s SNAPLEN]\n"
           "       netstack-pcap summary [--json] FILE...\n"
-          "       netstack-pcap replay IN.pcap [-w OUT.pcap]\n"
+          "       netstack-pcap replay IN.pcap [-w OUT.pcap] [--gateway-mac MAC] [--subnet CIDR]\n"
+          "                            [--mtu N] [--restricted]\n"
+          "       netstack-pcap -h|--help | --version | COMMAND --help\n"
           "  live     stream a running netstackd's capture (its --api-socket) to\n"
           "           FILE or stdout, as pcap, until interrupted\n"
           "  summary  the guest, its flows, DNS and anomalies in captures\n"
           "           (rotated files oldest first: FILE.2 FILE.1 FILE)\n"
           "  replay   feed a capture's guest frames to a fresh stack, offline,\n"
-          "           and write its answers (with the guest's frames) as pcap\n",
+          "           and write its answers (with the guest's frames) as pcap;\n"
+          "           the stack's addresses as in the capture or as given\n"
+          "  FILE or OUT.pcap \"-\" is stdout\n",
           to);
 }
 

@@ -403,14 +403,25 @@ static int parse_subnet(const char *s, struct ns_replay_opts *o)
         return -1;
     *slash = '\0';
     p = strtoul(slash + 1, &slash, 10);
-    if (*slash || p < 8 || p > 29 || inet_pton(AF_INET, buf, &o->subnet) != 1)
+    if (*slash || p < 8 || p > 30 || inet_pton(AF_INET, buf, &o->subnet) != 1)
         return -1;
     o->prefix_len = (uint8_t)p;
     return 0;
 }
 
+#define REPLAY_USAGE \
+    "usage: netstack-pcap replay IN.pcap [-w OUT.pcap] [--gateway-mac MAC] [--subnet CIDR]\n" \
+    "                            [--mtu N] [--restricted]\n" \
+    "  -w OUT.pcap        the guest's frames and the stack's answers (\"-\": stdout);\n" \
+    "                     without it, only the counts are printed\n" \
+    "  --gateway-mac MAC  the capturing stack's MAC (default 5a:94:ef:e4:0c:dd)\n" \
+    "  --subnet CIDR      its guest subnet, /8 to /30 (default 192.168.65.0/24)\n" \
+    "  --mtu N            its link MTU, 576 to 65520 (default 65520)\n" \
+    "  --restricted       no namespace: the stack's NAT opens no host socket\n"
+
 /**
- * parse_args() - the command line; 0, -1 for a bad one (said)
+ * parse_args() - the command line
+ * Return: 0; 1 when --help was asked (and printed); -1 for a bad one (said)
  */
 static int parse_args(int argc, char **argv, const char **in, const char **outp,
                       struct ns_replay_opts *o)
@@ -426,7 +437,10 @@ static int parse_args(int argc, char **argv, const char **in, const char **outp,
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         char *end;
 
-        if (!strcmp(a, "-w") && v) {
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            printf("%s", REPLAY_USAGE);
+            return 1;
+        } else if (!strcmp(a, "-w") && v) {
             *outp = argv[++i];
         } else if (!strcmp(a, "--gateway-mac") && v && !parse_mac(v, o->gateway_mac)) {
             i++;
@@ -446,8 +460,7 @@ static int parse_args(int argc, char **argv, const char **in, const char **outp,
         }
     }
     if (!*in) {
-        fprintf(stderr, "usage: netstack-pcap replay IN.pcap [-w OUT.pcap] [--gateway-mac MAC] "
-                        "[--subnet CIDR] [--mtu N] [--restricted]\n");
+        fprintf(stderr, "%s", REPLAY_USAGE);
         return -1;
     }
     return 0;
@@ -475,8 +488,9 @@ int ns_pcap_replay_main(int argc, char **argv)
     pcap_t *in;
     int rc;
 
-    if (parse_args(argc, argv, &inpath, &outpath, &o) < 0)
-        return 2;
+    rc = parse_args(argc, argv, &inpath, &outpath, &o);
+    if (rc)
+        return rc < 0 ? 2 : 0;
     rc = scan_tso(inpath, &o, err, sizeof(err));
     if (rc < 0) {
         fprintf(stderr, "netstack-pcap: %s: %s\n", inpath, err);
