@@ -89,6 +89,11 @@ cc -Wall -Wextra -Werror -o "$WORK/embed-pc" "$EXAMPLE/embed.c" $(pkg-config --c
 echo "ok: built with pkg-config: $(pkg-config --cflags --libs netstack)"
 { cmake -S "$EXAMPLE" -B "$WORK/ex" -DCMAKE_PREFIX_PATH="$PREFIX" && cmake --build "$WORK/ex"; } \
     >"$WORK/build-cmake.log" 2>&1 || die "CMake build failed"
+{ cmake -S "$EXAMPLE" -B "$WORK/ex-static" -DCMAKE_PREFIX_PATH="$PREFIX" -DEMBED_STATIC=ON &&
+    cmake --build "$WORK/ex-static"; } >"$WORK/build-cmake-static.log" 2>&1 ||
+    die "CMake build with COMPONENTS static failed"
+check "find_package(netstack COMPONENTS static) links no libnetstack.so" \
+    eval '! readelf -d "$WORK/ex-static/embed" | grep -q libnetstack'
 expect_eq "find_package(netstack) found" "$(sed -n 's/^netstack_DIR:PATH=//p' "$WORK/ex/CMakeCache.txt")" \
     "$LIBDIR/cmake/netstack"
 # The archive satisfies every netstack_* reference before -lnetstack is reached;
