@@ -15,9 +15,14 @@
 #   slirp4netns  --netns-type=path /run/netns/GUEST tap0 --configure; 10.0.2.2
 # Nothing is sent to any address outside these namespaces.
 #
-# Measured (single run each, --time seconds):
+# Measured (--time seconds each):
 #   TCP      iperf3, one stream, guest -> host and host -> guest (-R), MTU 1500
-#            and 65520; netstackd with tap offloads and with --no-offload
+#            and 65520; netstackd with tap offloads and with --no-offload.
+#            Each TCP cell (these, the loopback's and the idle rows') is the
+#            median of --runs runs, the two directions alternating, because a
+#            single run on a small shared machine moves by 20-30%; a cell
+#            whose runs spread by more than 25% gets a note with all of them.
+#            The other rows are one run each
 #   at MTU 65520: HTTP keep-alive requests/s and new connections/s (wrk
 #            against nginx `return 200`, the latter "Connection: close"),
 #            request/response latency p50/p99 (wrk --latency, 1 connection,
@@ -50,13 +55,14 @@
 # Needs root. Installs iperf3, wrk, nginx, passt (pasta) and slirp4netns with
 # apt-get if missing. Builds build/netstackd if there is none.
 #
-# Usage: tools/bench.sh [--time SECONDS] [--connections N] [--threads N]
+# Usage: tools/bench.sh [--time SECONDS] [--runs N] [--connections N] [--threads N]
 #                       [--quick] [--no-qemu] [--no-peers] [--no-idle]
 #   --time S         seconds per measurement (default 10)
+#   --runs N         runs per TCP cell, the median kept (default 3)
 #   --connections N  wrk connections for the req/s and conn/s runs (default 50)
 #   --threads N      wrk threads (default 2)
-#   --quick          smoke run: 3 s per measurement (unless --time), a 64 MiB
-#                    QEMU download
+#   --quick          smoke run: 3 s per measurement and 1 run per TCP cell
+#                    (unless --time/--runs), a 64 MiB QEMU download
 #   --no-qemu        skip the QEMU guest
 #   --no-peers       measure netstackd and loopback only
 #   --no-idle        skip the 10,000 idle connections
@@ -70,6 +76,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BENCH_DIR=$ROOT/tools/bench
 DURATION=10
+RUNS=3
+RUNS_SET=0
 CONNS=50
 THREADS=2
 QUICK=0
@@ -80,6 +88,7 @@ WITH_IDLE=1
 while [ $# -gt 0 ]; do
     case $1 in
     --time) DURATION=${2:-}; TIME_SET=1; shift 2 || shift ;;
+    --runs) RUNS=${2:-}; RUNS_SET=1; shift 2 || shift ;;
     --connections) CONNS=${2:-}; shift 2 || shift ;;
     --threads) THREADS=${2:-}; shift 2 || shift ;;
     --quick) QUICK=1; shift ;;
@@ -91,11 +100,12 @@ while [ $# -gt 0 ]; do
     esac
 done
 [ "$QUICK" = 1 ] && [ "$TIME_SET" = 0 ] && DURATION=3
-for n in "$DURATION" "$CONNS" "$THREADS"; do
-    case $n in ''|*[!0-9]*) echo "bench: --time, --connections and --threads take whole numbers" >&2; exit 2 ;; esac
+[ "$QUICK" = 1 ] && [ "$RUNS_SET" = 0 ] && RUNS=1
+for n in "$DURATION" "$RUNS" "$CONNS" "$THREADS"; do
+    case $n in ''|*[!0-9]*) echo "bench: --time, --runs, --connections and --threads take whole numbers" >&2; exit 2 ;; esac
 done
-if [ "$DURATION" -eq 0 ] || [ "$CONNS" -eq 0 ] || [ "$THREADS" -eq 0 ]; then
-    echo "bench: --time, --connections and --threads must be positive" >&2
+if [ "$DURATION" -eq 0 ] || [ "$RUNS" -eq 0 ] || [ "$CONNS" -eq 0 ] || [ "$THREADS" -eq 0 ]; then
+    echo "bench: --time, --runs, --connections and --threads must be positive" >&2
     exit 2
 fi
 [ "$(id -u)" -eq 0 ] || { echo "bench: needs root (network namespaces, tap)" >&2; exit 1; }
@@ -393,20 +403,49 @@ wrk_latency() {
     parse "$1" wrk-latency "$WORK/wrk.out"
 }
 
+# median_of WHAT GBITS... - the median of one cell's runs ("-" if none gave a
+# figure); a note when they spread by more than 25%, with every run in order.
+median_of() {
+    local what=$1 sorted m
+    shift
+    [ $# -gt 0 ] || { echo -; return 0; }
+    sorted=$(printf '%s\n' "$@" | sort -g | tr '\n' ' ')
+    m=$(awk -v s="$sorted" 'BEGIN { n = split(s, v, " ")
+        if (n % 2) print v[(n + 1) / 2]; else printf "%.2f\n", (v[n / 2] + v[n / 2 + 1]) / 2 }')
+    if awk -v s="$sorted" 'BEGIN { n = split(s, v, " "); exit !(v[1] > 0 && v[n] > 1.25 * v[1]) }'; then
+        note "$what: the runs spread by more than 25% ($*; median $m Gbit/s)"
+    fi
+    echo "$m"
+}
+
+# tcp_pair WHAT NS TARGET - $RUNS iperf3 runs each way, alternating (guest ->
+# host, then host -> guest, so drift in the machine's load hits both alike);
+# prints "UP DOWN BYTES": each direction's median Gbit/s and the bytes all the
+# runs received.
+tcp_pair() {
+    local what=$1 ns=$2 target=$3 i r ups=() downs=() bytes=0
+    for ((i = 0; i < RUNS; i++)); do
+        r=$(iperf_tcp "$what TCP guest->host" "$ns" "$target")
+        if [ "$r" != - ]; then ups+=("${r%% *}"); bytes=$((bytes + ${r##* })); fi
+        r=$(iperf_tcp "$what TCP host->guest" "$ns" "$target" -R)
+        if [ "$r" != - ]; then downs+=("${r%% *}"); bytes=$((bytes + ${r##* })); fi
+    done
+    echo "$(median_of "$what TCP guest->host" "${ups[@]}") $(median_of "$what TCP host->guest" "${downs[@]}") $bytes"
+}
+
 # measure_tcp COL NS MTU - the two iperf3 directions; records Gbit/s, and
 # CPU s/GB when a stack process runs.
 measure_tcp() {
-    local col=$1 ns=$2 mtu=$3 t0='' t1='' up down
+    local col=$1 ns=$2 mtu=$3 t0='' t1='' up down bytes
     [ -n "$STACK_PID" ] && t0=$(cpu_ticks "$STACK_PID")
-    up=$(iperf_tcp "$col MTU $mtu TCP guest->host" "$ns" "$TARGET")
-    down=$(iperf_tcp "$col MTU $mtu TCP host->guest" "$ns" "$TARGET" -R)
+    read -r up down bytes <<<"$(tcp_pair "$col MTU $mtu" "$ns" "$TARGET")"
     [ -n "$STACK_PID" ] && t1=$(cpu_ticks "$STACK_PID")
-    record "tcp_up_$mtu" "$col" "${up%% *}"
-    record "tcp_down_$mtu" "$col" "${down%% *}"
-    say "$col MTU $mtu: TCP guest->host ${up%% *}, host->guest ${down%% *} Gbit/s"
-    if [ -n "$t0" ] && [ -n "$t1" ] && [ "$up" != - ] && [ "$down" != - ]; then
+    record "tcp_up_$mtu" "$col" "$up"
+    record "tcp_down_$mtu" "$col" "$down"
+    say "$col MTU $mtu: TCP guest->host $up, host->guest $down Gbit/s (median of $RUNS)"
+    if [ -n "$t0" ] && [ -n "$t1" ] && [ "$up" != - ] && [ "$down" != - ] && [ "$bytes" -gt 0 ]; then
         record "cpu_$mtu" "$col" "$(awk -v t="$((t1 - t0))" -v hz="$(getconf CLK_TCK)" \
-            -v b="$(( ${up##* } + ${down##* } ))" 'BEGIN { printf "%.2f\n", t / hz / (b / 1e9) }')"
+            -v b="$bytes" 'BEGIN { printf "%.2f\n", t / hz / (b / 1e9) }')"
     fi
 }
 
@@ -472,16 +511,14 @@ close_idle() {
 # two iperf3 streams with them held, against the same two measured right
 # before the connections were opened.
 measure_idle() {
-    local col=$1 out=$WORK/idle-$1.out pid before after r ng nh up down k base_up base_down
-    local hold_max=$((IDLE_OPEN_LIMIT + 2 * (DURATION + 30) + 120))
+    local col=$1 out=$WORK/idle-$1.out pid before after r ng nh up down k base_up base_down bytes
+    local hold_max=$((IDLE_OPEN_LIMIT + 4 * RUNS * (DURATION + 30) + 120))
     for k in idle_rss_before idle_rss_after idle_per_conn idle_up idle_up_pct idle_down idle_down_pct; do
         record "$k" "$col" -
     done
     # The streams without the connections again, right before: the machine's
     # load drifts too much between the first figures and these for 10%.
-    base_up=$(iperf_tcp "$col MTU 65520 TCP guest->host, before the idle ones" "$GUEST_NS" "$TARGET")
-    base_down=$(iperf_tcp "$col MTU 65520 TCP host->guest, before the idle ones" "$GUEST_NS" \
-        "$TARGET" -R)
+    read -r base_up base_down bytes <<<"$(tcp_pair "$col MTU 65520, before the idle ones" "$GUEST_NS" "$TARGET")"
     before=$(vm_rss_kib "$STACK_PID")
     say "$col: opening $IDLE_N idle connections (stack RSS $((before / 1024)) MiB)"
     ip netns exec "$GUEST_NS" "${STACK_WRAP[@]}" "$PYTHON" "$BENCH_DIR/idle.py" hold "$TARGET" "$IDLE_PORT" \
@@ -506,13 +543,12 @@ measure_idle() {
     record idle_rss_after "$col" "$(awk -v k="$after" 'BEGIN { printf "%.1f\n", k / 1024 }')"
     record idle_per_conn "$col" "$(awk -v a="$after" -v b="$before" -v n="$IDLE_N" 'BEGIN { printf "%.0f\n", (a - b) * 1024 / n }')"
     say "$col: RSS $before KiB -> $after KiB with $IDLE_N idle connections"
-    up=$(iperf_tcp "$col MTU 65520 TCP guest->host, $IDLE_N idle" "$GUEST_NS" "$TARGET")
-    down=$(iperf_tcp "$col MTU 65520 TCP host->guest, $IDLE_N idle" "$GUEST_NS" "$TARGET" -R)
-    record idle_up "$col" "${up%% *}"
-    record idle_down "$col" "${down%% *}"
-    record idle_up_pct "$col" "$(pct "${up%% *}" "${base_up%% *}")"
-    record idle_down_pct "$col" "$(pct "${down%% *}" "${base_down%% *}")"
-    say "$col: with $IDLE_N idle connections TCP guest->host ${up%% *}, host->guest ${down%% *} Gbit/s"
+    read -r up down bytes <<<"$(tcp_pair "$col MTU 65520, $IDLE_N idle" "$GUEST_NS" "$TARGET")"
+    record idle_up "$col" "$up"
+    record idle_down "$col" "$down"
+    record idle_up_pct "$col" "$(pct "$up" "$base_up")"
+    record idle_down_pct "$col" "$(pct "$down" "$base_down")"
+    say "$col: with $IDLE_N idle connections TCP guest->host $up, host->guest $down Gbit/s (before: $base_up, $base_down)"
     ng=$(guest_idle)
     [ "$ng" -ge "$IDLE_N" ] || note "$col: only $ng of the $IDLE_N idle connections still established in the guest after the streams"
     close_idle "$pid" "$col"
@@ -615,7 +651,7 @@ print_table() {
     local cols=(loop nsd nsdnooff)
     [ "$WITH_PEERS" = 1 ] && cols+=(pasta slirp)
     "$PYTHON" "$BENCH_DIR/report.py" table "$RESULTS" "$NOTES" \
-        --columns "${cols[*]}" --time "$DURATION" --conns "$CONNS" --threads "$THREADS" \
+        --columns "${cols[*]}" --time "$DURATION" --runs "$RUNS" --conns "$CONNS" --threads "$THREADS" \
         --udp "$UDP_RATE/$UDP_LEN" --idle "$([ "$WITH_IDLE" = 1 ] && echo "$IDLE_N" || echo 0)" --qemu "$([ "$WITH_QEMU" = 1 ] && echo "$QEMU_MIB" || echo 0)" \
         --load "$LOAD_START / $(cut -d ' ' -f 1-3 /proc/loadavg)" \
         --netstackd "$("$NETSTACKD" --version 2>&1 | head -1) ($NSD_COMMIT)" \

@@ -237,8 +237,11 @@ def table(args):
 
     widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
     out = []
-    out.append("netstack benchmark: %d CPUs, kernel %s, %s s per measurement, one run each"
-               % (os.cpu_count(), os.uname().release, args.time))
+    runs = int(args.runs or 1)
+    out.append("netstack benchmark: %d CPUs, kernel %s, %s s per measurement, %s"
+               % (os.cpu_count(), os.uname().release, args.time,
+                  "TCP cells the median of %d runs, the rest one run each" % runs if runs > 1
+                  else "one run each"))
     out.append("netstackd: %s" % args.netstackd)
     if args.peers:
         out.append("peers: %s (Debian packages)" % args.peers)
@@ -298,7 +301,7 @@ def main():
         p.add_argument("results")
         p.add_argument("notes")
         p.add_argument("--columns", required=True)
-        for o in ("--time", "--conns", "--threads", "--udp", "--qemu", "--idle", "--netstackd", "--peers",
+        for o in ("--time", "--runs", "--conns", "--threads", "--udp", "--qemu", "--idle", "--netstackd", "--peers",
                   "--load"):
             p.add_argument(o, default="")
         table(p.parse_args(sys.argv[2:]))
