@@ -37,8 +37,10 @@
 #            established in the guest with ss and at the server) and keeps
 #            them idle; VmRSS again -> RSS per idle connection (bytes; target
 #            under 1 KiB); with them held, the two iperf3 streams again, as a
-#            percentage of the figures without (target: at least 90%); then
-#            they are closed (counted back to 0 at the server). For every
+#            percentage of the figures without them (target: at least 90%),
+#            which are the mean of the streams measured right before they
+#            were opened and right after they were closed (counted back to 0
+#            at the server), so a drift of the machine's load cancels. For every
 #            stack (a peer that cannot hold them gets "-" and a note). The
 #            stacks, server and guest client run under prlimit --nofile=N,
 #            N = 65536 or the hard limit this shell may grant, if lower
@@ -506,18 +508,26 @@ close_idle() {
     fi
 }
 
+# mean2 A B - the mean of two figures, or the one that is a number ("-" if neither).
+mean2() {
+    awk -v a="$1" -v b="$2" 'BEGIN {
+        if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/) printf "%.2f\n", (a + b) / 2
+        else if (a ~ /^[0-9.]+$/) print a; else if (b ~ /^[0-9.]+$/) print b; else print "-" }'
+}
+
 # measure_idle COL - $IDLE_N idle connections from the guest to HOST_NS's
 # 127.0.0.1 through the running stack: its RSS before and with them, and the
-# two iperf3 streams with them held, against the same two measured right
-# before the connections were opened.
+# two iperf3 streams with them held, against the mean of the same two
+# measured right before the connections were opened and right after they
+# were closed (the machine's load drifts within minutes; bracketing cancels
+# a steady drift).
 measure_idle() {
-    local col=$1 out=$WORK/idle-$1.out pid before after r ng nh up down k base_up base_down bytes
+    local col=$1 out=$WORK/idle-$1.out pid before after r ng nh up down k bytes
+    local base_up base_down after_up after_down
     local hold_max=$((IDLE_OPEN_LIMIT + 4 * RUNS * (DURATION + 30) + 120))
     for k in idle_rss_before idle_rss_after idle_per_conn idle_up idle_up_pct idle_down idle_down_pct; do
         record "$k" "$col" -
     done
-    # The streams without the connections again, right before: the machine's
-    # load drifts too much between the first figures and these for 10%.
     read -r base_up base_down bytes <<<"$(tcp_pair "$col MTU 65520, before the idle ones" "$GUEST_NS" "$TARGET")"
     before=$(vm_rss_kib "$STACK_PID")
     say "$col: opening $IDLE_N idle connections (stack RSS $((before / 1024)) MiB)"
@@ -544,14 +554,15 @@ measure_idle() {
     record idle_per_conn "$col" "$(awk -v a="$after" -v b="$before" -v n="$IDLE_N" 'BEGIN { printf "%.0f\n", (a - b) * 1024 / n }')"
     say "$col: RSS $before KiB -> $after KiB with $IDLE_N idle connections"
     read -r up down bytes <<<"$(tcp_pair "$col MTU 65520, $IDLE_N idle" "$GUEST_NS" "$TARGET")"
-    record idle_up "$col" "$up"
-    record idle_down "$col" "$down"
-    record idle_up_pct "$col" "$(pct "$up" "$base_up")"
-    record idle_down_pct "$col" "$(pct "$down" "$base_down")"
-    say "$col: with $IDLE_N idle connections TCP guest->host $up, host->guest $down Gbit/s (before: $base_up, $base_down)"
     ng=$(guest_idle)
     [ "$ng" -ge "$IDLE_N" ] || note "$col: only $ng of the $IDLE_N idle connections still established in the guest after the streams"
     close_idle "$pid" "$col"
+    read -r after_up after_down bytes <<<"$(tcp_pair "$col MTU 65520, after the idle ones" "$GUEST_NS" "$TARGET")"
+    record idle_up "$col" "$up"
+    record idle_down "$col" "$down"
+    record idle_up_pct "$col" "$(pct "$up" "$(mean2 "$base_up" "$after_up")")"
+    record idle_down_pct "$col" "$(pct "$down" "$(mean2 "$base_down" "$after_down")")"
+    say "$col: with $IDLE_N idle connections TCP guest->host $up, host->guest $down Gbit/s (without, before and after: $base_up and $after_up, $base_down and $after_down)"
 }
 
 # cell KEY COL - a recorded figure (the last one; empty if none).

@@ -278,7 +278,7 @@ def table(args):
                    "rows above in the same MTU 65520 process and held idle (counted established in the guest "
                    "and at the server); RSS = VmRSS without traffic, before and with them; per connection = "
                    "the difference / %d. The streams ran with them held; \"of the figure without\" = against "
-                   "the same two streams measured right before the connections were opened. Targets: under 1024 bytes per connection, "
+                   "the mean of the same two streams measured right before the connections were opened and right after they were closed. Targets: under 1024 bytes per connection, "
                    "at least 90%%." % (idle, idle))
     if args.qemu != "0":
         out.append("QEMU row: netstackd --listen-qemu (-netdev stream)%s; download timed by the guest's /proc/uptime."
