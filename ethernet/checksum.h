@@ -47,4 +47,16 @@ static inline uint32_t ns_csum_pseudo4(uint32_t src, uint32_t dst, uint8_t proto
            (uint32_t)len;
 }
 
+/**
+ * ns_csum_pseudo6() - running sum of the IPv6 pseudo-header (RFC 8200 section 8.1)
+ * @src, @dst: the 16-byte addresses
+ * @len:       the upper-layer length
+ */
+static inline uint32_t ns_csum_pseudo6(const uint8_t src[16], const uint8_t dst[16], uint8_t proto,
+                                       size_t len)
+{
+    return ns_csum_add(ns_csum_add(0, src, 16), dst, 16) + (uint32_t)(len >> 16) +
+           (uint32_t)(len & 0xffff) + proto;
+}
+
 #endif /* NETSTACK_CHECKSUM_H */

@@ -6,14 +6,17 @@
  * bounds-checked reader. A frame is accepted when it is long enough for a
  * header, no longer than the link MTU allows, comes from a unicast source and
  * is addressed to the gateway's MAC or to broadcast; anything else is counted
- * under its drop reason and forgotten. ARP goes to arp.c, IPv4 to ipv4.c;
- * other EtherTypes (IPv6 for now, VLAN tags) are counted as drop_eth_type.
+ * under its drop reason and forgotten. ARP goes to arp.c, IPv4 to ipv4.c,
+ * IPv6 to ipv6.c (which also takes the IPv6 multicast MACs 33:33:*, and
+ * picks the groups it listens to by address); other EtherTypes (VLAN tags,
+ * IPv6 with IPv6 off) are counted as drop_eth_type.
  */
 #include <string.h>
 
 #include "ethernet/arp.h"
 #include "ethernet/eth.h"
 #include "ethernet/ipv4.h"
+#include "ethernet/ipv6.h"
 #include "ethernet/reader.h"
 #include "netstack/stack.h"
 
@@ -29,12 +32,13 @@ void ns_eth_header(uint8_t *p, const uint8_t dst[ETH_ALEN], const uint8_t src[ET
 }
 
 /**
- * for_us() - is @dst the gateway's MAC or broadcast?
+ * for_us() - is @dst the gateway's MAC, broadcast, or (with IPv6) an IPv6 multicast MAC?
  */
 static int for_us(const struct netstack *ns, const uint8_t *dst)
 {
     return !memcmp(dst, ns->cfg.gateway_mac, ETH_ALEN) ||
-           !memcmp(dst, ns_eth_broadcast, ETH_ALEN);
+           !memcmp(dst, ns_eth_broadcast, ETH_ALEN) ||
+           (ns->ipv6 && dst[0] == 0x33 && dst[1] == 0x33);
 }
 
 void ns_eth_input(struct netstack *ns, const uint8_t *frame, size_t len)
@@ -70,6 +74,12 @@ void ns_eth_input(struct netstack *ns, const uint8_t *frame, size_t len)
         break;
     case ETH_P_IPV4:
         ns_ipv4_input(ns, src, &payload);
+        break;
+    case ETH_P_IPV6:
+        if (ns->ipv6)
+            ns_ipv6_input(ns, src, &payload);
+        else
+            NS_COUNT(ns, drop_eth_type);
         break;
     default:
         NS_COUNT(ns, drop_eth_type);

@@ -21,6 +21,7 @@ struct netstack;
 #define ETH_ALEN        6
 #define ETH_P_IPV4      0x0800
 #define ETH_P_ARP       0x0806
+#define ETH_P_IPV6      0x86dd
 #define ETH_VLAN_SLACK  4           /* an 802.1Q tag the guest may add */
 
 extern const uint8_t ns_eth_broadcast[ETH_ALEN];

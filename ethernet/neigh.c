@@ -1,53 +1,103 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * neigh.c - the guest link's neighbour table (IPv4 address to MAC)
+ * neigh.c - the guest link's neighbour table (IPv4 and IPv6 address to MAC)
  *
  * Theory of Operation: the stack needs the guest's MAC to send it anything.
  * It learns it from the sender fields of the guest's ARP packets and from the
- * source of IPv4 packets from subnet addresses, and falls back to the DHCP
- * lease table. The table is tiny (a VM has one interface, a bridge a few
- * guests): a full table replaces its least recently seen entry.
+ * source of IPv4 packets from subnet addresses, from neighbour discovery and
+ * the source of IPv6 packets from link-local and prefix addresses, and for
+ * IPv4 falls back to the DHCP lease table. The table is tiny (a VM has one
+ * interface, a bridge a few guests, each with an IPv4 address and a few IPv6
+ * ones) and shared by both families: a full table replaces its least
+ * recently seen entry.
  */
 #include <string.h>
 
 #include "ethernet/eth.h"
+#include "ethernet/ipv6.h"
 #include "netstack/dhcp.h"
 #include "netstack/stack.h"
 
-void ns_neigh_learn(struct netstack *ns, uint32_t ip, const uint8_t mac[6])
+/**
+ * mapped() - IPv4 @ip (host order) as ::ffff:a.b.c.d.
+ */
+static struct in6_addr mapped(uint32_t ip)
+{
+    struct in6_addr a = { .s6_addr = { [10] = 0xff, [11] = 0xff } };
+
+    a.s6_addr[12] = (uint8_t)(ip >> 24);
+    a.s6_addr[13] = (uint8_t)(ip >> 16);
+    a.s6_addr[14] = (uint8_t)(ip >> 8);
+    a.s6_addr[15] = (uint8_t)ip;
+    return a;
+}
+
+/**
+ * learn() - remember @mac for @a: its entry, a free one, or the least recently seen.
+ */
+static void learn(struct netstack *ns, const struct in6_addr *a, const uint8_t mac[6])
 {
     struct ns_neigh *slot = NULL;
-    uint64_t now = ns_now_ms();
     int i;
 
-    if (!ip || !ns_in_subnet(ns, ip) || ns_is_local(ns, ip) || ns_mac_is_multicast(mac))
+    if (ns_mac_is_multicast(mac))
         return;
     for (i = 0; i < NS_NEIGH_MAX; i++) {
         struct ns_neigh *n = &ns->neigh[i];
 
-        if (n->ip == ip) {
+        if (n->seen_ms && ns_ip6_equal(&n->addr, a)) {
             slot = n;
             break;
         }
-        if (!slot || (slot->ip && (!n->ip || n->seen_ms < slot->seen_ms)))
+        if (!slot || (slot->seen_ms && (!n->seen_ms || n->seen_ms < slot->seen_ms)))
             slot = n;
     }
-    slot->ip = ip;
+    slot->addr = *a;
     memcpy(slot->mac, mac, 6);
-    slot->seen_ms = now;
+    /* seen_ms doubles as "in use": never 0, even at the clock's start. */
+    slot->seen_ms = ns_now_ms() | 1;
 }
 
-int ns_neigh_lookup(struct netstack *ns, uint32_t ip, uint8_t mac[6])
+/**
+ * lookup() - the MAC of @a if the table has it. Return: 1 or 0.
+ */
+static int lookup(struct netstack *ns, const struct in6_addr *a, uint8_t mac[6])
 {
     int i;
 
     for (i = 0; i < NS_NEIGH_MAX; i++) {
-        if (ns->neigh[i].ip && ns->neigh[i].ip == ip) {
+        if (ns->neigh[i].seen_ms && ns_ip6_equal(&ns->neigh[i].addr, a)) {
             memcpy(mac, ns->neigh[i].mac, 6);
             return 1;
         }
     }
-    return ns->dhcp && ns_dhcp_owner(ns->dhcp, ip, mac);
+    return 0;
+}
+
+void ns_neigh_learn(struct netstack *ns, uint32_t ip, const uint8_t mac[6])
+{
+    struct in6_addr a = mapped(ip);
+
+    if (ip && ns_in_subnet(ns, ip) && !ns_is_local(ns, ip))
+        learn(ns, &a, mac);
+}
+
+int ns_neigh_lookup(struct netstack *ns, uint32_t ip, uint8_t mac[6])
+{
+    struct in6_addr a = mapped(ip);
+
+    return lookup(ns, &a, mac) || (ns->dhcp && ns_dhcp_owner(ns->dhcp, ip, mac));
+}
+
+void ns_neigh6_learn(struct netstack *ns, const struct in6_addr *ip, const uint8_t mac[6])
+{
+    if ((ns_ip6_is_link_local(ip) || ns_ipv6_in_prefix(ns, ip)) && !ns_ipv6_is_local(ns, ip))
+        learn(ns, ip, mac);
+}
+
+int ns_neigh6_lookup(struct netstack *ns, const struct in6_addr *ip, uint8_t mac[6])
+{
+    return lookup(ns, ip, mac);
 }
 
 void ns_neigh_flush(struct netstack *ns)

@@ -1,32 +1,59 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * neigh.h - neighbours on the guest's link, learned from ARP and from IPv4
- * source addresses (neigh.c)
+ * neigh.h - neighbours on the guest's link, both families (neigh.c): IPv4
+ * addresses learned from ARP and IPv4 sources, IPv6 ones from neighbour
+ * discovery and IPv6 sources
  */
 #ifndef NETSTACK_NEIGH_H
 #define NETSTACK_NEIGH_H
 
+#include <netinet/in.h>
 #include <stdint.h>
 
 struct netstack;
 
 /* Entries kept; the least recently seen is replaced. */
-#define NS_NEIGH_MAX 16
+#define NS_NEIGH_MAX 32
 
 /**
  * struct ns_neigh - one neighbour
- * @ip:      its address, host order
+ * @addr:    its address; an IPv4 one as ::ffff:a.b.c.d (RFC 4291 2.5.5.2),
+ *           so one table and one lookup serve both families
  * @mac:     its MAC address
  * @seen_ms: when it last sent something (ns_now_ms)
  */
 struct ns_neigh {
-    uint32_t ip;
+    struct in6_addr addr;
     uint8_t mac[6];
     uint64_t seen_ms;
 };
 
+/**
+ * ns_neigh_learn() - @mac sent from IPv4 @ip (host order); ignored unless a
+ * guest address of the subnet
+ */
 void ns_neigh_learn(struct netstack *ns, uint32_t ip, const uint8_t mac[6]);
+
+/**
+ * ns_neigh_lookup() - the MAC of IPv4 @ip (host order), from the table or
+ * the DHCP leases. Return: 1 if known, 0 if not.
+ */
 int ns_neigh_lookup(struct netstack *ns, uint32_t ip, uint8_t mac[6]);
+
+/**
+ * ns_neigh6_learn() - @mac sent from IPv6 @ip; ignored unless a link-local
+ * or prefix address that is not the stack's own
+ */
+void ns_neigh6_learn(struct netstack *ns, const struct in6_addr *ip, const uint8_t mac[6]);
+
+/**
+ * ns_neigh6_lookup() - the MAC of IPv6 @ip. Return: 1 if known, 0 if not.
+ */
+int ns_neigh6_lookup(struct netstack *ns, const struct in6_addr *ip, uint8_t mac[6]);
+
+/**
+ * ns_neigh_flush() - forget every neighbour (the guest went away).
+ */
 void ns_neigh_flush(struct netstack *ns);
 
 #endif /* NETSTACK_NEIGH_H */

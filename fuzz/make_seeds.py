@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""make_seeds.py - write the seed corpora for fuzz_frame, fuzz_ipv4, fuzz_arp,
+"""make_seeds.py - write the seed corpora for fuzz_frame, fuzz_ipv4, fuzz_ipv6, fuzz_arp,
 fuzz_offload, the transports' decoders (fuzz_stream, fuzz_vmnet, fuzz_dgram) and
 the control API (fuzz_api).
 
 Seeds are well-formed packets a guest really sends (ARP, ping, fragmented ping,
-TCP SYN, DHCP DISCOVER) so the fuzzer starts past the header checks; for the
+TCP SYN, DHCP DISCOVER; for IPv6 router and neighbour solicitations, a DAD
+probe, ping, an MLD report behind Hop-by-Hop options) so the fuzzer starts past the header checks; for the
 transports, those frames in each framing after a real handshake (vmnet's
 VMN3T init and connect command, vfkit's hello) plus each malformed case the
 decoder must refuse; for the API, every command with valid and invalid
@@ -77,6 +78,45 @@ def dhcp_discover():
     payload = bootp + opts
     udp = struct.pack("!HHHH", 68, 67, 8 + len(payload), 0) + payload
     return ipv4(b"\0" * 4, b"\xff" * 4, 17, udp)
+
+
+GUEST6 = bytes.fromhex("fd650065000000005054" "00fffe123456")
+GUEST_LL = bytes.fromhex("fe800000000000005054" "00fffe123456")
+GW6 = bytes.fromhex("fd650065000000000000" "000000000001")
+UNSPEC6 = b"\0" * 16
+ALL_ROUTERS = bytes.fromhex("ff020000000000000000" "000000000002")
+MLD_ROUTERS = bytes.fromhex("ff020000000000000000" "000000000016")
+
+
+def solicited_node(a):
+    return bytes.fromhex("ff020000000000000000" "0001ff") + a[13:]
+
+
+def ipv6(src, dst, nh, payload, hop=64, ext=b"", first=None):
+    h = struct.pack("!IHBB16s16s", 6 << 28, len(ext) + len(payload), first if ext else nh, hop, src, dst)
+    return h + ext + payload
+
+
+def icmp6(src, dst, body, hop=255, ext=b"", first=None):
+    pseudo = src + dst + struct.pack("!IxxxB", len(body), 58)
+    body = body[:2] + struct.pack("!H", csum(pseudo + body[:2] + b"\0\0" + body[4:])) + body[4:]
+    return ipv6(src, dst, 58, body, hop, ext, first)
+
+
+def ipv6_seeds():
+    lla = b"\x01\x01" + GUEST_MAC
+    ns_gw = struct.pack("!BBHI16s", 135, 0, 0, 0, GW6) + lla
+    ping = struct.pack("!BBHHH", 128, 0, 0, 0x1234, 1) + bytes(range(56))
+    router_alert = bytes([58, 0, 5, 2, 0, 0, 1, 0])
+    return {
+        "router_solicit": icmp6(GUEST_LL, ALL_ROUTERS, struct.pack("!BBHI", 133, 0, 0, 0) + lla),
+        "neighbor_solicit": icmp6(GUEST_LL, solicited_node(GW6), ns_gw),
+        "dad_probe": icmp6(UNSPEC6, solicited_node(GUEST6), struct.pack("!BBHI16s", 135, 0, 0, 0, GUEST6)),
+        "ping_gateway": icmp6(GUEST6, GW6, ping, 64),
+        "mld_report": icmp6(GUEST_LL, MLD_ROUTERS, struct.pack("!BBHHH", 143, 0, 0, 0, 0), 1,
+                            router_alert, 0),
+        "first_fragment": icmp6(GUEST6, GW6, ping, 64, bytes([58, 0, 0, 1, 0, 0, 0, 7]), 44),
+    }
 
 
 def arp(tpa):
@@ -193,12 +233,17 @@ def main():
         "frag0": frags[0], "frag1": frags[1], "frag2": frags[2],
     }
     seeds = {"ipv4": packets, "arp": {"gateway": arp(GW), "alias": arp(bytes([192, 168, 65, 254]))}}
+    seeds["ipv6"] = ipv6_seeds()
     frames = {name: eth(GW_MAC, 0x0800, p) for name, p in packets.items()}
     frames["arp"] = eth(BCAST, 0x0806, arp(GW))
     frames["dhcp_discover"] = eth(BCAST, 0x0800, packets["dhcp_discover"])
     seq = b"".join(struct.pack("!H", len(eth(GW_MAC, 0x0800, f))) + eth(GW_MAC, 0x0800, f) for f in frags)
     seeds["frame"] = {name: struct.pack("!H", len(f)) + f for name, f in frames.items()}
     seeds["frame"]["fragmented_ping"] = seq
+    for name, p in seeds["ipv6"].items():
+        dst_mac = b"\x33\x33" + p[36:40] if p[24] == 0xFF else GW_MAC
+        f = dst_mac + GUEST_MAC + struct.pack("!H", 0x86DD) + p
+        seeds["frame"]["ipv6_" + name] = struct.pack("!H", len(f)) + f
     alias = bytes([192, 168, 65, 254])
     syn = eth(GW_MAC, 0x0800, ipv4(GUEST, alias, 6, tcp_seg(GUEST, alias, 80, 0x02, 1000, mss=1460)))
     ack = eth(GW_MAC, 0x0800, ipv4(GUEST, alias, 6, tcp_seg(GUEST, alias, 80, 0x10, 1001)))

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "dns/dns.h"
+#include "ethernet/ndp.h"
 #include "ethernet/reasm.h"
 #include "netstack/capture.h"
 #include "netstack/lwip_glue.h"
@@ -46,6 +47,8 @@ static const struct ns_module modules[] = {
     { .name = "lwip", .start = ns_lwip_start, .stop = ns_lwip_stop, .timers = lwip_timers,
       .next_timeout = lwip_next_timeout, .resume = ns_lwip_resume },
     { .name = "reassembly", .timers = reasm_timers, .next_timeout = reasm_next_timeout },
+    { .name = "ndp", .guest_gone = ns_ndp_guest_gone, .timers = ns_ndp_timers,
+      .next_timeout = ns_ndp_next_timeout },
     { .name = "tcp_nat", .start = ns_tcp_nat_start, .stop = ns_tcp_nat_stop,
       .guest_gone = ns_tcp_nat_guest_gone, .timers = ns_tcp_nat_timers,
       .next_timeout = ns_tcp_nat_next_timeout, .resume = ns_tcp_nat_resume },

@@ -18,6 +18,7 @@
 
 #include "ethernet/eth.h"
 #include "ethernet/ipv4.h"
+#include "ethernet/ipv6.h"
 #include "ethernet/reasm.h"
 #include "netstack/bufcache.h"
 #include "netstack/dhcp.h"
@@ -26,6 +27,9 @@
 #include "netstack/stack.h"
 
 static struct netstack *the_stack;     /* lwIP is global: one stack per process */
+
+/* fd65:65::/64, a ULA prefix (RFC 4193) that reads like 192.168.65.0/24 */
+static const struct in6_addr default_prefix6 = { .s6_addr = { 0xfd, 0x65, 0, 0x65 } };
 
 void netstack_config_init(struct netstack_config *cfg)
 {
@@ -61,6 +65,20 @@ void netstack_config_init(struct netstack_config *cfg)
     cfg->max_tcp_queued_bytes = 128u << 20;
     cfg->max_dns_tcp_connections = 128;
     cfg->dns_tcp_idle_timeout_ms = 10000;
+    cfg->ipv6_prefix = default_prefix6;
+}
+
+/**
+ * prefix6_ok() - can @p be the guest's /64: unicast, not link-local,
+ * loopback or v4-mapped, the low 64 bits zero?
+ */
+static int prefix6_ok(const struct in6_addr *p)
+{
+    static const uint8_t zero[8];
+
+    return !ns_ip6_is_multicast(p) && !ns_ip6_is_link_local(p) && !IN6_IS_ADDR_V4MAPPED(p) &&
+           !IN6_IS_ADDR_LOOPBACK(p) && !memcmp(p->s6_addr + 8, zero, 8) &&
+           memcmp(p->s6_addr, zero, 8);
 }
 
 /**
@@ -94,6 +112,8 @@ static int check_config(struct netstack *ns)
         why = "gateway MAC is a multicast address";
     else if (c->max_tx_queue_bytes < 2u * 65536)
         why = "the transmit queue must hold at least two 64 KiB frames";
+    else if (!c->no_ipv6 && !prefix6_ok(&c->ipv6_prefix))
+        why = "IPv6 prefix is not a unicast /64 (global or unique local, host bits zero)";
     if (!why)
         return 0;
     ns_log(ns, NETSTACK_LOG_ERROR, "config: %s", why);
@@ -111,6 +131,8 @@ static size_t config_size(uint32_t version)
         return offsetof(struct netstack_config, max_tx_queue_bytes);
     if (version < 4)
         return offsetof(struct netstack_config, clock_ns);
+    if (version < 5)
+        return offsetof(struct netstack_config, ipv6_prefix);
     return sizeof(struct netstack_config);
 }
 
@@ -178,6 +200,8 @@ static int copy_config(struct netstack *ns, const struct netstack_config *cfg)
     default_limits(&ns->cfg, &def);
     if (!memcmp(ns->cfg.gateway_mac, "\0\0\0\0\0\0", 6))
         memcpy(ns->cfg.gateway_mac, def.gateway_mac, 6);
+    if (ns_ip6_is_unspecified(&ns->cfg.ipv6_prefix))
+        ns->cfg.ipv6_prefix = def.ipv6_prefix;
     ns->domain_name = strdup(cfg->domain_name ? cfg->domain_name : def.domain_name);
     ns->search_domains = strdup(cfg->search_domains ? cfg->search_domains : def.search_domains);
     if (!ns->domain_name || !ns->search_domains)
@@ -185,6 +209,34 @@ static int copy_config(struct netstack *ns, const struct netstack_config *cfg)
     ns->cfg.domain_name = ns->domain_name;
     ns->cfg.search_domains = ns->search_domains;
     return 0;
+}
+
+/**
+ * derive_addresses6() - the IPv6 addresses from the prefix and the gateway's
+ * MAC (modified EUI-64, RFC 4291 appendix A), and whether IPv6 runs at all.
+ */
+static void derive_addresses6(struct netstack *ns)
+{
+    const uint8_t *mac = ns->cfg.gateway_mac;
+    static const uint8_t ll[8] = { 0xfe, 0x80 };
+
+    ns->prefix6 = ns->cfg.ipv6_prefix;
+    ns->gateway6 = ns->prefix6;
+    ns->gateway6.s6_addr[15] = 1;
+    ns->host_loopback6 = ns->prefix6;
+    ns->host_loopback6.s6_addr[15] = 0xfe;
+    memcpy(ns->gateway6_ll.s6_addr, ll, 8);
+    ns->gateway6_ll.s6_addr[8] = mac[0] ^ 0x02;
+    ns->gateway6_ll.s6_addr[9] = mac[1];
+    ns->gateway6_ll.s6_addr[10] = mac[2];
+    ns->gateway6_ll.s6_addr[11] = 0xff;
+    ns->gateway6_ll.s6_addr[12] = 0xfe;
+    memcpy(ns->gateway6_ll.s6_addr + 13, mac + 3, 3);
+    ns->ipv6 = !ns->cfg.no_ipv6 && ns->cfg.mtu >= IPV6_MIN_MTU;
+    if (!ns->cfg.no_ipv6 && !ns->ipv6)
+        ns_log(ns, NETSTACK_LOG_WARN, "config: MTU %u is below IPv6's minimum of %u: no IPv6",
+               ns->cfg.mtu, IPV6_MIN_MTU);
+    ns->cfg.no_ipv6 = !ns->ipv6;
 }
 
 /**
@@ -208,6 +260,7 @@ static void derive_addresses(struct netstack *ns)
     /* The copy says what runs, defaults filled in. */
     c->gateway.s_addr = htonl(ns->gateway);
     c->host_loopback.s_addr = htonl(ns->host_loopback);
+    derive_addresses6(ns);
 }
 
 /**

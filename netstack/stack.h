@@ -53,6 +53,16 @@ struct netstack {
     struct ns_neigh neigh[NS_NEIGH_MAX];
     uint16_t ip_id;                 /* identification of our own datagrams */
 
+    /* IPv6 (ethernet/ipv6.c, ndp.c); @ipv6 zero: not served, the rest unused */
+    int ipv6;
+    struct in6_addr prefix6;        /* the guest's /64 */
+    struct in6_addr gateway6;       /* its ::1 */
+    struct in6_addr gateway6_ll;    /* fe80:: with the EUI-64 of the gateway's MAC */
+    struct in6_addr host_loopback6; /* its ::fe, used when host_loopback is set */
+    uint64_t ra_next_ms;            /* next unsolicited router advertisement, 0: none */
+    unsigned ra_initial;            /* of the first few, at a shorter interval, left */
+    int warned_ndp_claim;           /* a guest claimed our address: logged */
+
     uint64_t stats[NETSTACK_STAT_COUNT];
 
     int reserve_fd;                 /* given up to shed a connection at EMFILE (limits.c) */

@@ -21,7 +21,8 @@ LWIP_DEST=$ROOT/third_party/lwip-$LWIP_VERSION
 # libseccomp (netstackd's sandbox), libpcap (captures: written and read with
 # libpcap's own pcap code), scdoc (the man pages).
 # Tests: the real guest-side clients and tools (busybox udhcpc, ISC dhclient,
-# ping, arping, curl, dig), dnsmasq (the binary only, no system service) as a
+# ping, arping, curl, dig; rdisc6 from ndisc6 to read router advertisements
+# the way a guest receives them), dnsmasq (the binary only, no system service) as a
 # test upstream DNS server, iproute2 for namespaces and ss, procps for sysctl,
 # python3 for the transport tests and the NAT tests' servers and clients,
 # clang for libFuzzer, valgrind to run the unit suites under memcheck,
@@ -32,7 +33,7 @@ LWIP_DEST=$ROOT/third_party/lwip-$LWIP_VERSION
 # (tools/bench.sh installs its own: iperf3, wrk, nginx.)
 PACKAGES=(build-essential cmake pkg-config libcmocka-dev libldns-dev libjansson-dev libseccomp-dev libpcap-dev scdoc
           clang libclang-rt-14-dev xz-utils ca-certificates iproute2 busybox udhcpc isc-dhcp-client
-          iputils-ping iputils-arping curl procps python3 valgrind cppcheck
+          iputils-ping iputils-arping ndisc6 curl procps python3 valgrind cppcheck
           dnsmasq-base bind9-dnsutils qemu-system-x86 linux-image-amd64 cpio tshark)
 
 die() { echo "setup: $*" >&2; exit 1; }

@@ -46,7 +46,7 @@ const char *netstack_version(void);
  * Version of struct netstack_config; the struct only ever grows at its end.
  * 2: send_gather. 3: the resource limits. 4: clock_ns, restricted.
  */
-#define NETSTACK_CONFIG_VERSION 4
+#define NETSTACK_CONFIG_VERSION 5
 
 enum netstack_log_level {
     NETSTACK_LOG_DEFAULT = 0,   /* in a config: keep the default (NETSTACK_LOG_INFO) */
@@ -239,6 +239,15 @@ struct netstack_config {
      * and DNS, and port forwards, still work.
      */
     int restricted;
+
+    /*
+     * Version 5: IPv6 on the guest's link. Router advertisements give the
+     * guest a /64 for SLAAC; the gateway is its ::1 (and the link-local
+     * fe80:: address made from @gateway_mac), the host-loopback alias its
+     * ::fe. IPv6 needs an MTU of at least 1280: below that it stays off (logged).
+     */
+    struct in6_addr ipv6_prefix;    /* a /64 with zero host bits, default fd65:65:: */
+    int no_ipv6;                    /* nonzero: no IPv6 (its frames count as drop_eth_type) */
 };
 
 /**
@@ -604,7 +613,11 @@ int netstack_pcap_status(struct netstack *ns, struct netstack_pcap_status *st);
     X(drop_tcp_checksum) X(drop_udp_checksum) \
     X(drop_tcp_half_open) X(tcp_closing_evicted) X(drop_tcp_memory) \
     X(dns_tcp_evicted) X(dns_tcp_expired) X(drop_accept_no_fd) X(tcp_sendq_full) \
-    X(pcap_frames) X(pcap_dropped) X(pcap_stream_dropped)
+    X(pcap_frames) X(pcap_dropped) X(pcap_stream_dropped) \
+    X(ipv6_in) X(drop_ipv6_header) X(drop_ipv6_length) X(drop_ipv6_source) X(drop_ipv6_ext) \
+    X(drop_ipv6_frag) X(drop_ipv6_proto) X(drop_ipv6_destination) X(drop_ipv6_multicast) \
+    X(icmp6_in) X(icmp6_echo_replies) X(drop_icmp6_malformed) X(drop_icmp6_unhandled) \
+    X(ndp_ns_in) X(ndp_na_out) X(ndp_rs_in) X(ndp_ra_out) X(drop_ndp_invalid)
 
 enum netstack_stat {
 #define NETSTACK_STAT_ENUM(name) NETSTACK_STAT_##name,

@@ -77,9 +77,13 @@ trap cleanup EXIT
 in_guest() { ip netns exec "$GUEST_NS" "$@"; }
 
 # start_guest() - create the namespace, start netstackd on its tap, bring the link up.
+# GUEST_SYSCTLS (assignments, set in the namespace before the tap exists) and
+# TAP_MTU (the tap's MTU as it comes up) shape the guest.
 start_guest() {
     ip netns add "$GUEST_NS"
     in_guest ip link set lo up
+    # shellcheck disable=SC2086  # one word per assignment
+    [ -z "${GUEST_SYSCTLS:-}" ] || in_guest sysctl -qw $GUEST_SYSCTLS
     "$NETSTACKD" --tap "$TAP" --netns "/run/netns/$GUEST_NS" --log-level debug "$@" \
         >"$WORK/netstackd.log" 2>&1 &
     DAEMON_PID=$!
@@ -89,7 +93,7 @@ start_guest() {
         kill -0 "$DAEMON_PID" 2>/dev/null || { echo "FAIL: netstackd exited"; exit 1; }
         sleep 0.1
     done
-    in_guest ip link set "$TAP" up
+    in_guest ip link set "$TAP" ${TAP_MTU:+mtu "$TAP_MTU"} up
 }
 
 # guest_mac() - the guest interface's MAC.

@@ -31,6 +31,8 @@ static size_t declared_size(uint32_t version)
         return offsetof(struct netstack_config, max_tx_queue_bytes);
     case 3:
         return offsetof(struct netstack_config, clock_ns);
+    case 4:
+        return offsetof(struct netstack_config, ipv6_prefix);
     default:
         return sizeof(struct netstack_config);
     }
@@ -97,6 +99,8 @@ static const char *differs(const struct netstack *ns)
         return "a field whose default is zero";
     if (ns->gateway != IP(192, 168, 65, 1) || ns->host_loopback != IP(192, 168, 65, 254))
         return "the derived addresses";
+    if (memcmp(&ns->cfg.ipv6_prefix, &def.ipv6_prefix, 16) || ns->cfg.no_ipv6 || !ns->ipv6)
+        return "IPv6 (fd65:65::/64, on)";
     return NULL;
 }
 

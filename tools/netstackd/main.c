@@ -58,6 +58,8 @@
  * @prefix:     prefix length
  * @subnet_arg: --subnet as given, for messages
  * @no_host_loopback: no alias for the host's 127.0.0.1
+ * @ipv6_prefix: --ipv6-prefix, parsed; @ipv6_prefix_set: it was given
+ * @no_ipv6:    --no-ipv6
  * @level:      log level
  * @limit:      NAT limits given on the command line, in the config's unit
  * @limit_set:  which of @limit were given
@@ -80,6 +82,9 @@ struct options {
     unsigned prefix;
     const char *subnet_arg;
     int no_host_loopback;
+    struct in6_addr ipv6_prefix;
+    int ipv6_prefix_set;
+    int no_ipv6;
     int level;
     uint32_t limit[N_LIMIT_OPTIONS];
     int limit_set[N_LIMIT_OPTIONS];
@@ -230,7 +235,11 @@ static void usage(void)
 "                       The gateway (router, DHCP and DNS server) is the first\n"
 "                       address, DHCP leases start at the second, and the\n"
 "                       host-loopback alias is the last usable one (.254 for a /24)\n"
-"  --no-host-loopback   no alias for the host's 127.0.0.1\n"
+"  --no-host-loopback   no alias for the host's 127.0.0.1 (nor for ::1)\n"
+"  --ipv6-prefix P/64   the guest's IPv6 prefix, offered by router\n"
+"                       advertisements for SLAAC (default fd65:65::/64); the\n"
+"                       gateway is its ::1, the host-loopback alias its ::fe\n"
+"  --no-ipv6            no IPv6 on the guest's link\n"
 "\n"
 "NAT limits (at a limit new TCP connections get a RST and the least recently\n"
 "used UDP or ICMP flow is closed; existing flows keep working):\n"
@@ -379,6 +388,31 @@ static void parse_subnet(struct options *o, const char *arg)
 }
 
 /**
+ * parse_ipv6_prefix() - --ipv6-prefix ADDRESS[/64]
+ * @o:      options
+ * @arg:    the value
+ */
+static void parse_ipv6_prefix(struct options *o, const char *arg)
+{
+    char addr[INET6_ADDRSTRLEN];
+    const char *slash = strchr(arg, '/');
+    size_t n = slash ? (size_t)(slash - arg) : strlen(arg);
+    static const uint8_t zero[8];
+
+    if (n >= sizeof(addr))
+        usage_error("--ipv6-prefix %s: expected an IPv6 /64, e.g. fd65:65::/64", arg);
+    memcpy(addr, arg, n);
+    addr[n] = '\0';
+    if (inet_pton(AF_INET6, addr, &o->ipv6_prefix) != 1)
+        usage_error("--ipv6-prefix %s: '%s' is not an IPv6 address", arg, addr);
+    if (slash && strcmp(slash, "/64"))
+        usage_error("--ipv6-prefix %s: the prefix must be a /64 (SLAAC needs one)", arg);
+    if (memcmp(o->ipv6_prefix.s6_addr + 8, zero, 8))
+        usage_error("--ipv6-prefix %s: host bits (the last 64) are set", arg);
+    o->ipv6_prefix_set = 1;
+}
+
+/**
  * parse_level() - --log-level NAME
  * @arg:    the value
  * Return: the level
@@ -428,7 +462,8 @@ enum {
     OPT_NO_HOST_LOOPBACK, OPT_NO_OFFLOAD, OPT_LOG_LEVEL, OPT_VERSION, OPT_RESOLV_CONF, OPT_DNS_MODE,
     OPT_DNS_NAME, OPT_HOSTS, OPT_DNS_TIMEOUT, OPT_FORWARD, OPT_API_SOCKET, OPT_LISTEN_VMNET,
     OPT_NO_SANDBOX, OPT_RUNAS, OPT_PCAP, OPT_PCAP_SIZE, OPT_PCAP_FILES, OPT_PCAP_SNAPLEN,
-    OPT_LIMIT,
+    OPT_IPV6_PREFIX, OPT_NO_IPV6,
+    OPT_LIMIT,      /* last: the NAT limit options are OPT_LIMIT + their index */
 };
 
 /**
@@ -474,6 +509,8 @@ static const struct option long_options[] = {
     { "mtu", required_argument, NULL, OPT_MTU },
     { "subnet", required_argument, NULL, OPT_SUBNET },
     { "no-host-loopback", no_argument, NULL, OPT_NO_HOST_LOOPBACK },
+    { "ipv6-prefix", required_argument, NULL, OPT_IPV6_PREFIX },
+    { "no-ipv6", no_argument, NULL, OPT_NO_IPV6 },
     { "no-offload", no_argument, NULL, OPT_NO_OFFLOAD },
     { "log-level", required_argument, NULL, OPT_LOG_LEVEL },
     { "verbose", no_argument, NULL, 'v' },
@@ -739,6 +776,12 @@ static void parse_option(struct options *o, int c, const char *arg, int *verbose
     case OPT_NO_HOST_LOOPBACK:
         o->no_host_loopback = 1;
         break;
+    case OPT_IPV6_PREFIX:
+        parse_ipv6_prefix(o, arg);
+        break;
+    case OPT_NO_IPV6:
+        o->no_ipv6 = 1;
+        break;
     case OPT_LOG_LEVEL:
         o->level = parse_level(arg);
         break;
@@ -840,6 +883,9 @@ static void fill_config(const struct options *o, struct ns_transport *t,
     cfg->dhcp_first = addr(o->subnet + 2);
     cfg->host_loopback = addr((o->subnet | ~mask) - 1);
     cfg->no_host_loopback = o->no_host_loopback;
+    if (o->ipv6_prefix_set)
+        cfg->ipv6_prefix = o->ipv6_prefix;
+    cfg->no_ipv6 = o->no_ipv6;
     if (o->resolv_conf)
         cfg->resolv_conf = o->resolv_conf;
     cfg->hosts_file = o->hosts;
@@ -868,6 +914,7 @@ static void fill_config(const struct options *o, struct ns_transport *t,
 static void log_startup(const struct ns_transport *t, const struct netstack_config *cfg)
 {
     char net[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN], lo[INET_ADDRSTRLEN];
+    char v6[INET6_ADDRSTRLEN + 16] = "IPv6 off";
 
     inet_ntop(AF_INET, &cfg->subnet, net, sizeof(net));
     inet_ntop(AF_INET, &cfg->gateway, gw, sizeof(gw));
@@ -875,8 +922,13 @@ static void log_startup(const struct ns_transport *t, const struct netstack_conf
         snprintf(lo, sizeof(lo), "off");
     else
         inet_ntop(AF_INET, &cfg->host_loopback, lo, sizeof(lo));
-    dlog(NETSTACK_LOG_INFO, "serving %s: subnet %s/%u, gateway %s, host loopback %s, MTU %u",
-         ns_transport_describe(t), net, cfg->prefix_len, gw, lo,
+    if (!cfg->no_ipv6) {
+        memcpy(v6, "IPv6 ", 5);
+        inet_ntop(AF_INET6, &cfg->ipv6_prefix, v6 + 5, INET6_ADDRSTRLEN);
+        strcat(v6, "/64");
+    }
+    dlog(NETSTACK_LOG_INFO, "serving %s: subnet %s/%u, gateway %s, host loopback %s, %s, MTU %u",
+         ns_transport_describe(t), net, cfg->prefix_len, gw, lo, v6,
          cfg->mtu ? cfg->mtu : MTU_MAX);
 }
 

@@ -1,0 +1,294 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ipv6.c - IPv6 from and to the guest (RFC 8200)
+ *
+ * Theory of Operation: a packet is validated before any of it is trusted:
+ * version, payload length against the bytes that arrived (Ethernet padding
+ * beyond it is trimmed), the source, and then the extension header chain,
+ * walked through a reader bounded by the payload length. Each header must be
+ * whole inside it, Hop-by-Hop only first, at most one fragment header, at
+ * most IPV6_MAX_EXT headers in all (a chain cannot loop, but it can repeat
+ * itself until the packet ends), options with "discard if unknown" semantics
+ * refuse the packet. A failure anywhere is one counted drop.
+ *
+ * Dispatch: ICMPv6 (echo, neighbour and router discovery) goes to icmp6.c.
+ * The stack serves only its own addresses over IPv6 so far: packets to any
+ * other address, other upper-layer protocols and fragments are counted
+ * (drop_ipv6_destination, drop_ipv6_proto, drop_ipv6_frag). The router
+ * advertisements say so too: they offer the prefix on-link but no default
+ * route (ndp.c), so a guest does not send what would be dropped.
+ *
+ * Output: the stack's own messages (echo replies, NDP) are small and never
+ * fragmented; ns_ipv6_send() refuses anything over the MTU.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "ethernet/eth.h"
+#include "ethernet/icmp6.h"
+#include "ethernet/ipv6.h"
+#include "ethernet/ndp.h"
+#include "ethernet/reader.h"
+#include "ethernet/writer.h"
+#include "netstack/stack.h"
+
+/* Router Alert (RFC 2711), carried by the guest's MLD reports. */
+#define IPV6_OPT_PAD1           0
+#define IPV6_OPT_PADN           1
+#define IPV6_OPT_ROUTER_ALERT   5
+
+/**
+ * walk_options() - check the TLV options of a Hop-by-Hop or Destination
+ * Options header
+ * @r: the option bytes (the header without its first two bytes)
+ *
+ * Return: 0 if every option is whole and may be skipped or is known, -1 if
+ * one runs off the end or its type says to discard the packet (the two high
+ * bits nonzero, RFC 8200 section 4.2).
+ */
+static int walk_options(struct ns_reader *r)
+{
+    while (ns_reader_left(r)) {
+        uint8_t type = ns_read_u8(r), len;
+
+        if (type == IPV6_OPT_PAD1)
+            continue;
+        len = ns_read_u8(r);
+        ns_reader_skip(r, len);
+        if (ns_reader_failed(r))
+            return -1;
+        if (type == IPV6_OPT_ROUTER_ALERT && len != 2)
+            return -1;
+        if (type != IPV6_OPT_PADN && type != IPV6_OPT_ROUTER_ALERT && (type & 0xc0))
+            return -1;
+    }
+    return 0;
+}
+
+static int is_extension(uint8_t nh)
+{
+    return nh == IPV6_NH_HOPOPTS || nh == IPV6_NH_ROUTING || nh == IPV6_NH_FRAGMENT ||
+           nh == IPV6_NH_DSTOPTS;
+}
+
+/**
+ * walk_one() - check the extension header of type @type at @x's position
+ * @x:    the reader over the payload, left after the header on success
+ * @n:    how many headers came before it
+ * @ip:   gets the fragment header's fields
+ * @next: its Next Header field
+ *
+ * Return: 0, or -1 for a malformed or misplaced header.
+ */
+static int walk_one(struct ns_reader *x, uint8_t type, int n, struct ns_ipv6 *ip, uint8_t *next)
+{
+    /* Every extension header is a multiple of 8 bytes, at least 8. */
+    const uint8_t *e = ns_reader_peek(x, x->off, 8);
+    struct ns_reader opts;
+    size_t len = 8;
+
+    if (!e)
+        return -1;
+    switch (type) {
+    case IPV6_NH_HOPOPTS:
+    case IPV6_NH_DSTOPTS:
+        if (type == IPV6_NH_HOPOPTS && n != 0)
+            return -1;
+        len = ((size_t)e[1] + 1) * 8;
+        if (!(e = ns_reader_peek(x, x->off, len)))
+            return -1;
+        ns_reader_init(&opts, e + 2, len - 2);
+        if (walk_options(&opts))
+            return -1;
+        break;
+    case IPV6_NH_ROUTING:
+        len = ((size_t)e[1] + 1) * 8;
+        if (!ns_reader_peek(x, x->off, len) || e[3] != 0)
+            return -1;  /* segments left: we would be a hop of a source route */
+        break;
+    case IPV6_NH_FRAGMENT:
+        if (ip->has_frag)
+            return -1;
+        ip->has_frag = 1;
+        ip->frag = ns_load_be16(e + 2);
+        ip->frag_id = ns_load_be32(e + 4);
+        break;
+    default:
+        return -1;
+    }
+    *next = e[0];
+    ns_reader_skip(x, len);
+    return 0;
+}
+
+enum ns_ipv6_verdict ns_ipv6_parse(struct ns_reader *r, struct ns_ipv6 *ip)
+{
+    const uint8_t *h = ns_reader_peek(r, r->off, IPV6_HLEN);
+    struct ns_reader x;
+    size_t plen;
+    uint8_t nh;
+    int n;
+
+    if (!h || h[0] >> 4 != 6)
+        return NS_IPV6_BAD_HEADER;
+    plen = ns_load_be16(h + 4);
+    if (plen > ns_reader_left(r) - IPV6_HLEN)
+        return NS_IPV6_BAD_LENGTH;
+    memcpy(&ip->src, h + 8, 16);
+    memcpy(&ip->dst, h + 24, 16);
+    if (ns_ip6_is_multicast(&ip->src) || IN6_IS_ADDR_LOOPBACK(&ip->src))
+        return NS_IPV6_BAD_SOURCE;
+    ip->has_frag = 0;
+    ip->frag = 0;
+    ip->frag_id = 0;
+    ns_reader_init(&x, h + IPV6_HLEN, plen);
+    nh = h[6];
+    for (n = 0; is_extension(nh); n++) {
+        if (n == IPV6_MAX_EXT || walk_one(&x, nh, n, ip, &nh))
+            return NS_IPV6_BAD_EXT;
+        /* Past a non-first fragment's header the bytes are data, not headers. */
+        if (ip->has_frag && (ip->frag & IPV6_FRAG_OFFMASK))
+            break;
+    }
+    ip->proto = nh;
+    ip->hop_limit = h[7];
+    ip->hdr = h;
+    ip->ext_len = x.off;
+    ip->payload = h + IPV6_HLEN + x.off;
+    ip->payload_len = plen - x.off;
+    ip->src_mac = NULL;
+    ns_reader_skip(r, IPV6_HLEN + plen);
+    return NS_IPV6_OK;
+}
+
+/**
+ * count_verdict() - the drop counter for a parse failure.
+ */
+static void count_verdict(struct netstack *ns, enum ns_ipv6_verdict v)
+{
+    switch (v) {
+    case NS_IPV6_BAD_HEADER:
+        NS_COUNT(ns, drop_ipv6_header);
+        break;
+    case NS_IPV6_BAD_LENGTH:
+        NS_COUNT(ns, drop_ipv6_length);
+        break;
+    case NS_IPV6_BAD_SOURCE:
+        NS_COUNT(ns, drop_ipv6_source);
+        break;
+    case NS_IPV6_BAD_EXT:
+        NS_COUNT(ns, drop_ipv6_ext);
+        break;
+    case NS_IPV6_OK:
+        break;
+    }
+}
+
+int ns_ipv6_in_prefix(const struct netstack *ns, const struct in6_addr *a)
+{
+    return !memcmp(a->s6_addr, ns->prefix6.s6_addr, 8);
+}
+
+int ns_ipv6_is_local(const struct netstack *ns, const struct in6_addr *a)
+{
+    return ns->ipv6 && (ns_ip6_equal(a, &ns->gateway6) || ns_ip6_equal(a, &ns->gateway6_ll) ||
+                        (ns->host_loopback && ns_ip6_equal(a, &ns->host_loopback6)));
+}
+
+/**
+ * for_us_multicast() - a multicast destination the stack listens to: all
+ * nodes, all routers, the solicited-node groups of its own addresses.
+ */
+static int for_us_multicast(const struct netstack *ns, const struct in6_addr *dst)
+{
+    static const uint8_t all_nodes[16] = { 0xff, 0x02, [15] = 1 };
+    static const uint8_t all_routers[16] = { 0xff, 0x02, [15] = 2 };
+
+    return !memcmp(dst->s6_addr, all_nodes, 16) || !memcmp(dst->s6_addr, all_routers, 16) ||
+           ns_ip6_solicited_node(dst, &ns->gateway6) ||
+           ns_ip6_solicited_node(dst, &ns->gateway6_ll) ||
+           (ns->host_loopback && ns_ip6_solicited_node(dst, &ns->host_loopback6));
+}
+
+/**
+ * source_ok() - the guest may only speak from its link: the unspecified
+ * address (DAD, RFC 4862), link-local addresses, addresses of the prefix.
+ */
+static int source_ok(const struct netstack *ns, const struct in6_addr *src)
+{
+    return (ns_ip6_is_unspecified(src) || ns_ip6_is_link_local(src) ||
+            ns_ipv6_in_prefix(ns, src)) && !ns_ipv6_is_local(ns, src);
+}
+
+void ns_ipv6_input(struct netstack *ns, const uint8_t src_mac[6], struct ns_reader *r)
+{
+    enum ns_ipv6_verdict v;
+    struct ns_ipv6 ip;
+
+    NS_COUNT(ns, ipv6_in);
+    v = ns_ipv6_parse(r, &ip);
+    if (v != NS_IPV6_OK) {
+        count_verdict(ns, v);
+        return;
+    }
+    if (!source_ok(ns, &ip.src)) {
+        NS_COUNT(ns, drop_ipv6_source);
+        return;
+    }
+    ip.src_mac = src_mac;
+    if (!ns_ip6_is_unspecified(&ip.src))
+        ns_neigh6_learn(ns, &ip.src, src_mac);
+    ns_ndp_guest_seen(ns);
+    if (ns_ip6_is_multicast(&ip.dst) ? !for_us_multicast(ns, &ip.dst)
+                                      : !ns_ipv6_is_local(ns, &ip.dst)) {
+        if (ns_ip6_is_multicast(&ip.dst))
+            NS_COUNT(ns, drop_ipv6_multicast);
+        else
+            NS_COUNT(ns, drop_ipv6_destination);
+        return;
+    }
+    /* An atomic fragment (offset 0, no more) is a whole packet (RFC 6946). */
+    if (ip.has_frag && (ip.frag & (IPV6_FRAG_OFFMASK | IPV6_FRAG_MF))) {
+        NS_COUNT(ns, drop_ipv6_frag);
+        return;
+    }
+    if (ip.proto == IPV6_NH_ICMPV6)
+        ns_icmp6_input(ns, &ip);
+    else
+        NS_COUNT(ns, drop_ipv6_proto);
+}
+
+void ns_ipv6_multicast_mac(const struct in6_addr *dst, uint8_t mac[6])
+{
+    mac[0] = 0x33;
+    mac[1] = 0x33;
+    memcpy(mac + 2, dst->s6_addr + 12, 4);
+}
+
+int ns_ipv6_send(struct netstack *ns, const uint8_t dst_mac[6], const struct in6_addr *src,
+                 const struct in6_addr *dst, uint8_t proto, uint8_t hop_limit,
+                 const uint8_t *hdr, size_t hlen, const uint8_t *data, size_t dlen)
+{
+    size_t len = hlen + dlen, flen = ETH_HLEN + IPV6_HLEN + len;
+    struct ns_writer w;
+    uint8_t *f;
+
+    if (IPV6_HLEN + len > ns->cfg.mtu)
+        return -EMSGSIZE;
+    if (!(f = ns_tx_alloc(ns, flen)))
+        return -ENOBUFS;
+    ns_writer_init(&w, f, flen);
+    ns_eth_header(ns_writer_reserve(&w, ETH_HLEN), dst_mac, ns->cfg.gateway_mac, ETH_P_IPV6);
+    ns_writer_be32(&w, 6u << 28);   /* version; traffic class and flow label 0 */
+    ns_writer_be16(&w, (uint16_t)len);
+    ns_writer_u8(&w, proto);
+    ns_writer_u8(&w, hop_limit);
+    ns_writer_bytes(&w, src->s6_addr, 16);
+    ns_writer_bytes(&w, dst->s6_addr, 16);
+    if (hlen)
+        ns_writer_bytes(&w, hdr, hlen);
+    if (dlen)
+        ns_writer_bytes(&w, data, dlen);
+    ns_tx_commit(ns, f, w.len);
+    return 0;
+}

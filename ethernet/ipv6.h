@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ipv6.h - private: IPv6 from and to the guest (RFC 8200)
+ *
+ *   0       4              12      16      18      20      24          40
+ *   +-------+--------------+-------+-------+-------+-------------------+----
+ *   |v|class|  flow label  |payload|next   |hop    | source  | dest.   | extension
+ *   |       |              |length |header |limit  | 16 bytes| 16 bytes| headers...
+ *   +-------+--------------+-------+-------+-------+-------------------+----
+ *
+ * Addresses are struct in6_addr, in network order as they travel: unlike
+ * IPv4's, they are never converted.
+ */
+#ifndef NETSTACK_IPV6_H
+#define NETSTACK_IPV6_H
+
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+struct netstack;
+struct ns_reader;
+
+#define IPV6_HLEN           40
+#define IPV6_MIN_MTU        1280    /* RFC 8200 section 5 */
+#define IPV6_MAX_EXT        8       /* extension headers walked before giving up */
+
+/* Next Header values the walk knows (RFC 8200 section 4, IANA). */
+#define IPV6_NH_HOPOPTS     0
+#define IPV6_NH_ROUTING     43
+#define IPV6_NH_FRAGMENT    44
+#define IPV6_NH_ICMPV6      58
+#define IPV6_NH_NONE        59
+#define IPV6_NH_DSTOPTS     60
+
+#define IPV6_FRAG_MF        0x0001
+#define IPV6_FRAG_OFFMASK   0xfff8
+
+/*
+ * struct ns_ipv6 - a validated IPv6 packet; pointers are into checked buffers
+ * @src, @dst:   the addresses
+ * @hop_limit:   as received
+ * @proto:       the upper-layer protocol after the extension headers
+ * @hdr:         the fixed header as received
+ * @ext_len:     bytes of extension headers between @hdr + IPV6_HLEN and @payload
+ * @payload:     the upper-layer bytes, @payload_len of them
+ * @has_frag:    a fragment header was present; @frag (offset and M flag as
+ *               on the wire) and @frag_id are its fields
+ * @src_mac:     the Ethernet source the packet came from
+ */
+struct ns_ipv6 {
+    struct in6_addr src, dst;
+    uint8_t hop_limit;
+    uint8_t proto;
+    const uint8_t *hdr;
+    size_t ext_len;
+    const uint8_t *payload;
+    size_t payload_len;
+    uint8_t has_frag;
+    uint16_t frag;
+    uint32_t frag_id;
+    const uint8_t *src_mac;
+};
+
+/* Why ns_ipv6_parse() rejected a packet; each maps to a drop counter. */
+enum ns_ipv6_verdict {
+    NS_IPV6_OK = 0,
+    NS_IPV6_BAD_HEADER,             /* too short, version */
+    NS_IPV6_BAD_LENGTH,             /* payload length beyond the received bytes */
+    NS_IPV6_BAD_SOURCE,             /* multicast or loopback source */
+    NS_IPV6_BAD_EXT,                /* an extension header chain that is malformed,
+                                       runs off the end, repeats or is too long */
+};
+
+/**
+ * ns_ipv6_parse() - validate the IPv6 packet at @r and walk its extension headers
+ * @r:  the reader, at the IPv6 header; on success it is past the packet
+ * @ip: filled on success
+ *
+ * Ethernet padding after the payload length is ignored. Hop-by-Hop options
+ * must come first; every option whose type says "discard if unknown" (RFC
+ * 8200 section 4.2) fails the packet, Pad1, PadN and Router Alert are
+ * known. A routing header with segments left is refused (we are not an
+ * intermediate node of a source route, and type 0 is deprecated by RFC
+ * 5095).
+ * Return: NS_IPV6_OK or the reason.
+ */
+enum ns_ipv6_verdict ns_ipv6_parse(struct ns_reader *r, struct ns_ipv6 *ip);
+
+/**
+ * ns_ipv6_input() - one IPv6 packet from the guest: validate, learn, dispatch.
+ */
+void ns_ipv6_input(struct netstack *ns, const uint8_t src_mac[6], struct ns_reader *r);
+
+/**
+ * ns_ipv6_send() - frame and queue an IPv6 packet of the stack's own
+ * @dst_mac: the Ethernet destination (the caller knows it: the requester's
+ *           MAC, or a multicast MAC from ns_ipv6_multicast_mac())
+ * @hdr, @hlen, @data, @dlen: the payload, as a header and what follows it
+ *
+ * The packet must fit the link MTU (the stack's own IPv6 messages always do:
+ * it never fragments). Return: 0, -EMSGSIZE, -ENOBUFS.
+ */
+int ns_ipv6_send(struct netstack *ns, const uint8_t dst_mac[6], const struct in6_addr *src,
+                 const struct in6_addr *dst, uint8_t proto, uint8_t hop_limit,
+                 const uint8_t *hdr, size_t hlen, const uint8_t *data, size_t dlen);
+
+/**
+ * ns_ipv6_multicast_mac() - the Ethernet address of IPv6 multicast @dst (RFC 2464 section 7).
+ */
+void ns_ipv6_multicast_mac(const struct in6_addr *dst, uint8_t mac[6]);
+
+/**
+ * ns_ipv6_is_local() - is @a one of the stack's own IPv6 addresses (the
+ * gateway's global and link-local, the host-loopback alias)?
+ */
+int ns_ipv6_is_local(const struct netstack *ns, const struct in6_addr *a);
+
+/**
+ * ns_ipv6_in_prefix() - is @a inside the guest's /64?
+ */
+int ns_ipv6_in_prefix(const struct netstack *ns, const struct in6_addr *a);
+
+static inline int ns_ip6_is_multicast(const struct in6_addr *a)
+{
+    return a->s6_addr[0] == 0xff;
+}
+
+static inline int ns_ip6_is_unspecified(const struct in6_addr *a)
+{
+    static const struct in6_addr any;
+
+    return !memcmp(a, &any, sizeof(any));
+}
+
+static inline int ns_ip6_is_link_local(const struct in6_addr *a)
+{
+    return a->s6_addr[0] == 0xfe && (a->s6_addr[1] & 0xc0) == 0x80;
+}
+
+static inline int ns_ip6_equal(const struct in6_addr *a, const struct in6_addr *b)
+{
+    return !memcmp(a, b, sizeof(*a));
+}
+
+/**
+ * ns_ip6_solicited_node() - is @dst the solicited-node multicast address
+ * (ff02::1:ffXX:XXXX, RFC 4291 section 2.7.1) of @a?
+ */
+static inline int ns_ip6_solicited_node(const struct in6_addr *dst, const struct in6_addr *a)
+{
+    static const uint8_t pfx[13] = { 0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0xff };
+
+    return !memcmp(dst->s6_addr, pfx, sizeof(pfx)) &&
+           !memcmp(dst->s6_addr + 13, a->s6_addr + 13, 3);
+}
+
+#endif /* NETSTACK_IPV6_H */

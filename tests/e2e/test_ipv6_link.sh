@@ -1,0 +1,98 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# test_ipv6_link.sh - the guest's kernel configures IPv6 from netstackd's
+# router advertisements: a SLAAC address in fd65:65::/64 that passes
+# duplicate address detection, the prefix on-link and (while the stack routes
+# no IPv6 beyond its own addresses) no default route; rdisc6 reads the
+# advertisement's prefix, MTU and lifetime; ping -6 reaches the gateway (global
+# and link-local) and the host-loopback alias; DAD fails for the gateway's own
+# address and passes for a free one. Then --ipv6-prefix (with --mtu: the
+# advertised MTU is the one the guest uses) and --no-ipv6.
+. "$(dirname "$0")/lib.sh"
+need_guest_caps
+[ -d /proc/sys/net/ipv6 ] || skip "the kernel has no IPv6"
+for tool in ping rdisc6; do
+    command -v $tool >/dev/null || skip "$tool is not installed"
+done
+GW_LL=fe80::5894:efff:fee4:cdd
+
+# The guest's tap accepts router advertisements and autoconfigures (set
+# before the link comes up, so its first solicitation already counts). Its
+# MTU is raised to 65520 as a virtio-net guest knows its device's maximum:
+# the kernel takes an advertised MTU only up to the device's.
+# shellcheck disable=SC2034  # read by lib.sh's start_guest
+GUEST_SYSCTLS="net.ipv6.conf.default.disable_ipv6=0 net.ipv6.conf.default.accept_ra=1
+    net.ipv6.conf.default.autoconf=1 net.ipv6.conf.default.accept_dad=1"
+# shellcheck disable=SC2034
+TAP_MTU=65520
+
+stop_guest() {
+    kill -TERM "$DAEMON_PID"
+    wait "$DAEMON_PID" || true
+    DAEMON_PID=
+    ip netns del "$GUEST_NS"
+}
+
+# slaac_addr PREFIX/64 - the guest's autoconfigured address in that prefix
+# (empty while none, or while it is still tentative).
+slaac_addr() {
+    in_guest ip -6 -o addr show dev "$TAP" to "$1" scope global -tentative 2>/dev/null |
+        awk '{ sub(/\/.*/, "", $4); print $4; exit }'
+}
+
+# wait_slaac PREFIX - up to 15 s for that address (RS delay, DAD's second).
+wait_slaac() {
+    for _ in $(seq 1 150); do
+        [ -n "$(slaac_addr "$1")" ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# addr_flags ADDR - the flags ip prints for one of the guest's addresses.
+addr_flags() { in_guest ip -6 -o addr show dev "$TAP" | awk -v a="$1/" 'index($4, a) == 1' ; }
+
+log "default prefix"
+start_guest
+check "SLAAC address in fd65:65::/64 after DAD" wait_slaac fd65:65::/64
+addr=$(slaac_addr fd65:65::/64)
+log "guest address $addr"
+check "the address is a /64" grep -q "$addr/64" <<<"$(addr_flags "$addr")"
+routes=$(in_guest ip -6 route show dev "$TAP")
+check "the prefix is on-link, for its valid lifetime" grep -qE "^fd65:65::/64 .*expires" <<<"$routes"
+check "no default route (router lifetime 0)" bash -c "! grep -q '^default' <<<'$routes'"
+ra=$(in_guest rdisc6 -1 -w 2000 -r 3 "$TAP" 2>&1 || true)
+check "rdisc6: prefix" grep -q "Prefix *: fd65:65::/64" <<<"$ra"
+check "rdisc6: MTU 65520" grep -qE "MTU *: *65520 bytes" <<<"$ra"
+expect_eq "the guest's IPv6 MTU" "$(in_guest cat /proc/sys/net/ipv6/conf/$TAP/mtu)" 65520
+check "rdisc6: router lifetime 0" grep -qE "Router lifetime *: *0 " <<<"$ra"
+check "rdisc6: from the gateway's link-local address" grep -q "from $GW_LL" <<<"$ra"
+check "ping -6 gateway" in_guest ping -6 -c 3 -i 0.2 -W 2 -q fd65:65::1
+check "ping -6 gateway, 60000 bytes" in_guest ping -6 -c 2 -i 0.2 -W 2 -q -s 60000 fd65:65::1
+check "ping -6 host-loopback alias" in_guest ping -6 -c 2 -i 0.2 -W 2 -q fd65:65::fe
+check "ping -6 gateway's link-local address" in_guest ping -6 -c 2 -i 0.2 -W 2 -q "$GW_LL%$TAP"
+nd=$(in_guest ip -6 neigh show dev "$TAP" fd65:65::1)
+check "the gateway's MAC resolved by NDP ($nd)" grep -qi "lladdr $GW_MAC" <<<"$nd"
+in_guest ip -6 addr add fd65:65::1/64 dev "$TAP"
+in_guest ip -6 addr add fd65:65::99/64 dev "$TAP"
+sleep 3
+check "DAD fails for the gateway's address" grep -q dadfailed <<<"$(addr_flags fd65:65::1)"
+flags=$(addr_flags fd65:65::99)
+check "DAD passes for a free address ($flags)" bash -c "[ -n '$flags' ] && ! grep -qE 'tentative|dadfailed' <<<'$flags'"
+stop_guest
+
+log "--ipv6-prefix 2001:db8:65::/64 --mtu 9000"
+start_guest --ipv6-prefix 2001:db8:65::/64 --mtu 9000
+check "SLAAC address in 2001:db8:65::/64" wait_slaac 2001:db8:65::/64
+expect_eq "the guest's IPv6 MTU, from the advertisement" \
+    "$(in_guest cat /proc/sys/net/ipv6/conf/$TAP/mtu)" 9000
+check "ping -6 that prefix's gateway" in_guest ping -6 -c 2 -i 0.2 -W 2 -q 2001:db8:65::1
+stop_guest
+
+log "--no-ipv6"
+start_guest --no-ipv6
+out=$(in_guest rdisc6 -1 -w 1000 -r 2 "$TAP" 2>&1 || true)
+check "no router advertisement" bash -c "! grep -q Prefix <<<'$out'"
+check "no IPv6 address beyond link-local" test -z "$(in_guest ip -6 -o addr show dev "$TAP" scope global)"
+check "the gateway does not answer ping -6" bash -c "! ip netns exec $GUEST_NS ping -6 -c 1 -W 1 -q $GW_LL%$TAP >/dev/null 2>&1"
+finish

@@ -1,0 +1,562 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * test_ipv6.c - IPv6 on the guest's link: the header and extension header
+ * walk, neighbour and router discovery, echo, and what is dropped
+ */
+#include <errno.h>
+
+#include "ethernet/ipv6.h"
+#include "ethernet/reader.h"
+#include "tests/unit/harness.h"
+
+/* fd65:65::/64, its gateway ::1 and alias ::fe; the guest's SLAAC and link-local addresses */
+static const uint8_t PREFIX[16] = { 0xfd, 0x65, 0, 0x65 };
+static const uint8_t GW6[16] = { 0xfd, 0x65, 0, 0x65, [15] = 1 };
+static const uint8_t ALIAS6[16] = { 0xfd, 0x65, 0, 0x65, [15] = 0xfe };
+static const uint8_t GUEST6[16] = { 0xfd, 0x65, 0, 0x65, [8] = 0x50, 0x54, 0, 0xff, 0xfe, 0x12,
+                                    0x34, 0x56 };
+static const uint8_t GUEST_LL[16] = { 0xfe, 0x80, [8] = 0x50, 0x54, 0, 0xff, 0xfe, 0x12, 0x34,
+                                      0x56 };
+/* fe80:: + modified EUI-64 of the default gateway MAC 5a:94:ef:e4:0c:dd */
+static const uint8_t GW_LL[16] = { 0xfe, 0x80, [8] = 0x58, 0x94, 0xef, 0xff, 0xfe, 0xe4, 0x0c,
+                                   0xdd };
+static const uint8_t UNSPEC[16];
+static const uint8_t ALL_NODES[16] = { 0xff, 0x02, [15] = 1 };
+static const uint8_t ALL_ROUTERS[16] = { 0xff, 0x02, [15] = 2 };
+static const uint8_t MLD_ROUTERS[16] = { 0xff, 0x02, [15] = 0x16 };
+static const uint8_t ALL_NODES_MAC[6] = { 0x33, 0x33, 0, 0, 0, 1 };
+
+static uint64_t fake_ns;
+
+static uint64_t fake_clock(void *opaque)
+{
+    (void)opaque;
+    return fake_ns;
+}
+
+static int setup(void **state)
+{
+    struct netstack_config c;
+    struct netstack *ns = NULL;
+
+    capture_reset();
+    fake_ns = 1000000000ull;
+    netstack_config_init(&c);
+    c.send_frames = capture_send;
+    c.log = quiet_log;
+    c.clock_ns = fake_clock;
+    assert_int_equal(netstack_new(&c, &ns), 0);
+    *state = ns;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    stack_done(*state);
+    return 0;
+}
+
+/**
+ * csum6() - the ICMPv6 checksum over the pseudo-header, computed here, not by the stack.
+ */
+static uint16_t csum6(const uint8_t *src, const uint8_t *dst, const uint8_t *m, size_t len)
+{
+    uint32_t sum = 0;
+    size_t i;
+
+    for (i = 0; i < 16; i += 2)
+        sum += (uint32_t)(src[i] << 8 | src[i + 1]) + (uint32_t)(dst[i] << 8 | dst[i + 1]);
+    sum += (uint32_t)len + 58;
+    for (i = 0; i + 1 < len; i += 2)
+        sum += (uint32_t)(m[i] << 8 | m[i + 1]);
+    if (len & 1)
+        sum += (uint32_t)m[len - 1] << 8;
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return (uint16_t)~sum;
+}
+
+/**
+ * ipv6_frame() - Ethernet + IPv6 header + @ext (extension headers, their
+ * first Next Header @nh) + ICMPv6 message @m from the guest; the message's
+ * checksum is filled in. Returns the frame length.
+ */
+static size_t ipv6_frame(uint8_t *f, const uint8_t *dst_mac, const uint8_t *src,
+                         const uint8_t *dst, uint8_t hop, uint8_t nh, const uint8_t *ext,
+                         size_t elen, uint8_t *m, size_t mlen)
+{
+    uint8_t *h = f + eth(f, dst_mac, guest_mac, 0x86dd);
+
+    memset(h, 0, 40);
+    h[0] = 0x60;
+    put16(h + 4, (uint16_t)(elen + mlen));
+    h[6] = elen ? nh : 58;
+    h[7] = hop;
+    memcpy(h + 8, src, 16);
+    memcpy(h + 24, dst, 16);
+    if (elen)
+        memcpy(h + 40, ext, elen);
+    if (mlen >= 4) {
+        put16(m + 2, 0);
+        put16(m + 2, csum6(src, dst, m, mlen));
+    }
+    if (mlen)
+        memcpy(h + 40 + elen, m, mlen);
+    return 14 + 40 + elen + mlen;
+}
+
+static size_t icmp6_frame(uint8_t *f, const uint8_t *dst_mac, const uint8_t *src,
+                          const uint8_t *dst, uint8_t hop, uint8_t *m, size_t mlen)
+{
+    return ipv6_frame(f, dst_mac, src, dst, hop, 0, NULL, 0, m, mlen);
+}
+
+/**
+ * solicit() - a neighbour solicitation for @target, with a source link-layer
+ * option unless @src is unspecified; returns its length.
+ */
+static size_t solicit(uint8_t *m, const uint8_t *src, const uint8_t *target)
+{
+    memset(m, 0, 32);
+    m[0] = 135;
+    memcpy(m + 8, target, 16);
+    if (!memcmp(src, UNSPEC, 16))
+        return 24;
+    m[24] = 1;
+    m[25] = 1;
+    memcpy(m + 26, guest_mac, 6);
+    return 32;
+}
+
+static void solicited_node(uint8_t *g, const uint8_t *a)
+{
+    static const uint8_t pfx[13] = { 0xff, 0x02, [11] = 1, 0xff };
+
+    memcpy(g, pfx, 13);
+    memcpy(g + 13, a + 13, 3);
+}
+
+/**
+ * expect_icmp6() - captured frame @i is ICMPv6 type @type from @src to @dst
+ * (Ethernet @dst_mac), hop limit @hop, with a valid checksum; returns the message.
+ */
+static const uint8_t *expect_icmp6(size_t i, uint8_t type, const uint8_t *dst_mac,
+                                   const uint8_t *src, const uint8_t *dst, uint8_t hop,
+                                   size_t *mlen)
+{
+    const uint8_t *f = captured.frame[i], *h = f + 14;
+
+    assert_true(captured.len[i] >= 14 + 40 + 4);
+    assert_memory_equal(f, dst_mac, 6);
+    assert_memory_equal(f + 6, gw_mac, 6);
+    assert_int_equal(get16(f + 12), 0x86dd);
+    assert_int_equal(h[0] >> 4, 6);
+    assert_int_equal(h[6], 58);
+    assert_int_equal(h[7], hop);
+    assert_memory_equal(h + 8, src, 16);
+    assert_memory_equal(h + 24, dst, 16);
+    *mlen = get16(h + 4);
+    assert_int_equal(captured.len[i], 14 + 40 + *mlen);
+    assert_int_equal(h[40], type);
+    assert_int_equal(csum6(src, dst, h + 40, *mlen), 0);
+    return h + 40;
+}
+
+static void parse(const uint8_t *f, size_t len, enum ns_ipv6_verdict want, uint8_t proto)
+{
+    struct ns_reader r;
+    struct ns_ipv6 ip;
+
+    ns_reader_init(&r, f + 14, len - 14);
+    assert_int_equal(ns_ipv6_parse(&r, &ip), want);
+    if (want == NS_IPV6_OK)
+        assert_int_equal(ip.proto, proto);
+}
+
+static void extension_headers_walked(void **state)
+{
+    uint8_t f[256], m[8] = { 128 };
+    /* Hop-by-Hop with Router Alert, then Destination Options with PadN. */
+    uint8_t ok[16] = { 60, 0, 5, 2, 0, 0, 1, 0, 58, 0, 1, 4, 0, 0, 0, 0 };
+    uint8_t hbh_late[16] = { 0, 0, 1, 4, 0, 0, 0, 0, 58, 0, 1, 4, 0, 0, 0, 0 };
+    uint8_t discard[8] = { 58, 0, 0x80, 4, 0, 0, 0, 0 };   /* unknown, "discard" bits */
+    uint8_t skip[8] = { 58, 0, 0x1e, 4, 0, 0, 0, 0 };      /* unknown, "skip" bits */
+    uint8_t runs_off[8] = { 58, 1, 1, 4, 0, 0, 0, 0 };     /* says 16 bytes, has 8 */
+    uint8_t opt_off[8] = { 58, 0, 1, 9, 0, 0, 0, 0 };      /* PadN past the header */
+    uint8_t routing[8] = { 58, 0, 4, 1, 0, 0, 0, 0 };      /* segments left 1 */
+    uint8_t routing_done[8] = { 58, 0, 4, 0, 0, 0, 0, 0 };
+    uint8_t two_frags[16] = { 44, 0, 0, 0, 0, 0, 0, 1, 58, 0, 0, 0, 0, 0, 0, 1 };
+    uint8_t later_frag[8] = { 60, 0, 0, 0x11, 0, 0, 0, 9 }; /* offset 16: data follows */
+    uint8_t chain[8 * 9];
+    size_t i;
+
+    (void)state;
+    parse(f, ipv6_frame(f, gw_mac, GUEST6, GW6, 64, 0, ok, 16, m, 8), NS_IPV6_OK, 58);
+    parse(f, ipv6_frame(f, gw_mac, GUEST6, GW6, 64, 60, skip, 8, m, 8), NS_IPV6_OK, 58);
+    parse(f, ipv6_frame(f, gw_mac, GUEST6, GW6, 64, 43, routing_done, 8, m, 8), NS_IPV6_OK, 58);
+    parse(f, ipv6_frame(f, gw_mac, GUEST6, GW6, 64, 44, later_frag, 8, m, 8), NS_IPV6_OK, 60);
+    parse(f, ipv6_frame(f, gw_mac, GUEST6, GW6, 64, 60, hbh_late, 16, m, 8), NS_IPV6_BAD_EXT, 0);
+    parse(f, ipv6_frame(f, gw_mac, GUEST6, GW6, 64, 60, discard, 8, m, 8), NS_IPV6_BAD_EXT, 0);
+    parse(f, ipv6_frame(f, gw_mac, GUEST6, GW6, 64, 60, runs_off, 8, NULL, 0), NS_IPV6_BAD_EXT, 0);
+    parse(f, ipv6_frame(f, gw_mac, GUEST6, GW6, 64, 60, opt_off, 8, m, 8), NS_IPV6_BAD_EXT, 0);
+    parse(f, ipv6_frame(f, gw_mac, GUEST6, GW6, 64, 43, routing, 8, m, 8), NS_IPV6_BAD_EXT, 0);
+    parse(f, ipv6_frame(f, gw_mac, GUEST6, GW6, 64, 44, two_frags, 16, m, 8), NS_IPV6_BAD_EXT, 0);
+    /* Nine destination options headers: one more than the walk takes. */
+    for (i = 0; i < 9; i++) {
+        memset(chain + 8 * i, 0, 8);
+        chain[8 * i] = i < 8 ? 60 : 58;
+        chain[8 * i + 2] = 1;
+        chain[8 * i + 3] = 4;
+    }
+    parse(f, ipv6_frame(f, gw_mac, GUEST6, GW6, 64, 60, chain, 72, m, 8), NS_IPV6_BAD_EXT, 0);
+    parse(f, ipv6_frame(f, gw_mac, GUEST6, GW6, 64, 60, chain + 8, 64, m, 8), NS_IPV6_OK, 58);
+    /* The chain ends exactly where the payload does: No Next Header. */
+    chain[64] = 59;
+    parse(f, ipv6_frame(f, gw_mac, GUEST6, GW6, 64, 60, chain + 8, 64, NULL, 0), NS_IPV6_OK, 59);
+}
+
+static void header_checks(void **state)
+{
+    struct netstack *ns = *state;
+    uint8_t f[128], m[8] = { 128 };
+    size_t len = icmp6_frame(f, gw_mac, GUEST6, GW6, 64, m, 8);
+    uint8_t g[128];
+
+    memcpy(g, f, len);
+    g[14] = 0x40;                                   /* version 4 */
+    parse(g, len, NS_IPV6_BAD_HEADER, 0);
+    parse(f, 14 + 39, NS_IPV6_BAD_HEADER, 0);       /* shorter than the header */
+    parse(f, len - 1, NS_IPV6_BAD_LENGTH, 0);       /* payload length beyond the bytes */
+    memcpy(g, f, len);
+    g[14 + 8] = 0xff;                               /* multicast source */
+    parse(g, len, NS_IPV6_BAD_SOURCE, 0);
+    /* Ethernet padding after the payload is not part of it. */
+    memset(f + len, 0xee, 10);
+    netstack_input(ns, f, len + 10);
+    assert_int_equal(counter(ns, NETSTACK_STAT_icmp6_echo_replies), 1);
+    /* A source outside the prefix and link-local scope. */
+    icmp6_frame(f, gw_mac, (const uint8_t[16]){ 0x20, 0x01, 0x0d, 0xb8, [15] = 9 }, GW6, 64, m,
+                8);
+    netstack_input(ns, f, len);
+    assert_int_equal(counter(ns, NETSTACK_STAT_drop_ipv6_source), 1);
+}
+
+static void answers_solicitations_for_its_own_addresses(void **state)
+{
+    struct netstack *ns = *state;
+    const uint8_t *targets[] = { GW6, ALIAS6, GW_LL };
+    uint8_t f[128], m[32], g[16];
+    size_t i, mlen, len;
+
+    for (i = 0; i < 3; i++) {
+        const uint8_t *a;
+
+        capture_reset();
+        solicited_node(g, targets[i]);
+        len = solicit(m, GUEST_LL, targets[i]);
+        netstack_input(ns, f, icmp6_frame(f, (const uint8_t[6]){ 0x33, 0x33, 0xff, g[13], g[14],
+                                                                 g[15] },
+                                          GUEST_LL, g, 255, m, len));
+        assert_int_equal(captured.n, 1);
+        a = expect_icmp6(0, 136, guest_mac, targets[i], GUEST_LL, 255, &mlen);
+        assert_int_equal(mlen, 32);
+        assert_int_equal(a[4], 0x80 | 0x40 | 0x20);  /* router, solicited, override */
+        assert_memory_equal(a + 8, targets[i], 16);
+        assert_int_equal(a[24], 2);
+        assert_int_equal(a[25], 1);
+        assert_memory_equal(a + 26, gw_mac, 6);
+    }
+    assert_int_equal(counter(ns, NETSTACK_STAT_ndp_ns_in), 3);
+    assert_int_equal(counter(ns, NETSTACK_STAT_ndp_na_out), 3);
+}
+
+static void duplicate_address_detection_passes(void **state)
+{
+    struct netstack *ns = *state;
+    uint8_t f[128], m[32], g[16];
+    size_t len, mlen;
+    const uint8_t *a;
+
+    /* The guest probes for its own SLAAC and link-local addresses: silence. */
+    solicited_node(g, GUEST6);
+    len = solicit(m, UNSPEC, GUEST6);
+    netstack_input(ns, f, icmp6_frame(f, ALL_NODES_MAC, UNSPEC, g, 255, m, len));
+    solicited_node(g, GUEST_LL);
+    len = solicit(m, UNSPEC, GUEST_LL);
+    netstack_input(ns, f, icmp6_frame(f, ALL_NODES_MAC, UNSPEC, g, 255, m, len));
+    /* Once it uses GUEST6, a solicitation for it is not ours to answer. */
+    solicited_node(g, GUEST6);
+    len = solicit(m, GUEST_LL, GUEST6);
+    netstack_input(ns, f, icmp6_frame(f, ALL_NODES_MAC, GUEST_LL, g, 255, m, len));
+    assert_int_equal(captured.n, 0);
+    assert_int_equal(counter(ns, NETSTACK_STAT_drop_ndp_invalid), 0);
+    /* A probe for the gateway's address is answered to all nodes: it is taken. */
+    solicited_node(g, GW6);
+    len = solicit(m, UNSPEC, GW6);
+    netstack_input(ns, f, icmp6_frame(f, ALL_NODES_MAC, UNSPEC, g, 255, m, len));
+    assert_int_equal(captured.n, 1);
+    a = expect_icmp6(0, 136, ALL_NODES_MAC, GW6, ALL_NODES, 255, &mlen);
+    assert_int_equal(a[4], 0x80 | 0x20);             /* not solicited */
+    assert_memory_equal(a + 8, GW6, 16);
+}
+
+static void invalid_discovery_is_counted(void **state)
+{
+    struct netstack *ns = *state;
+    uint8_t f[128], m[40], g[16];
+    size_t len;
+
+    solicited_node(g, GW6);
+    len = solicit(m, GUEST_LL, GW6);
+    /* Hop limit below 255: it may have come from off the link. */
+    netstack_input(ns, f, icmp6_frame(f, gw_mac, GUEST_LL, g, 64, m, len));
+    /* An option of length 0. */
+    m[25] = 0;
+    netstack_input(ns, f, icmp6_frame(f, gw_mac, GUEST_LL, g, 255, m, len));
+    /* A DAD probe with a source link-layer option. */
+    len = solicit(m, GUEST_LL, GW6);
+    netstack_input(ns, f, icmp6_frame(f, gw_mac, UNSPEC, g, 255, m, len));
+    /* A DAD probe not sent to the target's solicited-node group. */
+    len = solicit(m, UNSPEC, GW6);
+    netstack_input(ns, f, icmp6_frame(f, gw_mac, UNSPEC, ALL_NODES, 255, m, len));
+    /* A multicast target. */
+    len = solicit(m, GUEST_LL, ALL_NODES);
+    netstack_input(ns, f, icmp6_frame(f, gw_mac, GUEST_LL, GW6, 255, m, len));
+    /* Truncated: no target. */
+    netstack_input(ns, f, icmp6_frame(f, gw_mac, GUEST_LL, GW6, 255, m, 12));
+    assert_int_equal(captured.n, 0);
+    assert_int_equal(counter(ns, NETSTACK_STAT_drop_ndp_invalid), 6);
+    /* A guest claiming the gateway's address changes nothing. */
+    memset(m, 0, 32);
+    m[0] = 136;
+    m[4] = 0x20;
+    memcpy(m + 8, GW6, 16);
+    netstack_input(ns, f, icmp6_frame(f, ALL_NODES_MAC, GUEST_LL, ALL_NODES, 255, m, 24));
+    assert_int_equal(counter(ns, NETSTACK_STAT_drop_ndp_invalid), 7);
+    len = solicit(m, GUEST_LL, GW6);
+    netstack_input(ns, f, icmp6_frame(f, gw_mac, GUEST_LL, g, 255, m, len));
+    assert_int_equal(captured.n, 1);
+}
+
+/**
+ * expect_ra() - captured frame @i is our router advertisement to @dst.
+ */
+static void expect_ra(size_t i, const uint8_t *dst_mac, const uint8_t *dst)
+{
+    size_t mlen;
+    const uint8_t *a = expect_icmp6(i, 134, dst_mac, GW_LL, dst, 255, &mlen);
+
+    assert_int_equal(mlen, 16 + 8 + 8 + 32);
+    assert_int_equal(a[4], 64);                     /* current hop limit */
+    assert_int_equal(a[5], 0);                      /* no M, no O */
+    assert_int_equal(get16(a + 6), 0);              /* not a default router (yet) */
+    assert_int_equal(a[16], 1);                     /* source link-layer address */
+    assert_memory_equal(a + 18, gw_mac, 6);
+    assert_int_equal(a[24], 5);                     /* MTU */
+    assert_int_equal(get32(a + 28), 65520);
+    assert_int_equal(a[32], 3);                     /* prefix information */
+    assert_int_equal(a[33], 4);
+    assert_int_equal(a[34], 64);
+    assert_int_equal(a[35], 0xc0);                  /* on-link, autonomous */
+    assert_true(get32(a + 36) >= get32(a + 40));    /* valid >= preferred */
+    assert_true(get32(a + 40) > 0);
+    assert_memory_equal(a + 48, PREFIX, 16);
+}
+
+static void router_solicitation_answered(void **state)
+{
+    struct netstack *ns = *state;
+    uint8_t f[128], m[16] = { 133, 0, 0, 0, 0, 0, 0, 0, 1, 1 };
+
+    memcpy(m + 10, guest_mac, 6);
+    netstack_input(ns, f, icmp6_frame(f, (const uint8_t[6]){ 0x33, 0x33, 0, 0, 0, 2 }, GUEST_LL,
+                                      ALL_ROUTERS, 255, m, 16));
+    assert_int_equal(captured.n, 1);
+    expect_ra(0, guest_mac, GUEST_LL);
+    /* From :: (before any address): to all nodes, and no option allowed. */
+    capture_reset();
+    netstack_input(ns, f, icmp6_frame(f, ALL_NODES_MAC, UNSPEC, ALL_ROUTERS, 255, m, 8));
+    assert_int_equal(captured.n, 1);
+    expect_ra(0, ALL_NODES_MAC, ALL_NODES);
+    netstack_input(ns, f, icmp6_frame(f, ALL_NODES_MAC, UNSPEC, ALL_ROUTERS, 255, m, 16));
+    assert_int_equal(captured.n, 1);
+    assert_int_equal(counter(ns, NETSTACK_STAT_ndp_rs_in), 3);
+    assert_int_equal(counter(ns, NETSTACK_STAT_ndp_ra_out), 2);
+    assert_int_equal(counter(ns, NETSTACK_STAT_drop_ndp_invalid), 1);
+}
+
+static void periodic_advertisements_once_the_guest_speaks(void **state)
+{
+    struct netstack *ns = *state;
+    uint8_t f[128], m[8] = { 133 };
+    int i;
+
+    /* Nothing while no guest has spoken IPv6. */
+    fake_ns += 600ull * 1000000000ull;
+    netstack_dispatch(ns);
+    assert_int_equal(captured.n, 0);
+    netstack_input(ns, f, icmp6_frame(f, ALL_NODES_MAC, UNSPEC, ALL_ROUTERS, 255, m, 8));
+    capture_reset();
+    /* Three at the initial interval (16 s), then one per 200 s. */
+    for (i = 0; i < 3; i++) {
+        fake_ns += 16ull * 1000000000ull;
+        netstack_dispatch(ns);
+        assert_int_equal(captured.n, (size_t)i + 1);
+        expect_ra((size_t)i, ALL_NODES_MAC, ALL_NODES);
+    }
+    fake_ns += 16ull * 1000000000ull;
+    netstack_dispatch(ns);
+    assert_int_equal(captured.n, 3);
+    fake_ns += 200ull * 1000000000ull;
+    netstack_dispatch(ns);
+    assert_int_equal(captured.n, 4);
+    /* The guest goes away: they stop. */
+    netstack_link_down(ns);
+    fake_ns += 1000ull * 1000000000ull;
+    netstack_dispatch(ns);
+    assert_int_equal(captured.n, 4);
+}
+
+static void echo_answered_for_gateway_and_alias(void **state)
+{
+    struct netstack *ns = *state;
+    const uint8_t *dsts[] = { GW6, ALIAS6, GW_LL };
+    uint8_t f[256], m[72];
+    size_t i, j, mlen;
+
+    for (i = 0; i < 3; i++) {
+        const uint8_t *src = i == 2 ? GUEST_LL : GUEST6, *a;
+
+        capture_reset();
+        memset(m, 0, sizeof(m));
+        m[0] = 128;
+        put16(m + 4, 0x1234);
+        put16(m + 6, (uint16_t)i);
+        for (j = 8; j < sizeof(m); j++)
+            m[j] = (uint8_t)(j * 5);
+        netstack_input(ns, f, icmp6_frame(f, gw_mac, src, dsts[i], 64, m, sizeof(m)));
+        assert_int_equal(captured.n, 1);
+        a = expect_icmp6(0, 129, guest_mac, dsts[i], src, 64, &mlen);
+        assert_int_equal(mlen, sizeof(m));
+        assert_memory_equal(a + 4, m + 4, sizeof(m) - 4);
+    }
+    /* A bad checksum. */
+    capture_reset();
+    icmp6_frame(f, gw_mac, GUEST6, GW6, 64, m, sizeof(m));
+    f[14 + 40 + 2] ^= 1;
+    netstack_input(ns, f, 14 + 40 + sizeof(m));
+    assert_int_equal(captured.n, 0);
+    assert_int_equal(counter(ns, NETSTACK_STAT_drop_icmp6_malformed), 1);
+    assert_int_equal(counter(ns, NETSTACK_STAT_icmp6_echo_replies), 3);
+}
+
+static void what_is_not_served_is_counted(void **state)
+{
+    struct netstack *ns = *state;
+    uint8_t f[128], m[8] = { 128 }, mld[8] = { 143 };
+    uint8_t frag[8] = { 58, 0, 0, 1, 0, 0, 0, 7 };      /* first fragment, more follow */
+    uint8_t atomic[8] = { 58, 0, 0, 0, 0, 0, 0, 7 };    /* offset 0, no more */
+    const uint8_t other[16] = { 0xfd, 0x65, 0, 0x65, [15] = 0x77 };
+    uint8_t udp[8] = { 0x30, 0x39, 0, 53, 0, 8, 0, 0 };
+    size_t len;
+
+    netstack_input(ns, f, icmp6_frame(f, (const uint8_t[6]){ 0x33, 0x33, 0, 0, 0, 0x16 }, GUEST6,
+                                      MLD_ROUTERS, 1, mld, 8));
+    assert_int_equal(counter(ns, NETSTACK_STAT_drop_ipv6_multicast), 1);
+    netstack_input(ns, f, icmp6_frame(f, gw_mac, GUEST6, other, 64, m, 8));
+    assert_int_equal(counter(ns, NETSTACK_STAT_drop_ipv6_destination), 1);
+    netstack_input(ns, f, ipv6_frame(f, gw_mac, GUEST6, GW6, 64, 44, frag, 8, m, 8));
+    assert_int_equal(counter(ns, NETSTACK_STAT_drop_ipv6_frag), 1);
+    netstack_input(ns, f, ipv6_frame(f, gw_mac, GUEST6, GW6, 64, 44, atomic, 8, m, 8));
+    assert_int_equal(counter(ns, NETSTACK_STAT_icmp6_echo_replies), 1);
+    len = icmp6_frame(f, gw_mac, GUEST6, GW6, 64, udp, 8);
+    f[14 + 6] = 17;
+    netstack_input(ns, f, len);
+    assert_int_equal(counter(ns, NETSTACK_STAT_drop_ipv6_proto), 1);
+    /* Our own address as the source. */
+    netstack_input(ns, f, icmp6_frame(f, gw_mac, ALIAS6, GW6, 64, m, 8));
+    assert_int_equal(counter(ns, NETSTACK_STAT_drop_ipv6_source), 1);
+    assert_int_equal(captured.n, 1);
+}
+
+static void no_ipv6_means_none(void **state)
+{
+    struct netstack_config c;
+    struct netstack *ns = NULL;
+    uint8_t f[128], m[8] = { 133 };
+
+    (void)state;
+    capture_reset();
+    netstack_config_init(&c);
+    c.send_frames = capture_send;
+    c.log = quiet_log;
+    c.no_ipv6 = 1;
+    assert_int_equal(netstack_new(&c, &ns), 0);
+    netstack_input(ns, f, icmp6_frame(f, ALL_NODES_MAC, UNSPEC, ALL_ROUTERS, 255, m, 8));
+    assert_int_equal(counter(ns, NETSTACK_STAT_drop_eth_not_for_us), 1);  /* 33:33:* is not ours */
+    netstack_input(ns, f, icmp6_frame(f, gw_mac, GUEST6, GW6, 64, m, 8));
+    assert_int_equal(counter(ns, NETSTACK_STAT_drop_eth_type), 1);
+    assert_int_equal(counter(ns, NETSTACK_STAT_ipv6_in), 0);
+    assert_int_equal(captured.n, 0);
+    stack_done(ns);
+    /* Below IPv6's minimum MTU, IPv6 stays off by itself. */
+    c.no_ipv6 = 0;
+    c.mtu = 1000;
+    assert_int_equal(netstack_new(&c, &ns), 0);
+    netstack_input(ns, f, icmp6_frame(f, gw_mac, GUEST6, GW6, 64, m, 8));
+    assert_int_equal(counter(ns, NETSTACK_STAT_drop_eth_type), 1);
+    stack_done(ns);
+}
+
+static void prefix_checked(void **state)
+{
+    static const struct in6_addr bad[] = {
+        { .s6_addr = { 0xfd, 0x65, 0, 0x65, [15] = 1 } },  /* host bits */
+        { .s6_addr = { 0xff, 0x02 } },                     /* multicast */
+        { .s6_addr = { 0xfe, 0x80 } },                     /* link-local */
+    };
+    struct netstack_config c;
+    struct netstack *ns = NULL;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        netstack_config_init(&c);
+        c.send_frames = capture_send;
+        c.log = quiet_log;
+        c.ipv6_prefix = bad[i];
+        assert_int_equal(netstack_new(&c, &ns), -EINVAL);
+    }
+    /* A prefix of our own choosing works, and with --no-ipv6 it is not looked at. */
+    netstack_config_init(&c);
+    c.send_frames = capture_send;
+    c.log = quiet_log;
+    c.ipv6_prefix = (struct in6_addr){ .s6_addr = { 0x20, 0x01, 0x0d, 0xb8, 0, 1 } };
+    assert_int_equal(netstack_new(&c, &ns), 0);
+    stack_done(ns);
+    c.ipv6_prefix = bad[0];
+    c.no_ipv6 = 1;
+    assert_int_equal(netstack_new(&c, &ns), 0);
+    stack_done(ns);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(extension_headers_walked),
+        cmocka_unit_test_setup_teardown(header_checks, setup, teardown),
+        cmocka_unit_test_setup_teardown(answers_solicitations_for_its_own_addresses, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(duplicate_address_detection_passes, setup, teardown),
+        cmocka_unit_test_setup_teardown(invalid_discovery_is_counted, setup, teardown),
+        cmocka_unit_test_setup_teardown(router_solicitation_answered, setup, teardown),
+        cmocka_unit_test_setup_teardown(periodic_advertisements_once_the_guest_speaks, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(echo_answered_for_gateway_and_alias, setup, teardown),
+        cmocka_unit_test_setup_teardown(what_is_not_served_is_counted, setup, teardown),
+        cmocka_unit_test(no_ipv6_means_none),
+        cmocka_unit_test(prefix_checked),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
