@@ -10,6 +10,7 @@
 
 struct netstack;
 struct ns_ipv4;
+struct ns_ipv6;
 
 #define NS_DNS_PORT 53
 
@@ -26,6 +27,12 @@ void ns_dns_stop(struct netstack *ns);
  */
 void ns_dns_udp_input(struct netstack *ns, const struct ns_ipv4 *ip, uint16_t sport,
                       const uint8_t *msg, size_t len);
+
+/**
+ * ns_dns_udp6_input() - the same over IPv6, to the gateway's IPv6 address.
+ */
+void ns_dns_udp6_input(struct netstack *ns, const struct ns_ipv6 *ip, uint16_t sport,
+                       const uint8_t *msg, size_t len);
 
 /**
  * ns_dns_guest_gone() - the guest went away: close its TCP connections to

@@ -38,6 +38,9 @@
 #include "dns/local.h"
 #include "dns/server_priv.h"
 #include "ethernet/ipv4.h"
+#include "ethernet/ipv6.h"
+#include "ethernet/reader.h"
+#include "ethernet/writer.h"
 #include "netstack/stack.h"
 #include "netstack/tcp_pcbs.h"
 #include "netstack/udp.h"
@@ -107,9 +110,9 @@ static void tcp_send(struct dns_tcp_conn *c, const uint8_t *msg, size_t len)
  * client becomes an empty one with TC set
  * @query: the guest's query (for the truncated form), @qlen its length
  */
-static void reply(struct netstack *ns, uint32_t ip, uint16_t port, struct dns_tcp_conn *tcp,
-                  size_t udp_max, const uint8_t *query, size_t qlen, const uint8_t *msg,
-                  size_t len)
+static void reply(struct netstack *ns, const struct in6_addr *ip, uint16_t port,
+                  struct dns_tcp_conn *tcp, size_t udp_max, const uint8_t *query, size_t qlen,
+                  const uint8_t *msg, size_t len)
 {
     uint8_t small[512];
 
@@ -117,6 +120,9 @@ static void reply(struct netstack *ns, uint32_t ip, uint16_t port, struct dns_tc
         tcp_send(tcp, msg, len);
         return;
     }
+    /* The stack does not fragment its own IPv6: an answer must fit the link. */
+    if (!IN6_IS_ADDR_V4MAPPED(ip) && udp_max > (size_t)ns->cfg.mtu - IPV6_HLEN - UDP_HLEN)
+        udp_max = (size_t)ns->cfg.mtu - IPV6_HLEN - UDP_HLEN;
     if (len > udp_max) {
         len = ns_dns_build_rcode(query, qlen, NS_DNS_RCODE_NOERROR, small, sizeof(small));
         if (!len)
@@ -125,7 +131,11 @@ static void reply(struct netstack *ns, uint32_t ip, uint16_t port, struct dns_tc
         msg = small;
         NS_COUNT(ns, dns_truncated);
     }
-    ns_udp_send(ns, NULL, ns->gateway, NS_DNS_PORT, ip, port, msg, len);
+    if (IN6_IS_ADDR_V4MAPPED(ip))
+        ns_udp_send(ns, NULL, ns->gateway, NS_DNS_PORT, ns_load_be32(ip->s6_addr + 12), port,
+                    msg, len);
+    else
+        ns_udp6_send(ns, &ns->gateway6, NS_DNS_PORT, ip, port, msg, len);
 }
 
 /**
@@ -133,7 +143,7 @@ static void reply(struct netstack *ns, uint32_t ip, uint16_t port, struct dns_tc
  */
 static void reply_to(struct netstack *ns, struct dns_query *dq, const uint8_t *msg, size_t len)
 {
-    reply(ns, dq->guest_ip, dq->guest_port, dq->tcp, dq->udp_max, dq->msg, dq->len, msg, len);
+    reply(ns, &dq->guest, dq->guest_port, dq->tcp, dq->udp_max, dq->msg, dq->len, msg, len);
 }
 
 static void tcp_unref(struct dns_tcp_conn *c);
@@ -185,8 +195,8 @@ void ns_dns_fail(struct netstack *ns, struct dns_query *dq, uint8_t rcode)
 /**
  * answer_now() - a query answered without keeping it: FORMERR, NOTIMP, local, limit.
  */
-static void answer_now(struct netstack *ns, uint32_t ip, uint16_t port, struct dns_tcp_conn *tcp,
-                       const uint8_t *msg, size_t len, const struct ns_dns_question *q,
+static void answer_now(struct netstack *ns, const struct in6_addr *ip, uint16_t port,
+                       struct dns_tcp_conn *tcp, const uint8_t *msg, size_t len, const struct ns_dns_question *q,
                        const struct ns_dns_addrs *local, uint8_t rcode)
 {
     uint8_t out[NS_DNS_UDP_MAX];
@@ -203,7 +213,7 @@ static void answer_now(struct netstack *ns, uint32_t ip, uint16_t port, struct d
 /**
  * track() - a query that needs resolving: copied and linked in flight.
  */
-static struct dns_query *track(struct netstack *ns, uint32_t ip, uint16_t port,
+static struct dns_query *track(struct netstack *ns, const struct in6_addr *ip, uint16_t port,
                                struct dns_tcp_conn *tcp, const uint8_t *msg, size_t len,
                                uint16_t id, const struct ns_dns_question *q)
 {
@@ -219,7 +229,7 @@ static struct dns_query *track(struct netstack *ns, uint32_t ip, uint16_t port,
     dq->guest_id = id;
     dq->q = *q;
     dq->udp_max = udp_limit(msg, len);
-    dq->guest_ip = ip;
+    dq->guest = *ip;
     dq->guest_port = port;
     dq->tcp = tcp;
     if (tcp)
@@ -256,7 +266,8 @@ static void resolve(struct netstack *ns, struct dns_query *dq)
 /**
  * query() - one query from the guest, over UDP (@tcp NULL) or TCP.
  */
-static void query(struct netstack *ns, uint32_t ip, uint16_t port, struct dns_tcp_conn *tcp,
+static void query(struct netstack *ns, const struct in6_addr *ip, uint16_t port,
+                  struct dns_tcp_conn *tcp,
                   const uint8_t *msg, size_t len)
 {
     struct ns_dns_question q;
@@ -296,7 +307,16 @@ static void query(struct netstack *ns, uint32_t ip, uint16_t port, struct dns_tc
 void ns_dns_udp_input(struct netstack *ns, const struct ns_ipv4 *ip, uint16_t sport,
                       const uint8_t *msg, size_t len)
 {
-    query(ns, ip->src, sport, NULL, msg, len);
+    struct in6_addr a = { .s6_addr = { [10] = 0xff, [11] = 0xff } };
+
+    ns_store_be32(a.s6_addr + 12, ip->src);
+    query(ns, &a, sport, NULL, msg, len);
+}
+
+void ns_dns_udp6_input(struct netstack *ns, const struct ns_ipv6 *ip, uint16_t sport,
+                       const uint8_t *msg, size_t len)
+{
+    query(ns, &ip->src, sport, NULL, msg, len);
 }
 
 /**
@@ -438,7 +458,7 @@ static void tcp_take(struct dns_tcp_conn *c)
         if (c->rx_len - off - 2 < len)
             break;
         NS_COUNT(c->ns, dns_tcp_queries);
-        query(c->ns, 0, 0, c, c->rx + off + 2, len);
+        query(c->ns, &in6addr_any, 0, c, c->rx + off + 2, len);
         off += 2 + len;
     }
     memmove(c->rx, c->rx + off, c->rx_len - off);
@@ -573,6 +593,10 @@ static int add_local(struct netstack *ns)
         return -ENOMEM;
     a.s_addr = htonl(ns->host_loopback);
     if (ns->host_loopback && ns_dns_local_add(l, "host.internal", AF_INET, &a))
+        return -ENOMEM;
+    if (ns->ipv6 && (ns_dns_local_add(l, "gateway.internal", AF_INET6, &ns->gateway6) ||
+                     (ns->host_loopback &&
+                      ns_dns_local_add(l, "host.internal", AF_INET6, &ns->host_loopback6))))
         return -ENOMEM;
     for (spec = ns->cfg.dns_names; spec && *spec; spec++) {
         if (ns_dns_local_add_spec(l, *spec)) {

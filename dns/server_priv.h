@@ -8,6 +8,7 @@
 #ifndef NETSTACK_DNS_SERVER_PRIV_H
 #define NETSTACK_DNS_SERVER_PRIV_H
 
+#include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,7 +25,8 @@ struct dns_tcp_conn;
  * @q:          the question
  * @msg, @len:  the query as the guest sent it (forwarded unchanged but the ID)
  * @udp_max:    largest UDP answer the guest takes (512, or its EDNS size)
- * @guest_ip, @guest_port: UDP client, when @tcp is NULL
+ * @guest, @guest_port: UDP client, when @tcp is NULL; an IPv4 client as
+ *              ::ffff:a.b.c.d
  * @tcp:        TCP client connection, NULL for UDP
  * @server:     index of the upstream server being asked
  * @tries:      servers asked so far
@@ -42,7 +44,7 @@ struct dns_query {
     uint8_t *msg;
     size_t len;
     size_t udp_max;
-    uint32_t guest_ip;
+    struct in6_addr guest;
     uint16_t guest_port;
     struct dns_tcp_conn *tcp;
     unsigned server, tries;

@@ -11,10 +11,12 @@
  * itself until the packet ends), options with "discard if unknown" semantics
  * refuse the packet. A failure anywhere is one counted drop.
  *
- * Dispatch: ICMPv6 (echo, neighbour and router discovery) goes to icmp6.c.
- * The stack serves only its own addresses over IPv6 so far: packets to any
- * other address, other upper-layer protocols and fragments are counted
- * (drop_ipv6_destination, drop_ipv6_proto, drop_ipv6_frag). The router
+ * Dispatch: ICMPv6 (echo, neighbour and router discovery) goes to icmp6.c,
+ * UDP to netstack/udp.c (DNS on the gateway's address). The stack serves
+ * only its own addresses over IPv6 so far: packets to any other address,
+ * other upper-layer protocols, fragments and offload super-frames are
+ * counted (drop_ipv6_destination, drop_ipv6_proto, drop_ipv6_frag,
+ * drop_gso_malformed). The router
  * advertisements say so too: they offer the prefix on-link but no default
  * route (ndp.c), so a guest does not send what would be dropped.
  *
@@ -22,6 +24,7 @@
  * fragmented; ns_ipv6_send() refuses anything over the MTU.
  */
 #include <errno.h>
+#include <netinet/in.h>
 #include <string.h>
 
 #include "ethernet/eth.h"
@@ -31,6 +34,7 @@
 #include "ethernet/reader.h"
 #include "ethernet/writer.h"
 #include "netstack/stack.h"
+#include "netstack/udp.h"
 
 /* Router Alert (RFC 2711), carried by the guest's MLD reports. */
 #define IPV6_OPT_PAD1           0
@@ -220,6 +224,26 @@ static int source_ok(const struct netstack *ns, const struct in6_addr *src)
             ns_ipv6_in_prefix(ns, src)) && !ns_ipv6_is_local(ns, src);
 }
 
+/**
+ * offload_ok() - apply the frame's offload state to @ip, as ipv4.c does:
+ * checksums trusted where the link guarantees integrity or the guest left
+ * them partial; a super-frame (TSO6, USO over IPv6) has nowhere to go yet.
+ * Return: 1 to go on, 0 if @ip was dropped and counted.
+ */
+static int offload_ok(struct netstack *ns, struct ns_ipv6 *ip)
+{
+    const struct netstack_offload *o = ns->rx_offload;
+
+    ip->csum_trusted = !!(ns->offloads & NETSTACK_LINK_INTEGRITY) ||
+                       (o && (o->flags & (NETSTACK_OFFLOAD_F_NEEDS_CSUM |
+                                          NETSTACK_OFFLOAD_F_DATA_VALID)));
+    if (o && o->gso_type != NETSTACK_GSO_NONE) {
+        NS_COUNT(ns, drop_gso_malformed);
+        return 0;
+    }
+    return 1;
+}
+
 void ns_ipv6_input(struct netstack *ns, const uint8_t src_mac[6], struct ns_reader *r)
 {
     enum ns_ipv6_verdict v;
@@ -236,6 +260,8 @@ void ns_ipv6_input(struct netstack *ns, const uint8_t src_mac[6], struct ns_read
         return;
     }
     ip.src_mac = src_mac;
+    if (!offload_ok(ns, &ip))
+        return;
     if (!ns_ip6_is_unspecified(&ip.src))
         ns_neigh6_learn(ns, &ip.src, src_mac);
     ns_ndp_guest_seen(ns);
@@ -254,6 +280,8 @@ void ns_ipv6_input(struct netstack *ns, const uint8_t src_mac[6], struct ns_read
     }
     if (ip.proto == IPV6_NH_ICMPV6)
         ns_icmp6_input(ns, &ip);
+    else if (ip.proto == IPPROTO_UDP)
+        ns_udp6_input(ns, &ip);
     else
         NS_COUNT(ns, drop_ipv6_proto);
 }

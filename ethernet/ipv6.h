@@ -48,6 +48,8 @@ struct ns_reader;
  * @has_frag:    a fragment header was present; @frag (offset and M flag as
  *               on the wire) and @frag_id are its fields
  * @src_mac:     the Ethernet source the packet came from
+ * @csum_trusted: the transport vouches for the UDP/TCP checksum, or the
+ *               guest left it partial (as struct ns_ipv4's)
  */
 struct ns_ipv6 {
     struct in6_addr src, dst;
@@ -61,6 +63,7 @@ struct ns_ipv6 {
     uint16_t frag;
     uint32_t frag_id;
     const uint8_t *src_mac;
+    uint8_t csum_trusted;
 };
 
 /* Why ns_ipv6_parse() rejected a packet; each maps to a drop counter. */

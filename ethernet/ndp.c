@@ -21,7 +21,9 @@
  *   INTERVAL and then every NDP_RA_INTERVAL_MS, until the guest goes away.
  * - The advertisement carries the gateway's MAC, the link MTU and the /64
  *   with the on-link and autonomous flags, so the guest configures its
- *   address by SLAAC and reaches the gateway and the alias on-link. Its
+ *   address by SLAAC and reaches the gateway and the alias on-link; and the
+ *   gateway as DNS server with the search domains (RDNSS and DNSSL, RFC
+ *   8106: the DNS server answers on the gateway's IPv6 address). Its
  *   router lifetime is 0: the stack does not route IPv6 beyond its own
  *   addresses yet (ipv6.c), and a default route would make the guest try
  *   IPv6 first for every name with an AAAA record.
@@ -43,6 +45,8 @@
 #define NDP_OPT_TARGET_LLA      2
 #define NDP_OPT_PREFIX          3
 #define NDP_OPT_MTU             5
+#define NDP_OPT_RDNSS           25      /* RFC 8106 */
+#define NDP_OPT_DNSSL           31
 
 #define NA_FLAG_ROUTER          0x80
 #define NA_FLAG_SOLICITED       0x40
@@ -58,6 +62,9 @@
 #define NDP_PREFIX_VALID_S      86400   /* RFC 4861's defaults: 30 days, 7 days */
 #define NDP_PREFIX_PREFERRED_S  14400   /* shorter: a changed prefix takes hours, not days */
 #define NDP_CUR_HOP_LIMIT       64
+/* RFC 8106 section 5.1: at least 3 times MaxRtrAdvInterval, so one lost advertisement costs nothing. */
+#define NDP_DNS_LIFETIME_S      (3 * NDP_RA_INTERVAL_MS / 1000)
+#define NDP_RA_MAX              512     /* the advertisement, DNSSL included */
 
 static const struct in6_addr all_nodes = { .s6_addr = { 0xff, 0x02, [15] = 1 } };
 
@@ -132,12 +139,60 @@ static void advertise(struct netstack *ns, const struct in6_addr *target,
 }
 
 /**
+ * put_dnssl() - the DNS search list option: the search domains in DNS
+ * wire format, padded to a multiple of 8 bytes. A domain that is no valid
+ * name (a label over 63 bytes) is left out, as is one that would not fit.
+ */
+static void put_dnssl(struct netstack *ns, struct ns_writer *w)
+{
+    uint8_t names[256];
+    size_t n = 0, len, pad;
+    const char *p = ns->search_domains;
+
+    while (*p) {
+        size_t dlen = strcspn(p, " "), start = n, i = 0;
+        int ok = dlen > 0 && n + dlen + 2 <= sizeof(names);
+
+        while (ok && i < dlen) {
+            size_t l = strcspn(p + i, ".");
+
+            if (l > dlen - i)
+                l = dlen - i;
+            if (l == 0 || l > 63) {
+                ok = 0;
+                break;
+            }
+            names[n++] = (uint8_t)l;
+            memcpy(names + n, p + i, l);
+            n += l;
+            i += l + 1;
+        }
+        if (ok)
+            names[n++] = 0;
+        else
+            n = start;
+        p += dlen;
+        p += strspn(p, " ");
+    }
+    if (!n)
+        return;
+    len = 8 + n;
+    pad = (8 - len % 8) % 8;
+    ns_writer_u8(w, NDP_OPT_DNSSL);
+    ns_writer_u8(w, (uint8_t)((len + pad) / 8));
+    ns_writer_be16(w, 0);
+    ns_writer_be32(w, NDP_DNS_LIFETIME_S);
+    ns_writer_bytes(w, names, n);
+    ns_writer_zero(w, pad);
+}
+
+/**
  * send_ra() - a router advertisement
  * @to: the solicitation to answer, NULL for one to all nodes
  */
 static void send_ra(struct netstack *ns, const struct ns_ipv6 *to)
 {
-    uint8_t m[16 + 8 + 8 + 32];
+    uint8_t m[NDP_RA_MAX];
     struct ns_writer w;
 
     ns_writer_init(&w, m, sizeof(m));
@@ -164,6 +219,12 @@ static void send_ra(struct netstack *ns, const struct ns_ipv6 *to)
     ns_writer_be32(&w, NDP_PREFIX_PREFERRED_S);
     ns_writer_be32(&w, 0);
     ns_writer_bytes(&w, ns->prefix6.s6_addr, 16);
+    ns_writer_u8(&w, NDP_OPT_RDNSS);
+    ns_writer_u8(&w, 3);
+    ns_writer_be16(&w, 0);
+    ns_writer_be32(&w, NDP_DNS_LIFETIME_S);
+    ns_writer_bytes(&w, ns->gateway6.s6_addr, 16);
+    put_dnssl(ns, &w);
     /* RFC 4861 section 6.1.2: from the router's link-local address. */
     if (!send_icmp6(ns, to, &ns->gateway6_ll, m, w.len))
         NS_COUNT(ns, ndp_ra_out);

@@ -18,6 +18,7 @@
 #include "dns/dns.h"
 #include "ethernet/checksum.h"
 #include "ethernet/ipv4.h"
+#include "ethernet/ipv6.h"
 #include "ethernet/reader.h"
 #include "ethernet/writer.h"
 #include "netstack/dhcp.h"
@@ -135,6 +136,58 @@ void ns_udp_input(struct netstack *ns, const struct ns_ipv4 *ip)
         return;
     }
     dispatch(ns, ip, sport, dport, ip->payload + UDP_HLEN, ulen - UDP_HLEN);
+}
+
+void ns_udp6_input(struct netstack *ns, const struct ns_ipv6 *ip)
+{
+    struct ns_reader r;
+    uint16_t sport, dport, ulen, csum;
+
+    NS_COUNT(ns, udp_in);
+    ns_reader_init(&r, ip->payload, ip->payload_len);
+    sport = ns_read_be16(&r);
+    dport = ns_read_be16(&r);
+    ulen = ns_read_be16(&r);
+    csum = ns_read_be16(&r);
+    if (ns_reader_failed(&r) || ulen < UDP_HLEN || ulen > ip->payload_len) {
+        NS_COUNT(ns, drop_udp_malformed);
+        return;
+    }
+    /* Over IPv6 the checksum is mandatory: zero is not "none" (RFC 8200 section 8.1). */
+    if (!ip->csum_trusted &&
+        (!csum || ns_csum_fold(ns_csum_add(ns_csum_pseudo6(ip->src.s6_addr, ip->dst.s6_addr,
+                                                           IPPROTO_UDP, ulen),
+                                           ip->payload, ulen)) != 0)) {
+        NS_COUNT(ns, drop_udp_checksum);
+        return;
+    }
+    if (dport == NS_DNS_PORT && ns_ip6_equal(&ip->dst, &ns->gateway6))
+        ns_dns_udp6_input(ns, ip, sport, ip->payload + UDP_HLEN, ulen - UDP_HLEN);
+    else
+        NS_COUNT(ns, drop_ipv6_destination);
+}
+
+int ns_udp6_send(struct netstack *ns, const struct in6_addr *src, uint16_t sport,
+                 const struct in6_addr *dst, uint16_t dport, const uint8_t *payload, size_t len)
+{
+    size_t ulen = UDP_HLEN + len;
+    uint8_t h[UDP_HLEN], mac[6];
+    uint16_t csum;
+
+    if (!ns_neigh6_lookup(ns, dst, mac)) {
+        NS_COUNT(ns, drop_tx_no_neighbor);
+        return -EHOSTUNREACH;
+    }
+    ns_store_be16(h, sport);
+    ns_store_be16(h + 2, dport);
+    ns_store_be16(h + 4, (uint16_t)ulen);
+    ns_store_be16(h + 6, 0);
+    csum = ns_csum_fold(ns_csum_add(ns_csum_add(ns_csum_pseudo6(src->s6_addr, dst->s6_addr,
+                                                                IPPROTO_UDP, ulen),
+                                                h, UDP_HLEN),
+                                    payload, len));
+    ns_store_be16(h + 6, csum ? csum : 0xffff);
+    return ns_ipv6_send(ns, mac, src, dst, IPPROTO_UDP, 64, h, UDP_HLEN, payload, len);
 }
 
 int ns_udp_send(struct netstack *ns, const uint8_t *dst_mac, uint32_t src, uint16_t sport,

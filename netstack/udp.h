@@ -8,8 +8,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <netinet/in.h>
+
 struct netstack;
 struct ns_ipv4;
+struct ns_ipv6;
 
 #define UDP_HLEN 8
 #define DHCP_SERVER_PORT 67
@@ -31,6 +34,20 @@ int ns_udp_send(struct netstack *ns, const uint8_t *dst_mac, uint32_t src, uint1
 /**
  * ns_udp_tx_budget() - datagrams a host socket may be read for now (see udp.c).
  */
+/**
+ * ns_udp6_input() - a UDP datagram from the guest over IPv6, to one of the
+ * stack's addresses: DNS on the gateway's; the rest is counted
+ * (drop_ipv6_destination) until the NAT has IPv6.
+ */
+void ns_udp6_input(struct netstack *ns, const struct ns_ipv6 *ip);
+
+/**
+ * ns_udp6_send() - a datagram to the guest over IPv6, to the MAC learned for @dst
+ * Return: 0, -EHOSTUNREACH (no neighbour), -EMSGSIZE, -ENOBUFS.
+ */
+int ns_udp6_send(struct netstack *ns, const struct in6_addr *src, uint16_t sport,
+                 const struct in6_addr *dst, uint16_t dport, const uint8_t *payload, size_t len);
+
 int ns_udp_tx_budget(const struct netstack *ns, int max);
 
 #endif /* NETSTACK_UDP_H */

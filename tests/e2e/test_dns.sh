@@ -116,8 +116,8 @@ servfail_ms() {
 local_names() {
     expect_eq "A host.internal" "$(ans host.internal)" "$ALIAS"
     expect_eq "A gateway.internal" "$(ans gateway.internal)" "$GW"
-    check "AAAA host.internal: NODATA" nodata AAAA host.internal
-    check "AAAA gateway.internal: NODATA" nodata AAAA gateway.internal
+    expect_eq "AAAA host.internal" "$(ans AAAA host.internal)" fd65:65::fe
+    expect_eq "AAAA gateway.internal" "$(ans AAAA gateway.internal)" fd65:65::1
     expect_eq "A foo.local (--dns-name)" "$(ans foo.local)" 10.1.2.3
     check "AAAA foo.local: NODATA" nodata AAAA foo.local
     expect_eq "A hosted.$ZONE (--hosts)" "$(ans "hosted.$ZONE")" 10.9.8.7
@@ -219,6 +219,14 @@ check "A of a name with only MX: NODATA" nodata A "$ZONE"
 check "AAAA of a name with only A: NODATA" nodata AAAA "v4only.$ZONE"
 expect_eq "A www over TCP (dig +tcp)" "$(ans +tcp "www.$ZONE")" 10.77.1.10
 expect_eq "MX over TCP (dig +tcp)" "$(ans +tcp MX "$ZONE")" "10 mail.$ZONE."
+# Over IPv6 to the gateway's address, once the guest has one (SLAAC).
+# shellcheck disable=SC2016  # expanded by eval
+wait_until 15 eval '[ -n "$(in_guest ip -6 -o addr show dev "$TAP" to fd65:65::/64 scope global -tentative)" ]' ||
+    echo "FAIL: no SLAAC address in the guest for the IPv6 queries"
+dig6() { in_guest timeout 20 dig @fd65:65::1 +time=2 +tries=1 +short "$@" 2>&1 || true; }
+expect_eq "A www, asked over IPv6" "$(dig6 "www.$ZONE")" 10.77.1.10
+expect_eq "AAAA www, asked over IPv6" "$(dig6 AAAA "www.$ZONE")" 2001:db8::10
+expect_eq "AAAA host.internal, asked over IPv6" "$(dig6 AAAA host.internal)" fd65:65::fe
 
 # Several queries on one TCP connection, all sent before any answer is read
 # (RFC 7766 pipelining): every answer must come back, matched by ID.

@@ -4,14 +4,15 @@
 # router advertisements: a SLAAC address in fd65:65::/64 that passes
 # duplicate address detection, the prefix on-link and (while the stack routes
 # no IPv6 beyond its own addresses) no default route; rdisc6 reads the
-# advertisement's prefix, MTU and lifetime; ping -6 reaches the gateway (global
+# advertisement's prefix, MTU, lifetime, DNS server and search list, and
+# dig asks that server over IPv6; ping -6 reaches the gateway (global
 # and link-local) and the host-loopback alias; DAD fails for the gateway's own
 # address and passes for a free one. Then --ipv6-prefix (with --mtu: the
 # advertised MTU is the one the guest uses) and --no-ipv6.
 . "$(dirname "$0")/lib.sh"
 need_guest_caps
 [ -d /proc/sys/net/ipv6 ] || skip "the kernel has no IPv6"
-for tool in ping rdisc6; do
+for tool in ping rdisc6 dig; do
     command -v $tool >/dev/null || skip "$tool is not installed"
 done
 GW_LL=fe80::5894:efff:fee4:cdd
@@ -67,6 +68,12 @@ check "rdisc6: MTU 65520" grep -qE "MTU *: *65520 bytes" <<<"$ra"
 expect_eq "the guest's IPv6 MTU" "$(in_guest cat /proc/sys/net/ipv6/conf/$TAP/mtu)" 65520
 check "rdisc6: router lifetime 0" grep -qE "Router lifetime *: *0 " <<<"$ra"
 check "rdisc6: from the gateway's link-local address" grep -q "from $GW_LL" <<<"$ra"
+check "rdisc6: the gateway as DNS server (RDNSS)" grep -qE "Recursive DNS server *: fd65:65::1" <<<"$ra"
+check "rdisc6: the search domain (DNSSL)" grep -qE "DNS search list *: internal" <<<"$ra"
+expect_eq "dig AAAA host.internal @fd65:65::1" \
+    "$(in_guest timeout 10 dig @fd65:65::1 +time=2 +tries=1 +short AAAA host.internal 2>&1)" fd65:65::fe
+expect_eq "dig A gateway.internal @fd65:65::1" \
+    "$(in_guest timeout 10 dig @fd65:65::1 +time=2 +tries=1 +short gateway.internal 2>&1)" 192.168.65.1
 check "ping -6 gateway" in_guest ping -6 -c 3 -i 0.2 -W 2 -q fd65:65::1
 check "ping -6 gateway, 60000 bytes" in_guest ping -6 -c 2 -i 0.2 -W 2 -q -s 60000 fd65:65::1
 check "ping -6 host-loopback alias" in_guest ping -6 -c 2 -i 0.2 -W 2 -q fd65:65::fe

@@ -5,7 +5,7 @@
 # write every option received to $OUT for the test to check.
 case "$1" in
 bound|renew)
-    ip addr flush dev "$interface"
+    ip -4 addr flush dev "$interface"
     ip addr add "$ip/$mask" broadcast "${broadcast:-+}" dev "$interface"
     [ -n "$mtu" ] && ip link set dev "$interface" mtu "$mtu"
     for r in $router; do ip route replace default via "$r" dev "$interface"; break; done
@@ -25,7 +25,7 @@ bound|renew)
     } >>"$OUT"
     ;;
 deconfig)
-    ip addr flush dev "$interface"
+    ip -4 addr flush dev "$interface"
     ;;
 esac
 exit 0

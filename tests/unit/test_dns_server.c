@@ -230,7 +230,7 @@ static void local_names_never_leave(void **state)
     }
     /* AAAA for a name with only IPv4: NODATA, not NXDOMAIN */
     {
-        uint8_t *q = query_wire("host.internal.", LDNS_RR_TYPE_AAAA, 7, 0, &len);
+        uint8_t *q = query_wire("foo.local.", LDNS_RR_TYPE_AAAA, 7, 0, &len);
         ldns_pkt *a;
 
         capture_reset();

@@ -346,7 +346,8 @@ static void expect_ra(size_t i, const uint8_t *dst_mac, const uint8_t *dst)
     size_t mlen;
     const uint8_t *a = expect_icmp6(i, 134, dst_mac, GW_LL, dst, 255, &mlen);
 
-    assert_int_equal(mlen, 16 + 8 + 8 + 32);
+    /* Header, source link-layer, MTU, prefix, RDNSS, DNSSL ("internal"). */
+    assert_int_equal(mlen, 16 + 8 + 8 + 32 + 24 + 24);
     assert_int_equal(a[4], 64);                     /* current hop limit */
     assert_int_equal(a[5], 0);                      /* no M, no O */
     assert_int_equal(get16(a + 6), 0);              /* not a default router (yet) */
@@ -361,6 +362,14 @@ static void expect_ra(size_t i, const uint8_t *dst_mac, const uint8_t *dst)
     assert_true(get32(a + 36) >= get32(a + 40));    /* valid >= preferred */
     assert_true(get32(a + 40) > 0);
     assert_memory_equal(a + 48, PREFIX, 16);
+    assert_int_equal(a[64], 25);                    /* RDNSS: the gateway */
+    assert_int_equal(a[65], 3);
+    assert_true(get32(a + 68) >= 3 * 200);          /* 3 x MaxRtrAdvInterval */
+    assert_memory_equal(a + 72, GW6, 16);
+    assert_int_equal(a[88], 31);                    /* DNSSL: the search domains */
+    assert_int_equal(a[89], 3);
+    assert_int_equal(get32(a + 92), get32(a + 68));
+    assert_memory_equal(a + 96, "\x08internal\0\0\0\0\0\0\0", 16);
 }
 
 static void router_solicitation_answered(void **state)
@@ -457,7 +466,7 @@ static void what_is_not_served_is_counted(void **state)
     uint8_t frag[8] = { 58, 0, 0, 1, 0, 0, 0, 7 };      /* first fragment, more follow */
     uint8_t atomic[8] = { 58, 0, 0, 0, 0, 0, 0, 7 };    /* offset 0, no more */
     const uint8_t other[16] = { 0xfd, 0x65, 0, 0x65, [15] = 0x77 };
-    uint8_t udp[8] = { 0x30, 0x39, 0, 53, 0, 8, 0, 0 };
+    uint8_t tcp[20] = { 0x30, 0x39, 0, 80, [12] = 0x50, 0x02 };
     size_t len;
 
     netstack_input(ns, f, icmp6_frame(f, (const uint8_t[6]){ 0x33, 0x33, 0, 0, 0, 0x16 }, GUEST6,
@@ -469,13 +478,86 @@ static void what_is_not_served_is_counted(void **state)
     assert_int_equal(counter(ns, NETSTACK_STAT_drop_ipv6_frag), 1);
     netstack_input(ns, f, ipv6_frame(f, gw_mac, GUEST6, GW6, 64, 44, atomic, 8, m, 8));
     assert_int_equal(counter(ns, NETSTACK_STAT_icmp6_echo_replies), 1);
-    len = icmp6_frame(f, gw_mac, GUEST6, GW6, 64, udp, 8);
-    f[14 + 6] = 17;
+    len = icmp6_frame(f, gw_mac, GUEST6, GW6, 64, tcp, 20);
+    f[14 + 6] = 6;
     netstack_input(ns, f, len);
     assert_int_equal(counter(ns, NETSTACK_STAT_drop_ipv6_proto), 1);
     /* Our own address as the source. */
     netstack_input(ns, f, icmp6_frame(f, gw_mac, ALIAS6, GW6, 64, m, 8));
     assert_int_equal(counter(ns, NETSTACK_STAT_drop_ipv6_source), 1);
+    assert_int_equal(captured.n, 1);
+}
+
+/**
+ * udp6_frame() - a UDP datagram from GUEST6 port 40000 to @dst:@dport;
+ * @csum_ok 0 leaves the checksum zero. Returns the frame length.
+ */
+static size_t udp6_frame(uint8_t *f, const uint8_t *dst, uint16_t dport, const uint8_t *data,
+                         size_t len, int csum_ok)
+{
+    uint8_t u[512];
+    size_t flen;
+    uint8_t *h;
+
+    put16(u, 40000);
+    put16(u + 2, dport);
+    put16(u + 4, (uint16_t)(8 + len));
+    put16(u + 6, 0);
+    memcpy(u + 8, data, len);
+    flen = icmp6_frame(f, gw_mac, GUEST6, dst, 64, u, 8 + len);
+    h = f + 14;
+    h[6] = 17;
+    /* csum6() takes next header 58; redo it for 17 (the difference, folded). */
+    put16(h + 40 + 6, 0);
+    put16(h + 40 + 2, dport);
+    if (csum_ok) {
+        uint32_t sum = 0;
+        size_t i;
+
+        for (i = 0; i < 32; i += 2)
+            sum += (uint32_t)(h[8 + i] << 8 | h[9 + i]);
+        sum += (uint32_t)(8 + len) + 17;
+        for (i = 0; i < 8 + len; i += 2)
+            sum += (uint32_t)(h[40 + i] << 8 | (i + 1 < 8 + len ? h[41 + i] : 0));
+        while (sum >> 16)
+            sum = (sum & 0xffff) + (sum >> 16);
+        put16(h + 46, (uint16_t)~sum ? (uint16_t)~sum : 0xffff);
+    }
+    return flen;
+}
+
+static void dns_on_the_gateway_address(void **state)
+{
+    struct netstack *ns = *state;
+    /* ID 0x4242, RD, one question: host.internal AAAA IN */
+    static const uint8_t q[] = { 0x42, 0x42, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0,
+                                 4, 'h', 'o', 's', 't', 8, 'i', 'n', 't', 'e', 'r', 'n', 'a', 'l',
+                                 0, 0, 28, 0, 1 };
+    uint8_t f[256];
+    const uint8_t *h, *u;
+
+    netstack_input(ns, f, udp6_frame(f, GW6, 53, q, sizeof(q), 1));
+    assert_int_equal(captured.n, 1);
+    h = captured.frame[0] + 14;
+    assert_int_equal(get16(captured.frame[0] + 12), 0x86dd);
+    assert_memory_equal(captured.frame[0], guest_mac, 6);
+    assert_int_equal(h[6], 17);
+    assert_memory_equal(h + 8, GW6, 16);
+    assert_memory_equal(h + 24, GUEST6, 16);
+    u = h + 40;
+    assert_int_equal(get16(u), 53);
+    assert_int_equal(get16(u + 2), 40000);
+    assert_int_equal(get16(u + 4), get16(h + 4));
+    assert_int_equal(get16(u + 8), 0x4242);         /* the guest's ID */
+    assert_int_equal(get16(u + 8 + 6), 1);          /* one answer */
+    /* The answer's data, the last 16 bytes: the alias's IPv6 address. */
+    assert_memory_equal(u + get16(u + 4) - 16, ALIAS6, 16);
+    /* A zero checksum is no checksum over IPv6: refused; other ports are not served. */
+    netstack_input(ns, f, udp6_frame(f, GW6, 53, q, sizeof(q), 0));
+    assert_int_equal(counter(ns, NETSTACK_STAT_drop_udp_checksum), 1);
+    netstack_input(ns, f, udp6_frame(f, GW6, 54, q, sizeof(q), 1));
+    netstack_input(ns, f, udp6_frame(f, ALIAS6, 53, q, sizeof(q), 1));
+    assert_int_equal(counter(ns, NETSTACK_STAT_drop_ipv6_destination), 2);
     assert_int_equal(captured.n, 1);
 }
 
@@ -554,6 +636,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(echo_answered_for_gateway_and_alias, setup, teardown),
         cmocka_unit_test_setup_teardown(what_is_not_served_is_counted, setup, teardown),
+        cmocka_unit_test_setup_teardown(dns_on_the_gateway_address, setup, teardown),
         cmocka_unit_test(no_ipv6_means_none),
         cmocka_unit_test(prefix_checked),
     };
