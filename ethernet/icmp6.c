@@ -28,7 +28,9 @@ uint16_t ns_icmp6_checksum(const struct in6_addr *src, const struct in6_addr *ds
 
     sum = ns_csum_add(sum, hdr, hlen);
     /* @hlen is even wherever this is used, so @data starts at an even offset. */
-    return ns_csum_fold(ns_csum_add(sum, data, dlen));
+    if (dlen)
+        sum = ns_csum_add(sum, data, dlen);
+    return ns_csum_fold(sum);
 }
 
 /**

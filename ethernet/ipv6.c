@@ -201,14 +201,17 @@ int ns_ipv6_is_local(const struct netstack *ns, const struct in6_addr *a)
 
 /**
  * for_us_multicast() - a multicast destination the stack listens to: all
- * nodes, all routers, the solicited-node groups of its own addresses.
+ * nodes, all routers, the DHCPv6 servers (ff02::1:2), the solicited-node
+ * groups of its own addresses.
  */
 static int for_us_multicast(const struct netstack *ns, const struct in6_addr *dst)
 {
     static const uint8_t all_nodes[16] = { 0xff, 0x02, [15] = 1 };
     static const uint8_t all_routers[16] = { 0xff, 0x02, [15] = 2 };
+    static const uint8_t dhcp_servers[16] = { 0xff, 0x02, [13] = 1, [15] = 2 };
 
     return !memcmp(dst->s6_addr, all_nodes, 16) || !memcmp(dst->s6_addr, all_routers, 16) ||
+           !memcmp(dst->s6_addr, dhcp_servers, 16) ||
            ns_ip6_solicited_node(dst, &ns->gateway6) ||
            ns_ip6_solicited_node(dst, &ns->gateway6_ll) ||
            (ns->host_loopback && ns_ip6_solicited_node(dst, &ns->host_loopback6));
@@ -271,6 +274,11 @@ void ns_ipv6_input(struct netstack *ns, const uint8_t src_mac[6], struct ns_read
             NS_COUNT(ns, drop_ipv6_multicast);
         else
             NS_COUNT(ns, drop_ipv6_destination);
+        return;
+    }
+    /* Only neighbour discovery speaks before it has an address (DAD, RFC 4862). */
+    if (ns_ip6_is_unspecified(&ip.src) && ip.proto != IPV6_NH_ICMPV6) {
+        NS_COUNT(ns, drop_ipv6_source);
         return;
     }
     /* An atomic fragment (offset 0, no more) is a whole packet (RFC 6946). */

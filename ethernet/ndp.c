@@ -23,7 +23,8 @@
  *   with the on-link and autonomous flags, so the guest configures its
  *   address by SLAAC and reaches the gateway and the alias on-link; and the
  *   gateway as DNS server with the search domains (RDNSS and DNSSL, RFC
- *   8106: the DNS server answers on the gateway's IPv6 address). Its
+ *   8106: the DNS server answers on the gateway's IPv6 address), and the O
+ *   flag, for guests that ask stateless DHCPv6 for those instead. Its
  *   router lifetime is 0: the stack does not route IPv6 beyond its own
  *   addresses yet (ipv6.c), and a default route would make the guest try
  *   IPv6 first for every name with an AAAA record.
@@ -35,6 +36,7 @@
 #include "ethernet/eth.h"
 #include "ethernet/icmp6.h"
 #include "ethernet/ipv6.h"
+#include "ethernet/namelist.h"
 #include "ethernet/ndp.h"
 #include "ethernet/reader.h"
 #include "ethernet/writer.h"
@@ -51,6 +53,7 @@
 #define NA_FLAG_ROUTER          0x80
 #define NA_FLAG_SOLICITED       0x40
 #define NA_FLAG_OVERRIDE        0x20
+#define RA_FLAG_OTHER           0x40    /* stateless DHCPv6 has DNS and domains */
 #define PIO_FLAG_ONLINK         0x80
 #define PIO_FLAG_AUTONOMOUS     0x40
 
@@ -139,42 +142,16 @@ static void advertise(struct netstack *ns, const struct in6_addr *target,
 }
 
 /**
- * put_dnssl() - the DNS search list option: the search domains in DNS
- * wire format, padded to a multiple of 8 bytes. A domain that is no valid
- * name (a label over 63 bytes) is left out, as is one that would not fit.
+ * put_dnssl() - the DNS search list option: the search domains in DNS wire
+ * form, padded to a multiple of 8 bytes; none if there are no domains (or
+ * none fits).
  */
 static void put_dnssl(struct netstack *ns, struct ns_writer *w)
 {
     uint8_t names[256];
-    size_t n = 0, len, pad;
-    const char *p = ns->search_domains;
+    size_t n, len, pad;
 
-    while (*p) {
-        size_t dlen = strcspn(p, " "), start = n, i = 0;
-        int ok = dlen > 0 && n + dlen + 2 <= sizeof(names);
-
-        while (ok && i < dlen) {
-            size_t l = strcspn(p + i, ".");
-
-            if (l > dlen - i)
-                l = dlen - i;
-            if (l == 0 || l > 63) {
-                ok = 0;
-                break;
-            }
-            names[n++] = (uint8_t)l;
-            memcpy(names + n, p + i, l);
-            n += l;
-            i += l + 1;
-        }
-        if (ok)
-            names[n++] = 0;
-        else
-            n = start;
-        p += dlen;
-        p += strspn(p, " ");
-    }
-    if (!n)
+    if (ns_namelist_encode(ns->search_domains, names, sizeof(names), &n) || !n)
         return;
     len = 8 + n;
     pad = (8 - len % 8) % 8;
@@ -200,7 +177,7 @@ static void send_ra(struct netstack *ns, const struct ns_ipv6 *to)
     ns_writer_u8(&w, 0);
     ns_writer_be16(&w, 0);
     ns_writer_u8(&w, NDP_CUR_HOP_LIMIT);
-    ns_writer_u8(&w, 0);            /* M, O: no DHCPv6 to ask */
+    ns_writer_u8(&w, RA_FLAG_OTHER);    /* not M: addresses by SLAAC, not DHCPv6 */
     ns_writer_be16(&w, NDP_ROUTER_LIFETIME_S);
     ns_writer_be32(&w, 0);          /* reachable time, retransmission timer: unspecified */
     ns_writer_be32(&w, 0);

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""make_seeds.py - write the seed corpora for fuzz_frame, fuzz_ipv4, fuzz_ipv6, fuzz_arp,
+"""make_seeds.py - write the seed corpora for fuzz_frame, fuzz_ipv4, fuzz_ipv6, fuzz_dhcp6, fuzz_arp,
 fuzz_offload, the transports' decoders (fuzz_stream, fuzz_vmnet, fuzz_dgram) and
 the control API (fuzz_api).
 
@@ -119,6 +119,33 @@ def ipv6_seeds():
     }
 
 
+DHCP6_SERVERS = bytes.fromhex("ff020000000000000000" "000000010002")
+
+
+def dhcp6_option(code, data):
+    return struct.pack("!HH", code, len(data)) + data
+
+
+def dhcp6_seeds():
+    client = dhcp6_option(1, struct.pack("!HHI", 1, 1, 0x2A2B2C2D) + GUEST_MAC)
+    common = client + dhcp6_option(8, b"\0\0") + dhcp6_option(6, struct.pack("!HH", 23, 24))
+    server = dhcp6_option(2, struct.pack("!HH", 3, 1) + GW_MAC)
+    ia_na = dhcp6_option(3, struct.pack("!III", 1, 0, 0))
+    return {
+        "information_request": b"\x0b\x0a\x0b\x0c" + common,
+        "information_request_to_us": b"\x0b\x0a\x0b\x0d" + common + server,
+        "solicit": b"\x01\x01\x02\x03" + common + ia_na,
+        "information_request_ia": b"\x0b\x01\x02\x04" + common + ia_na,
+    }
+
+
+def udp6(src, dst, sport, dport, payload):
+    u = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+    pseudo = src + dst + struct.pack("!IxxxB", len(u), 17)
+    s = csum(pseudo + u) or 0xFFFF
+    return ipv6(src, dst, 17, u[:6] + struct.pack("!H", s) + u[8:], 1)
+
+
 def arp(tpa):
     return struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, 1, GUEST_MAC, GUEST, b"\0" * 6, tpa)
 
@@ -234,6 +261,9 @@ def main():
     }
     seeds = {"ipv4": packets, "arp": {"gateway": arp(GW), "alias": arp(bytes([192, 168, 65, 254]))}}
     seeds["ipv6"] = ipv6_seeds()
+    seeds["dhcp6"] = dhcp6_seeds()
+    seeds["ipv6"]["dhcp6_information_request"] = udp6(GUEST_LL, DHCP6_SERVERS, 546, 547,
+                                                      seeds["dhcp6"]["information_request"])
     frames = {name: eth(GW_MAC, 0x0800, p) for name, p in packets.items()}
     frames["arp"] = eth(BCAST, 0x0806, arp(GW))
     frames["dhcp_discover"] = eth(BCAST, 0x0800, packets["dhcp_discover"])

@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "ethernet/reader.h"
+#include "ethernet/namelist.h"
 #include "ethernet/writer.h"
 #include "netstack/dhcp.h"
 #include "netstack/dhcp_priv.h"
@@ -358,42 +359,6 @@ void dhcp_dest(const struct dhcp_msg *m, const struct dhcp_answer *a,
 /* --- Search list (RFC 3397, names RFC 1035 section 3.1) ------------------ */
 
 /**
- * dns_name_encode() - write a domain name in RFC 1035 section 3.1 form
- * @name:   name, dotted, one trailing dot allowed, not NUL terminated
- * @len:    its length
- * @w:      writer
- *
- * Labels of 1 to 63 bytes, each behind its length byte, then a zero byte;
- * at most 255 bytes in all. No compression pointers (RFC 1035 section
- * 4.1.4): an uncompressed name is valid in option 119 and simpler to check.
- *
- * Return: 0, -1 for an empty label, a label or name too long
- */
-static int dns_name_encode(const char *name, size_t len, struct ns_writer *w)
-{
-    size_t i = 0;
-
-    if (len && name[len - 1] == '.')
-        len--;
-    if (!len || len + 2 > 255)
-        return -1;
-
-    while (i <= len) {
-        size_t start = i;
-
-        while (i < len && name[i] != '.')
-            i++;
-        if (i == start || i - start > 63)
-            return -1;
-        ns_writer_u8(w, (uint8_t)(i - start));
-        ns_writer_bytes(w, name + start, i - start);
-        i++;
-    }
-    ns_writer_u8(w, 0);
-    return 0;
-}
-
-/**
  * dhcp_set_search() - encode the search list for option 119
  * @d:      server
  * @list:   names separated by spaces or tabs, NULL or "" for none
@@ -406,25 +371,7 @@ static int dns_name_encode(const char *name, size_t len, struct ns_writer *w)
  */
 int dhcp_set_search(struct ns_dhcp *d, const char *list, size_t room)
 {
-    const char *p = list ? list : "";
-    struct ns_writer nw;
-    uint8_t name[255];
-    int full = 0;
-
-    d->search_len = 0;
-    while (*(p += strspn(p, " \t"))) {
-        size_t n = strcspn(p, " \t");
-
-        ns_writer_init(&nw, name, sizeof(name));
-        if (dns_name_encode(p, n, &nw) || nw.overflow)
-            return -1;
-        if (full || nw.len > room - d->search_len) {
-            full = 1;
-        } else {
-            memcpy(d->search + d->search_len, name, nw.len);
-            d->search_len += nw.len;
-        }
-        p += n;
-    }
-    return 0;
+    if (room > sizeof(d->search))
+        room = sizeof(d->search);
+    return ns_namelist_encode(list, d->search, room, &d->search_len);
 }

@@ -22,6 +22,7 @@
 #include "ethernet/reader.h"
 #include "ethernet/writer.h"
 #include "netstack/dhcp.h"
+#include "netstack/dhcp6.h"
 #include "netstack/nat.h"
 #include "netstack/stack.h"
 #include "netstack/udp.h"
@@ -163,6 +164,9 @@ void ns_udp6_input(struct netstack *ns, const struct ns_ipv6 *ip)
     }
     if (dport == NS_DNS_PORT && ns_ip6_equal(&ip->dst, &ns->gateway6))
         ns_dns_udp6_input(ns, ip, sport, ip->payload + UDP_HLEN, ulen - UDP_HLEN);
+    else if (dport == DHCP6_SERVER_PORT &&
+             (ns_ip6_is_multicast(&ip->dst) || ns_ip6_equal(&ip->dst, &ns->gateway6_ll)))
+        ns_dhcp6_input(ns, ip, sport, ip->payload + UDP_HLEN, ulen - UDP_HLEN);
     else
         NS_COUNT(ns, drop_ipv6_destination);
 }

@@ -36,7 +36,8 @@ int ns_udp_send(struct netstack *ns, const uint8_t *dst_mac, uint32_t src, uint1
  */
 /**
  * ns_udp6_input() - a UDP datagram from the guest over IPv6, to one of the
- * stack's addresses: DNS on the gateway's; the rest is counted
+ * stack's addresses: DNS on the gateway's, DHCPv6 to the servers' group
+ * or the gateway's link-local address; the rest is counted
  * (drop_ipv6_destination) until the NAT has IPv6.
  */
 void ns_udp6_input(struct netstack *ns, const struct ns_ipv6 *ip);

@@ -617,7 +617,8 @@ int netstack_pcap_status(struct netstack *ns, struct netstack_pcap_status *st);
     X(ipv6_in) X(drop_ipv6_header) X(drop_ipv6_length) X(drop_ipv6_source) X(drop_ipv6_ext) \
     X(drop_ipv6_frag) X(drop_ipv6_proto) X(drop_ipv6_destination) X(drop_ipv6_multicast) \
     X(icmp6_in) X(icmp6_echo_replies) X(drop_icmp6_malformed) X(drop_icmp6_unhandled) \
-    X(ndp_ns_in) X(ndp_na_out) X(ndp_rs_in) X(ndp_ra_out) X(drop_ndp_invalid)
+    X(ndp_ns_in) X(ndp_na_out) X(ndp_rs_in) X(ndp_ra_out) X(drop_ndp_invalid) \
+    X(dhcp6_in) X(dhcp6_replies) X(drop_dhcp6_malformed) X(drop_dhcp6_unhandled)
 
 enum netstack_stat {
 #define NETSTACK_STAT_ENUM(name) NETSTACK_STAT_##name,

@@ -5,14 +5,15 @@
 # duplicate address detection, the prefix on-link and (while the stack routes
 # no IPv6 beyond its own addresses) no default route; rdisc6 reads the
 # advertisement's prefix, MTU, lifetime, DNS server and search list, and
-# dig asks that server over IPv6; ping -6 reaches the gateway (global
+# dig asks that server over IPv6; dhclient -6 -S gets the same from
+# stateless DHCPv6; ping -6 reaches the gateway (global
 # and link-local) and the host-loopback alias; DAD fails for the gateway's own
 # address and passes for a free one. Then --ipv6-prefix (with --mtu: the
 # advertised MTU is the one the guest uses) and --no-ipv6.
 . "$(dirname "$0")/lib.sh"
 need_guest_caps
 [ -d /proc/sys/net/ipv6 ] || skip "the kernel has no IPv6"
-for tool in ping rdisc6 dig; do
+for tool in ping rdisc6 dig dhclient; do
     command -v $tool >/dev/null || skip "$tool is not installed"
 done
 GW_LL=fe80::5894:efff:fee4:cdd
@@ -80,6 +81,21 @@ check "ping -6 host-loopback alias" in_guest ping -6 -c 2 -i 0.2 -W 2 -q fd65:65
 check "ping -6 gateway's link-local address" in_guest ping -6 -c 2 -i 0.2 -W 2 -q "$GW_LL%$TAP"
 nd=$(in_guest ip -6 neigh show dev "$TAP" fd65:65::1)
 check "the gateway's MAC resolved by NDP ($nd)" grep -qi "lladdr $GW_MAC" <<<"$nd"
+log "stateless DHCPv6: dhclient -6 -S (Information-request)"
+cat >"$WORK/dhclient6.conf" <<CONF
+request dhcp6.name-servers, dhcp6.domain-search;
+CONF
+# dhclient runs its script with a clean environment: the output path is written in.
+cat >"$WORK/dhclient6-script.sh" <<SCRIPT
+#!/bin/sh
+env | grep '^new_\\|^reason=' >>"$WORK/dhclient6.env"
+exit 0
+SCRIPT
+chmod +x "$WORK/dhclient6-script.sh"
+check "dhclient -6 -S got a reply" in_guest timeout 30 dhclient -6 -S -1 -v -cf "$WORK/dhclient6.conf" \
+    -sf "$WORK/dhclient6-script.sh" -lf "$WORK/dhclient6.leases" -pf "$WORK/dhclient6.pid" "$TAP"
+expect_eq "DHCPv6 DNS server" "$(env_get "$WORK/dhclient6.env" new_dhcp6_name_servers)" fd65:65::1
+expect_eq "DHCPv6 search list" "$(env_get "$WORK/dhclient6.env" new_dhcp6_domain_search)" "internal."
 in_guest ip -6 addr add fd65:65::1/64 dev "$TAP"
 in_guest ip -6 addr add fd65:65::99/64 dev "$TAP"
 sleep 3

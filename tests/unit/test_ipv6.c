@@ -8,108 +8,7 @@
 #include "ethernet/ipv6.h"
 #include "ethernet/reader.h"
 #include "tests/unit/harness.h"
-
-/* fd65:65::/64, its gateway ::1 and alias ::fe; the guest's SLAAC and link-local addresses */
-static const uint8_t PREFIX[16] = { 0xfd, 0x65, 0, 0x65 };
-static const uint8_t GW6[16] = { 0xfd, 0x65, 0, 0x65, [15] = 1 };
-static const uint8_t ALIAS6[16] = { 0xfd, 0x65, 0, 0x65, [15] = 0xfe };
-static const uint8_t GUEST6[16] = { 0xfd, 0x65, 0, 0x65, [8] = 0x50, 0x54, 0, 0xff, 0xfe, 0x12,
-                                    0x34, 0x56 };
-static const uint8_t GUEST_LL[16] = { 0xfe, 0x80, [8] = 0x50, 0x54, 0, 0xff, 0xfe, 0x12, 0x34,
-                                      0x56 };
-/* fe80:: + modified EUI-64 of the default gateway MAC 5a:94:ef:e4:0c:dd */
-static const uint8_t GW_LL[16] = { 0xfe, 0x80, [8] = 0x58, 0x94, 0xef, 0xff, 0xfe, 0xe4, 0x0c,
-                                   0xdd };
-static const uint8_t UNSPEC[16];
-static const uint8_t ALL_NODES[16] = { 0xff, 0x02, [15] = 1 };
-static const uint8_t ALL_ROUTERS[16] = { 0xff, 0x02, [15] = 2 };
-static const uint8_t MLD_ROUTERS[16] = { 0xff, 0x02, [15] = 0x16 };
-static const uint8_t ALL_NODES_MAC[6] = { 0x33, 0x33, 0, 0, 0, 1 };
-
-static uint64_t fake_ns;
-
-static uint64_t fake_clock(void *opaque)
-{
-    (void)opaque;
-    return fake_ns;
-}
-
-static int setup(void **state)
-{
-    struct netstack_config c;
-    struct netstack *ns = NULL;
-
-    capture_reset();
-    fake_ns = 1000000000ull;
-    netstack_config_init(&c);
-    c.send_frames = capture_send;
-    c.log = quiet_log;
-    c.clock_ns = fake_clock;
-    assert_int_equal(netstack_new(&c, &ns), 0);
-    *state = ns;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    stack_done(*state);
-    return 0;
-}
-
-/**
- * csum6() - the ICMPv6 checksum over the pseudo-header, computed here, not by the stack.
- */
-static uint16_t csum6(const uint8_t *src, const uint8_t *dst, const uint8_t *m, size_t len)
-{
-    uint32_t sum = 0;
-    size_t i;
-
-    for (i = 0; i < 16; i += 2)
-        sum += (uint32_t)(src[i] << 8 | src[i + 1]) + (uint32_t)(dst[i] << 8 | dst[i + 1]);
-    sum += (uint32_t)len + 58;
-    for (i = 0; i + 1 < len; i += 2)
-        sum += (uint32_t)(m[i] << 8 | m[i + 1]);
-    if (len & 1)
-        sum += (uint32_t)m[len - 1] << 8;
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return (uint16_t)~sum;
-}
-
-/**
- * ipv6_frame() - Ethernet + IPv6 header + @ext (extension headers, their
- * first Next Header @nh) + ICMPv6 message @m from the guest; the message's
- * checksum is filled in. Returns the frame length.
- */
-static size_t ipv6_frame(uint8_t *f, const uint8_t *dst_mac, const uint8_t *src,
-                         const uint8_t *dst, uint8_t hop, uint8_t nh, const uint8_t *ext,
-                         size_t elen, uint8_t *m, size_t mlen)
-{
-    uint8_t *h = f + eth(f, dst_mac, guest_mac, 0x86dd);
-
-    memset(h, 0, 40);
-    h[0] = 0x60;
-    put16(h + 4, (uint16_t)(elen + mlen));
-    h[6] = elen ? nh : 58;
-    h[7] = hop;
-    memcpy(h + 8, src, 16);
-    memcpy(h + 24, dst, 16);
-    if (elen)
-        memcpy(h + 40, ext, elen);
-    if (mlen >= 4) {
-        put16(m + 2, 0);
-        put16(m + 2, csum6(src, dst, m, mlen));
-    }
-    if (mlen)
-        memcpy(h + 40 + elen, m, mlen);
-    return 14 + 40 + elen + mlen;
-}
-
-static size_t icmp6_frame(uint8_t *f, const uint8_t *dst_mac, const uint8_t *src,
-                          const uint8_t *dst, uint8_t hop, uint8_t *m, size_t mlen)
-{
-    return ipv6_frame(f, dst_mac, src, dst, hop, 0, NULL, 0, m, mlen);
-}
+#include "tests/unit/harness6.h"
 
 /**
  * solicit() - a neighbour solicitation for @target, with a source link-layer
@@ -349,7 +248,7 @@ static void expect_ra(size_t i, const uint8_t *dst_mac, const uint8_t *dst)
     /* Header, source link-layer, MTU, prefix, RDNSS, DNSSL ("internal"). */
     assert_int_equal(mlen, 16 + 8 + 8 + 32 + 24 + 24);
     assert_int_equal(a[4], 64);                     /* current hop limit */
-    assert_int_equal(a[5], 0);                      /* no M, no O */
+    assert_int_equal(a[5], 0x40);                   /* no M; O: stateless DHCPv6 */
     assert_int_equal(get16(a + 6), 0);              /* not a default router (yet) */
     assert_int_equal(a[16], 1);                     /* source link-layer address */
     assert_memory_equal(a + 18, gw_mac, 6);
@@ -488,44 +387,6 @@ static void what_is_not_served_is_counted(void **state)
     assert_int_equal(captured.n, 1);
 }
 
-/**
- * udp6_frame() - a UDP datagram from GUEST6 port 40000 to @dst:@dport;
- * @csum_ok 0 leaves the checksum zero. Returns the frame length.
- */
-static size_t udp6_frame(uint8_t *f, const uint8_t *dst, uint16_t dport, const uint8_t *data,
-                         size_t len, int csum_ok)
-{
-    uint8_t u[512];
-    size_t flen;
-    uint8_t *h;
-
-    put16(u, 40000);
-    put16(u + 2, dport);
-    put16(u + 4, (uint16_t)(8 + len));
-    put16(u + 6, 0);
-    memcpy(u + 8, data, len);
-    flen = icmp6_frame(f, gw_mac, GUEST6, dst, 64, u, 8 + len);
-    h = f + 14;
-    h[6] = 17;
-    /* csum6() takes next header 58; redo it for 17 (the difference, folded). */
-    put16(h + 40 + 6, 0);
-    put16(h + 40 + 2, dport);
-    if (csum_ok) {
-        uint32_t sum = 0;
-        size_t i;
-
-        for (i = 0; i < 32; i += 2)
-            sum += (uint32_t)(h[8 + i] << 8 | h[9 + i]);
-        sum += (uint32_t)(8 + len) + 17;
-        for (i = 0; i < 8 + len; i += 2)
-            sum += (uint32_t)(h[40 + i] << 8 | (i + 1 < 8 + len ? h[41 + i] : 0));
-        while (sum >> 16)
-            sum = (sum & 0xffff) + (sum >> 16);
-        put16(h + 46, (uint16_t)~sum ? (uint16_t)~sum : 0xffff);
-    }
-    return flen;
-}
-
 static void dns_on_the_gateway_address(void **state)
 {
     struct netstack *ns = *state;
@@ -536,7 +397,7 @@ static void dns_on_the_gateway_address(void **state)
     uint8_t f[256];
     const uint8_t *h, *u;
 
-    netstack_input(ns, f, udp6_frame(f, GW6, 53, q, sizeof(q), 1));
+    netstack_input(ns, f, udp6_frame(f, gw_mac, GUEST6, GW6, 53, q, sizeof(q), 1));
     assert_int_equal(captured.n, 1);
     h = captured.frame[0] + 14;
     assert_int_equal(get16(captured.frame[0] + 12), 0x86dd);
@@ -553,10 +414,10 @@ static void dns_on_the_gateway_address(void **state)
     /* The answer's data, the last 16 bytes: the alias's IPv6 address. */
     assert_memory_equal(u + get16(u + 4) - 16, ALIAS6, 16);
     /* A zero checksum is no checksum over IPv6: refused; other ports are not served. */
-    netstack_input(ns, f, udp6_frame(f, GW6, 53, q, sizeof(q), 0));
+    netstack_input(ns, f, udp6_frame(f, gw_mac, GUEST6, GW6, 53, q, sizeof(q), 0));
     assert_int_equal(counter(ns, NETSTACK_STAT_drop_udp_checksum), 1);
-    netstack_input(ns, f, udp6_frame(f, GW6, 54, q, sizeof(q), 1));
-    netstack_input(ns, f, udp6_frame(f, ALIAS6, 53, q, sizeof(q), 1));
+    netstack_input(ns, f, udp6_frame(f, gw_mac, GUEST6, GW6, 54, q, sizeof(q), 1));
+    netstack_input(ns, f, udp6_frame(f, gw_mac, GUEST6, ALIAS6, 53, q, sizeof(q), 1));
     assert_int_equal(counter(ns, NETSTACK_STAT_drop_ipv6_destination), 2);
     assert_int_equal(captured.n, 1);
 }
@@ -624,22 +485,22 @@ static void prefix_checked(void **state)
 
 int main(void)
 {
+#define T6(f) cmocka_unit_test_setup_teardown(f, stack6_setup, stack6_teardown)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(extension_headers_walked),
-        cmocka_unit_test_setup_teardown(header_checks, setup, teardown),
-        cmocka_unit_test_setup_teardown(answers_solicitations_for_its_own_addresses, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(duplicate_address_detection_passes, setup, teardown),
-        cmocka_unit_test_setup_teardown(invalid_discovery_is_counted, setup, teardown),
-        cmocka_unit_test_setup_teardown(router_solicitation_answered, setup, teardown),
-        cmocka_unit_test_setup_teardown(periodic_advertisements_once_the_guest_speaks, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(echo_answered_for_gateway_and_alias, setup, teardown),
-        cmocka_unit_test_setup_teardown(what_is_not_served_is_counted, setup, teardown),
-        cmocka_unit_test_setup_teardown(dns_on_the_gateway_address, setup, teardown),
+        T6(header_checks),
+        T6(answers_solicitations_for_its_own_addresses),
+        T6(duplicate_address_detection_passes),
+        T6(invalid_discovery_is_counted),
+        T6(router_solicitation_answered),
+        T6(periodic_advertisements_once_the_guest_speaks),
+        T6(echo_answered_for_gateway_and_alias),
+        T6(what_is_not_served_is_counted),
+        T6(dns_on_the_gateway_address),
         cmocka_unit_test(no_ipv6_means_none),
         cmocka_unit_test(prefix_checked),
     };
+#undef T6
 
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
