@@ -409,6 +409,9 @@ static void parse_ipv6_prefix(struct options *o, const char *arg)
         usage_error("--ipv6-prefix %s: the prefix must be a /64 (SLAAC needs one)", arg);
     if (memcmp(o->ipv6_prefix.s6_addr + 8, zero, 8))
         usage_error("--ipv6-prefix %s: host bits (the last 64) are set", arg);
+    if (o->ipv6_prefix.s6_addr[0] == 0xff || IN6_IS_ADDR_LINKLOCAL(&o->ipv6_prefix) ||
+        !memcmp(o->ipv6_prefix.s6_addr, zero, 8))
+        usage_error("--ipv6-prefix %s: not a unicast prefix (global or unique local)", arg);
     o->ipv6_prefix_set = 1;
 }
 
