@@ -120,7 +120,7 @@ static void reply(struct netstack *ns, const struct in6_addr *ip, uint16_t port,
         tcp_send(tcp, msg, len);
         return;
     }
-    /* The stack does not fragment its own IPv6: an answer must fit the link. */
+    /* An IPv6 answer fits the link: fragmented DNS over UDP is fragile (RFC 8900). */
     if (!IN6_IS_ADDR_V4MAPPED(ip) && udp_max > (size_t)ns->cfg.mtu - IPV6_HLEN - UDP_HLEN)
         udp_max = (size_t)ns->cfg.mtu - IPV6_HLEN - UDP_HLEN;
     if (len > udp_max) {

@@ -77,7 +77,11 @@ void ns_icmp6_input(struct netstack *ns, const struct ns_ipv6 *ip)
     case ICMP6_ROUTER_SOLICIT:
     case ICMP6_NEIGHBOR_SOLICIT:
     case ICMP6_NEIGHBOR_ADVERT:
-        ns_ndp_input(ns, ip);
+        /* RFC 6980: neighbour discovery is never fragmented; a fragment is an attack. */
+        if (ip->has_frag)
+            NS_COUNT(ns, drop_ipv6_frag);
+        else
+            ns_ndp_input(ns, ip);
         break;
     default:
         NS_COUNT(ns, drop_icmp6_unhandled);

@@ -11,17 +11,21 @@
  * itself until the packet ends), options with "discard if unknown" semantics
  * refuse the packet. A failure anywhere is one counted drop.
  *
+ * Fragments go to the reassembly table the IPv4 ones use (reasm.c, the
+ * same limits) and come back through ns_ipv6_deliver(), which walks the
+ * headers that followed the fragment header.
+ *
  * Dispatch: ICMPv6 (echo, neighbour and router discovery) goes to icmp6.c,
- * UDP to netstack/udp.c (DNS on the gateway's address). The stack serves
- * only its own addresses over IPv6 so far: packets to any other address,
- * other upper-layer protocols, fragments and offload super-frames are
- * counted (drop_ipv6_destination, drop_ipv6_proto, drop_ipv6_frag,
- * drop_gso_malformed). The router
+ * UDP to netstack/udp.c (DNS and DHCPv6 on the gateway's addresses). The
+ * stack serves only its own addresses over IPv6 so far: packets to any other
+ * address, other upper-layer protocols and offload super-frames are counted
+ * (drop_ipv6_destination, drop_ipv6_proto, drop_gso_malformed). The router
  * advertisements say so too: they offer the prefix on-link but no default
  * route (ndp.c), so a guest does not send what would be dropped.
  *
- * Output: the stack's own messages (echo replies, NDP) are small and never
- * fragmented; ns_ipv6_send() refuses anything over the MTU.
+ * Output: ns_ipv6_send() frames the stack's own packets and fragments one
+ * larger than the link MTU (a reply to a reassembled echo request), as the
+ * source must in IPv6.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -32,6 +36,7 @@
 #include "ethernet/ipv6.h"
 #include "ethernet/ndp.h"
 #include "ethernet/reader.h"
+#include "ethernet/reasm.h"
 #include "ethernet/writer.h"
 #include "netstack/stack.h"
 #include "netstack/udp.h"
@@ -125,13 +130,32 @@ static int walk_one(struct ns_reader *x, uint8_t type, int n, struct ns_ipv6 *ip
     return 0;
 }
 
+/**
+ * walk_chain() - walk the extension headers at @x, the first of type *@nh
+ * @n:  headers walked before these (0 right after the fixed header)
+ * @ip: gets the fragment header's fields
+ *
+ * Stops at the upper-layer header, or right after the fragment header of a
+ * fragment (not an atomic one): what follows is data until reassembled.
+ * Return: 0 with *@nh the header that follows, -1 for a bad chain.
+ */
+static int walk_chain(struct ns_reader *x, uint8_t *nh, int n, struct ns_ipv6 *ip)
+{
+    for (; is_extension(*nh); n++) {
+        if (n == IPV6_MAX_EXT || walk_one(x, *nh, n, ip, nh))
+            return -1;
+        if (ip->has_frag && (ip->frag & (IPV6_FRAG_OFFMASK | IPV6_FRAG_MF)))
+            break;
+    }
+    return 0;
+}
+
 enum ns_ipv6_verdict ns_ipv6_parse(struct ns_reader *r, struct ns_ipv6 *ip)
 {
     const uint8_t *h = ns_reader_peek(r, r->off, IPV6_HLEN);
     struct ns_reader x;
     size_t plen;
     uint8_t nh;
-    int n;
 
     if (!h || h[0] >> 4 != 6)
         return NS_IPV6_BAD_HEADER;
@@ -147,13 +171,8 @@ enum ns_ipv6_verdict ns_ipv6_parse(struct ns_reader *r, struct ns_ipv6 *ip)
     ip->frag_id = 0;
     ns_reader_init(&x, h + IPV6_HLEN, plen);
     nh = h[6];
-    for (n = 0; is_extension(nh); n++) {
-        if (n == IPV6_MAX_EXT || walk_one(&x, nh, n, ip, &nh))
-            return NS_IPV6_BAD_EXT;
-        /* Past a non-first fragment's header the bytes are data, not headers. */
-        if (ip->has_frag && (ip->frag & IPV6_FRAG_OFFMASK))
-            break;
-    }
+    if (walk_chain(&x, &nh, 0, ip))
+        return NS_IPV6_BAD_EXT;
     ip->proto = nh;
     ip->hop_limit = h[7];
     ip->hdr = h;
@@ -283,8 +302,30 @@ void ns_ipv6_input(struct netstack *ns, const uint8_t src_mac[6], struct ns_read
     }
     /* An atomic fragment (offset 0, no more) is a whole packet (RFC 6946). */
     if (ip.has_frag && (ip.frag & (IPV6_FRAG_OFFMASK | IPV6_FRAG_MF))) {
-        NS_COUNT(ns, drop_ipv6_frag);
+        ns_reasm_input6(ns, &ip);
         return;
+    }
+    ns_ipv6_deliver(ns, &ip);
+}
+
+void ns_ipv6_deliver(struct netstack *ns, const struct ns_ipv6 *in)
+{
+    struct ns_ipv6 ip = *in;
+
+    /* Reassembled: the headers after the fragment header are still to walk. */
+    if (is_extension(ip.proto)) {
+        struct ns_reader x;
+        uint8_t nh = ip.proto;
+
+        ns_reader_init(&x, ip.payload, ip.payload_len);
+        ip.has_frag = 1;    /* a second fragment header is refused */
+        if (walk_chain(&x, &nh, 1, &ip)) {
+            NS_COUNT(ns, drop_ipv6_ext);
+            return;
+        }
+        ip.proto = nh;
+        ip.payload += x.off;
+        ip.payload_len -= x.off;
     }
     if (ip.proto == IPV6_NH_ICMPV6)
         ns_icmp6_input(ns, &ip);
@@ -301,30 +342,89 @@ void ns_ipv6_multicast_mac(const struct in6_addr *dst, uint8_t mac[6])
     memcpy(mac + 2, dst->s6_addr + 12, 4);
 }
 
-int ns_ipv6_send(struct netstack *ns, const uint8_t dst_mac[6], const struct in6_addr *src,
-                 const struct in6_addr *dst, uint8_t proto, uint8_t hop_limit,
-                 const uint8_t *hdr, size_t hlen, const uint8_t *data, size_t dlen)
+/*
+ * struct parts - a payload given as a header and the data after it, so that
+ * callers need not copy the two together first
+ */
+struct parts {
+    const uint8_t *hdr, *data;
+    size_t hlen, dlen;
+};
+
+/**
+ * put_range() - bytes [@off, @off + @n) of @p.
+ */
+static void put_range(struct ns_writer *w, const struct parts *p, size_t off, size_t n)
 {
-    size_t len = hlen + dlen, flen = ETH_HLEN + IPV6_HLEN + len;
+    if (off < p->hlen) {
+        size_t k = p->hlen - off < n ? p->hlen - off : n;
+
+        ns_writer_bytes(w, p->hdr + off, k);
+        off += k;
+        n -= k;
+    }
+    if (n)
+        ns_writer_bytes(w, p->data + (off - p->hlen), n);
+}
+
+/**
+ * queue_packet() - frame and queue one packet: the fixed header, then a
+ * fragment header if @frag_id is set, then bytes [@off, @off + @n) of @p
+ * @frag: the fragment header's offset and M flag, as on the wire
+ * Return: 0 or -ENOBUFS.
+ */
+static int queue_packet(struct netstack *ns, const uint8_t dst_mac[6], const struct in6_addr *src,
+                        const struct in6_addr *dst, uint8_t proto, uint8_t hop_limit,
+                        const struct parts *p, size_t off, size_t n, const uint32_t *frag_id,
+                        uint16_t frag)
+{
+    size_t fh = frag_id ? 8 : 0, flen = ETH_HLEN + IPV6_HLEN + fh + n;
     struct ns_writer w;
     uint8_t *f;
 
-    if (IPV6_HLEN + len > ns->cfg.mtu)
-        return -EMSGSIZE;
     if (!(f = ns_tx_alloc(ns, flen)))
         return -ENOBUFS;
     ns_writer_init(&w, f, flen);
     ns_eth_header(ns_writer_reserve(&w, ETH_HLEN), dst_mac, ns->cfg.gateway_mac, ETH_P_IPV6);
     ns_writer_be32(&w, 6u << 28);   /* version; traffic class and flow label 0 */
-    ns_writer_be16(&w, (uint16_t)len);
-    ns_writer_u8(&w, proto);
+    ns_writer_be16(&w, (uint16_t)(fh + n));
+    ns_writer_u8(&w, frag_id ? IPV6_NH_FRAGMENT : proto);
     ns_writer_u8(&w, hop_limit);
     ns_writer_bytes(&w, src->s6_addr, 16);
     ns_writer_bytes(&w, dst->s6_addr, 16);
-    if (hlen)
-        ns_writer_bytes(&w, hdr, hlen);
-    if (dlen)
-        ns_writer_bytes(&w, data, dlen);
+    if (frag_id) {
+        ns_writer_u8(&w, proto);
+        ns_writer_u8(&w, 0);
+        ns_writer_be16(&w, frag);
+        ns_writer_be32(&w, *frag_id);
+    }
+    put_range(&w, p, off, n);
     ns_tx_commit(ns, f, w.len);
+    return 0;
+}
+
+int ns_ipv6_send(struct netstack *ns, const uint8_t dst_mac[6], const struct in6_addr *src,
+                 const struct in6_addr *dst, uint8_t proto, uint8_t hop_limit,
+                 const uint8_t *hdr, size_t hlen, const uint8_t *data, size_t dlen)
+{
+    struct parts p = { hdr, data, hlen, dlen };
+    size_t len = hlen + dlen, max = ((size_t)ns->cfg.mtu - IPV6_HLEN - 8) & ~(size_t)7, off;
+    uint32_t id;
+    int rc;
+
+    if (IPV6_HLEN + len <= ns->cfg.mtu)
+        return queue_packet(ns, dst_mac, src, dst, proto, hop_limit, &p, 0, len, NULL, 0);
+    /* The source fragments in IPv6 (RFC 8200 section 4.5): a fragment header each. */
+    if (len > 65535 - 8)
+        return -EMSGSIZE;
+    id = ++ns->ip6_frag_id;
+    for (off = 0; off < len; off += max) {
+        size_t n = len - off > max ? max : len - off;
+
+        rc = queue_packet(ns, dst_mac, src, dst, proto, hop_limit, &p, off, n, &id,
+                          (uint16_t)(off | (off + n < len ? IPV6_FRAG_MF : 0)));
+        if (rc)
+            return rc;
+    }
     return 0;
 }

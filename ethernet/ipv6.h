@@ -97,13 +97,19 @@ enum ns_ipv6_verdict ns_ipv6_parse(struct ns_reader *r, struct ns_ipv6 *ip);
 void ns_ipv6_input(struct netstack *ns, const uint8_t src_mac[6], struct ns_reader *r);
 
 /**
+ * ns_ipv6_deliver() - a validated packet, or a reassembled one (whose
+ * headers after the fragment header are walked here), to its protocol.
+ */
+void ns_ipv6_deliver(struct netstack *ns, const struct ns_ipv6 *ip);
+
+/**
  * ns_ipv6_send() - frame and queue an IPv6 packet of the stack's own
  * @dst_mac: the Ethernet destination (the caller knows it: the requester's
  *           MAC, or a multicast MAC from ns_ipv6_multicast_mac())
  * @hdr, @hlen, @data, @dlen: the payload, as a header and what follows it
  *
- * The packet must fit the link MTU (the stack's own IPv6 messages always do:
- * it never fragments). Return: 0, -EMSGSIZE, -ENOBUFS.
+ * A packet larger than the link MTU is sent as fragments (a reply to a
+ * reassembled echo request, say). Return: 0, -EMSGSIZE, -ENOBUFS.
  */
 int ns_ipv6_send(struct netstack *ns, const uint8_t dst_mac[6], const struct in6_addr *src,
                  const struct in6_addr *dst, uint8_t proto, uint8_t hop_limit,

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * reasm.c - bounded IPv4 fragment reassembly
+ * reasm.c - bounded fragment reassembly, IPv4 and IPv6 in one table
  *
- * Theory of Operation: a datagram being reassembled is identified by source,
- * destination, protocol and identification (RFC 791). Its payload is copied
+ * Theory of Operation: a datagram being reassembled is identified by its
+ * family, source, destination and identification, and for IPv4 also its
+ * protocol (RFC 791; RFC 8200 section 4.5 keys IPv6 fragments without the
+ * Next Header, which the first fragment carries). Its payload is copied
  * into a buffer of its own, grown as fragments arrive, and a bitmap records
  * which 8-byte blocks have arrived: the payload buffer is never pointed into
  * by anything else, so growing it cannot leave a dangling pointer (the class
@@ -12,7 +14,8 @@
  * Hostile input is bounded:
  * - at most `max` datagrams at once; a new one evicts the oldest (counted as
  *   drop_frag_limit), so fragments that never complete cannot pin memory;
- * - at most 65535 bytes per datagram, checked before anything is copied;
+ * - at most 65535 bytes per datagram (header included for IPv4, the
+ *   fragment header for IPv6), checked before anything is copied;
  * - overlapping fragments drop the whole datagram (drop_frag_overlap), as
  *   RFC 5722 requires for IPv6 and modern IPv4 stacks do too, so no fragment
  *   can rewrite bytes another one already delivered;
@@ -22,11 +25,39 @@
 #include <string.h>
 
 #include "ethernet/ipv4.h"
+#include "ethernet/ipv6.h"
+#include "ethernet/reader.h"
 #include "ethernet/reasm.h"
+#include "ethernet/writer.h"
 #include "netstack/stack.h"
 
-#define MAX_PAYLOAD (IPV4_MAX_LEN - IPV4_HLEN)
-#define BLOCKS      ((MAX_PAYLOAD + 7) / 8)
+#define MAX_PAYLOAD4 (IPV4_MAX_LEN - IPV4_HLEN)
+#define MAX_PAYLOAD6 (65535 - 8)    /* the payload length field, less the fragment header */
+#define BLOCKS       ((MAX_PAYLOAD6 + 7) / 8)
+
+/*
+ * struct frag - one fragment of either family, as the table sees it
+ * @v6:        an IPv6 fragment
+ * @src, @dst: the addresses, IPv4 ones as ::ffff:a.b.c.d
+ * @id:        the identification (16 bits for IPv4, 32 for IPv6)
+ * @proto:     IPv4's protocol, or the fragment header's Next Header
+ * @off, @len, @more: where its payload goes, how long, more follow
+ * @payload:   the payload bytes
+ * @hdr, @hdr_len: the IPv4 header, or the IPv6 fixed header
+ * @src_mac:   its Ethernet source
+ */
+struct frag {
+    int v6;
+    struct in6_addr src, dst;
+    uint32_t id;
+    uint8_t proto;
+    size_t off, len;
+    int more;
+    const uint8_t *payload;
+    const uint8_t *hdr;
+    size_t hdr_len;
+    const uint8_t *src_mac;
+};
 
 /*
  * struct reasm_entry - one datagram being reassembled
@@ -36,12 +67,13 @@
  */
 struct reasm_entry {
     int used;
-    uint32_t src, dst;
-    uint16_t id;
+    int v6;
+    struct in6_addr src, dst;
+    uint32_t id;
     uint8_t proto;
     uint64_t started_ms;
     uint8_t src_mac[6];
-    uint8_t hdr[60];            /* the first fragment's header, once it arrived */
+    uint8_t hdr[60];            /* the first fragment's (IPv4) header, once it arrived */
     size_t hdr_len;
     uint8_t *buf;
     size_t cap;
@@ -55,10 +87,12 @@ struct ns_reasm {
     size_t pending;
     struct reasm_entry *e;
     void (*deliver)(struct netstack *ns, const struct ns_ipv4 *ip);
+    void (*deliver6)(struct netstack *ns, const struct ns_ipv6 *ip);
 };
 
 struct ns_reasm *ns_reasm_new(size_t max,
-                              void (*deliver)(struct netstack *ns, const struct ns_ipv4 *ip))
+                              void (*deliver)(struct netstack *ns, const struct ns_ipv4 *ip),
+                              void (*deliver6)(struct netstack *ns, const struct ns_ipv6 *ip))
 {
     struct ns_reasm *t = calloc(1, sizeof(*t));
 
@@ -71,6 +105,7 @@ struct ns_reasm *ns_reasm_new(size_t max,
     }
     t->max = max ? max : 1;
     t->deliver = deliver;
+    t->deliver6 = deliver6;
     return t;
 }
 
@@ -105,7 +140,7 @@ size_t ns_reasm_pending(const struct ns_reasm *t)
  * lookup() - the entry for @ip's datagram, or a fresh one (evicting the oldest)
  * Return: the entry, NULL only for a table without slots.
  */
-static struct reasm_entry *lookup(struct netstack *ns, const struct ns_ipv4 *ip)
+static struct reasm_entry *lookup(struct netstack *ns, const struct frag *ip)
 {
     struct ns_reasm *t = ns->reasm;
     struct reasm_entry *free_slot = NULL, *oldest = NULL;
@@ -118,7 +153,8 @@ static struct reasm_entry *lookup(struct netstack *ns, const struct ns_ipv4 *ip)
             free_slot = free_slot ? free_slot : e;
             continue;
         }
-        if (e->src == ip->src && e->dst == ip->dst && e->id == ip->id && e->proto == ip->proto)
+        if (e->v6 == ip->v6 && e->id == ip->id && ns_ip6_equal(&e->src, &ip->src) &&
+            ns_ip6_equal(&e->dst, &ip->dst) && (ip->v6 || e->proto == ip->proto))
             return e;
         if (!oldest || e->started_ms < oldest->started_ms)
             oldest = e;
@@ -131,6 +167,7 @@ static struct reasm_entry *lookup(struct netstack *ns, const struct ns_ipv4 *ip)
         free_slot = oldest;
     }
     free_slot->used = 1;
+    free_slot->v6 = ip->v6;
     free_slot->src = ip->src;
     free_slot->dst = ip->dst;
     free_slot->id = ip->id;
@@ -166,15 +203,15 @@ static void blocks_mark(struct reasm_entry *e, size_t off, size_t end)
  */
 static int grow(struct reasm_entry *e, size_t end)
 {
-    size_t cap = e->cap ? e->cap : 2048;
+    size_t cap = e->cap ? e->cap : 2048, max = e->v6 ? MAX_PAYLOAD6 : MAX_PAYLOAD4;
     uint8_t *p;
 
     if (end <= e->cap)
         return 0;
     while (cap < end)
         cap *= 2;
-    if (cap > MAX_PAYLOAD)
-        cap = MAX_PAYLOAD;
+    if (cap > max)
+        cap = max;
     p = realloc(e->buf, cap);
     if (!p)
         return -1;
@@ -188,15 +225,15 @@ static int grow(struct reasm_entry *e, size_t end)
  */
 static int fragment_ok(const struct reasm_entry *e, size_t off, size_t len, int more)
 {
-    size_t end = off + len;
+    size_t end = off + len, max = e->v6 ? MAX_PAYLOAD6 : MAX_PAYLOAD4;
 
-    if (!len || end > MAX_PAYLOAD || (more && len % 8))
+    if (!len || end > max || (more && len % 8))
         return 0;
     if (e->total && end > e->total)
         return 0;
     if (!more && e->total && e->total != end)
         return 0;
-    if (!more && !e->total && !blocks_free(e, end, MAX_PAYLOAD))
+    if (!more && !e->total && !blocks_free(e, end, max))
         return 0;       /* data already received beyond the claimed end */
     return 1;
 }
@@ -206,21 +243,35 @@ static int fragment_ok(const struct reasm_entry *e, size_t off, size_t len, int 
  */
 static void deliver(struct netstack *ns, struct reasm_entry *e)
 {
-    struct ns_ipv4 ip = {
-        .src = e->src, .dst = e->dst, .id = e->id, .frag = 0, .proto = e->proto,
-        .ttl = e->hdr[8], .hdr = e->hdr, .hdr_len = e->hdr_len,
-        .payload = e->buf, .payload_len = e->total, .src_mac = e->src_mac,
-    };
-
     NS_COUNT(ns, frag_reassembled);
-    ns->reasm->deliver(ns, &ip);
+    if (e->v6) {
+        struct ns_ipv6 ip = {
+            .src = e->src, .dst = e->dst, .hop_limit = e->hdr[7], .proto = e->proto,
+            .hdr = e->hdr, .payload = e->buf, .payload_len = e->total, .src_mac = e->src_mac,
+            .has_frag = 1,  /* it came in fragments: what may not (NDP) is refused */
+        };
+
+        ns->reasm->deliver6(ns, &ip);
+    } else {
+        struct ns_ipv4 ip = {
+            .src = ns_load_be32(e->src.s6_addr + 12), .dst = ns_load_be32(e->dst.s6_addr + 12),
+            .id = (uint16_t)e->id, .frag = 0, .proto = e->proto, .ttl = e->hdr[8],
+            .hdr = e->hdr, .hdr_len = e->hdr_len, .payload = e->buf, .payload_len = e->total,
+            .src_mac = e->src_mac,
+        };
+
+        ns->reasm->deliver(ns, &ip);
+    }
     release(ns->reasm, e);
 }
 
-void ns_reasm_input(struct netstack *ns, const struct ns_ipv4 *frag)
+/**
+ * add() - one fragment of either family into the table.
+ */
+static void add(struct netstack *ns, const struct frag *frag)
 {
-    size_t off = (size_t)(frag->frag & IPV4_OFFMASK) * 8, len = frag->payload_len;
-    int more = !!(frag->frag & IPV4_MF);
+    size_t off = frag->off, len = frag->len;
+    int more = frag->more;
     struct reasm_entry *e;
 
     NS_COUNT(ns, frag_in);
@@ -252,10 +303,38 @@ void ns_reasm_input(struct netstack *ns, const struct ns_ipv4 *frag)
     if (off == 0) {
         memcpy(e->hdr, frag->hdr, frag->hdr_len);
         e->hdr_len = frag->hdr_len;
+        e->proto = frag->proto;
         memcpy(e->src_mac, frag->src_mac, 6);
     }
     if (e->total && e->received == e->total && e->hdr_len)
         deliver(ns, e);
+}
+
+void ns_reasm_input(struct netstack *ns, const struct ns_ipv4 *ip)
+{
+    struct frag f = {
+        .src = { .s6_addr = { [10] = 0xff, [11] = 0xff } },
+        .dst = { .s6_addr = { [10] = 0xff, [11] = 0xff } },
+        .id = ip->id, .proto = ip->proto, .off = (size_t)(ip->frag & IPV4_OFFMASK) * 8,
+        .len = ip->payload_len, .more = !!(ip->frag & IPV4_MF), .payload = ip->payload,
+        .hdr = ip->hdr, .hdr_len = ip->hdr_len, .src_mac = ip->src_mac,
+    };
+
+    ns_store_be32(f.src.s6_addr + 12, ip->src);
+    ns_store_be32(f.dst.s6_addr + 12, ip->dst);
+    add(ns, &f);
+}
+
+void ns_reasm_input6(struct netstack *ns, const struct ns_ipv6 *ip)
+{
+    struct frag f = {
+        .v6 = 1, .src = ip->src, .dst = ip->dst, .id = ip->frag_id, .proto = ip->proto,
+        .off = ip->frag & IPV6_FRAG_OFFMASK, .len = ip->payload_len,
+        .more = !!(ip->frag & IPV6_FRAG_MF), .payload = ip->payload, .hdr = ip->hdr,
+        .hdr_len = IPV6_HLEN, .src_mac = ip->src_mac,
+    };
+
+    add(ns, &f);
 }
 
 void ns_reasm_expire(struct netstack *ns, uint64_t now_ms)

@@ -270,6 +270,14 @@ def main():
     seq = b"".join(struct.pack("!H", len(eth(GW_MAC, 0x0800, f))) + eth(GW_MAC, 0x0800, f) for f in frags)
     seeds["frame"] = {name: struct.pack("!H", len(f)) + f for name, f in frames.items()}
     seeds["frame"]["fragmented_ping"] = seq
+    big6 = struct.pack("!BBHHH", 128, 0, 0, 0x4321, 1) + bytes(range(256)) * 12
+    big6 = icmp6(GUEST6, GW6, big6, 64)[40:]        # the message, checksum filled in
+    frags6 = [ipv6(GUEST6, GW6, 44, big6[o:o + 1448], 64,
+                   struct.pack("!BBHI", 58, 0, o | (1 if o + 1448 < len(big6) else 0), 77), 44)[:40 + 8] +
+              big6[o:o + 1448] for o in range(0, len(big6), 1448)]
+    frags6 = [f[:4] + struct.pack("!H", len(f) - 40) + f[6:] for f in frags6]
+    seeds["frame"]["ipv6_fragmented_ping"] = b"".join(
+        struct.pack("!H", 14 + len(f)) + GW_MAC + GUEST_MAC + struct.pack("!H", 0x86DD) + f for f in frags6)
     for name, p in seeds["ipv6"].items():
         dst_mac = b"\x33\x33" + p[36:40] if p[24] == 0xFF else GW_MAC
         f = dst_mac + GUEST_MAC + struct.pack("!H", 0x86DD) + p

@@ -311,7 +311,7 @@ int netstack_new(const struct netstack_config *cfg, struct netstack **out)
         (rc = ns_tx_init(&ns->tx, ns->cfg.max_tx_queue, ns->cfg.max_tx_queue_bytes)) ||
         (rc = start_dhcp(ns)))
         goto fail;
-    ns->reasm = ns_reasm_new(ns->cfg.max_reassembly, ns_ipv4_deliver);
+    ns->reasm = ns_reasm_new(ns->cfg.max_reassembly, ns_ipv4_deliver, ns_ipv6_deliver);
     if (!ns->reasm) {
         rc = -ENOMEM;
         goto fail;

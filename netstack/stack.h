@@ -61,6 +61,7 @@ struct netstack {
     struct in6_addr host_loopback6; /* its ::fe, used when host_loopback is set */
     uint64_t ra_next_ms;            /* next unsolicited router advertisement, 0: none */
     unsigned ra_initial;            /* of the first few, at a shorter interval, left */
+    uint32_t ip6_frag_id;           /* identification of our own fragmented IPv6 */
     int warned_ndp_claim;           /* a guest claimed our address: logged */
 
     uint64_t stats[NETSTACK_STAT_COUNT];

@@ -9,7 +9,8 @@
 # stateless DHCPv6; ping -6 reaches the gateway (global
 # and link-local) and the host-loopback alias; DAD fails for the gateway's own
 # address and passes for a free one. Then --ipv6-prefix (with --mtu: the
-# advertised MTU is the one the guest uses) and --no-ipv6.
+# advertised MTU is the one the guest uses, and a ping larger than it is
+# reassembled and answered in fragments) and --no-ipv6.
 . "$(dirname "$0")/lib.sh"
 need_guest_caps
 [ -d /proc/sys/net/ipv6 ] || skip "the kernel has no IPv6"
@@ -110,6 +111,8 @@ check "SLAAC address in 2001:db8:65::/64" wait_slaac 2001:db8:65::/64
 expect_eq "the guest's IPv6 MTU, from the advertisement" \
     "$(in_guest cat /proc/sys/net/ipv6/conf/$TAP/mtu)" 9000
 check "ping -6 that prefix's gateway" in_guest ping -6 -c 2 -i 0.2 -W 2 -q 2001:db8:65::1
+check "ping -6 with 20000 bytes: fragmented both ways" \
+    in_guest ping -6 -c 2 -i 0.2 -W 2 -q -s 20000 2001:db8:65::1
 stop_guest
 
 log "--no-ipv6"

@@ -374,7 +374,7 @@ static void what_is_not_served_is_counted(void **state)
     netstack_input(ns, f, icmp6_frame(f, gw_mac, GUEST6, other, 64, m, 8));
     assert_int_equal(counter(ns, NETSTACK_STAT_drop_ipv6_destination), 1);
     netstack_input(ns, f, ipv6_frame(f, gw_mac, GUEST6, GW6, 64, 44, frag, 8, m, 8));
-    assert_int_equal(counter(ns, NETSTACK_STAT_drop_ipv6_frag), 1);
+    assert_int_equal(counter(ns, NETSTACK_STAT_frag_in), 1);   /* held for the rest */
     netstack_input(ns, f, ipv6_frame(f, gw_mac, GUEST6, GW6, 64, 44, atomic, 8, m, 8));
     assert_int_equal(counter(ns, NETSTACK_STAT_icmp6_echo_replies), 1);
     len = icmp6_frame(f, gw_mac, GUEST6, GW6, 64, tcp, 20);
@@ -420,6 +420,123 @@ static void dns_on_the_gateway_address(void **state)
     netstack_input(ns, f, udp6_frame(f, gw_mac, GUEST6, ALIAS6, 53, q, sizeof(q), 1));
     assert_int_equal(counter(ns, NETSTACK_STAT_drop_ipv6_destination), 2);
     assert_int_equal(captured.n, 1);
+}
+
+/**
+ * fragment6() - an IPv6 fragment from GUEST6 to GW6 with @n bytes of @data
+ * at @off (a multiple of 8), ID @id, Next Header @nh; returns the frame length.
+ */
+static size_t fragment6(uint8_t *f, uint32_t id, uint8_t nh, size_t off, int more,
+                        const uint8_t *data, size_t n)
+{
+    uint8_t *h = f + eth(f, gw_mac, guest_mac, 0x86dd);
+
+    memset(h, 0, 48);
+    h[0] = 0x60;
+    put16(h + 4, (uint16_t)(8 + n));
+    h[6] = 44;
+    h[7] = 64;
+    memcpy(h + 8, GUEST6, 16);
+    memcpy(h + 24, GW6, 16);
+    h[40] = nh;
+    put16(h + 42, (uint16_t)(off | (more ? 1 : 0)));
+    put32(h + 44, id);
+    memcpy(h + 48, data, n);
+    return 14 + 48 + n;
+}
+
+static void fragments_reassembled_and_replies_fragmented(void **state)
+{
+    struct netstack *ns = *state;
+    static uint8_t m[4008], f[2048];
+    size_t i, off, total = 0, mlen;
+    uint8_t *h;
+
+    /* A 4000-byte echo request (8-byte header + data) in three fragments, out of order. */
+    m[0] = 128;
+    put16(m + 4, 0x77);
+    put16(m + 6, 1);
+    for (i = 8; i < sizeof(m); i++)
+        m[i] = (uint8_t)(i * 13);
+    put16(m + 2, csum6(GUEST6, GW6, m, sizeof(m)));
+    netstack_input(ns, f, fragment6(f, 99, 58, 1456, 1, m + 1456, 1456));
+    netstack_input(ns, f, fragment6(f, 99, 58, 2912, 0, m + 2912, sizeof(m) - 2912));
+    assert_int_equal(captured.n, 0);
+    netstack_input(ns, f, fragment6(f, 99, 58, 0, 1, m, 1456));
+    assert_int_equal(counter(ns, NETSTACK_STAT_frag_reassembled), 1);
+    assert_int_equal(counter(ns, NETSTACK_STAT_icmp6_echo_replies), 1);
+    /* The reply, 4008 bytes at MTU 65520: one packet. */
+    assert_int_equal(captured.n, 1);
+    expect_icmp6(0, 129, guest_mac, GW6, GUEST6, 64, &mlen);
+    assert_int_equal(mlen, sizeof(m));
+    stack_done(ns);
+
+    /* At MTU 1500 the reply is fragmented: fragment headers, 8-byte multiples, one ID. */
+    {
+        struct netstack_config c;
+
+        capture_reset();
+        netstack_config_init(&c);
+        c.send_frames = capture_send;
+        c.log = quiet_log;
+        c.mtu = 1500;
+        ns = NULL;
+        assert_int_equal(netstack_new(&c, &ns), 0);
+        *state = ns;
+    }
+    for (off = 0; off < sizeof(m); off += 1448)
+        netstack_input(ns, f, fragment6(f, 7, 58, off, off + 1448 < sizeof(m), m + off,
+                                        sizeof(m) - off < 1448 ? sizeof(m) - off : 1448));
+    assert_int_equal(counter(ns, NETSTACK_STAT_frag_reassembled), 1);
+    assert_int_equal(captured.n, 3);
+    for (i = 0; i < captured.n; i++) {
+        h = captured.frame[i] + 14;
+        assert_true(captured.len[i] <= 14 + 1500);
+        assert_int_equal(h[6], 44);
+        assert_int_equal(h[40], 58);
+        assert_int_equal(get16(h + 42) & 0xfff8, total);
+        assert_int_equal(get16(h + 42) & 1, i + 1 < captured.n);
+        assert_int_equal(get32(h + 44), get32(captured.frame[0] + 14 + 44));
+        if (i + 1 < captured.n)
+            assert_int_equal((get16(h + 4) - 8) % 8, 0);
+        total += get16(h + 4) - 8u;
+    }
+    assert_int_equal(total, sizeof(m));
+}
+
+static void hostile_fragments(void **state)
+{
+    struct netstack *ns = *state;
+    static uint8_t m[2048], f[2048];
+    uint8_t ns_msg[32] = { 135 };
+
+    memset(m, 0x5a, sizeof(m));
+    /* Overlap: the whole datagram goes. */
+    netstack_input(ns, f, fragment6(f, 1, 58, 0, 1, m, 1024));
+    netstack_input(ns, f, fragment6(f, 1, 58, 512, 0, m, 1024));
+    assert_int_equal(counter(ns, NETSTACK_STAT_drop_frag_overlap), 1);
+    /* Not a multiple of 8 with more to come; beyond 65535 - 8 bytes. */
+    netstack_input(ns, f, fragment6(f, 2, 58, 0, 1, m, 1001));
+    netstack_input(ns, f, fragment6(f, 3, 58, 65528, 0, m, 16));
+    assert_int_equal(counter(ns, NETSTACK_STAT_drop_frag_malformed), 2);
+    /* A reassembled datagram whose next header chain is bad. */
+    m[0] = 44;                                      /* another fragment header inside */
+    netstack_input(ns, f, fragment6(f, 4, 60, 0, 0 + 1, m, 8));
+    m[0] = 58;
+    netstack_input(ns, f, fragment6(f, 4, 60, 8, 0, m, 8));
+    assert_int_equal(counter(ns, NETSTACK_STAT_drop_ipv6_ext), 1);
+    /* Neighbour discovery in fragments (RFC 6980): refused. */
+    memcpy(ns_msg + 8, GW6, 16);
+    put16(ns_msg + 2, csum6(GUEST6, GW6, ns_msg, 24));
+    netstack_input(ns, f, fragment6(f, 5, 58, 0, 1, ns_msg, 16));
+    netstack_input(ns, f, fragment6(f, 5, 58, 16, 0, ns_msg + 16, 8));
+    assert_int_equal(counter(ns, NETSTACK_STAT_drop_ipv6_frag), 1);
+    assert_int_equal(captured.n, 0);
+    /* Fragments that never complete expire. */
+    netstack_input(ns, f, fragment6(f, 6, 58, 0, 1, m, 8));
+    fake_ns += 16ull * 1000000000ull;
+    netstack_dispatch(ns);
+    assert_int_equal(counter(ns, NETSTACK_STAT_drop_frag_timeout), 1);
 }
 
 static void no_ipv6_means_none(void **state)
@@ -497,6 +614,8 @@ int main(void)
         T6(echo_answered_for_gateway_and_alias),
         T6(what_is_not_served_is_counted),
         T6(dns_on_the_gateway_address),
+        T6(fragments_reassembled_and_replies_fragmented),
+        T6(hostile_fragments),
         cmocka_unit_test(no_ipv6_means_none),
         cmocka_unit_test(prefix_checked),
     };
