@@ -111,62 +111,78 @@ static void dispatch_segments(struct netstack *ns, const struct ns_ipv4 *ip, uin
         dispatch(ns, ip, sport, dport, data + off, len - off < gso_size ? len - off : gso_size);
 }
 
+/* struct udp_hdr - the header's fields (RFC 768) */
+struct udp_hdr {
+    uint16_t sport, dport, ulen, csum;
+};
+
+/**
+ * read_header() - the header at the start of @p, @len bytes.
+ * Return: 0, or -1 if it is cut short or its length field is below 8.
+ */
+static int read_header(const uint8_t *p, size_t len, struct udp_hdr *h)
+{
+    struct ns_reader r;
+
+    ns_reader_init(&r, p, len);
+    h->sport = ns_read_be16(&r);
+    h->dport = ns_read_be16(&r);
+    h->ulen = ns_read_be16(&r);
+    h->csum = ns_read_be16(&r);
+    return ns_reader_failed(&r) || h->ulen < UDP_HLEN ? -1 : 0;
+}
+
 void ns_udp_input(struct netstack *ns, const struct ns_ipv4 *ip)
 {
     const struct netstack_offload *o = ns->rx_offload;
     int gso = o && o->gso_type == NETSTACK_GSO_UDP_L4;
-    struct ns_reader r;
-    uint16_t sport, dport, ulen, csum;
+    struct udp_hdr u;
 
     NS_COUNT(ns, udp_in);
-    ns_reader_init(&r, ip->payload, ip->payload_len);
-    sport = ns_read_be16(&r);
-    dport = ns_read_be16(&r);
-    ulen = ns_read_be16(&r);
-    csum = ns_read_be16(&r);
-    if (ns_reader_failed(&r) || ulen < UDP_HLEN || (!gso && ulen > ip->payload_len)) {
+    if (read_header(ip->payload, ip->payload_len, &u) || (!gso && u.ulen > ip->payload_len)) {
         NS_COUNT(ns, drop_udp_malformed);
         return;
     }
     if (gso) {          /* its checksum is partial by definition */
-        dispatch_segments(ns, ip, sport, dport, o->gso_size);
+        dispatch_segments(ns, ip, u.sport, u.dport, o->gso_size);
         return;
     }
-    if (csum && !ip->csum_trusted && udp_csum(ip->src, ip->dst, ip->payload, ulen) != 0) {
+    if (u.csum && !ip->csum_trusted && udp_csum(ip->src, ip->dst, ip->payload, u.ulen) != 0) {
         NS_COUNT(ns, drop_udp_checksum);
         return;
     }
-    dispatch(ns, ip, sport, dport, ip->payload + UDP_HLEN, ulen - UDP_HLEN);
+    dispatch(ns, ip, u.sport, u.dport, ip->payload + UDP_HLEN, u.ulen - UDP_HLEN);
+}
+
+/**
+ * udp6_csum() - the checksum of @ip's datagram of @ulen bytes; 0 when it checks out.
+ */
+static uint16_t udp6_csum(const struct ns_ipv6 *ip, size_t ulen)
+{
+    uint32_t sum = ns_csum_pseudo6(ip->src.s6_addr, ip->dst.s6_addr, IPPROTO_UDP, ulen);
+
+    return ns_csum_fold(ns_csum_add(sum, ip->payload, ulen));
 }
 
 void ns_udp6_input(struct netstack *ns, const struct ns_ipv6 *ip)
 {
-    struct ns_reader r;
-    uint16_t sport, dport, ulen, csum;
+    struct udp_hdr u;
 
     NS_COUNT(ns, udp_in);
-    ns_reader_init(&r, ip->payload, ip->payload_len);
-    sport = ns_read_be16(&r);
-    dport = ns_read_be16(&r);
-    ulen = ns_read_be16(&r);
-    csum = ns_read_be16(&r);
-    if (ns_reader_failed(&r) || ulen < UDP_HLEN || ulen > ip->payload_len) {
+    if (read_header(ip->payload, ip->payload_len, &u) || u.ulen > ip->payload_len) {
         NS_COUNT(ns, drop_udp_malformed);
         return;
     }
     /* Over IPv6 the checksum is mandatory: zero is not "none" (RFC 8200 section 8.1). */
-    if (!ip->csum_trusted &&
-        (!csum || ns_csum_fold(ns_csum_add(ns_csum_pseudo6(ip->src.s6_addr, ip->dst.s6_addr,
-                                                           IPPROTO_UDP, ulen),
-                                           ip->payload, ulen)) != 0)) {
+    if (!ip->csum_trusted && (!u.csum || udp6_csum(ip, u.ulen) != 0)) {
         NS_COUNT(ns, drop_udp_checksum);
         return;
     }
-    if (dport == NS_DNS_PORT && ns_ip6_equal(&ip->dst, &ns->gateway6))
-        ns_dns_udp6_input(ns, ip, sport, ip->payload + UDP_HLEN, ulen - UDP_HLEN);
-    else if (dport == DHCP6_SERVER_PORT &&
+    if (u.dport == NS_DNS_PORT && ns_ip6_equal(&ip->dst, &ns->gateway6))
+        ns_dns_udp6_input(ns, ip, u.sport, ip->payload + UDP_HLEN, u.ulen - UDP_HLEN);
+    else if (u.dport == DHCP6_SERVER_PORT &&
              (ns_ip6_is_multicast(&ip->dst) || ns_ip6_equal(&ip->dst, &ns->gateway6_ll)))
-        ns_dhcp6_input(ns, ip, sport, ip->payload + UDP_HLEN, ulen - UDP_HLEN);
+        ns_dhcp6_input(ns, ip, u.sport, ip->payload + UDP_HLEN, u.ulen - UDP_HLEN);
     else
         NS_COUNT(ns, drop_ipv6_destination);
 }

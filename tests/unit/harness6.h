@@ -82,6 +82,25 @@ static inline uint16_t csum6(const uint8_t *src, const uint8_t *dst, const uint8
 }
 
 /**
+ * ip6_fixed() - Ethernet from the guest to @dst_mac and the IPv6 fixed
+ * header; returns where the payload of @plen bytes goes.
+ */
+static inline uint8_t *ip6_fixed(uint8_t *f, const uint8_t *dst_mac, const uint8_t *src,
+                                 const uint8_t *dst, uint8_t nh, size_t plen, uint8_t hop)
+{
+    uint8_t *h = f + eth(f, dst_mac, guest_mac, 0x86dd);
+
+    memset(h, 0, 40);
+    h[0] = 0x60;
+    put16(h + 4, (uint16_t)plen);
+    h[6] = nh;
+    h[7] = hop;
+    memcpy(h + 8, src, 16);
+    memcpy(h + 24, dst, 16);
+    return h + 40;
+}
+
+/**
  * ipv6_frame() - Ethernet + IPv6 header + @ext (extension headers, their
  * first Next Header @nh) + ICMPv6 message @m from the guest; the message's
  * checksum is filled in. Returns the frame length.
@@ -90,23 +109,16 @@ static inline size_t ipv6_frame(uint8_t *f, const uint8_t *dst_mac, const uint8_
                                 const uint8_t *dst, uint8_t hop, uint8_t nh, const uint8_t *ext,
                                 size_t elen, uint8_t *m, size_t mlen)
 {
-    uint8_t *h = f + eth(f, dst_mac, guest_mac, 0x86dd);
+    uint8_t *p = ip6_fixed(f, dst_mac, src, dst, elen ? nh : 58, elen + mlen, hop);
 
-    memset(h, 0, 40);
-    h[0] = 0x60;
-    put16(h + 4, (uint16_t)(elen + mlen));
-    h[6] = elen ? nh : 58;
-    h[7] = hop;
-    memcpy(h + 8, src, 16);
-    memcpy(h + 24, dst, 16);
     if (elen)
-        memcpy(h + 40, ext, elen);
+        memcpy(p, ext, elen);
     if (mlen >= 4) {
         put16(m + 2, 0);
         put16(m + 2, csum6(src, dst, m, mlen));   /* ICMPv6's */
     }
     if (mlen)
-        memcpy(h + 40 + elen, m, mlen);
+        memcpy(p + elen, m, mlen);
     return 14 + 40 + elen + mlen;
 }
 
@@ -125,16 +137,9 @@ static inline size_t udp6_frame(uint8_t *f, const uint8_t *dst_mac, const uint8_
                                 const uint8_t *dst, uint16_t dport, const uint8_t *data,
                                 size_t len, int csum_ok)
 {
-    uint8_t *h = f + eth(f, dst_mac, guest_mac, 0x86dd), *u = h + 40;
+    uint8_t *u = ip6_fixed(f, dst_mac, src, dst, 17, 8 + len, 64);
     uint16_t sum;
 
-    memset(h, 0, 40);
-    h[0] = 0x60;
-    put16(h + 4, (uint16_t)(8 + len));
-    h[6] = 17;
-    h[7] = 64;
-    memcpy(h + 8, src, 16);
-    memcpy(h + 24, dst, 16);
     put16(u, 40000);
     put16(u + 2, dport);
     put16(u + 4, (uint16_t)(8 + len));

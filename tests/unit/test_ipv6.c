@@ -429,19 +429,13 @@ static void dns_on_the_gateway_address(void **state)
 static size_t fragment6(uint8_t *f, uint32_t id, uint8_t nh, size_t off, int more,
                         const uint8_t *data, size_t n)
 {
-    uint8_t *h = f + eth(f, gw_mac, guest_mac, 0x86dd);
+    uint8_t *p = ip6_fixed(f, gw_mac, GUEST6, GW6, 44, 8 + n, 64);
 
-    memset(h, 0, 48);
-    h[0] = 0x60;
-    put16(h + 4, (uint16_t)(8 + n));
-    h[6] = 44;
-    h[7] = 64;
-    memcpy(h + 8, GUEST6, 16);
-    memcpy(h + 24, GW6, 16);
-    h[40] = nh;
-    put16(h + 42, (uint16_t)(off | (more ? 1 : 0)));
-    put32(h + 44, id);
-    memcpy(h + 48, data, n);
+    p[0] = nh;
+    p[1] = 0;
+    put16(p + 2, (uint16_t)(off | (more ? 1 : 0)));
+    put32(p + 4, id);
+    memcpy(p + 8, data, n);
     return 14 + 48 + n;
 }
 
