@@ -40,7 +40,6 @@
 #include "ethernet/ipv4.h"
 #include "ethernet/ipv6.h"
 #include "ethernet/reader.h"
-#include "ethernet/writer.h"
 #include "netstack/stack.h"
 #include "netstack/tcp_pcbs.h"
 #include "netstack/udp.h"
@@ -196,8 +195,9 @@ void ns_dns_fail(struct netstack *ns, struct dns_query *dq, uint8_t rcode)
  * answer_now() - a query answered without keeping it: FORMERR, NOTIMP, local, limit.
  */
 static void answer_now(struct netstack *ns, const struct in6_addr *ip, uint16_t port,
-                       struct dns_tcp_conn *tcp, const uint8_t *msg, size_t len, const struct ns_dns_question *q,
-                       const struct ns_dns_addrs *local, uint8_t rcode)
+                       struct dns_tcp_conn *tcp, const uint8_t *msg, size_t len,
+                       const struct ns_dns_question *q, const struct ns_dns_addrs *local,
+                       uint8_t rcode)
 {
     uint8_t out[NS_DNS_UDP_MAX];
     size_t n;
@@ -267,8 +267,7 @@ static void resolve(struct netstack *ns, struct dns_query *dq)
  * query() - one query from the guest, over UDP (@tcp NULL) or TCP.
  */
 static void query(struct netstack *ns, const struct in6_addr *ip, uint16_t port,
-                  struct dns_tcp_conn *tcp,
-                  const uint8_t *msg, size_t len)
+                  struct dns_tcp_conn *tcp, const uint8_t *msg, size_t len)
 {
     struct ns_dns_question q;
     struct ns_dns_addrs local;
@@ -307,9 +306,8 @@ static void query(struct netstack *ns, const struct in6_addr *ip, uint16_t port,
 void ns_dns_udp_input(struct netstack *ns, const struct ns_ipv4 *ip, uint16_t sport,
                       const uint8_t *msg, size_t len)
 {
-    struct in6_addr a = { .s6_addr = { [10] = 0xff, [11] = 0xff } };
+    struct in6_addr a = ns_ip6_mapped4(ip->src);
 
-    ns_store_be32(a.s6_addr + 12, ip->src);
     query(ns, &a, sport, NULL, msg, len);
 }
 

@@ -154,6 +154,21 @@ static inline int ns_ip6_equal(const struct in6_addr *a, const struct in6_addr *
 }
 
 /**
+ * ns_ip6_mapped4() - IPv4 @ip (host order) as ::ffff:a.b.c.d (RFC 4291
+ * 2.5.5.2), the form in which tables shared by both families keep it.
+ */
+static inline struct in6_addr ns_ip6_mapped4(uint32_t ip)
+{
+    struct in6_addr a = { .s6_addr = { [10] = 0xff, [11] = 0xff } };
+
+    a.s6_addr[12] = (uint8_t)(ip >> 24);
+    a.s6_addr[13] = (uint8_t)(ip >> 16);
+    a.s6_addr[14] = (uint8_t)(ip >> 8);
+    a.s6_addr[15] = (uint8_t)ip;
+    return a;
+}
+
+/**
  * ns_ip6_solicited_node() - is @dst the solicited-node multicast address
  * (ff02::1:ffXX:XXXX, RFC 4291 section 2.7.1) of @a?
  */

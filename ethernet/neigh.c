@@ -19,20 +19,6 @@
 #include "netstack/stack.h"
 
 /**
- * mapped() - IPv4 @ip (host order) as ::ffff:a.b.c.d.
- */
-static struct in6_addr mapped(uint32_t ip)
-{
-    struct in6_addr a = { .s6_addr = { [10] = 0xff, [11] = 0xff } };
-
-    a.s6_addr[12] = (uint8_t)(ip >> 24);
-    a.s6_addr[13] = (uint8_t)(ip >> 16);
-    a.s6_addr[14] = (uint8_t)(ip >> 8);
-    a.s6_addr[15] = (uint8_t)ip;
-    return a;
-}
-
-/**
  * learn() - remember @mac for @a: its entry, a free one, or the least recently seen.
  */
 static void learn(struct netstack *ns, const struct in6_addr *a, const uint8_t mac[6])
@@ -76,7 +62,7 @@ static int lookup(struct netstack *ns, const struct in6_addr *a, uint8_t mac[6])
 
 void ns_neigh_learn(struct netstack *ns, uint32_t ip, const uint8_t mac[6])
 {
-    struct in6_addr a = mapped(ip);
+    struct in6_addr a = ns_ip6_mapped4(ip);
 
     if (ip && ns_in_subnet(ns, ip) && !ns_is_local(ns, ip))
         learn(ns, &a, mac);
@@ -84,7 +70,7 @@ void ns_neigh_learn(struct netstack *ns, uint32_t ip, const uint8_t mac[6])
 
 int ns_neigh_lookup(struct netstack *ns, uint32_t ip, uint8_t mac[6])
 {
-    struct in6_addr a = mapped(ip);
+    struct in6_addr a = ns_ip6_mapped4(ip);
 
     return lookup(ns, &a, mac) || (ns->dhcp && ns_dhcp_owner(ns->dhcp, ip, mac));
 }

@@ -28,7 +28,6 @@
 #include "ethernet/ipv6.h"
 #include "ethernet/reader.h"
 #include "ethernet/reasm.h"
-#include "ethernet/writer.h"
 #include "netstack/stack.h"
 
 #define MAX_PAYLOAD4 (IPV4_MAX_LEN - IPV4_HLEN)
@@ -313,15 +312,11 @@ static void add(struct netstack *ns, const struct frag *frag)
 void ns_reasm_input(struct netstack *ns, const struct ns_ipv4 *ip)
 {
     struct frag f = {
-        .src = { .s6_addr = { [10] = 0xff, [11] = 0xff } },
-        .dst = { .s6_addr = { [10] = 0xff, [11] = 0xff } },
-        .id = ip->id, .proto = ip->proto, .off = (size_t)(ip->frag & IPV4_OFFMASK) * 8,
+        .src = ns_ip6_mapped4(ip->src), .dst = ns_ip6_mapped4(ip->dst), .id = ip->id, .proto = ip->proto, .off = (size_t)(ip->frag & IPV4_OFFMASK) * 8,
         .len = ip->payload_len, .more = !!(ip->frag & IPV4_MF), .payload = ip->payload,
         .hdr = ip->hdr, .hdr_len = ip->hdr_len, .src_mac = ip->src_mac,
     };
 
-    ns_store_be32(f.src.s6_addr + 12, ip->src);
-    ns_store_be32(f.dst.s6_addr + 12, ip->dst);
     add(ns, &f);
 }
 

@@ -45,6 +45,7 @@ const char *netstack_version(void);
 /*
  * Version of struct netstack_config; the struct only ever grows at its end.
  * 2: send_gather. 3: the resource limits. 4: clock_ns, restricted.
+ * 5: ipv6_prefix, no_ipv6.
  */
 #define NETSTACK_CONFIG_VERSION 5
 
