@@ -16,6 +16,7 @@
 #include "ethernet/icmp6.h"
 #include "ethernet/ipv6.h"
 #include "ethernet/ndp.h"
+#include "ethernet/reader.h"
 #include "ethernet/writer.h"
 #include "netstack/stack.h"
 
@@ -54,17 +55,21 @@ static void echo_reply(struct netstack *ns, const struct ns_ipv6 *ip)
 
 void ns_icmp6_input(struct netstack *ns, const struct ns_ipv6 *ip)
 {
-    const uint8_t *m = ip->payload;
+    struct ns_reader r;
+    uint8_t type, code;
 
     NS_COUNT(ns, icmp6_in);
-    if (ip->payload_len < ICMP6_HLEN ||
-        ns_icmp6_checksum(&ip->src, &ip->dst, m, ip->payload_len, NULL, 0) != 0) {
+    ns_reader_init(&r, ip->payload, ip->payload_len);
+    type = ns_read_u8(&r);
+    code = ns_read_u8(&r);
+    if (ip->payload_len < ICMP6_HLEN || ns_reader_failed(&r) ||
+        ns_icmp6_checksum(&ip->src, &ip->dst, ip->payload, ip->payload_len, NULL, 0) != 0) {
         NS_COUNT(ns, drop_icmp6_malformed);
         return;
     }
-    switch (m[0]) {
+    switch (type) {
     case ICMP6_ECHO_REQUEST:
-        if (m[1] != 0 || ip->payload_len < ECHO_HLEN) {
+        if (code != 0 || ip->payload_len < ECHO_HLEN) {
             NS_COUNT(ns, drop_icmp6_malformed);
             break;
         }

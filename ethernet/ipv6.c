@@ -176,7 +176,6 @@ enum ns_ipv6_verdict ns_ipv6_parse(struct ns_reader *r, struct ns_ipv6 *ip)
     ip->proto = nh;
     ip->hop_limit = h[7];
     ip->hdr = h;
-    ip->ext_len = x.off;
     ip->payload = h + IPV6_HLEN + x.off;
     ip->payload_len = plen - x.off;
     ip->src_mac = NULL;

@@ -31,7 +31,6 @@ struct ns_reader;
 #define IPV6_NH_ROUTING     43
 #define IPV6_NH_FRAGMENT    44
 #define IPV6_NH_ICMPV6      58
-#define IPV6_NH_NONE        59
 #define IPV6_NH_DSTOPTS     60
 
 #define IPV6_FRAG_MF        0x0001
@@ -43,7 +42,6 @@ struct ns_reader;
  * @hop_limit:   as received
  * @proto:       the upper-layer protocol after the extension headers
  * @hdr:         the fixed header as received
- * @ext_len:     bytes of extension headers between @hdr + IPV6_HLEN and @payload
  * @payload:     the upper-layer bytes, @payload_len of them
  * @has_frag:    a fragment header was present; @frag (offset and M flag as
  *               on the wire) and @frag_id are its fields
@@ -56,7 +54,6 @@ struct ns_ipv6 {
     uint8_t hop_limit;
     uint8_t proto;
     const uint8_t *hdr;
-    size_t ext_len;
     const uint8_t *payload;
     size_t payload_len;
     uint8_t has_frag;

@@ -9,7 +9,9 @@
  * IPv4 falls back to the DHCP lease table. The table is tiny (a VM has one
  * interface, a bridge a few guests, each with an IPv4 address and a few IPv6
  * ones) and shared by both families: a full table replaces its least
- * recently seen entry.
+ * recently seen entry. Every frame in learns and every frame out looks up,
+ * and one guest address does nearly all of that traffic, so the entry last
+ * used is tried before the table is walked.
  */
 #include <string.h>
 
@@ -19,25 +21,46 @@
 #include "netstack/stack.h"
 
 /**
+ * find() - the entry for @a, the last one used tried first; NULL if none.
+ */
+static struct ns_neigh *find(struct netstack *ns, const struct in6_addr *a)
+{
+    struct ns_neigh *n = &ns->neigh[ns->neigh_hint];
+    unsigned i;
+
+    if (n->seen_ms && ns_ip6_equal(&n->addr, a))
+        return n;
+    for (i = 0; i < NS_NEIGH_MAX; i++) {
+        n = &ns->neigh[i];
+        if (n->seen_ms && ns_ip6_equal(&n->addr, a)) {
+            ns->neigh_hint = i;
+            return n;
+        }
+    }
+    return NULL;
+}
+
+/**
  * learn() - remember @mac for @a: its entry, a free one, or the least recently seen.
  */
 static void learn(struct netstack *ns, const struct in6_addr *a, const uint8_t mac[6])
 {
-    struct ns_neigh *slot = NULL;
-    int i;
+    struct ns_neigh *slot;
+    unsigned i;
 
     if (ns_mac_is_multicast(mac))
         return;
-    for (i = 0; i < NS_NEIGH_MAX; i++) {
-        struct ns_neigh *n = &ns->neigh[i];
-
-        if (n->seen_ms && ns_ip6_equal(&n->addr, a)) {
-            slot = n;
-            break;
-        }
-        if (!slot || (slot->seen_ms && (!n->seen_ms || n->seen_ms < slot->seen_ms)))
-            slot = n;
+    slot = find(ns, a);
+    for (i = 0; !slot && i < NS_NEIGH_MAX; i++)
+        if (!ns->neigh[i].seen_ms)
+            slot = &ns->neigh[i];
+    if (!slot) {        /* full: the least recently seen goes */
+        slot = &ns->neigh[0];
+        for (i = 1; i < NS_NEIGH_MAX; i++)
+            if (ns->neigh[i].seen_ms < slot->seen_ms)
+                slot = &ns->neigh[i];
     }
+    ns->neigh_hint = (unsigned)(slot - ns->neigh);
     slot->addr = *a;
     memcpy(slot->mac, mac, 6);
     /* seen_ms doubles as "in use": never 0, even at the clock's start. */
@@ -49,15 +72,12 @@ static void learn(struct netstack *ns, const struct in6_addr *a, const uint8_t m
  */
 static int lookup(struct netstack *ns, const struct in6_addr *a, uint8_t mac[6])
 {
-    int i;
+    const struct ns_neigh *n = find(ns, a);
 
-    for (i = 0; i < NS_NEIGH_MAX; i++) {
-        if (ns->neigh[i].seen_ms && ns_ip6_equal(&ns->neigh[i].addr, a)) {
-            memcpy(mac, ns->neigh[i].mac, 6);
-            return 1;
-        }
-    }
-    return 0;
+    if (!n)
+        return 0;
+    memcpy(mac, n->mac, 6);
+    return 1;
 }
 
 void ns_neigh_learn(struct netstack *ns, uint32_t ip, const uint8_t mac[6])

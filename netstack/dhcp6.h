@@ -21,7 +21,6 @@
 struct netstack;
 struct ns_ipv6;
 
-#define DHCP6_CLIENT_PORT   546
 #define DHCP6_SERVER_PORT   547
 #define DHCP6_MSG_MAX       512     /* our replies: server and client IDs, DNS, domains */
 

@@ -51,6 +51,7 @@ struct netstack {
     const struct netstack_offload *rx_offload;  /* the frame being parsed; NULL: plain */
 
     struct ns_neigh neigh[NS_NEIGH_MAX];
+    unsigned neigh_hint;            /* the entry last learned or found: checked first */
     uint16_t ip_id;                 /* identification of our own datagrams */
 
     /* IPv6 (ethernet/ipv6.c, ndp.c); @ipv6 zero: not served, the rest unused */
