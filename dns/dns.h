@@ -15,8 +15,8 @@ struct ns_ipv6;
 #define NS_DNS_PORT 53
 
 /**
- * ns_dns_start() - local names, the nameserver list and the TCP listener on
- * gateway:53, from the config. The config's DNS strings are read here only.
+ * ns_dns_start() - local names, the nameserver list and the TCP listeners on
+ * the gateway's :53 (IPv4 and IPv6), from the config. The config's DNS strings are read here only.
  * Return: 0, or -errno (the log says which part failed).
  */
 int ns_dns_start(struct netstack *ns);

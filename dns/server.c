@@ -40,6 +40,7 @@
 #include "ethernet/ipv4.h"
 #include "ethernet/ipv6.h"
 #include "ethernet/reader.h"
+#include "netstack/lwip_glue.h"
 #include "netstack/stack.h"
 #include "netstack/tcp_pcbs.h"
 #include "netstack/udp.h"
@@ -291,6 +292,12 @@ static void query(struct netstack *ns, const struct in6_addr *ip, uint16_t port,
     }
     if (q.qclass == NS_DNS_CLASS_IN && ns_dns_local_lookup(ns->dns->local, q.name, &local)) {
         NS_COUNT(ns, dns_local_answers);
+        answer_now(ns, ip, port, tcp, msg, len, &q, &local, 0);
+        return;
+    }
+    if (q.qclass == NS_DNS_CLASS_IN && q.qtype == NS_DNS_TYPE_AAAA && ns_dns_filter_aaaa(ns)) {
+        memset(&local, 0, sizeof(local));   /* no addresses: NODATA */
+        NS_COUNT(ns, dns_aaaa_filtered);
         answer_now(ns, ip, port, tcp, msg, len, &q, &local, 0);
         return;
     }
@@ -553,16 +560,17 @@ static err_t on_tcp_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 }
 
 /**
- * listen_tcp() - lwIP's listener on gateway:53. Return: 0 or -ENOMEM.
+ * listen_tcp() - lwIP's listener on @addr:53 (a gateway address, IPv4
+ * mapped). Return: 0 or -ENOMEM.
  */
-static int listen_tcp(struct netstack *ns)
+static int listen_tcp(struct netstack *ns, const struct in6_addr *addr)
 {
     struct tcp_pcb *pcb = tcp_new(), *lpcb;
     ip_addr_t gw;
 
     if (!pcb)
         return -ENOMEM;
-    ip_addr_set_ip4_u32(&gw, htonl(ns->gateway));
+    ns_lwip_addr(addr, &gw);
     ip_set_option(pcb, SOF_REUSEADDR);
     if (tcp_bind(pcb, &gw, NS_DNS_PORT) != ERR_OK || !(lpcb = tcp_listen(pcb))) {
         tcp_close(pcb);
@@ -570,8 +578,20 @@ static int listen_tcp(struct netstack *ns)
     }
     tcp_arg(lpcb, ns);
     tcp_accept(lpcb, on_tcp_accept);
-    ns->dns->listener = lpcb;
     return ns_pcbs_listen(ns, lpcb, DNS_TCP_BACKLOG) ? -ENOMEM : 0;
+}
+
+/**
+ * listen_all() - the TCP listeners on the gateway's IPv4 and IPv6 addresses.
+ */
+static int listen_all(struct netstack *ns)
+{
+    struct in6_addr gw4 = ns_ip6_mapped4(ns->gateway);
+    int rc = listen_tcp(ns, &gw4);
+
+    if (!rc && ns->ipv6)
+        rc = listen_tcp(ns, &ns->gateway6);
+    return rc;
 }
 
 /* --- Lifecycle ------------------------------------------------------------ */
@@ -639,7 +659,7 @@ int ns_dns_start(struct netstack *ns)
         if (!d->hostres)
             return -ENOMEM;
     }
-    return listen_tcp(ns);
+    return listen_all(ns);
 }
 
 void ns_dns_stop(struct netstack *ns)
@@ -662,7 +682,7 @@ void ns_dns_stop(struct netstack *ns)
     ns_hostres_free(d->hostres);
     ns_dns_forward_stop(ns);
     ns_dns_local_free(d->local);
-    /* The listener is an lwIP pcb: ns_lwip_stop() closes it. */
+    /* The listeners are lwIP pcbs: ns_lwip_stop() closes them. */
     free(d);
     ns->dns = NULL;
 }

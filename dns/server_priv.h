@@ -64,8 +64,9 @@ struct dns_query {
  * @hostres:    the host resolver (host mode), NULL otherwise
  * @fd4, @fd6:  upstream UDP sockets, -1 until needed
  * @inflight, @count: queries in flight
- * @listener:   lwIP listener on gateway:53
  * @conns, @nconns: the guest's TCP connections to it, most recently active first
+ * @route6_ms, @route6, @route6_checked: whether the host routes IPv6, and
+ *              when that was last looked up (aaaa.c)
  * @buf:        receive buffer for upstream answers
  */
 struct ns_dns {
@@ -75,9 +76,10 @@ struct ns_dns {
     int fd4, fd6;
     struct dns_query *inflight;
     size_t count;
-    void *listener;
     struct dns_tcp_conn *conns;
     size_t nconns;
+    uint64_t route6_ms;
+    uint8_t route6, route6_checked;
     uint8_t buf[NS_DNS_MSG_MAX];
 };
 
@@ -85,6 +87,13 @@ struct ns_dns {
 void ns_dns_answer(struct netstack *ns, struct dns_query *dq, uint8_t *msg, size_t len);
 void ns_dns_fail(struct netstack *ns, struct dns_query *dq, uint8_t rcode);
 void ns_dns_query_free(struct netstack *ns, struct dns_query *dq);
+
+/* aaaa.c */
+/**
+ * ns_dns_filter_aaaa() - are AAAA records of non-local names to be withheld
+ * now (cfg.dns_aaaa; in auto mode, while the host has no IPv6 route)?
+ */
+int ns_dns_filter_aaaa(struct netstack *ns);
 
 /* forward.c */
 int ns_dns_forward(struct netstack *ns, struct dns_query *dq);

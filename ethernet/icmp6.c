@@ -1,23 +1,32 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * icmp6.c - ICMPv6 for the stack's own addresses (RFC 4443)
+ * icmp6.c - ICMPv6 from the guest (RFC 4443)
  *
  * Theory of Operation: a message is checked (length, checksum over the
- * pseudo-header) before its type is looked at. The gateway and the
+ * pseudo-header) before its type is looked at. An echo request to any
+ * address beyond the stack goes to the NAT (netstack/icmp_nat.c), as an IPv4
+ * one does; nothing else addressed beyond it is forwarded. The gateway and the
  * host-loopback alias answer echo requests themselves, with the request's
  * identifier, sequence number and data, as their IPv4 twins do in icmp.c;
  * neighbour and router discovery is ndp.c's. Every other type (the guest's
  * MLD reports, a router advertisement from a guest that thinks it routes) is
  * counted as unhandled.
+ *
+ * Errors: ns_icmp6_send_error() is what the NAT answers with where its IPv4
+ * side sends an ICMP error (a host connect that found no route, say), from
+ * the gateway as a router on the path would send it.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "ethernet/checksum.h"
 #include "ethernet/icmp6.h"
 #include "ethernet/ipv6.h"
+#include "ethernet/neigh.h"
 #include "ethernet/ndp.h"
 #include "ethernet/reader.h"
 #include "ethernet/writer.h"
+#include "netstack/nat.h"
 #include "netstack/stack.h"
 
 #define ECHO_HLEN 8     /* type, code, checksum, identifier, sequence */
@@ -32,6 +41,29 @@ uint16_t ns_icmp6_checksum(const struct in6_addr *src, const struct in6_addr *ds
     if (dlen)
         sum = ns_csum_add(sum, data, dlen);
     return ns_csum_fold(sum);
+}
+
+int ns_icmp6_send_error(struct netstack *ns, const struct in6_addr *to, uint8_t type,
+                        uint8_t code, uint32_t param, const uint8_t *pkt, size_t len)
+{
+    /* RFC 4443 2.4(c): as much of the invoking packet as fits the minimum MTU. */
+    size_t room = IPV6_MIN_MTU - IPV6_HLEN - ICMP6_HDR_LEN - 4;
+    uint8_t h[ICMP6_HDR_LEN + 4], mac[6];
+    int rc;
+
+    if (len > room)
+        len = room;
+    if (!ns_neigh6_lookup(ns, to, mac))
+        return -EHOSTUNREACH;
+    h[0] = type;
+    h[1] = code;
+    ns_store_be16(h + 2, 0);
+    ns_store_be32(h + 4, param);
+    ns_store_be16(h + 2, ns_icmp6_checksum(&ns->gateway6, to, h, sizeof(h), pkt, len));
+    rc = ns_ipv6_send(ns, mac, &ns->gateway6, to, IPV6_NH_ICMPV6, 64, h, sizeof(h), pkt, len);
+    if (!rc)
+        NS_COUNT(ns, icmp6_errors_out);
+    return rc;
 }
 
 /**
@@ -53,6 +85,21 @@ static void echo_reply(struct netstack *ns, const struct ns_ipv6 *ip)
         NS_COUNT(ns, icmp6_echo_replies);
 }
 
+/**
+ * forward() - a checked message to an address beyond the stack: an echo
+ * request goes to the NAT (netstack/icmp_nat.c), as IPv4's do; nothing else
+ * is forwarded.
+ */
+static void forward(struct netstack *ns, const struct ns_ipv6 *ip, uint8_t type, uint8_t code)
+{
+    if (type != ICMP6_ECHO_REQUEST)
+        NS_COUNT(ns, drop_ipv6_destination);
+    else if (code != 0 || ip->payload_len < ECHO_HLEN || ns_ip6_is_unspecified(&ip->src))
+        NS_COUNT(ns, drop_icmp6_malformed);
+    else
+        ns_icmp_nat_input6(ns, ip);
+}
+
 void ns_icmp6_input(struct netstack *ns, const struct ns_ipv6 *ip)
 {
     struct ns_reader r;
@@ -62,9 +109,13 @@ void ns_icmp6_input(struct netstack *ns, const struct ns_ipv6 *ip)
     ns_reader_init(&r, ip->payload, ip->payload_len);
     type = ns_read_u8(&r);
     code = ns_read_u8(&r);
-    if (ip->payload_len < ICMP6_HLEN || ns_reader_failed(&r) ||
+    if (ip->payload_len < ICMP6_HDR_LEN || ns_reader_failed(&r) ||
         ns_icmp6_checksum(&ip->src, &ip->dst, ip->payload, ip->payload_len, NULL, 0) != 0) {
         NS_COUNT(ns, drop_icmp6_malformed);
+        return;
+    }
+    if (!ns_ip6_is_multicast(&ip->dst) && !ns_ipv6_is_local(ns, &ip->dst)) {
+        forward(ns, ip, type, code);
         return;
     }
     switch (type) {

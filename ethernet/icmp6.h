@@ -19,7 +19,7 @@
 struct netstack;
 struct ns_ipv6;
 
-#define ICMP6_HLEN              4
+#define ICMP6_HDR_LEN           4
 #define ICMP6_ECHO_REQUEST      128
 #define ICMP6_ECHO_REPLY        129
 #define ICMP6_ROUTER_SOLICIT    133
@@ -42,5 +42,22 @@ void ns_icmp6_input(struct netstack *ns, const struct ns_ipv6 *ip);
  */
 uint16_t ns_icmp6_checksum(const struct in6_addr *src, const struct in6_addr *dst,
                            const uint8_t *hdr, size_t hlen, const uint8_t *data, size_t dlen);
+
+/* Destination unreachable (RFC 4443 section 3.1) and the codes the NAT uses. */
+#define ICMP6_DST_UNREACH               1
+#define ICMP6_DST_UNREACH_NOROUTE       0
+#define ICMP6_DST_UNREACH_ADMIN         1
+#define ICMP6_DST_UNREACH_ADDR          3
+
+/**
+ * ns_icmp6_send_error() - an ICMPv6 error from the gateway to the guest's @to
+ * @type, @code: the message
+ * @param:  its 32-bit field (the MTU of a packet too big; 0 otherwise)
+ * @pkt, @len: the invoking packet, from its IPv6 header; quoted as far as the
+ *          message stays within the minimum MTU
+ * Return: 0, -EHOSTUNREACH (the guest's MAC is unknown), or ns_ipv6_send()'s error.
+ */
+int ns_icmp6_send_error(struct netstack *ns, const struct in6_addr *to, uint8_t type,
+                        uint8_t code, uint32_t param, const uint8_t *pkt, size_t len);
 
 #endif /* NETSTACK_ICMP6_H */

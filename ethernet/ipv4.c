@@ -28,6 +28,7 @@
 #include "ethernet/writer.h"
 #include "netstack/nat.h"
 #include "netstack/stack.h"
+#include "netstack/tcp_seg.h"
 #include "netstack/udp.h"
 
 enum ns_ipv4_verdict ns_ipv4_parse(struct ns_reader *r, struct ns_ipv4 *ip)
@@ -96,9 +97,12 @@ void ns_ipv4_deliver(struct netstack *ns, const struct ns_ipv4 *ip)
     case IPPROTO_UDP:
         ns_udp_input(ns, ip);
         break;
-    case IPPROTO_TCP:
-        ns_tcp_nat_input(ns, ip);
+    case IPPROTO_TCP: {
+        struct ns_tcp_seg seg = ns_tcp_seg4(ip);
+
+        ns_tcp_nat_input(ns, &seg);
         break;
+    }
     default:
         NS_COUNT(ns, drop_ipv4_proto);
         break;

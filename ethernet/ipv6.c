@@ -15,13 +15,12 @@
  * same limits) and come back through ns_ipv6_deliver(), which walks the
  * headers that followed the fragment header.
  *
- * Dispatch: ICMPv6 (echo, neighbour and router discovery) goes to icmp6.c,
- * UDP to netstack/udp.c (DNS and DHCPv6 on the gateway's addresses). The
- * stack serves only its own addresses over IPv6 so far: packets to any other
- * address, other upper-layer protocols and offload super-frames are counted
- * (drop_ipv6_destination, drop_ipv6_proto, drop_gso_malformed). The router
- * advertisements say so too: they offer the prefix on-link but no default
- * route (ndp.c), so a guest does not send what would be dropped.
+ * Dispatch: TCP, UDP and ICMPv6 to any address go the way IPv4's do, to
+ * netstack/tcp_nat.c, netstack/udp.c (which serves DNS and DHCPv6 on the
+ * gateway's addresses and hands the rest to the NAT) and icmp6.c (echo,
+ * neighbour and router discovery; echo requests beyond the stack to the
+ * NAT). Other upper-layer protocols and super-frames other than TSO6 and
+ * USO are counted (drop_ipv6_proto, drop_gso_malformed).
  *
  * Output: ns_ipv6_send() frames the stack's own packets and fragments one
  * larger than the link MTU (a reply to a reassembled echo request), as the
@@ -38,7 +37,9 @@
 #include "ethernet/reader.h"
 #include "ethernet/reasm.h"
 #include "ethernet/writer.h"
+#include "netstack/nat.h"
 #include "netstack/stack.h"
+#include "netstack/tcp_seg.h"
 #include "netstack/udp.h"
 
 /* Router Alert (RFC 2711), carried by the guest's MLD reports. */
@@ -176,6 +177,7 @@ enum ns_ipv6_verdict ns_ipv6_parse(struct ns_reader *r, struct ns_ipv6 *ip)
     ip->proto = nh;
     ip->hop_limit = h[7];
     ip->hdr = h;
+    ip->in_frame = 1;
     ip->payload = h + IPV6_HLEN + x.off;
     ip->payload_len = plen - x.off;
     ip->src_mac = NULL;
@@ -248,7 +250,9 @@ static int source_ok(const struct netstack *ns, const struct in6_addr *src)
 /**
  * offload_ok() - apply the frame's offload state to @ip, as ipv4.c does:
  * checksums trusted where the link guarantees integrity or the guest left
- * them partial; a super-frame (TSO6, USO over IPv6) has nowhere to go yet.
+ * them partial; a super-frame must be one unfragmented TCP segment (TSO6),
+ * which lwIP takes whole, or one unfragmented train of UDP datagrams (USO),
+ * which udp.c cuts.
  * Return: 1 to go on, 0 if @ip was dropped and counted.
  */
 static int offload_ok(struct netstack *ns, struct ns_ipv6 *ip)
@@ -258,11 +262,16 @@ static int offload_ok(struct netstack *ns, struct ns_ipv6 *ip)
     ip->csum_trusted = !!(ns->offloads & NETSTACK_LINK_INTEGRITY) ||
                        (o && (o->flags & (NETSTACK_OFFLOAD_F_NEEDS_CSUM |
                                           NETSTACK_OFFLOAD_F_DATA_VALID)));
-    if (o && o->gso_type != NETSTACK_GSO_NONE) {
-        NS_COUNT(ns, drop_gso_malformed);
-        return 0;
+    if (!o || o->gso_type == NETSTACK_GSO_NONE)
+        return 1;
+    if (o->gso_type == NETSTACK_GSO_TCPV6 && ip->proto == IPPROTO_TCP && !ip->has_frag) {
+        NS_COUNT(ns, gso_frames_in);
+        return 1;
     }
-    return 1;
+    if (o->gso_type == NETSTACK_GSO_UDP_L4 && ip->proto == IPPROTO_UDP && !ip->has_frag)
+        return 1;   /* cut and counted in udp.c */
+    NS_COUNT(ns, drop_gso_malformed);
+    return 0;
 }
 
 void ns_ipv6_input(struct netstack *ns, const uint8_t src_mac[6], struct ns_reader *r)
@@ -286,12 +295,9 @@ void ns_ipv6_input(struct netstack *ns, const uint8_t src_mac[6], struct ns_read
     if (!ns_ip6_is_unspecified(&ip.src))
         ns_neigh6_learn(ns, &ip.src, src_mac);
     ns_ndp_guest_seen(ns);
-    if (ns_ip6_is_multicast(&ip.dst) ? !for_us_multicast(ns, &ip.dst)
-                                      : !ns_ipv6_is_local(ns, &ip.dst)) {
-        if (ns_ip6_is_multicast(&ip.dst))
-            NS_COUNT(ns, drop_ipv6_multicast);
-        else
-            NS_COUNT(ns, drop_ipv6_destination);
+    /* Unicast to other addresses is the NAT's (ns_ipv6_deliver()). */
+    if (ns_ip6_is_multicast(&ip.dst) && !for_us_multicast(ns, &ip.dst)) {
+        NS_COUNT(ns, drop_ipv6_multicast);
         return;
     }
     /* Only neighbour discovery speaks before it has an address (DAD, RFC 4862). */
@@ -326,12 +332,20 @@ void ns_ipv6_deliver(struct netstack *ns, const struct ns_ipv6 *in)
         ip.payload += x.off;
         ip.payload_len -= x.off;
     }
-    if (ip.proto == IPV6_NH_ICMPV6)
-        ns_icmp6_input(ns, &ip);
-    else if (ip.proto == IPPROTO_UDP)
+    if (ip.proto == IPPROTO_TCP) {
+        struct ns_tcp_seg seg = ns_tcp_seg6(&ip);
+
+        if (!ns_ip6_is_multicast(&ip.dst))
+            ns_tcp_nat_input(ns, &seg);
+        else
+            NS_COUNT(ns, drop_ipv6_multicast);
+    } else if (ip.proto == IPPROTO_UDP) {
         ns_udp6_input(ns, &ip);
-    else
+    } else if (ip.proto == IPV6_NH_ICMPV6) {
+        ns_icmp6_input(ns, &ip);
+    } else {
         NS_COUNT(ns, drop_ipv6_proto);
+    }
 }
 
 void ns_ipv6_multicast_mac(const struct in6_addr *dst, uint8_t mac[6])

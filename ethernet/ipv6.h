@@ -48,6 +48,8 @@ struct ns_reader;
  * @src_mac:     the Ethernet source the packet came from
  * @csum_trusted: the transport vouches for the UDP/TCP checksum, or the
  *               guest left it partial (as struct ns_ipv4's)
+ * @in_frame:    @payload lies in the current input frame, not a reassembly
+ *               buffer (as struct ns_ipv4's)
  */
 struct ns_ipv6 {
     struct in6_addr src, dst;
@@ -61,6 +63,7 @@ struct ns_ipv6 {
     uint32_t frag_id;
     const uint8_t *src_mac;
     uint8_t csum_trusted;
+    uint8_t in_frame;
 };
 
 /* Why ns_ipv6_parse() rejected a packet; each maps to a drop counter. */
@@ -163,6 +166,25 @@ static inline struct in6_addr ns_ip6_mapped4(uint32_t ip)
     a.s6_addr[14] = (uint8_t)(ip >> 8);
     a.s6_addr[15] = (uint8_t)ip;
     return a;
+}
+
+/**
+ * ns_ip6_is_mapped4() - is @a an IPv4 address in the mapped form?
+ */
+static inline int ns_ip6_is_mapped4(const struct in6_addr *a)
+{
+    static const uint8_t pfx[12] = { [10] = 0xff, [11] = 0xff };
+
+    return !memcmp(a->s6_addr, pfx, sizeof(pfx));
+}
+
+/**
+ * ns_ip6_get4() - the IPv4 address (host order) inside mapped @a.
+ */
+static inline uint32_t ns_ip6_get4(const struct in6_addr *a)
+{
+    return (uint32_t)a->s6_addr[12] << 24 | (uint32_t)a->s6_addr[13] << 16 |
+           (uint32_t)a->s6_addr[14] << 8 | a->s6_addr[15];
 }
 
 /**

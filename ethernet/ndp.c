@@ -24,10 +24,10 @@
  *   address by SLAAC and reaches the gateway and the alias on-link; and the
  *   gateway as DNS server with the search domains (RDNSS and DNSSL, RFC
  *   8106: the DNS server answers on the gateway's IPv6 address), and the O
- *   flag, for guests that ask stateless DHCPv6 for those instead. Its
- *   router lifetime is 0: the stack does not route IPv6 beyond its own
- *   addresses yet (ipv6.c), and a default route would make the guest try
- *   IPv6 first for every name with an AAAA record.
+ *   flag, for guests that ask stateless DHCPv6 for those instead. The
+ *   gateway is the guest's default router (router lifetime
+ *   NDP_ROUTER_LIFETIME_S): TCP, UDP and ping to any IPv6 address go
+ *   through the NAT.
  * - What the guest says about itself (a source or target link-layer address
  *   option) is learned into the neighbour table, like every IPv6 source.
  */
@@ -61,7 +61,8 @@
 #define NDP_RA_INTERVAL_MS      200000
 #define NDP_INITIAL_RAS         3
 #define NDP_INITIAL_INTERVAL_MS 16000   /* MAX_INITIAL_RTR_ADVERT_INTERVAL */
-#define NDP_ROUTER_LIFETIME_S   0       /* not a default router (see above) */
+/* RFC 4861 section 6.2.1's AdvDefaultLifetime: 3 x MaxRtrAdvInterval. */
+#define NDP_ROUTER_LIFETIME_S   (3 * NDP_RA_INTERVAL_MS / 1000)
 #define NDP_PREFIX_VALID_S      86400   /* RFC 4861's defaults: 30 days, 7 days */
 #define NDP_PREFIX_PREFERRED_S  14400   /* shorter: a changed prefix takes hours, not days */
 #define NDP_CUR_HOP_LIMIT       64

@@ -34,7 +34,7 @@ static void fix_checksum(uint8_t *p, size_t size)
 
     ns_reader_init(&r, p, size);
     if (ns_ipv6_parse(&r, &ip) != NS_IPV6_OK || ip.proto != IPV6_NH_ICMPV6 ||
-        ip.payload_len < ICMP6_HLEN || (ip.has_frag && ip.frag))
+        ip.payload_len < ICMP6_HDR_LEN || (ip.has_frag && ip.frag))
         return;
     m = p + (ip.payload - p);
     m[2] = m[3] = 0;

@@ -3,7 +3,8 @@
  * flow_table.c - guest flows keyed by (address, 16-bit identifier), each with
  * one host socket: lookup, LRU eviction, idle timeout, backpressure
  *
- * Theory of Operation: a flow is what one guest address and identifier (a UDP
+ * Theory of Operation: a flow is what one guest address of either family
+ * (IPv4 mapped, as every table shared by both keeps it) and identifier (a UDP
  * source port, an ICMP echo identifier) sends through the NAT, and it owns one
  * host socket registered in the stack's loop. The module (udp_nat.c,
  * icmp_nat.c) embeds a struct ns_flow in its own flow struct, opens the socket
@@ -29,6 +30,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/random.h>
 #include <unistd.h>
 
@@ -41,16 +43,21 @@
 /**
  * bucket_of() - the hash bucket of a guest address and identifier
  * @t:  the table
- * @ip: guest address, host order
+ * @ip: guest address (IPv4 mapped)
  * @id: guest identifier
  * Return: the bucket's head pointer.
  */
-static struct ns_flow **bucket_of(const struct ns_flow_table *t, uint32_t ip, uint16_t id)
+static struct ns_flow **bucket_of(const struct ns_flow_table *t, const struct in6_addr *ip,
+                                  uint16_t id)
 {
-    uint64_t h = ((uint64_t)ip << 16 | id) ^ t->seed;
+    uint64_t w[2], h = t->seed ^ id;
+    int i;
 
-    h *= 0x9e3779b97f4a7c15ull;     /* Fibonacci hashing: the high bits are mixed */
-    h ^= h >> 29;
+    memcpy(w, ip->s6_addr, sizeof(w));
+    for (i = 0; i < 2; i++) {
+        h = (h ^ w[i]) * 0x9e3779b97f4a7c15ull;     /* Fibonacci hashing: high bits mixed */
+        h ^= h >> 29;
+    }
     return &t->bucket[(size_t)(h >> 16) & (t->nbucket - 1)];
 }
 
@@ -151,7 +158,7 @@ static void flow_free(const struct ns_flow_table *t, struct ns_flow *f)
  */
 static void flow_close(struct ns_flow_table *t, struct ns_flow *f)
 {
-    struct ns_flow **pp = bucket_of(t, f->guest_ip, f->guest_id);
+    struct ns_flow **pp = bucket_of(t, &f->guest, f->guest_id);
 
     while (*pp != f) {
         NS_ASSERT(*pp);     /* a flow closed twice is in no bucket */
@@ -207,16 +214,17 @@ void ns_flow_table_fini(struct ns_flow_table *t)
 /**
  * ns_flow_lookup() - the flow of a guest address and identifier
  * @t:  the table
- * @ip: guest address, host order
+ * @ip: guest address (IPv4 mapped)
  * @id: guest identifier
  * Return: the flow, or NULL.
  */
-struct ns_flow *ns_flow_lookup(const struct ns_flow_table *t, uint32_t ip, uint16_t id)
+struct ns_flow *ns_flow_lookup(const struct ns_flow_table *t, const struct in6_addr *ip,
+                               uint16_t id)
 {
     struct ns_flow *f;
 
     for (f = *bucket_of(t, ip, id); f; f = f->hnext)
-        if (f->guest_ip == ip && f->guest_id == id)
+        if (f->guest_id == id && !memcmp(&f->guest, ip, sizeof(*ip)))
             return f;
     return NULL;
 }
@@ -225,7 +233,7 @@ struct ns_flow *ns_flow_lookup(const struct ns_flow_table *t, uint32_t ip, uint1
  * ns_flow_open() - a new flow for @ip and @id, evicting the least recently
  * used at the limit
  * @t:  the table
- * @ip: guest address, host order; no flow of @ip and @id may exist yet (not
+ * @ip: guest address (IPv4 mapped); no flow of @ip and @id may exist yet (not
  *      checked: look it up first)
  * @id: guest identifier
  *
@@ -235,7 +243,7 @@ struct ns_flow *ns_flow_lookup(const struct ns_flow_table *t, uint32_t ip, uint1
  * ns_flow_touch().
  * Return: the flow, or NULL (refused, or sockets or memory exhausted; counted).
  */
-struct ns_flow *ns_flow_open(struct ns_flow_table *t, uint32_t ip, uint16_t id)
+struct ns_flow *ns_flow_open(struct ns_flow_table *t, const struct in6_addr *ip, uint16_t id)
 {
     char *mem = calloc(1, t->type->size);
     struct ns_flow *f, **b;
@@ -246,7 +254,7 @@ struct ns_flow *ns_flow_open(struct ns_flow_table *t, uint32_t ip, uint16_t id)
     }
     f = (struct ns_flow *)(void *)(mem + t->type->offset);
     f->ns = t->ns;
-    f->guest_ip = ip;
+    f->guest = *ip;
     f->guest_id = id;
     f->created_ms = f->last_ms = ns_now_ms();
     /* Evict first: at the limit, the oldest flow's descriptor is the new one's. */

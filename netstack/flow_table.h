@@ -2,8 +2,8 @@
 /*
  * flow_table.h - private: a table of guest flows, each owning one host socket
  *
- * Used by udp_nat.c and icmp_nat.c. A flow is keyed by the guest's IPv4
- * address and a 16-bit identifier (a UDP source port, an ICMP echo
+ * Used by udp_nat.c and icmp_nat.c. A flow is keyed by the guest's address
+ * (either family, IPv4 mapped) and a 16-bit identifier (a UDP source port, an ICMP echo
  * identifier). A module's flow struct embeds a struct ns_flow and describes
  * itself once in a struct ns_flow_type; the table allocates, watches, finds,
  * ages, pauses, evicts and frees the flows, and hands a module back its own
@@ -12,6 +12,7 @@
 #ifndef NETSTACK_FLOW_TABLE_H
 #define NETSTACK_FLOW_TABLE_H
 
+#include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -53,7 +54,7 @@ enum ns_flow_state {
 /*
  * struct ns_flow - the table's part of a flow, embedded in the module's own
  * @ns:             the stack (the loop callback gets only the flow)
- * @guest_ip:       the guest's address, host order
+ * @guest:          the guest's address (IPv4 mapped: ::ffff:a.b.c.d)
  * @guest_id:       the guest's 16-bit identifier: UDP source port, ICMP echo
  *                  identifier
  * @fd:             the host socket
@@ -65,14 +66,14 @@ enum ns_flow_state {
  */
 struct ns_flow {
     struct netstack *ns;
-    uint32_t guest_ip;
+    struct in6_addr guest;
     uint16_t guest_id;
     int fd;
     enum ns_flow_state state;
     uint64_t last_ms;
     uint64_t created_ms;            /* for list_flows */
     uint64_t bytes_from_guest, bytes_to_guest;
-    uint32_t peer_ip;               /* the last remote the guest sent to (host order) */
+    struct in6_addr peer;           /* the last remote the guest sent to (IPv4 mapped) */
     uint16_t peer_port;
     struct ns_flow *hnext;
     struct ns_flow *prev, *next;
@@ -83,7 +84,7 @@ struct ns_flow {
  * struct ns_flow_type - what a module tells the table about its flows
  * @size:     bytes of the module's flow struct
  * @offset:   where its struct ns_flow is in it (offsetof)
- * @open:     open the host socket of a new flow, whose @ns, @guest_ip and
+ * @open:     open the host socket of a new flow, whose @ns, @guest and
  *            @guest_id are set and whose module part is zeroed. Return: the
  *            fd, or -1 (the module counts and logs why).
  * @ready:    the loop callback for a flow's socket; its opaque is the
@@ -131,8 +132,9 @@ int ns_flow_table_init(struct ns_flow_table *t, struct netstack *ns,
 void ns_flow_table_fini(struct ns_flow_table *t);
 
 /* Finding and opening flows, and traffic on them. */
-struct ns_flow *ns_flow_lookup(const struct ns_flow_table *t, uint32_t ip, uint16_t id);
-struct ns_flow *ns_flow_open(struct ns_flow_table *t, uint32_t ip, uint16_t id);
+struct ns_flow *ns_flow_lookup(const struct ns_flow_table *t, const struct in6_addr *ip,
+                               uint16_t id);
+struct ns_flow *ns_flow_open(struct ns_flow_table *t, const struct in6_addr *ip, uint16_t id);
 void ns_flow_touch(struct ns_flow_table *t, struct ns_flow *f, uint64_t now);
 
 /*

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "ethernet/ipv6.h"
 #include "netstack/flow_table.h"
 #include "netstack/nat.h"
 #include "netstack/stack.h"
@@ -49,12 +50,18 @@ static int list_tcp(struct netstack *ns, uint64_t now, netstack_flow_fn cb, void
         struct netstack_flow_info i = {
             .proto = NETSTACK_PROTO_TCP, .inbound = f->forward_id != 0,
             .forward_id = f->forward_id,
-            .guest_addr.s_addr = htonl(f->key.guest_ip), .guest_port = f->key.guest_port,
-            .peer_addr.s_addr = htonl(f->key.dst_ip), .peer_port = f->key.dst_port,
+            .guest_port = f->key.guest_port, .peer_port = f->key.dst_port,
             .state = tcp_state(f), .bytes_from_guest = f->bytes_to_host,
             .bytes_to_guest = f->bytes_to_guest, .age_ms = since(now, f->created_ms),
             .idle_ms = since(now, f->since_ms),
+            .family = AF_INET6, .guest_addr6 = f->key.guest, .peer_addr6 = f->key.dst,
         };
+
+        if (ns_ip6_is_mapped4(&f->key.guest)) {
+            i.family = AF_INET;
+            i.guest_addr.s_addr = htonl(ns_ip6_get4(&f->key.guest));
+            i.peer_addr.s_addr = htonl(ns_ip6_get4(&f->key.dst));
+        }
 
         rc = cb(opaque, &i);
         if (rc)
@@ -74,12 +81,18 @@ static int list_udp_nat(struct netstack *ns, uint64_t now, netstack_flow_fn cb, 
 
     for (f = t ? t->oldest : NULL; f; f = f->next) {
         struct netstack_flow_info i = {
-            .proto = NETSTACK_PROTO_UDP, .guest_addr.s_addr = htonl(f->guest_ip),
-            .guest_port = f->guest_id, .peer_addr.s_addr = htonl(f->peer_ip),
+            .proto = NETSTACK_PROTO_UDP, .guest_port = f->guest_id,
             .peer_port = f->peer_port, .state = "active",
             .bytes_from_guest = f->bytes_from_guest, .bytes_to_guest = f->bytes_to_guest,
             .age_ms = since(now, f->created_ms), .idle_ms = since(now, f->last_ms),
+            .family = AF_INET6, .guest_addr6 = f->guest, .peer_addr6 = f->peer,
         };
+
+        if (ns_ip6_is_mapped4(&f->guest)) {
+            i.family = AF_INET;
+            i.guest_addr.s_addr = htonl(ns_ip6_get4(&f->guest));
+            i.peer_addr.s_addr = htonl(ns_ip6_get4(&f->peer));
+        }
 
         rc = cb(opaque, &i);
         if (rc)

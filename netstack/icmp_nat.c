@@ -31,6 +31,14 @@
  * These are Linux semantics (a BSD ping socket, as on macOS, returns the IP
  * header too, like a raw one).
  *
+ * ICMPv6 echo (RFC 4443) takes the same path: a flow of a guest IPv6 address
+ * has an IPv6 ping socket (IPPROTO_ICMPV6, governed by the same sysctl), the
+ * reply's checksum covers the IPv6 pseudo-header, and the alias's twin is the
+ * host's ::1. There is no raw fallback over IPv6: a raw ICMPv6 socket hands
+ * over no IPv6 header, so neither the reply's destination nor its checksum
+ * could be checked here; where ping sockets are refused, IPv6 echo requests
+ * are dropped (drop_icmp_refused).
+ *
  * The flows are a flow table (flow_table.c), as udp_nat.c's, keyed by the
  * guest's address and echo identifier: found by a seeded hash, evicted least
  * recently used first at max_icmp_flows, closed after icmp_idle_timeout_ms
@@ -50,7 +58,10 @@
 
 #include "ethernet/checksum.h"
 #include "ethernet/icmp.h"
+#include "ethernet/icmp6.h"
 #include "ethernet/ipv4.h"
+#include "ethernet/ipv6.h"
+#include "ethernet/neigh.h"
 #include "ethernet/reader.h"
 #include "ethernet/writer.h"
 #include "netstack/flow_table.h"
@@ -80,7 +91,8 @@ enum icmp_sock_kind {
  * @flow:           the flow table's part: guest address, @flow.guest_id the
  *                  guest's echo identifier, the socket, state, LRU
  * @kind:           ping or raw socket
- * @ttl:            IP_TTL set on the socket, 0 for the kernel's default
+ * @ttl:            IP_TTL (IPV6_UNICAST_HOPS) set on the socket, 0 for the
+ *                  kernel's default
  * @remote:         the host-side address last pinged (network order); raw
  *                  sockets accept replies only from it
  */
@@ -90,6 +102,14 @@ struct icmp_flow {
     uint8_t ttl;
     uint32_t remote;
 };
+
+/**
+ * is_v6() - is @f a flow of a guest IPv6 address?
+ */
+static int is_v6(const struct icmp_flow *f)
+{
+    return !ns_ip6_is_mapped4(&f->flow.guest);
+}
 
 /**
  * icmp_flow_of() - the ICMP flow around a flow of the table
@@ -159,8 +179,9 @@ int ns_icmp_nat_parse_raw(const uint8_t *pkt, size_t len, uint32_t *src, struct 
  */
 static int tx_budget(const struct netstack *ns)
 {
-    size_t max = ((size_t)ns->cfg.mtu - IPV4_HLEN) & ~(size_t)7;
-    size_t worst = (IPV4_MAX_LEN - IPV4_HLEN + max - 1) / max;
+    /* IPv6's fragments carry less (a fixed header and a fragment header each). */
+    size_t max = ((size_t)ns->cfg.mtu - IPV6_HLEN - 8) & ~(size_t)7;
+    size_t worst = (0xffff + max - 1) / max;
 
     if (ns->tx.blocked)
         return -1;
@@ -171,44 +192,42 @@ static int tx_budget(const struct netstack *ns)
 }
 
 /**
- * guest_source() - the address the guest sees for host peer @addr (network order)
- * @ns:   the stack
- * @addr: the peer, network order
- * @src:  set to the address the guest sees, host order
- * Return: 0 with @src set; -1 for a peer the guest must not see (loopback with
- * the alias off, or an address of its own subnet, which would impersonate a
- * neighbour or the gateway).
- */
-static int guest_source(const struct netstack *ns, uint32_t addr, uint32_t *src)
-{
-    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = addr };
-
-    if (ns_nat_from_host(ns, &sa, src))
-        return -1;
-    return ns_in_subnet(ns, *src) && *src != ns->host_loopback ? -1 : 0;
-}
-
-/**
  * deliver() - an echo reply to the guest, with its identifier restored
  * @nat:  the NAT
  * @f:    the flow the reply belongs to
- * @addr: the remote, host side (network order)
+ * @from: the remote, host side, of the flow's family
  * @m:    the ICMP message, at least ICMP_HLEN bytes; rewritten in place
  * @len:  its length
+ *
+ * A remote the guest must not see (loopback with the alias off, an address
+ * of its own link) is not delivered.
  */
-static void deliver(struct ns_icmp_nat *nat, struct icmp_flow *f, uint32_t addr, uint8_t *m,
-                    size_t len)
+static void deliver(struct ns_icmp_nat *nat, struct icmp_flow *f, const union ns_sockaddr *from,
+                    uint8_t *m, size_t len)
 {
     struct netstack *ns = f->flow.ns;
-    uint32_t src;
+    struct in6_addr src;
+    uint8_t mac[6];
+    int rc;
 
-    if (guest_source(ns, addr, &src))
+    if (ns_nat_from_host_addr(ns, from, &src) || ns_nat_hidden_source(ns, &src) ||
+        ns_ip6_is_mapped4(&src) == is_v6(f))
         return;
     ns_store_be16(m + 4, f->flow.guest_id);
     ns_store_be16(m + 2, 0);
-    ns_store_be16(m + 2, ns_csum(m, len));
     ns_flow_touch(&nat->flows, &f->flow, ns_now_ms());
-    if (!ns_ipv4_send(ns, NULL, src, f->flow.guest_ip, IPPROTO_ICMP, m, len))
+    if (!is_v6(f)) {
+        ns_store_be16(m + 2, ns_csum(m, len));
+        rc = ns_ipv4_send(ns, NULL, ns_ip6_get4(&src), ns_ip6_get4(&f->flow.guest),
+                          IPPROTO_ICMP, m, len);
+    } else {
+        ns_store_be16(m + 2, ns_csum_fold(ns_csum_add(ns_csum_pseudo6(
+            src.s6_addr, f->flow.guest.s6_addr, IPPROTO_ICMPV6, len), m, len)));
+        rc = ns_neigh6_lookup(ns, &f->flow.guest, mac)
+             ? ns_ipv6_send(ns, mac, &src, &f->flow.guest, IPPROTO_ICMPV6, 64, m, len, NULL, 0)
+             : -EHOSTUNREACH;
+    }
+    if (!rc)
         NS_COUNT(ns, icmp_echo_replies_forwarded);
 }
 
@@ -220,17 +239,16 @@ static void deliver(struct ns_icmp_nat *nat, struct icmp_flow *f, uint32_t addr,
  */
 static int read_ping(struct ns_icmp_nat *nat, struct icmp_flow *f)
 {
-    struct sockaddr_in from;
+    union ns_sockaddr from;
     socklen_t fromlen = sizeof(from);
-    ssize_t n = recvfrom(f->flow.fd, nat->buf, ICMP_BUF_SIZE, MSG_DONTWAIT,
-                         (struct sockaddr *)&from, &fromlen);
+    ssize_t n = recvfrom(f->flow.fd, nat->buf, ICMP_BUF_SIZE, MSG_DONTWAIT, &from.sa, &fromlen);
+    uint8_t reply = is_v6(f) ? ICMP6_ECHO_REPLY : ICMP_ECHO_REPLY;
 
     if (n < 0)
         return -1;
     /* The kernel passes only echo replies to a ping socket; check rather than trust. */
-    if ((size_t)n >= ICMP_HLEN && nat->buf[0] == ICMP_ECHO_REPLY &&
-        fromlen >= sizeof(from) && from.sin_family == AF_INET)
-        deliver(nat, f, from.sin_addr.s_addr, nat->buf, (size_t)n);
+    if ((size_t)n >= ICMP_HLEN && nat->buf[0] == reply && fromlen >= ns_sockaddr_len(&from))
+        deliver(nat, f, &from, nat->buf, (size_t)n);
     return 0;
 }
 
@@ -243,6 +261,7 @@ static int read_ping(struct ns_icmp_nat *nat, struct icmp_flow *f)
 static int read_raw(struct ns_icmp_nat *nat, struct icmp_flow *f)
 {
     ssize_t n = recv(f->flow.fd, nat->buf, ICMP_BUF_SIZE, MSG_DONTWAIT);
+    union ns_sockaddr from = { .in = { .sin_family = AF_INET } };
     struct ns_reader msg;
     uint32_t src;
 
@@ -251,8 +270,9 @@ static int read_raw(struct ns_icmp_nat *nat, struct icmp_flow *f)
     if (ns_icmp_nat_parse_raw(nat->buf, (size_t)n, &src, &msg) ||
         htonl(src) != f->remote || ns_load_be16(msg.data + 4) != f->flow.guest_id)
         return 0;   /* someone else's ICMP: every raw socket sees all of it */
+    from.in.sin_addr.s_addr = f->remote;
     /* msg points into our own buffer: rewrite it there. */
-    deliver(nat, f, f->remote, nat->buf + (msg.data - nat->buf), msg.len);
+    deliver(nat, f, &from, nat->buf + (msg.data - nat->buf), msg.len);
     return 0;
 }
 
@@ -362,6 +382,14 @@ static int open_socket(struct ns_flow *fl)
     struct ns_icmp_nat *nat = ns->icmp_nat;
     int fd;
 
+    if (is_v6(f)) {
+        fd = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMPV6);
+        f->kind = ICMP_SOCK_PING;
+        if (fd >= 0)
+            return fd;
+        return out_of_resources(errno) ? socket_failed(ns, nat, errno)
+                                       : socket_refused(ns, nat, errno);
+    }
     if (!nat->raw_only) {
         fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMP);
         f->kind = ICMP_SOCK_PING;
@@ -399,10 +427,54 @@ static const struct ns_flow_type icmp_flow_type = {
  */
 static void set_ttl(struct icmp_flow *f, uint8_t ttl)
 {
-    int v = ttl;
+    int v = ttl, level = is_v6(f) ? IPPROTO_IPV6 : IPPROTO_IP;
 
-    if (ttl && ttl != f->ttl && !setsockopt(f->flow.fd, IPPROTO_IP, IP_TTL, &v, sizeof(v)))
+    if (ttl && ttl != f->ttl &&
+        !setsockopt(f->flow.fd, level, is_v6(f) ? IPV6_UNICAST_HOPS : IP_TTL, &v, sizeof(v)))
         f->ttl = ttl;
+}
+
+/**
+ * forward_echo() - send the guest's echo request @msg to @dst through the host
+ * @src, @dst: its addresses (IPv4 mapped), of one family
+ * @ttl:  its TTL or hop limit
+ * @msg:  the ICMP message (checked by the caller: an echo request of at least
+ *        ICMP_HLEN bytes with a valid checksum), @len bytes
+ *
+ * A send error (the host has no route, its buffer is full) is counted as
+ * drop_icmp_destination: to the guest it looks the same, no reply.
+ */
+static void forward_echo(struct netstack *ns, const struct in6_addr *src,
+                         const struct in6_addr *dst, uint8_t ttl, const uint8_t *msg, size_t len)
+{
+    struct ns_icmp_nat *nat = ns->icmp_nat;
+    union ns_sockaddr sa;
+    struct ns_flow *fl;
+    struct icmp_flow *f;
+    struct ns_reader r;
+    socklen_t salen;
+    uint16_t id;
+
+    if (!nat)
+        return;
+    ns_reader_init(&r, msg, len);
+    if (ns_reader_skip(&r, 4) || ns_reader_be16(&r, &id) ||
+        ns_nat_to_host_addr(ns, dst, 0, &sa, &salen)) {
+        NS_COUNT(ns, drop_icmp_destination);
+        return;
+    }
+    fl = ns_flow_lookup(&nat->flows, src, id);
+    if (!fl && !(fl = ns_flow_open(&nat->flows, src, id)))
+        return;
+    ns_flow_touch(&nat->flows, fl, ns_now_ms());
+    f = icmp_flow_of(fl);
+    set_ttl(f, ttl);
+    if (sa.sa.sa_family == AF_INET)
+        f->remote = sa.in.sin_addr.s_addr;
+    if (sendto(fl->fd, msg, len, MSG_DONTWAIT, &sa.sa, salen) < 0)
+        NS_COUNT(ns, drop_icmp_destination);
+    else
+        NS_COUNT(ns, icmp_echo_forwarded);
 }
 
 /**
@@ -411,39 +483,23 @@ static void set_ttl(struct icmp_flow *f, uint8_t ttl)
  * @ip: the datagram. Not checked here: ethernet/icmp.c has verified that the
  *      payload is an echo request (type 8, code 0) of at least ICMP_HLEN bytes
  *      with a valid checksum, and that the source is not 0.0.0.0.
- *
- * A send error (the host has no route, its buffer is full) is counted as
- * drop_icmp_destination: to the guest it looks the same, no reply.
  */
 void ns_icmp_nat_input(struct netstack *ns, const struct ns_ipv4 *ip)
 {
-    struct ns_icmp_nat *nat = ns->icmp_nat;
-    struct sockaddr_in sa;
-    struct ns_flow *fl;
-    struct icmp_flow *f;
-    struct ns_reader r;
-    uint16_t id;
+    struct in6_addr src = ns_ip6_mapped4(ip->src), dst = ns_ip6_mapped4(ip->dst);
 
-    if (!nat)
-        return;
-    ns_reader_init(&r, ip->payload, ip->payload_len);
-    if (ns_reader_skip(&r, 4) || ns_reader_be16(&r, &id) ||
-        ns_nat_to_host(ns, ip->dst, 0, &sa)) {
-        NS_COUNT(ns, drop_icmp_destination);
-        return;
-    }
-    fl = ns_flow_lookup(&nat->flows, ip->src, id);
-    if (!fl && !(fl = ns_flow_open(&nat->flows, ip->src, id)))
-        return;
-    ns_flow_touch(&nat->flows, fl, ns_now_ms());
-    f = icmp_flow_of(fl);
-    set_ttl(f, ip->ttl);
-    f->remote = sa.sin_addr.s_addr;
-    if (sendto(fl->fd, ip->payload, ip->payload_len, MSG_DONTWAIT, (struct sockaddr *)&sa,
-               sizeof(sa)) < 0)
-        NS_COUNT(ns, drop_icmp_destination);
-    else
-        NS_COUNT(ns, icmp_echo_forwarded);
+    forward_echo(ns, &src, &dst, ip->ttl, ip->payload, ip->payload_len);
+}
+
+/**
+ * ns_icmp_nat_input6() - an ICMPv6 echo request from the guest to a non-local address
+ * @ns: the stack
+ * @ip: the packet; ethernet/icmp6.c has checked the message as icmp.c does,
+ *      and that the source is a unicast address of the guest's
+ */
+void ns_icmp_nat_input6(struct netstack *ns, const struct ns_ipv6 *ip)
+{
+    forward_echo(ns, &ip->src, &ip->dst, ip->hop_limit, ip->payload, ip->payload_len);
 }
 
 /**

@@ -2,17 +2,23 @@
 /*
  * lwip_glue.c - lwIP as the stack's TCP engine
  *
- * Theory of Operation: lwIP is built with NO_SYS=1 and only its TCP (see
- * port/lwipopts.h). It has one netif, the guest link, addressed as the gateway.
- * Input does not go through ip4_input(), which would drop every packet not
- * addressed to the netif: ipv4.c has already validated the header, so here the
- * globals ip4_input() would have set (ip_data) are filled in and the segment is
- * handed to tcp_input() directly. That is how lwIP terminates TCP for any
- * destination address, which the NAT needs.
+ * Theory of Operation: lwIP is built with NO_SYS=1 and only its TCP, for both
+ * families (see port/lwipopts.h). It has one netif, the guest link,
+ * addressed as the gateway. Input does not go through ip4_input() or
+ * ip6_input(), which would drop every packet not addressed to the netif:
+ * ipv4.c and ipv6.c have already validated the header, so here the globals
+ * they would have set (ip_data) are filled in and the segment is handed to
+ * tcp_input() directly. That is how lwIP terminates TCP for any destination
+ * address, which the NAT needs.
  *
- * Output: lwIP calls netif->output with a complete IPv4 packet (always TCP)
- * whose checksums it left out; tcp_xmit.c frames it for the guest's MAC,
- * settles the checksums and cuts super-segments, straight from the pbuf chain.
+ * Output: lwIP calls netif->output (IPv4) or netif->output_ip6 with a
+ * complete TCP packet whose checksums it left out; tcp_xmit.c frames it for
+ * the guest's MAC, settles the checksums and cuts super-segments, straight
+ * from the pbuf chain.
+ *
+ * Addresses: outside this file the tables keep both families as IPv6
+ * addresses, IPv4 mapped (struct ns_tcp_seg); ns_lwip_addr() and
+ * ns_lwip_from_addr() convert to and from lwIP's ip_addr_t.
  *
  * lwIP is process-global: ns_lwip_start() runs lwip_init() only once per
  * process, and ns_lwip_stop() aborts every pcb so a later stack starts clean.
@@ -32,9 +38,13 @@
 
 #include "ethernet/eth.h"
 #include "ethernet/ipv4.h"
+#include "ethernet/ipv6.h"
+#include "ethernet/neigh.h"
+#include "ethernet/writer.h"
 #include "netstack/lwip_glue.h"
 #include "netstack/stack.h"
 #include "netstack/tcp_pcbs.h"
+#include "netstack/tcp_seg.h"
 #include "netstack/tcp_xmit.h"
 
 static struct netif guest_netif;
@@ -49,23 +59,35 @@ u32_t sys_now(void)
     return (u32_t)ns_now_ms();
 }
 
-/**
- * netif_output() - lwIP's IPv4 output: frame @p for the guest
- * @dst: the packet's destination (every destination is on the guest link)
- */
-static err_t netif_output(struct netif *netif, struct pbuf *p, const ip4_addr_t *dst)
+void ns_lwip_addr(const struct in6_addr *a, ip_addr_t *out)
 {
-    struct netstack *ns = netif->state;
+    if (ns_ip6_is_mapped4(a)) {
+        ip_addr_set_ip4_u32_val(*out, htonl(ns_ip6_get4(a)));
+        return;
+    }
+    IP_SET_TYPE(out, IPADDR_TYPE_V6);
+    memcpy(ip_2_ip6(out)->addr, a->s6_addr, 16);
+    ip6_addr_clear_zone(ip_2_ip6(out));
+}
+
+void ns_lwip_from_addr(const ip_addr_t *a, struct in6_addr *out)
+{
+    if (IP_IS_V6(a))
+        memcpy(out->s6_addr, ip_2_ip6(a)->addr, 16);
+    else
+        *out = ns_ip6_mapped4(ntohl(ip4_addr_get_u32(ip_2_ip4(a))));
+}
+
+/**
+ * frame_out() - hand lwIP's packet @p to tcp_xmit.c for the guest at @mac.
+ */
+static err_t frame_out(struct netstack *ns, struct pbuf *p, const uint8_t mac[6])
+{
     struct iovec iov[NS_TCP_XMIT_IOV];
     size_t n = 0;
     struct pbuf *q;
-    uint8_t mac[6];
     int rc;
 
-    if (ns_ipv4_dst_mac(ns, ntohl(ip4_addr_get_u32(dst)), mac)) {
-        NS_COUNT(ns, drop_tx_no_neighbor);
-        return ERR_OK;      /* TCP retransmits once ARP has taught us the MAC */
-    }
     for (q = p; q && n < NS_TCP_XMIT_IOV; q = q->next)
         if (q->len)
             iov[n++] = (struct iovec){ q->payload, q->len };
@@ -79,6 +101,42 @@ static err_t netif_output(struct netif *netif, struct pbuf *p, const ip4_addr_t 
     return rc ? ERR_VAL : ERR_OK;
 }
 
+/**
+ * netif_output() - lwIP's IPv4 output: frame @p for the guest
+ * @dst: the packet's destination (every destination is on the guest link)
+ */
+static err_t netif_output(struct netif *netif, struct pbuf *p, const ip4_addr_t *dst)
+{
+    struct netstack *ns = netif->state;
+    uint8_t mac[6];
+
+    if (ns_ipv4_dst_mac(ns, ntohl(ip4_addr_get_u32(dst)), mac)) {
+        NS_COUNT(ns, drop_tx_no_neighbor);
+        return ERR_OK;      /* TCP retransmits once ARP has taught us the MAC */
+    }
+    return frame_out(ns, p, mac);
+}
+
+/**
+ * netif_output6() - lwIP's IPv6 output: frame @p for the guest
+ * The guest's address was learned from the packets that made the
+ * connection (ipv6.c learns every source), so an unknown one is a guest
+ * that went quiet: dropped, and TCP's retransmission tries again.
+ */
+static err_t netif_output6(struct netif *netif, struct pbuf *p, const ip6_addr_t *dst)
+{
+    struct netstack *ns = netif->state;
+    struct in6_addr a;
+    uint8_t mac[6];
+
+    memcpy(a.s6_addr, dst->addr, 16);
+    if (!ns_neigh6_lookup(ns, &a, mac)) {
+        NS_COUNT(ns, drop_tx_no_neighbor);
+        return ERR_OK;
+    }
+    return frame_out(ns, p, mac);
+}
+
 static err_t netif_setup(struct netif *netif)
 {
     struct netstack *ns = netif->state;
@@ -86,6 +144,7 @@ static err_t netif_setup(struct netif *netif)
     netif->name[0] = 'n';
     netif->name[1] = 's';
     netif->output = netif_output;
+    netif->output_ip6 = netif_output6;
     netif->mtu = ns->cfg.mtu;
     netif->flags = NETIF_FLAG_BROADCAST;
     return ERR_OK;
@@ -145,22 +204,22 @@ void ns_lwip_stop(struct netstack *ns)
 }
 
 /**
- * segment_pbuf() - the datagram @ip as a pbuf chain for lwIP
+ * segment_pbuf() - the segment @seg behind its IP header, as a pbuf chain for lwIP
  * @borrow: bytes at the end of the payload to reference rather than copy
  *
  * The IP and TCP headers are always copied (lwIP rewrites them in place).
  * Return: the chain, NULL without memory.
  */
-static struct pbuf *segment_pbuf(const struct ns_ipv4 *ip, size_t borrow)
+static struct pbuf *segment_pbuf(const struct ns_tcp_seg *seg, size_t borrow)
 {
-    size_t copy = ip->hdr_len + ip->payload_len - borrow;
+    size_t copy = seg->hdr_len + seg->payload_len - borrow;
     struct pbuf *p, *ref;
 
     p = pbuf_alloc(PBUF_RAW, (u16_t)copy, PBUF_RAM);
     if (!p)
         return NULL;
-    memcpy(p->payload, ip->hdr, ip->hdr_len);
-    memcpy((uint8_t *)p->payload + ip->hdr_len, ip->payload, ip->payload_len - borrow);
+    memcpy(p->payload, seg->hdr, seg->hdr_len);
+    memcpy((uint8_t *)p->payload + seg->hdr_len, seg->payload, seg->payload_len - borrow);
     if (!borrow)
         return p;
     ref = pbuf_alloc(PBUF_RAW, (u16_t)borrow, PBUF_REF);
@@ -168,50 +227,65 @@ static struct pbuf *segment_pbuf(const struct ns_ipv4 *ip, size_t borrow)
         pbuf_free(p);
         return NULL;
     }
-    ref->payload = (void *)(ip->payload + ip->payload_len - borrow);
+    ref->payload = (void *)(seg->payload + seg->payload_len - borrow);
     pbuf_cat(p, ref);
     return p;
 }
 
-void ns_tcp_input(struct netstack *ns, const struct ns_ipv4 *ip)
+/**
+ * set_current() - the globals ip4_input() or ip6_input() would have set for
+ * the packet whose header is at @hdr (NULL: clear them after tcp_input()).
+ */
+static void set_current(struct netstack *ns, const struct ns_tcp_seg *seg, void *hdr)
 {
-    ns_tcp_input_borrow(ns, ip, 0);
+    ip_data.current_netif = hdr ? ns->netif : NULL;
+    ip_data.current_input_netif = ip_data.current_netif;
+    ip_data.current_ip4_header = hdr && !seg->v6 ? hdr : NULL;
+    ip_data.current_ip6_header = hdr && seg->v6 ? hdr : NULL;
+    ip_data.current_ip_header_tot_len = hdr ? (u16_t)seg->hdr_len : 0;
+    if (hdr) {
+        ns_lwip_addr(&seg->src, &ip_data.current_iphdr_src);
+        ns_lwip_addr(&seg->dst, &ip_data.current_iphdr_dest);
+    } else {
+        ip_addr_set_zero_ip4(&ip_data.current_iphdr_src);
+        ip_addr_set_zero_ip4(&ip_data.current_iphdr_dest);
+    }
 }
 
-void ns_tcp_input_borrow(struct netstack *ns, const struct ns_ipv4 *ip, size_t borrow)
+void ns_tcp_input(struct netstack *ns, const struct ns_tcp_seg *seg)
 {
-    struct ip_hdr *iph;
+    ns_tcp_input_borrow(ns, seg, 0);
+}
+
+void ns_tcp_input_borrow(struct netstack *ns, const struct ns_tcp_seg *seg, size_t borrow)
+{
     struct pbuf *p;
+    uint8_t *h;
 
     NS_COUNT(ns, tcp_in);
-    if (ip->hdr_len + ip->payload_len > 0xffff) {   /* only a reassembled datagram can be */
+    if (seg->hdr_len + seg->payload_len > 0xffff) {   /* only a reassembled datagram can be */
         NS_COUNT(ns, drop_tcp_malformed);
         return;
     }
-    p = segment_pbuf(ip, borrow);
+    p = segment_pbuf(seg, borrow);
     if (!p) {
         NS_COUNT(ns, drop_no_memory);
         return;
     }
-    iph = p->payload;
-    /* A reassembled datagram carries its first fragment's header: make it whole. */
-    IPH_LEN_SET(iph, lwip_htons((u16_t)(ip->hdr_len + ip->payload_len)));
-    IPH_OFFSET_SET(iph, 0);
-
-    ip_data.current_netif = ns->netif;
-    ip_data.current_input_netif = ns->netif;
-    ip_data.current_ip4_header = iph;
-    ip_data.current_ip_header_tot_len = (u16_t)ip->hdr_len;
-    ip_addr_copy_from_ip4(ip_data.current_iphdr_src, iph->src);
-    ip_addr_copy_from_ip4(ip_data.current_iphdr_dest, iph->dest);
-    pbuf_remove_header(p, ip->hdr_len);
+    h = p->payload;
+    if (seg->v6) {
+        /* The extension headers were not copied: TCP follows the fixed header. */
+        ns_store_be16(h + 4, (uint16_t)seg->payload_len);
+        h[6] = IPPROTO_TCP;
+    } else {
+        /* A reassembled datagram carries its first fragment's header: make it whole. */
+        IPH_LEN_SET((struct ip_hdr *)h, lwip_htons((u16_t)(seg->hdr_len + seg->payload_len)));
+        IPH_OFFSET_SET((struct ip_hdr *)h, 0);
+    }
+    set_current(ns, seg, h);
+    pbuf_remove_header(p, seg->hdr_len);
     tcp_input(p, ns->netif);    /* takes ownership of p */
-    ip_data.current_netif = NULL;
-    ip_data.current_input_netif = NULL;
-    ip_data.current_ip4_header = NULL;
-    ip_data.current_ip_header_tot_len = 0;
-    ip_addr_set_zero_ip4(&ip_data.current_iphdr_src);
-    ip_addr_set_zero_ip4(&ip_data.current_iphdr_dest);
+    set_current(ns, seg, NULL);
 }
 
 /**
@@ -291,46 +365,59 @@ void ns_lwip_timers(struct netstack *ns)
 
 int ns_lwip_next_timeout(struct netstack *ns)
 {
-    u32_t t = sys_timeouts_sleeptime();
+    u32_t t;
+
+    /*
+     * TCP's is the only lwIP timer that matters, and only while a pcb is
+     * active or in TIME_WAIT. The IPv6 neighbour timer lwIP also runs every
+     * second does nothing here (lwIP never speaks NDP on this link) and must
+     * not wake an idle stack: it runs late, with TCP's, or never.
+     */
+    if (!tcp_active_pcbs && !tcp_tw_pcbs)
+        return -1;
+    t = sys_timeouts_sleeptime();
 
     return t == SYS_TIMEOUTS_SLEEPTIME_INFINITE ? -1 : (int)(t > 60000 ? 60000 : t);
 }
 
 /**
  * ns_lwip_send_rst() - a RST from @local:@lport to @remote:@rport, no pcb needed
- * @local:  our side's address (host order)
+ * @local:  our side's address (IPv4 mapped)
  * @lport:  its port
- * @remote: the guest's address (host order)
+ * @remote: the guest's address
  * @rport:  its port
  * @ack:    the acknowledgement number (the refused SYN's sequence + 1)
  */
-void ns_lwip_send_rst(uint32_t local, uint16_t lport, uint32_t remote, uint16_t rport,
-                      uint32_t ack)
+void ns_lwip_send_rst(const struct in6_addr *local, uint16_t lport, const struct in6_addr *remote,
+                      uint16_t rport, uint32_t ack)
 {
     ip_addr_t l, r;
 
-    ip_addr_set_ip4_u32(&l, htonl(local));
-    ip_addr_set_ip4_u32(&r, htonl(remote));
+    ns_lwip_addr(local, &l);
+    ns_lwip_addr(remote, &r);
     tcp_rst(NULL, 0, ack, &l, &r, lport, rport);
 }
 
 /**
  * ns_lwip_forget_time_wait() - abort lwIP's TIME_WAIT pcb of that connection, if any
- * @local:  our side's address (host order)
+ * @local:  our side's address (IPv4 mapped)
  * @lport:  its port
- * @remote: the guest's address (host order)
+ * @remote: the guest's address
  * @rport:  its port
  *
  * A TIME_WAIT pcb is freed by tcp_abort() without a RST.
  */
-void ns_lwip_forget_time_wait(uint32_t local, uint16_t lport, uint32_t remote, uint16_t rport)
+void ns_lwip_forget_time_wait(const struct in6_addr *local, uint16_t lport,
+                              const struct in6_addr *remote, uint16_t rport)
 {
     struct tcp_pcb *pcb;
+    ip_addr_t l, r;
 
+    ns_lwip_addr(local, &l);
+    ns_lwip_addr(remote, &r);
     for (pcb = tcp_tw_pcbs; pcb; pcb = pcb->next) {
         if (pcb->local_port == lport && pcb->remote_port == rport &&
-            ntohl(ip4_addr_get_u32(ip_2_ip4(&pcb->local_ip))) == local &&
-            ntohl(ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip))) == remote) {
+            ip_addr_cmp(&pcb->local_ip, &l) && ip_addr_cmp(&pcb->remote_ip, &r)) {
             tcp_abort(pcb);
             return;
         }

@@ -5,8 +5,13 @@
 #ifndef NETSTACK_LWIP_GLUE_H
 #define NETSTACK_LWIP_GLUE_H
 
+#include <netinet/in.h>
+#include <stdint.h>
+
+#include "lwip/ip_addr.h"
+
 struct netstack;
-struct ns_ipv4;
+struct ns_tcp_seg;
 
 /**
  * ns_lwip_start() - bring lwIP up with the guest link as its only netif. Return: 0 or -errno.
@@ -19,21 +24,21 @@ int ns_lwip_start(struct netstack *ns);
 void ns_lwip_stop(struct netstack *ns);
 
 /**
- * ns_tcp_input() - hand a validated TCP datagram to lwIP, whatever its
- * destination address. Must not be called from inside an lwIP callback: lwIP
- * keeps the segment being processed in globals.
+ * ns_tcp_input() - hand a validated TCP segment of either family to lwIP,
+ * whatever its destination address. Must not be called from inside an lwIP
+ * callback: lwIP keeps the segment being processed in globals.
  */
-void ns_tcp_input(struct netstack *ns, const struct ns_ipv4 *ip);
+void ns_tcp_input(struct netstack *ns, const struct ns_tcp_seg *seg);
 
 /**
  * ns_tcp_input_borrow() - ns_tcp_input() that hands lwIP the last @borrow
  * payload bytes by reference (a PBUF_REF pbuf) instead of copying them. Only
  * for an in-order segment of a relayed flow whose payload lies in the input
- * frame (@ip->in_frame): lwIP then passes it straight to the recv callback
+ * frame (@seg->in_frame): lwIP then passes it straight to the recv callback
  * and keeps no reference of its own; whatever the relay still holds when the
  * input call ends must be copied with ns_lwip_own_pbufs().
  */
-void ns_tcp_input_borrow(struct netstack *ns, const struct ns_ipv4 *ip, size_t borrow);
+void ns_tcp_input_borrow(struct netstack *ns, const struct ns_tcp_seg *seg, size_t borrow);
 
 /**
  * ns_lwip_own_pbufs() - replace every borrowed pbuf in the ->next-linked
@@ -64,9 +69,20 @@ void ns_lwip_timers(struct netstack *ns);
  */
 int ns_lwip_next_timeout(struct netstack *ns);
 
+/**
+ * ns_lwip_addr() - @a (IPv4 mapped) as lwIP's address of its family.
+ */
+void ns_lwip_addr(const struct in6_addr *a, ip_addr_t *out);
+
+/**
+ * ns_lwip_from_addr() - lwIP's @a as an address of the shared tables (IPv4 mapped).
+ */
+void ns_lwip_from_addr(const ip_addr_t *a, struct in6_addr *out);
+
 /* TCP without a pcb of ours, for the NAT (lwip_glue.c: lwIP's private headers stay here). */
-void ns_lwip_send_rst(uint32_t local, uint16_t lport, uint32_t remote, uint16_t rport,
-                      uint32_t ack);
-void ns_lwip_forget_time_wait(uint32_t local, uint16_t lport, uint32_t remote, uint16_t rport);
+void ns_lwip_send_rst(const struct in6_addr *local, uint16_t lport, const struct in6_addr *remote,
+                      uint16_t rport, uint32_t ack);
+void ns_lwip_forget_time_wait(const struct in6_addr *local, uint16_t lport,
+                              const struct in6_addr *remote, uint16_t rport);
 
 #endif /* NETSTACK_LWIP_GLUE_H */

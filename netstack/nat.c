@@ -10,14 +10,22 @@
  * guests live there, and guests reach each other on their own link), and
  * broadcast, multicast, "this network" and loopback destinations are never
  * sent anywhere.
+ *
+ * IPv6 follows the same rules: the guest's /64 and the link-local addresses
+ * are its link, the alias's twin stands for the host's ::1, and every other
+ * unicast address is the host's to reach. The tables shared by both families
+ * keep IPv4 addresses mapped (::ffff:a.b.c.d); an IPv6 packet addressed to a
+ * mapped address would pass for IPv4, so it is never forwarded.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ethernet/ipv4.h"
+#include "ethernet/ipv6.h"
 #include "netstack/nat.h"
 #include "netstack/stack.h"
 
@@ -52,6 +60,85 @@ int ns_nat_from_host(const struct netstack *ns, const struct sockaddr_in *sa, ui
     return 0;
 }
 
+/**
+ * forwardable6() - may a guest's IPv6 packet to @dst leave through the host?
+ */
+static int forwardable6(const struct netstack *ns, const struct in6_addr *dst)
+{
+    return !ns_ip6_is_unspecified(dst) && !IN6_IS_ADDR_LOOPBACK(dst) &&
+           !ns_ip6_is_multicast(dst) && !ns_ip6_is_mapped4(dst) &&
+           !IN6_IS_ADDR_V4COMPAT(dst) && !ns_ip6_is_link_local(dst) &&
+           !IN6_IS_ADDR_SITELOCAL(dst) && !ns_ipv6_in_prefix(ns, dst);
+}
+
+int ns_nat_to_host_addr(const struct netstack *ns, const struct in6_addr *dst, uint16_t port,
+                        union ns_sockaddr *sa, socklen_t *len)
+{
+    memset(sa, 0, sizeof(*sa));
+    if (ns_ip6_is_mapped4(dst)) {
+        *len = sizeof(sa->in);
+        return ns_nat_to_host(ns, ns_ip6_get4(dst), port, &sa->in);
+    }
+    *len = sizeof(sa->in6);
+    sa->in6.sin6_family = AF_INET6;
+    sa->in6.sin6_port = htons(port);
+    if (ns->cfg.restricted || !ns->ipv6)
+        return -1;
+    if (ns->host_loopback && ns_ip6_equal(dst, &ns->host_loopback6)) {
+        sa->in6.sin6_addr = in6addr_loopback;
+        return 0;
+    }
+    if (!forwardable6(ns, dst))
+        return -1;
+    sa->in6.sin6_addr = *dst;
+    return 0;
+}
+
+int ns_nat_from_host_addr(const struct netstack *ns, const union ns_sockaddr *sa,
+                          struct in6_addr *addr)
+{
+    uint32_t a;
+
+    if (sa->sa.sa_family == AF_INET) {
+        if (ns_nat_from_host(ns, &sa->in, &a))
+            return -1;
+        *addr = ns_ip6_mapped4(a);
+        return 0;
+    }
+    if (sa->sa.sa_family != AF_INET6 || !ns->ipv6)
+        return -1;
+    if (IN6_IS_ADDR_LOOPBACK(&sa->in6.sin6_addr)) {
+        if (!ns->host_loopback)
+            return -1;
+        *addr = ns->host_loopback6;
+        return 0;
+    }
+    *addr = sa->in6.sin6_addr;
+    return 0;
+}
+
+int ns_nat_hidden_source(const struct netstack *ns, const struct in6_addr *a)
+{
+    if (ns_ip6_is_mapped4(a))
+        return ns_in_subnet(ns, ns_ip6_get4(a)) && ns_ip6_get4(a) != ns->host_loopback;
+    return (ns_ipv6_in_prefix(ns, a) || ns_ip6_is_link_local(a)) &&
+           !(ns->host_loopback && ns_ip6_equal(a, &ns->host_loopback6));
+}
+
+int ns_nat_host_routes_ipv6(void)
+{
+    /* 2001:db8::/32 is for documentation: routed by a default route, never by a real one. */
+    struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons(53),
+                               .sin6_addr = { .s6_addr = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 } } };
+    int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0), ok;
+
+    if (fd < 0)
+        return 0;
+    ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;     /* a lookup: nothing is sent */
+    close(fd);
+    return ok;
+}
+
 void ns_nat_tcp_tune(int fd)
 {
     int one = 1;
@@ -61,9 +148,9 @@ void ns_nat_tcp_tune(int fd)
     setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
 }
 
-int ns_nat_tcp_socket(void)
+int ns_nat_tcp_socket(int family)
 {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
     if (fd < 0)
         return -errno;

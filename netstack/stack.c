@@ -114,6 +114,8 @@ static int check_config(struct netstack *ns)
         why = "the transmit queue must hold at least two 64 KiB frames";
     else if (!c->no_ipv6 && !prefix6_ok(&c->ipv6_prefix))
         why = "IPv6 prefix is not a unicast /64 (global or unique local, host bits zero)";
+    else if (c->dns_aaaa > NETSTACK_DNS_AAAA_OFF)
+        why = "unknown dns_aaaa mode";
     if (!why)
         return 0;
     ns_log(ns, NETSTACK_LOG_ERROR, "config: %s", why);
@@ -133,6 +135,8 @@ static size_t config_size(uint32_t version)
         return offsetof(struct netstack_config, clock_ns);
     if (version < 5)
         return offsetof(struct netstack_config, ipv6_prefix);
+    if (version < 6)
+        return offsetof(struct netstack_config, dns_aaaa);
     return sizeof(struct netstack_config);
 }
 

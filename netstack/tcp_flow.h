@@ -8,6 +8,7 @@
 #ifndef NETSTACK_TCP_FLOW_H
 #define NETSTACK_TCP_FLOW_H
 
+#include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,9 +43,12 @@ enum tcp_flow_state {
     FLOW_RELAYING,
 };
 
-/* The four-tuple as the guest sees it, host byte order. */
+/*
+ * The four-tuple as the guest sees it: addresses of either family, IPv4
+ * mapped (::ffff:a.b.c.d, so a key says its family), ports in host order.
+ */
 struct tcp_key {
-    uint32_t guest_ip, dst_ip;
+    struct in6_addr guest, dst;
     uint16_t guest_port, dst_port;
 };
 
@@ -149,6 +153,7 @@ struct tcp_flow {
  * @nlisteners: listeners open
  * @last_tick_ms: when the timer last walked the flows
  * @warned_fds: the "out of file descriptors" warning was logged
+ * @seed:       the random key of the hash
  */
 struct ns_tcp_nat {
     struct tcp_flow *bucket[TCP_NAT_BUCKETS];
@@ -164,6 +169,7 @@ struct ns_tcp_nat {
     size_t nlisteners;
     uint64_t last_tick_ms;
     int warned_fds;
+    uint32_t seed;
 };
 
 /* tcp_nat.c */

@@ -2,7 +2,9 @@
 /*
  * tcp_nat.c - guest TCP connections become host sockets: connect before accept
  *
- * Theory of Operation: every segment from the guest passes here before lwIP.
+ * Theory of Operation: every segment from the guest, of either family, passes
+ * here before lwIP (struct ns_tcp_seg: IPv4 addresses mapped into IPv6, so
+ * one table and one path serve both).
  * A SYN for a four-tuple the table does not know starts a flow: the SYN is
  * held, a non-blocking connect() to the same destination (the alias mapped to
  * 127.0.0.1) starts on the host, and the guest hears nothing until it ends:
@@ -12,8 +14,8 @@
  *   callback, when the guest's ACK arrives, attaches the pcb to the flow and
  *   tcp_relay.c moves the bytes;
  * - refused: the guest gets a RST, at once, exactly like from the host;
- * - unreachable (no route, prohibited): the guest gets ICMP destination
- *   unreachable, so its connect() fails with the same error the host saw;
+ * - unreachable (no route, prohibited): the guest gets ICMP (or ICMPv6)
+ *   destination unreachable, so its connect() fails with the error the host saw;
  * - timed out: silence; the guest's own SYN timeout does the rest.
  * SYN retransmits while the connect runs are absorbed. Segments of known
  * flows, and anything that is not a new SYN, go to lwIP, which answers what it
@@ -25,10 +27,12 @@
  * Destinations that are never forwarded (the gateway, other subnet addresses,
  * broadcast) get a RST too (drop_tcp_destination).
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -38,7 +42,9 @@
 #include "dns/dns.h"
 #include "ethernet/checksum.h"
 #include "ethernet/icmp.h"
+#include "ethernet/icmp6.h"
 #include "ethernet/ipv4.h"
+#include "ethernet/ipv6.h"
 #include "ethernet/reader.h"
 #include "ethernet/writer.h"
 #include "netstack/lwip_glue.h"
@@ -46,6 +52,7 @@
 #include "netstack/stack.h"
 #include "netstack/tcp_flow.h"
 #include "netstack/tcp_pcbs.h"
+#include "netstack/tcp_seg.h"
 
 #define TCP_FLAG_FIN 0x01
 #define TCP_FLAG_SYN 0x02
@@ -73,7 +80,7 @@ struct seg_info {
 /**
  * parse_seg() - the ports, sequence number and flags. Return: 0, -1 if truncated.
  */
-static int parse_seg(const struct ns_ipv4 *ip, struct seg_info *s)
+static int parse_seg(const struct ns_tcp_seg *ip, struct seg_info *s)
 {
     struct ns_reader r;
     uint8_t off;
@@ -96,27 +103,52 @@ static int parse_seg(const struct ns_ipv4 *ip, struct seg_info *s)
 /**
  * checksum_ok() - does the segment's checksum (RFC 793, with the pseudo-header) hold?
  */
-static int checksum_ok(const struct ns_ipv4 *ip)
+static int checksum_ok(const struct ns_tcp_seg *ip)
 {
-    uint32_t sum = ns_csum_pseudo4(ip->src, ip->dst, IPPROTO_TCP, ip->payload_len);
+    uint32_t sum = ip->v6 ? ns_csum_pseudo6(ip->src.s6_addr, ip->dst.s6_addr, IPPROTO_TCP,
+                                            ip->payload_len)
+                          : ns_csum_pseudo4(ns_ip6_get4(&ip->src), ns_ip6_get4(&ip->dst),
+                                            IPPROTO_TCP, ip->payload_len);
 
     return ns_csum_fold(ns_csum_add(sum, ip->payload, ip->payload_len)) == 0;
 }
 
 /* --- The flow table ---------------------------------------------------- */
 
-static size_t hash_key(const struct tcp_key *k)
+/**
+ * hash_key() - @k's bucket: a multiply-xorshift over its words, keyed by
+ * the table's random seed, since the guest picks the four-tuples.
+ */
+static size_t hash_key(const struct ns_tcp_nat *t, const struct tcp_key *k)
 {
-    uint32_t h = k->guest_ip * 2654435761u ^ k->dst_ip * 2246822519u ^
-                 ((uint32_t)k->guest_port << 16 | k->dst_port) * 3266489917u;
+    uint32_t w[9], h = t->seed;
+    size_t i;
 
-    return (h ^ h >> 15) & (TCP_NAT_BUCKETS - 1);
+    memcpy(w, k->guest.s6_addr, 16);
+    memcpy(w + 4, k->dst.s6_addr, 16);
+    w[8] = (uint32_t)k->guest_port << 16 | k->dst_port;
+    for (i = 0; i < 9; i++) {
+        h = (h ^ w[i]) * 0x9e3779b1u;
+        h ^= h >> 15;
+    }
+    return h & (TCP_NAT_BUCKETS - 1);
 }
 
 static int key_eq(const struct tcp_key *a, const struct tcp_key *b)
 {
-    return a->guest_ip == b->guest_ip && a->dst_ip == b->dst_ip &&
+    return ns_ip6_equal(&a->guest, &b->guest) && ns_ip6_equal(&a->dst, &b->dst) &&
            a->guest_port == b->guest_port && a->dst_port == b->dst_port;
+}
+
+/**
+ * key_of() - the four-tuple of lwIP's @pcb, as the guest sees it.
+ */
+static void key_of(const struct tcp_pcb *pcb, struct tcp_key *k)
+{
+    ns_lwip_from_addr(&pcb->remote_ip, &k->guest);
+    ns_lwip_from_addr(&pcb->local_ip, &k->dst);
+    k->guest_port = pcb->remote_port;
+    k->dst_port = pcb->local_port;
 }
 
 /**
@@ -126,7 +158,7 @@ static struct tcp_flow *lookup(struct ns_tcp_nat *t, const struct tcp_key *k)
 {
     struct tcp_flow *f;
 
-    for (f = t->bucket[hash_key(k)]; f; f = f->hnext)
+    for (f = t->bucket[hash_key(t, k)]; f; f = f->hnext)
         if (key_eq(&f->key, k))
             return f;
     return NULL;
@@ -191,7 +223,7 @@ static struct tcp_flow *flow_new(struct netstack *ns, const struct tcp_key *k)
 {
     struct ns_tcp_nat *t = ns->tcp_nat;
     struct tcp_flow *f = calloc(1, sizeof(*f));
-    size_t b = hash_key(k);
+    size_t b = hash_key(t, k);
 
     if (!f)
         return NULL;
@@ -219,7 +251,7 @@ static void unlink_flow(struct ns_tcp_nat *t, struct tcp_flow *f)
 {
     struct tcp_flow **pp;
 
-    for (pp = &t->bucket[hash_key(&f->key)]; *pp; pp = &(*pp)->hnext)
+    for (pp = &t->bucket[hash_key(t, &f->key)]; *pp; pp = &(*pp)->hnext)
         if (*pp == f) {
             *pp = f->hnext;
             break;
@@ -284,12 +316,11 @@ static void release_syn_pcb(struct tcp_flow *f, int abort)
 static err_t nat_admit(u8_t id, struct tcp_pcb_listen *lpcb, struct tcp_pcb *cpcb)
 {
     struct netstack *ns = lpcb->ext_args[id].data;
-    struct tcp_key k = {
-        .guest_ip = ntohl(ip4_addr_get_u32(ip_2_ip4(&cpcb->remote_ip))),
-        .dst_ip = ntohl(ip4_addr_get_u32(ip_2_ip4(&cpcb->local_ip))),
-        .guest_port = cpcb->remote_port, .dst_port = cpcb->local_port,
-    };
-    struct tcp_flow *f = lookup(ns->tcp_nat, &k);
+    struct tcp_flow *f;
+    struct tcp_key k;
+
+    key_of(cpcb, &k);
+    f = lookup(ns->tcp_nat, &k);
 
     if (!f || f->state != FLOW_ACCEPTING || f->syn_pcb)
         return ERR_VAL;     /* lwIP frees @cpcb and answers nothing */
@@ -343,20 +374,27 @@ void ns_tcp_flow_free(struct netstack *ns, struct tcp_flow *f, int reset_host)
  */
 static void send_rst(struct netstack *ns, const struct tcp_key *k, uint32_t seq)
 {
-    ns_lwip_send_rst(k->dst_ip, k->dst_port, k->guest_ip, k->guest_port, seq + 1);
+    ns_lwip_send_rst(&k->dst, k->dst_port, &k->guest, k->guest_port, seq + 1);
 }
 
 /**
  * send_unreachable() - ICMP destination unreachable for the held SYN (RFC 792:
  * the original IP header and the first 8 bytes of its payload), from the
- * gateway, as a router on the path would send it.
+ * gateway, as a router on the path would send it; over IPv6 its ICMPv6 twin
+ * (RFC 4443, quoting as much of the SYN as fits).
+ * @code: the ICMP code; @code6 the ICMPv6 one
  */
-static void send_unreachable(struct netstack *ns, const struct tcp_flow *f, uint8_t code)
+static void send_unreachable(struct netstack *ns, const struct tcp_flow *f, uint8_t code,
+                             uint8_t code6)
 {
     uint8_t msg[ICMP_HLEN + 60 + 8];
     size_t quoted = f->syn_hlen + 8, len;
     struct ns_writer w;
 
+    if (!ns_ip6_is_mapped4(&f->key.guest)) {
+        ns_icmp6_send_error(ns, &f->key.guest, ICMP6_DST_UNREACH, code6, 0, f->syn, f->syn_len);
+        return;
+    }
     if (quoted > f->syn_len)
         quoted = f->syn_len;
     ns_writer_init(&w, msg, sizeof(msg));
@@ -367,7 +405,19 @@ static void send_unreachable(struct netstack *ns, const struct tcp_flow *f, uint
     ns_writer_bytes(&w, f->syn, quoted);
     len = w.len;
     ns_store_be16(msg + 2, ns_csum(msg, len));
-    ns_ipv4_send(ns, NULL, ns->gateway, f->key.guest_ip, IPPROTO_ICMP, msg, len);
+    ns_ipv4_send(ns, NULL, ns->gateway, ns_ip6_get4(&f->key.guest), IPPROTO_ICMP, msg, len);
+}
+
+/**
+ * key_dst_str() - @k's destination as text, in its own family's notation.
+ */
+static const char *key_dst_str(const struct tcp_key *k, char *buf, size_t len)
+{
+    struct in_addr a4 = { htonl(ns_ip6_get4(&k->dst)) };
+
+    if (ns_ip6_is_mapped4(&k->dst))
+        return inet_ntop(AF_INET, &a4, buf, (socklen_t)len);
+    return inet_ntop(AF_INET6, &k->dst, buf, (socklen_t)len);
 }
 
 /**
@@ -385,19 +435,21 @@ static uint32_t syn_seq(const struct tcp_flow *f)
  */
 static void connect_failed(struct netstack *ns, struct tcp_flow *f, int err)
 {
+    char dst[INET6_ADDRSTRLEN];
+
     switch (err) {
     case ENETUNREACH:
-        send_unreachable(ns, f, ICMP_UNREACH_NET);
+        send_unreachable(ns, f, ICMP_UNREACH_NET, ICMP6_DST_UNREACH_NOROUTE);
         NS_COUNT(ns, tcp_unreachable);
         break;
     case EHOSTUNREACH:
     case EHOSTDOWN:
-        send_unreachable(ns, f, ICMP_UNREACH_HOST);
+        send_unreachable(ns, f, ICMP_UNREACH_HOST, ICMP6_DST_UNREACH_ADDR);
         NS_COUNT(ns, tcp_unreachable);
         break;
     case EACCES:
     case EPERM:
-        send_unreachable(ns, f, ICMP_UNREACH_ADMIN);
+        send_unreachable(ns, f, ICMP_UNREACH_ADMIN, ICMP6_DST_UNREACH_ADMIN);
         NS_COUNT(ns, tcp_unreachable);
         break;
     case ETIMEDOUT:
@@ -408,9 +460,8 @@ static void connect_failed(struct netstack *ns, struct tcp_flow *f, int err)
         NS_COUNT(ns, tcp_refused);
         break;
     }
-    ns_log(ns, NETSTACK_LOG_DEBUG, "tcp: connect to %u.%u.%u.%u:%u: %s",
-           f->key.dst_ip >> 24, (f->key.dst_ip >> 16) & 255, (f->key.dst_ip >> 8) & 255,
-           f->key.dst_ip & 255, f->key.dst_port, strerror(err));
+    ns_log(ns, NETSTACK_LOG_DEBUG, "tcp: connect to %s port %u: %s",
+           key_dst_str(&f->key, dst, sizeof(dst)), f->key.dst_port, strerror(err));
     ns_tcp_flow_free(ns, f, 0);
 }
 
@@ -500,10 +551,7 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 
     if (!pcb || err != ERR_OK)
         return ERR_VAL;
-    k.guest_ip = ntohl(ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip)));
-    k.dst_ip = ntohl(ip4_addr_get_u32(ip_2_ip4(&pcb->local_ip)));
-    k.guest_port = pcb->remote_port;
-    k.dst_port = pcb->local_port;
+    key_of(pcb, &k);
     f = lookup(ns->tcp_nat, &k);
     if (!f || f->state != FLOW_ACCEPTING || f->syn_pcb != pcb) {
         /* The flow gave up waiting (or never was ours): no host side to relay to. */
@@ -558,7 +606,7 @@ static struct tcp_pcb *listener(struct netstack *ns, uint16_t port)
  */
 static void forget_time_wait(const struct tcp_key *k)
 {
-    ns_lwip_forget_time_wait(k->dst_ip, k->dst_port, k->guest_ip, k->guest_port);
+    ns_lwip_forget_time_wait(&k->dst, k->dst_port, &k->guest, k->guest_port);
 }
 
 /**
@@ -566,13 +614,13 @@ static void forget_time_wait(const struct tcp_key *k)
  */
 static void replay_syn(struct netstack *ns, struct tcp_flow *f)
 {
-    struct ns_ipv4 ip = {
-        .src = f->key.guest_ip, .dst = f->key.dst_ip, .proto = IPPROTO_TCP,
+    struct ns_tcp_seg seg = {
+        .src = f->key.guest, .dst = f->key.dst, .v6 = !ns_ip6_is_mapped4(&f->key.guest),
         .hdr = f->syn, .hdr_len = f->syn_hlen,
         .payload = f->syn + f->syn_hlen, .payload_len = f->syn_len - f->syn_hlen,
     };
 
-    ns_tcp_input(ns, &ip);
+    ns_tcp_input(ns, &seg);
 }
 
 /**
@@ -643,7 +691,7 @@ static void refuse(struct netstack *ns, const struct tcp_key *k, uint32_t seq, i
 /**
  * hold_syn() - keep a copy of the SYN datagram. Return: 0, -1 on ENOMEM.
  */
-static int hold_syn(struct tcp_flow *f, const struct ns_ipv4 *ip)
+static int hold_syn(struct tcp_flow *f, const struct ns_tcp_seg *ip)
 {
     f->syn_len = ip->hdr_len + ip->payload_len;
     f->syn_hlen = ip->hdr_len;
@@ -652,6 +700,10 @@ static int hold_syn(struct tcp_flow *f, const struct ns_ipv4 *ip)
         return -1;
     memcpy(f->syn, ip->hdr, ip->hdr_len);
     memcpy(f->syn + ip->hdr_len, ip->payload, ip->payload_len);
+    if (ip->v6) {   /* extension headers are not kept: the copy is a packet without them */
+        ns_store_be16(f->syn + 4, (uint16_t)ip->payload_len);
+        f->syn[6] = IPPROTO_TCP;
+    }
     f->isn = ns_load_be32(ip->payload + 4);     /* parse_seg() read this far */
     return 0;
 }
@@ -684,15 +736,16 @@ static void evict_half_open(struct netstack *ns, struct tcp_flow *f)
 /**
  * begin_connect() - a new SYN: start the host connect(), or refuse.
  */
-static void begin_connect(struct netstack *ns, const struct ns_ipv4 *ip, const struct tcp_key *k,
-                          uint32_t seq)
+static void begin_connect(struct netstack *ns, const struct ns_tcp_seg *ip,
+                          const struct tcp_key *k, uint32_t seq)
 {
     struct ns_tcp_nat *t = ns->tcp_nat;
-    struct sockaddr_in sa;
+    union ns_sockaddr sa;
     struct tcp_flow *f;
+    socklen_t salen;
     int fd;
 
-    if (ns_nat_to_host(ns, k->dst_ip, k->dst_port, &sa)) {
+    if (ns_nat_to_host_addr(ns, &k->dst, k->dst_port, &sa, &salen)) {
         refuse(ns, k, seq, 0);
         return;
     }
@@ -705,7 +758,7 @@ static void begin_connect(struct netstack *ns, const struct ns_ipv4 *ip, const s
     if (t->connecting + t->accepting + ns_pcbs_half_open(ns) >= ns->cfg.max_tcp_half_open &&
         t->ho_oldest)
         evict_half_open(ns, t->ho_oldest);
-    fd = ns_nat_tcp_socket();
+    fd = ns_nat_tcp_socket(sa.sa.sa_family);
     if (fd < 0) {
         if (fd == -EMFILE || fd == -ENFILE)
             out_of_fds(ns, -fd);
@@ -722,7 +775,7 @@ static void begin_connect(struct netstack *ns, const struct ns_ipv4 *ip, const s
     }
     f->fd = fd;
     NS_COUNT(ns, tcp_connects);
-    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+    if (connect(fd, &sa.sa, salen) == 0)
         connected(ns, f);
     else if (errno != EINPROGRESS)
         connect_failed(ns, f, errno);
@@ -737,14 +790,25 @@ static void begin_connect(struct netstack *ns, const struct ns_ipv4 *ip, const s
  * nothing (an out-of-order segment would sit in its ooseq queue past the
  * batch). Small payloads are cheaper copied.
  */
-static int borrowable(const struct tcp_flow *f, const struct ns_ipv4 *ip,
+static int borrowable(const struct tcp_flow *f, const struct ns_tcp_seg *ip,
                       const struct seg_info *s)
 {
     return f->state == FLOW_RELAYING && f->pcb && ip->in_frame &&
            ip->payload_len - s->hlen >= TCP_BORROW_MIN && s->seq == f->pcb->rcv_nxt;
 }
 
-void ns_tcp_nat_input(struct netstack *ns, const struct ns_ipv4 *ip)
+/**
+ * for_gateway_dns() - is @ip for the DNS server on one of the gateway's addresses?
+ */
+static int for_gateway_dns(const struct netstack *ns, const struct ns_tcp_seg *ip, uint16_t port)
+{
+    if (port != NS_DNS_PORT)
+        return 0;
+    return ip->v6 ? ns_ip6_equal(&ip->dst, &ns->gateway6)
+                  : ns_ip6_get4(&ip->dst) == ns->gateway;
+}
+
+void ns_tcp_nat_input(struct netstack *ns, const struct ns_tcp_seg *ip)
 {
     struct tcp_flow *f;
     struct seg_info s;
@@ -754,8 +818,12 @@ void ns_tcp_nat_input(struct netstack *ns, const struct ns_ipv4 *ip)
         NS_COUNT(ns, drop_tcp_malformed);
         return;
     }
-    if (!ip->src) {         /* 0.0.0.0 is only for DHCP (udp.c): no connection from it */
+    if (!ip->v6 && !ns_ip6_get4(&ip->src)) {  /* 0.0.0.0 is only for DHCP (udp.c) */
         NS_COUNT(ns, drop_ipv4_source);
+        return;
+    }
+    if (ip->v6 && ns_ip6_is_mapped4(&ip->dst)) {  /* it would pass for IPv4 in the table */
+        NS_COUNT(ns, drop_ipv6_destination);
         return;
     }
     /* lwIP verifies no checksum (port/lwipopts.h): this is the only check. */
@@ -781,8 +849,8 @@ void ns_tcp_nat_input(struct netstack *ns, const struct ns_ipv4 *ip)
         ns_tcp_flow_free(ns, f, 1);
         f = NULL;
     }
-    if (ip->dst == ns->gateway && s.dport == NS_DNS_PORT) {
-        ns_tcp_input(ns, ip);       /* DNS over TCP: lwIP's listener on gateway:53 */
+    if (for_gateway_dns(ns, ip, s.dport)) {
+        ns_tcp_input(ns, ip);       /* DNS over TCP: lwIP's listeners on the gateway's :53 */
         return;
     }
     if (!f && (s.flags & (TCP_FLAG_SYN | TCP_FLAG_ACK | TCP_FLAG_RST)) == TCP_FLAG_SYN) {
@@ -825,10 +893,11 @@ int ns_tcp_nat_adopt(struct netstack *ns, const struct tcp_key *k, int fd, struc
     return 0;
 }
 
-uint16_t ns_tcp_nat_guest_mss(struct netstack *ns, uint32_t guest_ip, uint16_t guest_port,
-                              uint32_t peer_ip, uint16_t peer_port)
+uint16_t ns_tcp_nat_guest_mss(struct netstack *ns, const struct in6_addr *guest,
+                              uint16_t guest_port, const struct in6_addr *peer,
+                              uint16_t peer_port)
 {
-    struct tcp_key k = { guest_ip, peer_ip, guest_port, peer_port };
+    struct tcp_key k = { *guest, *peer, guest_port, peer_port };
     struct tcp_flow *f = ns->tcp_nat ? lookup(ns->tcp_nat, &k) : NULL;
 
     return f ? f->guest_mss : 0;
@@ -918,6 +987,8 @@ int ns_tcp_nat_start(struct netstack *ns)
         free(t);
         return -ENOMEM;
     }
+    if (getrandom(&t->seed, sizeof(t->seed), GRND_NONBLOCK) != sizeof(t->seed))
+        t->seed = (uint32_t)(ns_now_ms() ^ (uintptr_t)t);  /* weaker, still per stack */
     ns->tcp_nat = t;
     return 0;
 }

@@ -36,6 +36,7 @@
 #include "lwip/pbuf.h"
 #include "lwip/tcp.h"
 
+#include "ethernet/ipv6.h"
 #include "netstack/bufcache.h"
 #include "netstack/lwip_glue.h"
 #include "netstack/nat.h"
@@ -99,6 +100,8 @@ void ns_tcp_relay_rewatch(struct netstack *ns, struct tcp_flow *f)
  */
 static void super_segments(struct tcp_flow *f, struct tcp_pcb *pcb)
 {
+    size_t max = ns_ip6_is_mapped4(&f->key.guest) ? NS_TCP_SUPER_MAX : NS_TCP_SUPER_MAX6;
+
     tcp_nagle_disable(pcb);
     if (pcb->mss < NS_TCP_MSS_MIN) {
         /* Small segments: keep lwIP's queues short (see port/lwipopts.h). */
@@ -106,10 +109,10 @@ static void super_segments(struct tcp_flow *f, struct tcp_pcb *pcb)
             pcb->snd_buf = (tcpwnd_size_t)(256u * pcb->mss);
         return;
     }
-    if (2u * pcb->mss > NS_TCP_SUPER_MAX)
+    if (2u * pcb->mss > max)
         return;
     f->guest_mss = pcb->mss;
-    pcb->mss = (u16_t)(NS_TCP_SUPER_MAX / pcb->mss * pcb->mss);
+    pcb->mss = (u16_t)(max / pcb->mss * pcb->mss);
     /*
      * tcp_output() sends nothing that does not fit the congestion window, and
      * with nothing in flight no ACK would come to open it: start it at what

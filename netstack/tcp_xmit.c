@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * tcp_xmit.c - lwIP's TCP/IPv4 packets onto the guest link: checksums and segmentation
+ * tcp_xmit.c - lwIP's TCP packets onto the guest link: checksums and segmentation
  *
  * Theory of Operation: lwIP hands every TCP packet it sends to the guest to
  * the netif (lwip_glue.c) as a pbuf chain, with neither checksum computed
  * (port/lwipopts.h). The packet is copied once into a transmit frame, and
  * the checksums are settled during that copy:
  *
- * - the IPv4 header checksum is always computed (20 bytes);
+ * - the IPv4 header checksum is always computed (20 bytes; IPv6 has none);
  * - the TCP checksum is left partial (the pseudo-header sum, virtio-net's
  *   NEEDS_CSUM) on a link that takes partial checksums (NETSTACK_LINK_CSUM):
  *   the guest's kernel treats a partial checksum as verified, so nobody ever
@@ -19,12 +19,13 @@
  * so lwIP walks and acknowledges 40 times fewer segments at MTU 1500. Such a
  * packet leaves as one of:
  *
- * - a TSO super-frame (NETSTACK_LINK_TSO4): the whole packet, its IPv4 total
- *   length the whole length, with gso_type TCPV4 and gso_size the guest's MSS;
+ * - a TSO super-frame (NETSTACK_LINK_TSO4, or TSO6 for IPv6): the whole
+ *   packet, its IP length the whole length, with gso_type TCPV4 (TCPV6) and
+ *   gso_size the guest's MSS;
  *   the guest's kernel takes it as a train of MSS-sized segments (as it takes
  *   a GRO packet) without cutting it;
  * - or MSS-sized frames cut in software during the copy, each a complete
- *   segment: IPv4 length, identification and checksum, TCP sequence number,
+ *   segment: IP length (and IPv4's identification and checksum), TCP sequence number,
  *   FIN and PSH on the last piece only, and its own TCP checksum.
  *
  * Either way the guest sees segments no larger than the MSS it announced. A
@@ -46,6 +47,7 @@
 #include "ethernet/checksum.h"
 #include "ethernet/eth.h"
 #include "ethernet/ipv4.h"
+#include "ethernet/ipv6.h"
 #include "ethernet/reader.h"
 #include "ethernet/writer.h"
 #include "netstack/nat.h"
@@ -149,8 +151,9 @@ static int take(struct cursor *c, uint8_t *dst, size_t n)
 
 /*
  * struct seg - what every frame of one packet shares
- * @hdr:        the packet's IPv4 and TCP headers as lwIP built them
+ * @hdr:        the packet's IP and TCP headers as lwIP built them
  * @ihl, @thl:  their lengths
+ * @v6:         an IPv6 packet
  * @payload:    payload bytes of the whole packet
  * @mac:        the guest's MAC
  * @partial:    leave the TCP checksum to the receiver
@@ -158,6 +161,7 @@ static int take(struct cursor *c, uint8_t *dst, size_t n)
 struct seg {
     uint8_t hdr[IPV4_HLEN_MAX + TCP_HLEN_MAX];
     size_t ihl, thl, payload;
+    int v6;
     const uint8_t *mac;
     int partial;
 };
@@ -178,22 +182,30 @@ static void headers(struct netstack *ns, const struct seg *sg, uint8_t *h, size_
     size_t hl = sg->ihl + sg->thl, tcplen = sg->thl + (gso ? sg->payload : n);
     uint8_t *ip = h + ETH_HLEN, *tcp = ip + sg->ihl;
 
-    ns_eth_header(h, sg->mac, ns->cfg.gateway_mac, ETH_P_IPV4);
+    ns_eth_header(h, sg->mac, ns->cfg.gateway_mac, sg->v6 ? ETH_P_IPV6 : ETH_P_IPV4);
     memcpy(ip, sg->hdr, hl);
-    if (!gso) {         /* a segment of its own: its own length, id, sequence number */
+    if (!gso && sg->v6) {
+        ns_store_be16(ip + 4, (uint16_t)(sg->thl + n));
+    } else if (!gso) {  /* a segment of its own: its own length, id, sequence number */
         ns_store_be16(ip + 2, (uint16_t)(hl + n));
         ns_store_be16(ip + 4, (uint16_t)(ns_load_be16(sg->hdr + 4) + piece));
+    }
+    if (!gso) {
         ns_store_be32(tcp + TCP_OFF_SEQ, ns_load_be32(tcp + TCP_OFF_SEQ) + (uint32_t)off);
         if (off + n < sg->payload)
             tcp[TCP_OFF_FLAGS] &= (uint8_t)~(TCP_FIN | TCP_PSH);
         if (piece)
             tcp[TCP_OFF_FLAGS] &= (uint8_t)~TCP_CWR;
     }
-    ns_store_be16(ip + 10, 0);
-    ns_store_be16(ip + 10, ns_csum(ip, sg->ihl));
+    if (!sg->v6) {
+        ns_store_be16(ip + 10, 0);
+        ns_store_be16(ip + 10, ns_csum(ip, sg->ihl));
+    }
     /* The pseudo-header sum, not complemented: virtio-net's partial checksum. */
-    ns_store_be16(tcp + TCP_OFF_CSUM, (uint16_t)~ns_csum_fold(ns_csum_pseudo4(
-                      ns_load_be32(ip + 12), ns_load_be32(ip + 16), IPPROTO_TCP, tcplen)));
+    ns_store_be16(tcp + TCP_OFF_CSUM, (uint16_t)~ns_csum_fold(
+                      sg->v6 ? ns_csum_pseudo6(ip + 8, ip + 24, IPPROTO_TCP, tcplen)
+                             : ns_csum_pseudo4(ns_load_be32(ip + 12), ns_load_be32(ip + 16),
+                                               IPPROTO_TCP, tcplen)));
     *o = (struct netstack_offload){ 0 };
     if (sg->partial) {
         o->flags = NETSTACK_OFFLOAD_F_NEEDS_CSUM;
@@ -262,20 +274,39 @@ static int emit(struct netstack *ns, const struct seg *sg, struct cursor *c, siz
 }
 
 /**
- * parse_headers() - copy and check the IPv4 and TCP headers at the start of @c
+ * parse_ip() - copy and check the IP header at the start of @c into @sg->hdr
+ * lwIP builds IPv4 headers without options and IPv6 ones without extensions.
+ * Return: 0, -EINVAL for a packet that is not one lwIP would build.
+ */
+static int parse_ip(struct seg *sg, struct cursor *c, size_t total)
+{
+    uint8_t *h = sg->hdr;
+
+    if (total < IPV4_HLEN + TCP_HLEN_MIN || take(c, h, IPV4_HLEN))
+        return -EINVAL;
+    sg->v6 = h[0] >> 4 == 6;
+    if (sg->v6) {
+        sg->ihl = IPV6_HLEN;
+        return take(c, h + IPV4_HLEN, IPV6_HLEN - IPV4_HLEN) || h[6] != IPPROTO_TCP ||
+               (size_t)ns_load_be16(h + 4) + IPV6_HLEN != total ? -EINVAL : 0;
+    }
+    sg->ihl = (size_t)(h[0] & 0x0f) * 4;
+    if (h[0] >> 4 != 4 || sg->ihl < IPV4_HLEN || h[9] != IPPROTO_TCP ||
+        (size_t)ns_load_be16(h + 2) != total)
+        return -EINVAL;
+    return take(c, h + IPV4_HLEN, sg->ihl - IPV4_HLEN);
+}
+
+/**
+ * parse_headers() - copy and check the IP and TCP headers at the start of @c
  * Return: 0, -EINVAL for a packet that is not one lwIP would build.
  */
 static int parse_headers(struct seg *sg, struct cursor *c, size_t total)
 {
     uint8_t *h = sg->hdr;
 
-    if (total < IPV4_HLEN + TCP_HLEN_MIN || take(c, h, IPV4_HLEN))
-        return -EINVAL;
-    sg->ihl = (size_t)(h[0] & 0x0f) * 4;
-    if (h[0] >> 4 != 4 || sg->ihl < IPV4_HLEN || h[9] != IPPROTO_TCP ||
-        (size_t)ns_load_be16(h + 2) != total || total < sg->ihl + TCP_HLEN_MIN)
-        return -EINVAL;
-    if (take(c, h + IPV4_HLEN, sg->ihl - IPV4_HLEN + TCP_HLEN_MIN))
+    if (parse_ip(sg, c, total) || total < sg->ihl + TCP_HLEN_MIN ||
+        take(c, h + sg->ihl, TCP_HLEN_MIN))
         return -EINVAL;
     sg->thl = (size_t)(h[sg->ihl + 12] >> 4) * 4;
     if (sg->thl < TCP_HLEN_MIN || sg->ihl + sg->thl > total)
@@ -286,12 +317,32 @@ static int parse_headers(struct seg *sg, struct cursor *c, size_t total)
     return 0;
 }
 
+/**
+ * guest_mss() - the MSS to cut this packet's payload to (0: as it is).
+ */
+static size_t guest_mss(struct netstack *ns, const struct seg *sg)
+{
+    const uint8_t *h = sg->hdr, *tcp = h + sg->ihl;
+    struct in6_addr src, dst;
+
+    if (sg->payload <= NS_TCP_MSS_MIN)  /* only then can it be a super-segment */
+        return 0;
+    if (sg->v6) {
+        memcpy(src.s6_addr, h + 8, 16);
+        memcpy(dst.s6_addr, h + 24, 16);
+    } else {
+        src = ns_ip6_mapped4(ns_load_be32(h + 12));
+        dst = ns_ip6_mapped4(ns_load_be32(h + 16));
+    }
+    return ns_tcp_nat_guest_mss(ns, &dst, ns_load_be16(tcp + 2), &src, ns_load_be16(tcp));
+}
+
 int ns_tcp_xmit(struct netstack *ns, const uint8_t mac[6], const struct iovec *iov, size_t niov,
                 size_t total)
 {
     struct cursor c = { iov, niov, 0, 0 };
     struct netstack_offload gso = { 0 };
-    size_t off, pieces, mss = 0;
+    size_t off, pieces, mss;
     unsigned piece = 0;
     struct seg sg = { .mac = mac };
     int rc;
@@ -299,14 +350,11 @@ int ns_tcp_xmit(struct netstack *ns, const uint8_t mac[6], const struct iovec *i
     if (parse_headers(&sg, &c, total))
         return -EINVAL;
     sg.partial = !!(ns->offloads & NETSTACK_LINK_CSUM);
-    if (sg.payload > NS_TCP_MSS_MIN)    /* only then can it be a super-segment */
-        mss = ns_tcp_nat_guest_mss(ns, ns_load_be32(sg.hdr + 16),
-                                   ns_load_be16(sg.hdr + sg.ihl + 2),
-                                   ns_load_be32(sg.hdr + 12), ns_load_be16(sg.hdr + sg.ihl));
+    mss = guest_mss(ns, &sg);
     if (!mss || sg.payload <= mss)
         return emit(ns, &sg, &c, 0, sg.payload, 0, NULL);
-    if (ns->offloads & NETSTACK_LINK_TSO4) {
-        gso.gso_type = NETSTACK_GSO_TCPV4;
+    if (ns->offloads & (sg.v6 ? NETSTACK_LINK_TSO6 : NETSTACK_LINK_TSO4)) {
+        gso.gso_type = sg.v6 ? NETSTACK_GSO_TCPV6 : NETSTACK_GSO_TCPV4;
         gso.gso_size = (uint16_t)mss;
         rc = emit(ns, &sg, &c, 0, sg.payload, 0, &gso);
         if (!rc)

@@ -15,16 +15,16 @@ struct netstack;
 #define NS_TCP_XMIT_IOV 64
 
 /**
- * ns_tcp_xmit() - frame one TCP/IPv4 packet from lwIP for the guest at @mac
- * @iov, @niov: the packet (IPv4 header first) as a scatter list, at most
+ * ns_tcp_xmit() - frame one TCP packet (IPv4 or IPv6) from lwIP for the guest at @mac
+ * @iov, @niov: the packet (IP header first) as a scatter list, at most
  *              NS_TCP_XMIT_IOV pieces; valid only during the call
- * @total:      its length, which must equal the IPv4 total length
+ * @total:      its length, which must equal the length its IP header says
  *
  * Settles both checksums, and cuts a super-segment to the guest's MSS unless
  * the link takes TSO super-frames (see the theory of operation).
  * Return: 0; -ENOBUFS when the transmit queue or memory cannot take the whole
  * packet now (nothing of it counts as sent); -EINVAL for a packet that is not
- * TCP/IPv4.
+ * TCP over IPv4 or IPv6.
  */
 int ns_tcp_xmit(struct netstack *ns, const uint8_t mac[6], const struct iovec *iov, size_t niov,
                 size_t total);

@@ -66,9 +66,12 @@ static void dhcp_input(struct netstack *ns, const struct ns_ipv4 *ip, const uint
 /**
  * dispatch() - one datagram's @data by destination: DHCP, forward replies, DNS, the NAT.
  */
-static void dispatch(struct netstack *ns, const struct ns_ipv4 *ip, uint16_t sport,
-                     uint16_t dport, const uint8_t *data, size_t len)
+static void dispatch(struct netstack *ns, const void *ipv4, uint16_t sport, uint16_t dport,
+                     const uint8_t *data, size_t len)
 {
+    const struct ns_ipv4 *ip = ipv4;
+    struct in6_addr src, dst;
+
     if (dport == DHCP_SERVER_PORT &&
         (ip->dst == ns->gateway || ip->dst == IPV4_BROADCAST || ip->dst == ns->broadcast)) {
         dhcp_input(ns, ip, data, len);
@@ -84,22 +87,30 @@ static void dispatch(struct netstack *ns, const struct ns_ipv4 *ip, uint16_t spo
         ns_dns_udp_input(ns, ip, sport, data, len);
         return;
     }
-    ns_udp_nat_input(ns, ip, sport, dport, data, len);
+    src = ns_ip6_mapped4(ip->src);
+    dst = ns_ip6_mapped4(ip->dst);
+    ns_udp_nat_input(ns, &src, &dst, sport, dport, data, len);
 }
+
+/* A datagram's dispatch for one family: @ip is its struct ns_ipv4 or ns_ipv6. */
+typedef void (*dispatch_fn)(struct netstack *ns, const void *ip, uint16_t sport, uint16_t dport,
+                            const uint8_t *data, size_t len);
 
 /**
  * dispatch_segments() - a USO guest's super-datagram (virtio-net GSO_UDP_L4):
- * its payload is a train of datagrams of @gso_size bytes each (the last one
- * shorter), all with the one header, as the guest's UDP_SEGMENT socket
- * wrote them. Each goes on alone, as the guest's kernel would have sent it.
- * The header's length field describes the whole train, or one segment,
- * depending on the sender; the IPv4 length, already checked, is what counts.
+ * its payload (@payload, @plen bytes, the header included) is a train of
+ * datagrams of @gso_size bytes each (the last one shorter), all with the one
+ * header, as the guest's UDP_SEGMENT socket wrote them. Each goes on alone
+ * to @fn, as the guest's kernel would have sent it. The header's length
+ * field describes the whole train, or one segment, depending on the sender;
+ * the IP length, already checked, is what counts.
  */
-static void dispatch_segments(struct netstack *ns, const struct ns_ipv4 *ip, uint16_t sport,
-                              uint16_t dport, uint16_t gso_size)
+static void dispatch_segments(struct netstack *ns, const void *ip, const uint8_t *payload,
+                              size_t plen, uint16_t sport, uint16_t dport, uint16_t gso_size,
+                              dispatch_fn fn)
 {
-    const uint8_t *data = ip->payload + UDP_HLEN;
-    size_t len = ip->payload_len - UDP_HLEN, off;
+    const uint8_t *data = payload + UDP_HLEN;
+    size_t len = plen - UDP_HLEN, off;
 
     /* No more datagrams than a kernel builds from one send (UDP_MAX_SEGMENTS). */
     if (!gso_size || (len + gso_size - 1) / gso_size > UDP_GSO_MAX_SEGMENTS) {
@@ -108,7 +119,7 @@ static void dispatch_segments(struct netstack *ns, const struct ns_ipv4 *ip, uin
     }
     NS_COUNT(ns, gso_frames_in);
     for (off = 0; off < len; off += gso_size)
-        dispatch(ns, ip, sport, dport, data + off, len - off < gso_size ? len - off : gso_size);
+        fn(ns, ip, sport, dport, data + off, len - off < gso_size ? len - off : gso_size);
 }
 
 /* struct udp_hdr - the header's fields (RFC 768) */
@@ -144,7 +155,8 @@ void ns_udp_input(struct netstack *ns, const struct ns_ipv4 *ip)
         return;
     }
     if (gso) {          /* its checksum is partial by definition */
-        dispatch_segments(ns, ip, u.sport, u.dport, o->gso_size);
+        dispatch_segments(ns, ip, ip->payload, ip->payload_len, u.sport, u.dport, o->gso_size,
+                          dispatch);
         return;
     }
     if (u.csum && !ip->csum_trusted && udp_csum(ip->src, ip->dst, ip->payload, u.ulen) != 0) {
@@ -164,13 +176,39 @@ static uint16_t udp6_csum(const struct ns_ipv6 *ip, size_t ulen)
     return ns_csum_fold(ns_csum_add(sum, ip->payload, ulen));
 }
 
+/**
+ * dispatch6() - one IPv6 datagram's @data by destination: DNS, DHCPv6, the NAT.
+ */
+static void dispatch6(struct netstack *ns, const void *ipv6, uint16_t sport, uint16_t dport,
+                      const uint8_t *data, size_t len)
+{
+    const struct ns_ipv6 *ip = ipv6;
+
+    if (dport == NS_DNS_PORT && ns_ip6_equal(&ip->dst, &ns->gateway6))
+        ns_dns_udp6_input(ns, ip, sport, data, len);
+    else if (dport == DHCP6_SERVER_PORT &&
+             (ns_ip6_is_multicast(&ip->dst) || ns_ip6_equal(&ip->dst, &ns->gateway6_ll)))
+        ns_dhcp6_input(ns, ip, sport, data, len);
+    else if (!ns_ip6_is_multicast(&ip->dst))
+        ns_udp_nat_input(ns, &ip->src, &ip->dst, sport, dport, data, len);
+    else
+        NS_COUNT(ns, drop_udp_broadcast);
+}
+
 void ns_udp6_input(struct netstack *ns, const struct ns_ipv6 *ip)
 {
+    const struct netstack_offload *o = ns->rx_offload;
+    int gso = o && o->gso_type == NETSTACK_GSO_UDP_L4;
     struct udp_hdr u;
 
     NS_COUNT(ns, udp_in);
-    if (read_header(ip->payload, ip->payload_len, &u) || u.ulen > ip->payload_len) {
+    if (read_header(ip->payload, ip->payload_len, &u) || (!gso && u.ulen > ip->payload_len)) {
         NS_COUNT(ns, drop_udp_malformed);
+        return;
+    }
+    if (gso) {          /* its checksum is partial by definition */
+        dispatch_segments(ns, ip, ip->payload, ip->payload_len, u.sport, u.dport, o->gso_size,
+                          dispatch6);
         return;
     }
     /* Over IPv6 the checksum is mandatory: zero is not "none" (RFC 8200 section 8.1). */
@@ -178,13 +216,7 @@ void ns_udp6_input(struct netstack *ns, const struct ns_ipv6 *ip)
         NS_COUNT(ns, drop_udp_checksum);
         return;
     }
-    if (u.dport == NS_DNS_PORT && ns_ip6_equal(&ip->dst, &ns->gateway6))
-        ns_dns_udp6_input(ns, ip, u.sport, ip->payload + UDP_HLEN, u.ulen - UDP_HLEN);
-    else if (u.dport == DHCP6_SERVER_PORT &&
-             (ns_ip6_is_multicast(&ip->dst) || ns_ip6_equal(&ip->dst, &ns->gateway6_ll)))
-        ns_dhcp6_input(ns, ip, u.sport, ip->payload + UDP_HLEN, u.ulen - UDP_HLEN);
-    else
-        NS_COUNT(ns, drop_ipv6_destination);
+    dispatch6(ns, ip, u.sport, u.dport, ip->payload + UDP_HLEN, u.ulen - UDP_HLEN);
 }
 
 int ns_udp6_send(struct netstack *ns, const struct in6_addr *src, uint16_t sport,
@@ -194,6 +226,8 @@ int ns_udp6_send(struct netstack *ns, const struct in6_addr *src, uint16_t sport
     uint8_t h[UDP_HLEN], mac[6];
     uint16_t csum;
 
+    if (ulen > 0xffff)
+        return -EMSGSIZE;
     if (!ns_neigh6_lookup(ns, dst, mac)) {
         NS_COUNT(ns, drop_tx_no_neighbor);
         return -EHOSTUNREACH;
@@ -239,15 +273,16 @@ int ns_udp_send(struct netstack *ns, const uint8_t *dst_mac, uint32_t src, uint1
  */
 static size_t frames_per_datagram(const struct netstack *ns, size_t len)
 {
-    size_t max = ((size_t)ns->cfg.mtu - IPV4_HLEN) & ~(size_t)7;
+    /* The IPv6 fragment's (a fixed header and a fragment header): the smaller one. */
+    size_t max = ((size_t)ns->cfg.mtu - IPV6_HLEN - 8) & ~(size_t)7;
 
     return len ? (len + max - 1) / max : 1;
 }
 
 /**
  * ns_udp_tx_budget() - how many datagrams a host socket may be read for now
- * without risking the transmit queue (each may be a 65507-byte datagram
- * fragmented to the MTU)
+ * without risking the transmit queue (each may be a 65527-byte datagram
+ * fragmented to the MTU, IPv6's fragments being the smaller)
  * @ns:  the stack
  * @max: the caller's batch size
  * Return: 1..@max; 0 when the queue holds this dispatch's frames (wait for its
@@ -255,7 +290,7 @@ static size_t frames_per_datagram(const struct netstack *ns, size_t len)
  */
 int ns_udp_tx_budget(const struct netstack *ns, int max)
 {
-    size_t worst = frames_per_datagram(ns, IPV4_MAX_LEN - IPV4_HLEN), n;
+    size_t worst = frames_per_datagram(ns, 0xffff), n;
 
     if (ns->tx.blocked)
         return -1;

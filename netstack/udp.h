@@ -35,10 +35,10 @@ int ns_udp_send(struct netstack *ns, const uint8_t *dst_mac, uint32_t src, uint1
  * ns_udp_tx_budget() - datagrams a host socket may be read for now (see udp.c).
  */
 /**
- * ns_udp6_input() - a UDP datagram from the guest over IPv6, to one of the
- * stack's addresses: DNS on the gateway's, DHCPv6 to the servers' group
- * or the gateway's link-local address; the rest is counted
- * (drop_ipv6_destination) until the NAT has IPv6.
+ * ns_udp6_input() - a UDP datagram from the guest over IPv6: DNS on the
+ * gateway's address, DHCPv6 to the servers' group or the gateway's
+ * link-local address; other unicast to the NAT, other multicast counted
+ * (drop_udp_broadcast).
  */
 void ns_udp6_input(struct netstack *ns, const struct ns_ipv6 *ip);
 

@@ -10,11 +10,14 @@
  * source. That is an endpoint-independent mapping with endpoint-independent
  * filtering (RFC 4787 "full cone"), which is what hole punching (STUN, ICE,
  * QUIC migration, games) needs. The host-loopback alias is the host's
- * 127.0.0.1 both ways (ns_nat_to_host/ns_nat_from_host); broadcast, multicast
- * and the guest's own subnet are never sent anywhere.
+ * 127.0.0.1 both ways (ns_nat_to_host_addr/ns_nat_from_host_addr); broadcast,
+ * multicast and the guest's own subnet are never sent anywhere. IPv6 is the
+ * same path: a flow of a guest IPv6 address has an IPv6 socket (IPv6 only),
+ * the alias's twin is the host's ::1, the guest's /64 and link-local
+ * addresses are its own link.
  *
- * The flows are a flow table (flow_table.c) keyed by the guest's address and
- * source port: found by a seeded hash, evicted least recently used first when
+ * The flows are a flow table (flow_table.c) keyed by the guest's address
+ * (either family) and source port: found by a seeded hash, evicted least recently used first when
  * max_udp_flows is reached, closed after udp_idle_timeout_ms without traffic
  * either way. UDP needs nothing beyond the table's struct ns_flow, so a UDP
  * flow is just that, its @guest_id the guest's source port.
@@ -42,6 +45,7 @@
 #include <sys/socket.h>
 
 #include "ethernet/ipv4.h"
+#include "ethernet/ipv6.h"
 #include "netstack/flow_table.h"
 #include "netstack/nat.h"
 #include "netstack/stack.h"
@@ -71,7 +75,7 @@ struct ns_udp_nat {
     int warned_socket;
     struct mmsghdr msg[UDP_BATCH];
     struct iovec iov[UDP_BATCH];
-    struct sockaddr_in from[UDP_BATCH];
+    union ns_sockaddr from[UDP_BATCH];
     uint8_t *buf;
 };
 
@@ -82,23 +86,31 @@ struct ns_udp_nat {
  * @i:   its index in @nat's recvmmsg() arrays
  *
  * Sources the guest must not see (loopback with the alias off, an address
- * inside the guest's own subnet, which would impersonate a neighbour or the
- * gateway) are dropped as drop_udp_host_error.
+ * of the guest's own link) are dropped as drop_udp_host_error.
  */
 static void deliver(struct ns_udp_nat *nat, struct ns_flow *f, int i)
 {
     struct netstack *ns = f->ns;
     const struct mmsghdr *m = &nat->msg[i];
-    uint32_t src;
+    const uint8_t *data = nat->buf + (size_t)i * UDP_BUF_SIZE;
+    uint16_t sport = ntohs(nat->from[i].in.sin_port);   /* the same place in both families */
+    struct in6_addr src;
+    int rc;
 
-    if ((m->msg_hdr.msg_flags & MSG_TRUNC) || m->msg_hdr.msg_namelen < sizeof(nat->from[i]) ||
-        nat->from[i].sin_family != AF_INET || ns_nat_from_host(ns, &nat->from[i], &src) ||
-        (ns_in_subnet(ns, src) && src != ns->host_loopback)) {
+    if ((m->msg_hdr.msg_flags & MSG_TRUNC) ||
+        m->msg_hdr.msg_namelen < ns_sockaddr_len(&nat->from[i]) ||
+        ns_nat_from_host_addr(ns, &nat->from[i], &src) ||
+        ns_ip6_is_mapped4(&src) != ns_ip6_is_mapped4(&f->guest) ||
+        ns_nat_hidden_source(ns, &src)) {
         NS_COUNT(ns, drop_udp_host_error);
         return;
     }
-    if (!ns_udp_send(ns, NULL, src, ntohs(nat->from[i].sin_port), f->guest_ip, f->guest_id,
-                     nat->buf + (size_t)i * UDP_BUF_SIZE, m->msg_len)) {
+    if (ns_ip6_is_mapped4(&src))
+        rc = ns_udp_send(ns, NULL, ns_ip6_get4(&src), sport, ns_ip6_get4(&f->guest),
+                         f->guest_id, data, m->msg_len);
+    else
+        rc = ns_udp6_send(ns, &src, sport, &f->guest, f->guest_id, data, m->msg_len);
+    if (!rc) {
         NS_COUNT(ns, udp_to_guest);
         f->bytes_to_guest += m->msg_len;
     }
@@ -167,8 +179,12 @@ static int open_socket(struct ns_flow *f)
 {
     struct netstack *ns = f->ns;
     struct ns_udp_nat *nat = ns->udp_nat;
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int v6 = !ns_ip6_is_mapped4(&f->guest), one = 1;
+    int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
+    /* IPv6 only: IPv4 peers are the IPv4 flows' to reach, from their own port. */
+    if (fd >= 0 && v6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
     if (fd >= 0)
         return fd;
     NS_COUNT(ns, drop_host_socket);
@@ -192,13 +208,16 @@ static const struct ns_flow_type udp_flow_type = {
 };
 
 /**
- * count_refused() - count a datagram ns_nat_to_host() would not forward
+ * count_refused() - count a datagram ns_nat_to_host_addr() would not forward
  * @ns:  the stack
- * @dst: its destination, host order
+ * @dst: its destination (IPv4 mapped)
  */
-static void count_refused(struct netstack *ns, uint32_t dst)
+static void count_refused(struct netstack *ns, const struct in6_addr *dst)
 {
-    if (dst == IPV4_BROADCAST || dst == ns->broadcast || (dst >> 28) == 0xe)
+    uint32_t d = ns_ip6_get4(dst);
+
+    if (ns_ip6_is_mapped4(dst) ? d == IPV4_BROADCAST || d == ns->broadcast || (d >> 28) == 0xe
+                               : ns_ip6_is_multicast(dst))
         NS_COUNT(ns, drop_udp_broadcast);
     else
         NS_COUNT(ns, drop_udp_destination);
@@ -207,7 +226,9 @@ static void count_refused(struct netstack *ns, uint32_t dst)
 /**
  * ns_udp_nat_input() - a datagram from the guest not for the stack itself
  * @ns:    the stack
- * @ip:    its IPv4 header (source nonzero: udp.c rejects 0.0.0.0)
+ * @src:   its source address, either family (IPv4 mapped; never 0.0.0.0:
+ *         udp.c rejects it)
+ * @dst:   its destination, the same family
  * @sport: UDP source port
  * @dport: UDP destination port
  * @data:  the payload, @len bytes
@@ -216,30 +237,31 @@ static void count_refused(struct netstack *ns, uint32_t dst)
  * A new source address and port opens a flow, evicting the least recently
  * used one at max_udp_flows.
  */
-void ns_udp_nat_input(struct netstack *ns, const struct ns_ipv4 *ip, uint16_t sport,
-                      uint16_t dport, const uint8_t *data, size_t len)
+void ns_udp_nat_input(struct netstack *ns, const struct in6_addr *src, const struct in6_addr *dst,
+                      uint16_t sport, uint16_t dport, const uint8_t *data, size_t len)
 {
     struct ns_udp_nat *nat = ns->udp_nat;
-    struct sockaddr_in sa;
+    union ns_sockaddr sa;
     struct ns_flow *f;
+    socklen_t salen;
 
     if (!nat)
         return;
-    if (!dport || ns_nat_to_host(ns, ip->dst, dport, &sa)) {
-        count_refused(ns, ip->dst);
+    if (!dport || ns_ip6_is_mapped4(src) != ns_ip6_is_mapped4(dst) ||
+        ns_nat_to_host_addr(ns, dst, dport, &sa, &salen)) {
+        count_refused(ns, dst);
         return;
     }
-    f = ns_flow_lookup(&nat->flows, ip->src, sport);
+    f = ns_flow_lookup(&nat->flows, src, sport);
     if (!f) {
-        if (!(f = ns_flow_open(&nat->flows, ip->src, sport)))
+        if (!(f = ns_flow_open(&nat->flows, src, sport)))
             return;
         NS_COUNT(ns, udp_flows_created);
     }
     ns_flow_touch(&nat->flows, f, ns_now_ms());
-    f->peer_ip = ip->dst;
+    f->peer = *dst;
     f->peer_port = dport;
-    if (sendto(f->fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&sa,
-               sizeof(sa)) < 0) {
+    if (sendto(f->fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL, &sa.sa, salen) < 0) {
         NS_COUNT(ns, drop_udp_host_error);
     } else {
         NS_COUNT(ns, udp_to_host);

@@ -26,6 +26,7 @@
 #include "lwip/ip_addr.h"
 #include "lwip/tcp.h"
 
+#include "ethernet/ipv6.h"
 #include "netstack/nat.h"
 #include "netstack/stack.h"
 #include "netstack/tcp_flow.h"
@@ -132,8 +133,8 @@ static int connect_guest(struct netstack *ns, struct ns_fwd_port *p, int fd,
         return -1;
     }
     ip_set_option(c->pcb, SOF_REUSEADDR);
-    ip_addr_set_ip4_u32(&src, htonl(sip));
-    ip_addr_set_ip4_u32(&dst, htonl(p->guest_ip));
+    ip_addr_set_ip4_u32_val(src, htonl(sip));
+    ip_addr_set_ip4_u32_val(dst, htonl(p->guest_ip));
     if (tcp_bind(c->pcb, &src, sport) != ERR_OK) {
         tcp_close(c->pcb);
         free(c);
@@ -141,7 +142,8 @@ static int connect_guest(struct netstack *ns, struct ns_fwd_port *p, int fd,
     }
     c->ns = ns;
     c->fd = fd;
-    c->key = (struct tcp_key){ p->guest_ip, sip, p->guest_port, sport };
+    c->key = (struct tcp_key){ ns_ip6_mapped4(p->guest_ip), ns_ip6_mapped4(sip), p->guest_port,
+                               sport };
     c->forward_id = p->fw->id;
     tcp_arg(c->pcb, c);
     tcp_err(c->pcb, on_error);

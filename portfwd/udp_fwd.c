@@ -54,6 +54,7 @@
 #include <sys/socket.h>
 
 #include "ethernet/ipv4.h"
+#include "ethernet/ipv6.h"
 #include "netstack/stack.h"
 #include "netstack/udp.h"
 #include "portfwd/portfwd.h"
@@ -922,6 +923,8 @@ int ns_udp_fwd_flow_list(struct netstack *ns, uint64_t now_ms, netstack_flow_fn 
             .bytes_from_guest = f->to_host, .bytes_to_guest = f->to_guest,
             .age_ms = now_ms > f->created_ms ? now_ms - f->created_ms : 0,
             .idle_ms = now_ms > f->last_ms ? now_ms - f->last_ms : 0,
+            .family = AF_INET, .guest_addr6 = ns_ip6_mapped4(f->guest_ip),
+            .peer_addr6 = ns_ip6_mapped4(f->src_ip),
         };
 
         rc = cb(opaque, &i);

@@ -45,9 +45,9 @@ const char *netstack_version(void);
 /*
  * Version of struct netstack_config; the struct only ever grows at its end.
  * 2: send_gather. 3: the resource limits. 4: clock_ns, restricted.
- * 5: ipv6_prefix, no_ipv6.
+ * 5: ipv6_prefix, no_ipv6. 6: dns_aaaa.
  */
-#define NETSTACK_CONFIG_VERSION 5
+#define NETSTACK_CONFIG_VERSION 6
 
 enum netstack_log_level {
     NETSTACK_LOG_DEFAULT = 0,   /* in a config: keep the default (NETSTACK_LOG_INFO) */
@@ -61,6 +61,17 @@ enum netstack_log_level {
 enum netstack_dns_mode {
     NETSTACK_DNS_FORWARD = 0,   /* relay to the nameservers of the host's resolv.conf */
     NETSTACK_DNS_HOST = 1,      /* A/AAAA from getaddrinfo(); other types forwarded */
+};
+
+/*
+ * Whether the gateway's DNS server gives AAAA records for names that are not
+ * local. Filtered, an AAAA query is answered at once with no records (NODATA),
+ * so a client does not try IPv6 addresses that the host cannot reach.
+ */
+enum netstack_dns_aaaa {
+    NETSTACK_DNS_AAAA_AUTO = 0, /* filtered while the host has no route to global IPv6 */
+    NETSTACK_DNS_AAAA_ON = 1,   /* always given */
+    NETSTACK_DNS_AAAA_OFF = 2,  /* always filtered */
 };
 
 /*
@@ -249,6 +260,9 @@ struct netstack_config {
      */
     struct in6_addr ipv6_prefix;    /* a /64 with zero host bits, default fd65:65:: */
     int no_ipv6;                    /* nonzero: no IPv6 (its frames count as drop_eth_type) */
+
+    /* Version 6 */
+    enum netstack_dns_aaaa dns_aaaa;    /* default NETSTACK_DNS_AAAA_AUTO */
 };
 
 /**
@@ -464,6 +478,9 @@ int netstack_forward_list(struct netstack *ns, netstack_forward_fn cb, void *opa
  *              (both), or "active" for UDP; static storage
  * @bytes_from_guest, @bytes_to_guest: payload bytes each way
  * @age_ms, @idle_ms: since the flow was created, and since its last traffic
+ * @family:     AF_INET or AF_INET6
+ * @guest_addr6, @peer_addr6: both ends for either family (IPv4 as
+ *              ::ffff:a.b.c.d); @guest_addr and @peer_addr are 0 for IPv6
  */
 struct netstack_flow_info {
     enum netstack_proto proto;
@@ -476,6 +493,8 @@ struct netstack_flow_info {
     const char *state;
     uint64_t bytes_from_guest, bytes_to_guest;
     uint64_t age_ms, idle_ms;
+    int family;
+    struct in6_addr guest_addr6, peer_addr6;
 };
 
 /**
@@ -619,7 +638,8 @@ int netstack_pcap_status(struct netstack *ns, struct netstack_pcap_status *st);
     X(drop_ipv6_frag) X(drop_ipv6_proto) X(drop_ipv6_destination) X(drop_ipv6_multicast) \
     X(icmp6_in) X(icmp6_echo_replies) X(drop_icmp6_malformed) X(drop_icmp6_unhandled) \
     X(ndp_ns_in) X(ndp_na_out) X(ndp_rs_in) X(ndp_ra_out) X(drop_ndp_invalid) \
-    X(dhcp6_in) X(dhcp6_replies) X(drop_dhcp6_malformed) X(drop_dhcp6_unhandled)
+    X(dhcp6_in) X(dhcp6_replies) X(drop_dhcp6_malformed) X(drop_dhcp6_unhandled) \
+    X(icmp6_errors_out) X(dns_aaaa_filtered)
 
 enum netstack_stat {
 #define NETSTACK_STAT_ENUM(name) NETSTACK_STAT_##name,

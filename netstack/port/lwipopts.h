@@ -3,9 +3,10 @@
  * lwipopts.h - netstack's compile-time configuration of lwIP.
  *
  * lwIP is configured at compile time, so this file is where its behaviour is
- * decided. Only lwIP's TCP is used: netstack parses Ethernet, ARP and IPv4
- * itself, hands TCP segments straight to tcp_input() (any destination address,
- * see netstack/lwip_glue.c), and handles UDP, ICMP and DHCP outside lwIP.
+ * decided. Only lwIP's TCP is used, for both IPv4 and IPv6: netstack parses
+ * Ethernet, ARP, NDP, IPv4 and IPv6 itself, hands TCP segments straight to
+ * tcp_input() (any destination address, see netstack/lwip_glue.c), and
+ * handles UDP, ICMP, ICMPv6 and DHCP outside lwIP.
  *
  * Memory: pools are backed by malloc (MEMP_MEM_MALLOC) so sizing them for tens
  * of thousands of connections costs nothing until they are used; the limits
@@ -47,9 +48,26 @@ void ns_buf_free(void *p);
 #define PBUF_POOL_SIZE              16
 #define PBUF_POOL_BUFSIZE           1536
 
-/* Protocols: IPv4 TCP only. ARP, ICMP, UDP, DHCP are netstack's own code. */
+/*
+ * Protocols: TCP over IPv4 and IPv6. ARP, NDP, ICMP, ICMPv6, UDP and DHCP are
+ * netstack's own code; lwIP's IPv6 is built only for TCP's sake (its
+ * addresses and ip6_output_if()), so everything in it that would speak on
+ * the link by itself is off: neighbour discovery queues and router updates,
+ * MLD, address autoconfiguration, fragmentation and reassembly.
+ */
 #define LWIP_IPV4                   1
-#define LWIP_IPV6                   0
+#define LWIP_IPV6                   1
+#define LWIP_IPV6_MLD               0
+#define LWIP_IPV6_AUTOCONFIG        0
+#define LWIP_IPV6_DUP_DETECT_ATTEMPTS 0
+#define LWIP_IPV6_SEND_ROUTER_SOLICIT 0
+#define LWIP_IPV6_DHCP6             0
+#define LWIP_IPV6_REASS             0   /* netstack reassembles before lwIP */
+#define LWIP_IPV6_FRAG              0   /* segments are cut to the guest's MSS, see tcp_xmit.c */
+#define LWIP_ND6_QUEUEING           0
+#define LWIP_ND6_ALLOW_RA_UPDATES   0   /* the MTU is the netif's, never an RA's */
+#define LWIP_ND6_TCP_REACHABILITY_HINTS 0
+#define LWIP_ICMP6                  1   /* required by lwIP's IPv6; never called */
 #define LWIP_ARP                    0
 #define LWIP_ETHERNET               0
 #define LWIP_ICMP                   0

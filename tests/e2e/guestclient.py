@@ -76,13 +76,18 @@ def say(msg):
     print(msg, flush=True)
 
 
+def family(host):
+    """The address family of a numeric HOST: IPv6 for anything with a colon."""
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
 def connect(host, port, timeout, sport=0):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s = socket.socket(family(host), socket.SOCK_STREAM)
     s.settimeout(timeout)
     try:
         if sport:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            s.bind(("0.0.0.0", sport))
+            s.bind(("::" if ":" in host else "0.0.0.0", sport))
         s.connect((host, port))
     except BaseException:
         s.close()
@@ -151,7 +156,7 @@ def mode_concurrent(a):
     # Phase 1: open every connection (non-blocking, all at once).
     sel = selectors.DefaultSelector()
     for i in range(n):
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s = socket.socket(family(a.host), socket.SOCK_STREAM)
         s.setblocking(False)
         rc = s.connect_ex((a.host, a.port))
         if rc not in (0, errno.EINPROGRESS):
@@ -370,9 +375,9 @@ UDP_SEGMENT = 103      # <netinet/udp.h>: the kernel cuts one send into datagram
 
 
 def mode_udp(a):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(family(a.host), socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
-    s.bind(("0.0.0.0", a.sport))
+    s.bind(("::" if ":" in a.host else "0.0.0.0", a.sport))
     payload = os.urandom(a.size)
     expected = [payload]
     if a.gso_size:
@@ -417,7 +422,7 @@ def open_many(host, port, k, timeout):
     socks, refused, failed = [], 0, []
     for _ in range(k):
         try:
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s = socket.socket(family(host), socket.SOCK_STREAM)
         except OSError as e:
             failed.append("socket: " + errname(e))
             continue

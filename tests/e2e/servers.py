@@ -113,8 +113,14 @@ class HTTPServer(http.server.ThreadingHTTPServer):
     allow_reuse_address = True
 
 
+def family(addr):
+    """The address family of a --bind address: IPv6 for anything with a colon."""
+    return socket.AF_INET6 if ":" in addr else socket.AF_INET
+
+
 def run_http(a):
     handler = lambda *args, **kw: HTTPHandler(*args, directory=a.dir, **kw)  # noqa: E731
+    HTTPServer.address_family = family(a.bind)
     srv = HTTPServer((a.bind, a.port), handler)
     ready("http", a.bind, srv.server_address[1])
     srv.serve_forever()
@@ -217,6 +223,7 @@ def tcp_mode(a, log):
 
     MODES = {"halfclose": halfclose, "serverfirst": serverfirst, "reset": reset,
              "expectreset": expectreset, "hold": hold, "sink": sink}
+    TCPServer.address_family = family(a.bind)
     srv = TCPServer((a.bind, a.port), Handler, bind_and_activate=False)
     if a.mode == "sink":    # inherited by accepted sockets: little room before they fill
         srv.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
@@ -231,17 +238,17 @@ def tcp_mode(a, log):
 # --- UDP ---------------------------------------------------------------------------
 
 def run_udpecho(a, log):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(family(a.bind), socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
     s.bind((a.bind, a.port))
     second = None
     if a.second_port:
-        second = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        second = socket.socket(family(a.bind), socket.SOCK_DGRAM)
         second.bind((a.bind, a.second_port))
     ready("udpecho", a.bind, s.getsockname()[1])
     while True:
         data, src = s.recvfrom(65535)
-        reply = ("%s:%d|" % src).encode() + data
+        reply = ("%s:%d|" % src[:2]).encode() + data
         reply = reply[:65507]
         if a.verbose:
             log.write("udp from %s:%d, %d bytes" % (src[0], src[1], len(data)))

@@ -17,6 +17,9 @@
 # answered; resolv.conf replaced to name the second server and the next query
 # goes there; both servers stopped, and an upstream that never answers, give
 # SERVFAIL in less than 6 s.
+# AAAA (--dns-aaaa): given while the host routes IPv6; in the default auto
+# mode NODATA at once, never asked upstream, once its IPv6 default route
+# goes (local names keep theirs); on and off override either way.
 # Host mode (--dns-mode host): A and AAAA from getaddrinfo() in HOST_NS
 # (whose /etc/resolv.conf and /etc/hosts come from /etc/netns/HOST_NS/, as
 # ip netns exec arranges), NODATA and NXDOMAIN as the host resolver says, MX
@@ -94,6 +97,17 @@ nodata() {
 }
 # logged N REGEX - dnsmasq N's query log has a line matching REGEX.
 logged() { grep -qE -- "$2" "$WORK/dnsmasq-$1.log"; }
+
+# api_stat NAME - one counter of the running netstackd (started with --api-socket).
+api_stat() {
+    "$PYTHON" - "$WORK/api.sock" "$1" <<'PY'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+s.sendall(b'{"execute": "get_stats"}\n')
+print(json.loads(s.makefile().readline())["return"]["counters"][sys.argv[2]])
+PY
+}
 
 # set_resolv SERVER - replace $WORK/resolv.conf (a new file renamed over it).
 set_resolv() {
@@ -184,6 +198,11 @@ EOF
 
 nat_topology
 ip -n "$REMOTE_NS" addr add "$REMOTE2_IP/24" dev veth0
+# A dual-stack host: an IPv6 default route (via the remote), so AAAA records
+# are given in the default --dns-aaaa auto mode.
+ip -n "$HOST_NS" -6 addr add 2001:db8:77::1/64 dev veth0 nodad
+ip -n "$REMOTE_NS" -6 addr add 2001:db8:77::2/64 dev veth0 nodad
+ip -n "$HOST_NS" -6 route add default via 2001:db8:77::2 dev veth0
 big=()
 for i in $(seq -w 1 "$BIG_N"); do
     big+=("--txt-record=big.$ZONE,record-$i-abcdefghijklmnopqrstuvwxyz-0123456789-ABCDEFGHIJKLMNOP")
@@ -312,6 +331,29 @@ check "a server that never answers: SERVFAIL in less than 6 s ($ms ms)" test "$m
 expect_eq "local names need no upstream" "$(ans host.internal)" "$ALIAS"
 check "netstackd is still running" daemon_alive
 stop_nat
+
+log "AAAA records and the host's IPv6 route (--dns-aaaa)"
+start_dnsmasq 1 "$REMOTE_IP" --host-record="www.$ZONE,10.77.1.10,2001:db8::10"
+set_resolv "$REMOTE_IP"
+start_nat --resolv-conf "$WORK/resolv.conf" --api-socket "$WORK/api.sock"
+expect_eq "auto, the host routes IPv6: AAAA www" "$(ans AAAA "www.$ZONE")" 2001:db8::10
+ip -n "$HOST_NS" -6 route del default
+sleep 5.5       # whether the host routes IPv6 is looked up again every 5 s
+: >"$WORK/dnsmasq-1.log"
+check "auto, no IPv6 route on the host: AAAA www is NODATA" nodata AAAA "www.$ZONE"
+check "... answered without asking upstream" bash -c "! grep -q 'query\[AAAA\] www' '$WORK/dnsmasq-1.log'"
+expect_eq "... and A still answered" "$(ans "www.$ZONE")" 10.77.1.10
+expect_eq "... and the local names keep their AAAA" "$(ans AAAA host.internal)" fd65:65::fe
+check "... counted as dns_aaaa_filtered" test "$(api_stat dns_aaaa_filtered)" -ge 1
+stop_nat
+start_nat --resolv-conf "$WORK/resolv.conf" --dns-aaaa on
+expect_eq "on, no IPv6 route on the host: AAAA www" "$(ans AAAA "www.$ZONE")" 2001:db8::10
+stop_nat
+ip -n "$HOST_NS" -6 route add default via 2001:db8:77::2 dev veth0
+start_nat --resolv-conf "$WORK/resolv.conf" --dns-aaaa off
+check "off, the host routes IPv6: AAAA www is NODATA" nodata AAAA "www.$ZONE"
+stop_nat
+stop_dnsmasq 1
 
 log "host mode (--dns-mode host)"
 # ip netns exec bind-mounts /etc/netns/HOST_NS/* over /etc/* for netstackd:

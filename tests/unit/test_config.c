@@ -33,6 +33,8 @@ static size_t declared_size(uint32_t version)
         return offsetof(struct netstack_config, clock_ns);
     case 4:
         return offsetof(struct netstack_config, ipv6_prefix);
+    case 5:
+        return offsetof(struct netstack_config, dns_aaaa);
     default:
         return sizeof(struct netstack_config);
     }

@@ -18,6 +18,7 @@
 #include "tests/unit/harness.h"
 
 #include "dns/server_priv.h"
+#include "netstack/nat.h"
 #include "netstack/stack.h"
 
 static int up_udp, up_tcp;
@@ -41,6 +42,8 @@ static void upstream(void)
     assert_int_equal(listen(up_tcp, 4), 0);
 }
 
+static enum netstack_dns_aaaa aaaa_mode;   /* the next stack_dns()'s cfg.dns_aaaa */
+
 /**
  * stack_dns() - a stack whose only nameserver is the test's upstream.
  */
@@ -63,6 +66,7 @@ static struct netstack *stack_dns(uint32_t timeout_ms, uint32_t inflight)
     c.dns_names = names;
     c.dns_timeout_ms = timeout_ms;
     c.max_dns_inflight = inflight;
+    c.dns_aaaa = aaaa_mode;
     assert_int_equal(netstack_new(&c, &ns), 0);
     assert_int_equal(ns->dns->resolv.servers.n, 1);
     upstream();
@@ -286,6 +290,51 @@ static void forwarded_with_new_id_and_answer_checked(void **state)
     stack_dns_done(ns);
 }
 
+/**
+ * aaaa_goes_upstream() - does an AAAA query for a name that is not local
+ * reach the upstream, or is it answered NODATA at once?
+ */
+static int aaaa_goes_upstream(enum netstack_dns_aaaa mode)
+{
+    struct netstack *ns;
+    struct sockaddr_in from;
+    ldns_pkt *up, *a;
+    uint8_t *q;
+    size_t len;
+    int went;
+
+    aaaa_mode = mode;
+    ns = stack_dns(2000, 16);
+    aaaa_mode = NETSTACK_DNS_AAAA_AUTO;
+    q = query_wire("www.example.test.", LDNS_RR_TYPE_AAAA, 77, 0, &len);
+    send_query(ns, q, len);
+    run(ns, 20);
+    up = upstream_query(&from);
+    went = up != NULL;
+    if (!went) {
+        a = answer_pkt();
+        assert_non_null(a);
+        assert_int_equal(ldns_pkt_id(a), 77);
+        assert_int_equal(ldns_pkt_get_rcode(a), LDNS_RCODE_NOERROR);
+        assert_int_equal(ldns_pkt_ancount(a), 0);
+        assert_int_equal(counter(ns, NETSTACK_STAT_dns_aaaa_filtered), 1);
+        ldns_pkt_free(a);
+    }
+    if (up)
+        ldns_pkt_free(up);
+    free(q);
+    stack_dns_done(ns);
+    return went;
+}
+
+static void aaaa_filtered_or_not(void **state)
+{
+    assert_true(aaaa_goes_upstream(NETSTACK_DNS_AAAA_ON));
+    assert_false(aaaa_goes_upstream(NETSTACK_DNS_AAAA_OFF));
+    /* Auto follows the host: the same as a route lookup here says. */
+    assert_int_equal(aaaa_goes_upstream(NETSTACK_DNS_AAAA_AUTO), ns_nat_host_routes_ipv6());
+}
+
 static void truncated_answer_is_retried_over_tcp(void **state)
 {
     static const char *const rr[] = { "big.example.test. 300 IN TXT \"one\"",
@@ -375,6 +424,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(local_names_never_leave),
         cmocka_unit_test(forwarded_with_new_id_and_answer_checked),
+        cmocka_unit_test(aaaa_filtered_or_not),
         cmocka_unit_test(truncated_answer_is_retried_over_tcp),
         cmocka_unit_test(silent_upstream_gives_servfail_in_time),
         cmocka_unit_test(inflight_limit_and_malformed),

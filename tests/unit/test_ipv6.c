@@ -249,7 +249,7 @@ static void expect_ra(size_t i, const uint8_t *dst_mac, const uint8_t *dst)
     assert_int_equal(mlen, 16 + 8 + 8 + 32 + 24 + 24);
     assert_int_equal(a[4], 64);                     /* current hop limit */
     assert_int_equal(a[5], 0x40);                   /* no M; O: stateless DHCPv6 */
-    assert_int_equal(get16(a + 6), 0);              /* not a default router (yet) */
+    assert_int_equal(get16(a + 6), 3 * 200);        /* the default router: 3 x MaxRtrAdvInterval */
     assert_int_equal(a[16], 1);                     /* source link-layer address */
     assert_memory_equal(a + 18, gw_mac, 6);
     assert_int_equal(a[24], 5);                     /* MTU */
@@ -365,20 +365,24 @@ static void what_is_not_served_is_counted(void **state)
     uint8_t frag[8] = { 58, 0, 0, 1, 0, 0, 0, 7 };      /* first fragment, more follow */
     uint8_t atomic[8] = { 58, 0, 0, 0, 0, 0, 0, 7 };    /* offset 0, no more */
     const uint8_t other[16] = { 0xfd, 0x65, 0, 0x65, [15] = 0x77 };
-    uint8_t tcp[20] = { 0x30, 0x39, 0, 80, [12] = 0x50, 0x02 };
+    uint8_t sctp[20] = { 0x30, 0x39, 0, 80 };
     size_t len;
 
     netstack_input(ns, f, icmp6_frame(f, (const uint8_t[6]){ 0x33, 0x33, 0, 0, 0, 0x16 }, GUEST6,
                                       MLD_ROUTERS, 1, mld, 8));
     assert_int_equal(counter(ns, NETSTACK_STAT_drop_ipv6_multicast), 1);
+    /* Beyond the stack: an echo request goes to the NAT (which never forwards
+     * to the guest's own /64), nothing else goes anywhere. */
     netstack_input(ns, f, icmp6_frame(f, gw_mac, GUEST6, other, 64, m, 8));
+    assert_int_equal(counter(ns, NETSTACK_STAT_drop_icmp_destination), 1);
+    netstack_input(ns, f, icmp6_frame(f, gw_mac, GUEST6, other, 64, mld, 8));
     assert_int_equal(counter(ns, NETSTACK_STAT_drop_ipv6_destination), 1);
     netstack_input(ns, f, ipv6_frame(f, gw_mac, GUEST6, GW6, 64, 44, frag, 8, m, 8));
     assert_int_equal(counter(ns, NETSTACK_STAT_frag_in), 1);   /* held for the rest */
     netstack_input(ns, f, ipv6_frame(f, gw_mac, GUEST6, GW6, 64, 44, atomic, 8, m, 8));
     assert_int_equal(counter(ns, NETSTACK_STAT_icmp6_echo_replies), 1);
-    len = icmp6_frame(f, gw_mac, GUEST6, GW6, 64, tcp, 20);
-    f[14 + 6] = 6;
+    len = icmp6_frame(f, gw_mac, GUEST6, GW6, 64, sctp, 20);
+    f[14 + 6] = 132;
     netstack_input(ns, f, len);
     assert_int_equal(counter(ns, NETSTACK_STAT_drop_ipv6_proto), 1);
     /* Our own address as the source. */
@@ -413,12 +417,15 @@ static void dns_on_the_gateway_address(void **state)
     assert_int_equal(get16(u + 8 + 6), 1);          /* one answer */
     /* The answer's data, the last 16 bytes: the alias's IPv6 address. */
     assert_memory_equal(u + get16(u + 4) - 16, ALIAS6, 16);
-    /* A zero checksum is no checksum over IPv6: refused; other ports are not served. */
+    /*
+     * A zero checksum is no checksum over IPv6: refused. Other ports of the
+     * gateway go to the NAT, which never forwards to the guest's own link.
+     */
     netstack_input(ns, f, udp6_frame(f, gw_mac, GUEST6, GW6, 53, q, sizeof(q), 0));
     assert_int_equal(counter(ns, NETSTACK_STAT_drop_udp_checksum), 1);
     netstack_input(ns, f, udp6_frame(f, gw_mac, GUEST6, GW6, 54, q, sizeof(q), 1));
-    netstack_input(ns, f, udp6_frame(f, gw_mac, GUEST6, ALIAS6, 53, q, sizeof(q), 1));
-    assert_int_equal(counter(ns, NETSTACK_STAT_drop_ipv6_destination), 2);
+    netstack_input(ns, f, udp6_frame(f, gw_mac, GUEST6, GW_LL, 53, q, sizeof(q), 1));
+    assert_int_equal(counter(ns, NETSTACK_STAT_drop_udp_destination), 2);
     assert_int_equal(captured.n, 1);
 }
 

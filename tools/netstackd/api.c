@@ -581,8 +581,11 @@ static json_t *config_limits(const struct netstack_config *cfg)
  */
 static json_t *config_dns(const struct netstack_config *cfg)
 {
-    return json_pack("{s:s, s:s?, s:s?, s:I}",
+    static const char *const aaaa[] = { "auto", "on", "off" };
+
+    return json_pack("{s:s, s:s, s:s?, s:s?, s:I}",
                      "mode", cfg->dns_mode == NETSTACK_DNS_HOST ? "host" : "forward",
+                     "aaaa", cfg->dns_aaaa <= NETSTACK_DNS_AAAA_OFF ? aaaa[cfg->dns_aaaa] : "?",
                      "resolv_conf", cfg->resolv_conf, "hosts_file", cfg->hosts_file,
                      "timeout_ms", (json_int_t)cfg->dns_timeout_ms);
 }
@@ -607,6 +610,21 @@ static json_t *cmd_get_config(struct cmd *c)
 }
 
 /**
+ * json_flow_addr() - one end of a flow as a JSON string in its family's notation
+ * @a4, @a6: that end as struct netstack_flow_info keeps it for each family
+ */
+static json_t *json_flow_addr(const struct netstack_flow_info *f, struct in_addr a4,
+                              const struct in6_addr *a6)
+{
+    char buf[INET6_ADDRSTRLEN];
+
+    if (f->family != AF_INET6)
+        return json_ipv4(a4);
+    inet_ntop(AF_INET6, a6, buf, sizeof(buf));
+    return json_string(buf);
+}
+
+/**
  * flow_entry() - flow_list callback: append one flow to @opaque
  */
 static int flow_entry(void *opaque, const struct netstack_flow_info *f)
@@ -615,8 +633,10 @@ static int flow_entry(void *opaque, const struct netstack_flow_info *f)
 
     e = json_pack("{s:s, s:s, s:o, s:i, s:o, s:i, s:s, s:o, s:o, s:o, s:o}",
                   "proto", proto_name(f->proto), "direction", f->inbound ? "inbound" : "outbound",
-                  "guest_addr", json_ipv4(f->guest_addr), "guest_port", (int)f->guest_port,
-                  "peer_addr", json_ipv4(f->peer_addr), "peer_port", (int)f->peer_port,
+                  "guest_addr", json_flow_addr(f, f->guest_addr, &f->guest_addr6),
+                  "guest_port", (int)f->guest_port,
+                  "peer_addr", json_flow_addr(f, f->peer_addr, &f->peer_addr6),
+                  "peer_port", (int)f->peer_port,
                   "state", f->state ? f->state : "unknown",
                   "bytes_from_guest", json_u64(f->bytes_from_guest),
                   "bytes_to_guest", json_u64(f->bytes_to_guest),

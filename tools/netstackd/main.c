@@ -64,9 +64,9 @@
  * @limit:      NAT limits given on the command line, in the config's unit
  * @limit_set:  which of @limit were given
  * @forwards:   --forward specifications, checked, added once the stack runs
- * @resolv_conf, @hosts, @dns_mode, @dns_names, @dns_timeout: the DNS server's
- *              --resolv-conf, --hosts, --dns-mode, --dns-name (NULL-terminated)
- *              and --dns-timeout (seconds, 0: default)
+ * @resolv_conf, @hosts, @dns_mode, @dns_aaaa, @dns_names, @dns_timeout: the
+ *              DNS server's --resolv-conf, --hosts, --dns-mode, --dns-aaaa,
+ *              --dns-name (NULL-terminated) and --dns-timeout (seconds, 0: default)
  * @api_socket: --api-socket, the control socket's path, or NULL
  * @no_sandbox: --no-sandbox
  * @runas:      --runas, parsed; @runas_set: it was given
@@ -91,6 +91,7 @@ struct options {
     const char *resolv_conf;
     const char *hosts;
     int dns_mode;
+    int dns_aaaa;
     const char *dns_names[MAX_DNS_NAMES + 1];
     unsigned n_dns_names;
     unsigned dns_timeout;
@@ -274,6 +275,8 @@ static void usage(void)
 "                       host: answer A and AAAA with the host's own resolver\n"
 "                       (getaddrinfo: /etc/hosts, NSS, VPN split DNS), forward\n"
 "                       every other type\n"
+"  --dns-aaaa MODE      auto (default): no AAAA records for outside names while\n"
+"                       the host has no IPv6 route; on: always; off: never\n"
 "  --dns-name NAME=IP   answer NAME locally (repeatable); host.internal and\n"
 "                       gateway.internal always are\n"
 "  --hosts PATH         answer the names of a hosts(5) file locally\n"
@@ -465,7 +468,7 @@ enum {
     OPT_NO_HOST_LOOPBACK, OPT_NO_OFFLOAD, OPT_LOG_LEVEL, OPT_VERSION, OPT_RESOLV_CONF, OPT_DNS_MODE,
     OPT_DNS_NAME, OPT_HOSTS, OPT_DNS_TIMEOUT, OPT_FORWARD, OPT_API_SOCKET, OPT_LISTEN_VMNET,
     OPT_NO_SANDBOX, OPT_RUNAS, OPT_PCAP, OPT_PCAP_SIZE, OPT_PCAP_FILES, OPT_PCAP_SNAPLEN,
-    OPT_IPV6_PREFIX, OPT_NO_IPV6,
+    OPT_IPV6_PREFIX, OPT_NO_IPV6, OPT_DNS_AAAA,
     OPT_LIMIT,      /* last: the NAT limit options are OPT_LIMIT + their index */
 };
 
@@ -534,6 +537,7 @@ static const struct option long_options[] = {
     { "dns-tcp-timeout", required_argument, NULL, OPT_LIMIT + 12 },
     { "resolv-conf", required_argument, NULL, OPT_RESOLV_CONF },
     { "dns-mode", required_argument, NULL, OPT_DNS_MODE },
+    { "dns-aaaa", required_argument, NULL, OPT_DNS_AAAA },
     { "dns-name", required_argument, NULL, OPT_DNS_NAME },
     { "hosts", required_argument, NULL, OPT_HOSTS },
     { "dns-timeout", required_argument, NULL, OPT_DNS_TIMEOUT },
@@ -605,6 +609,15 @@ static void parse_dns_option(struct options *o, int c, const char *arg)
             o->dns_mode = NETSTACK_DNS_HOST;
         else
             usage_error("--dns-mode %s: expected forward or host", arg);
+    } else if (c == OPT_DNS_AAAA) {
+        if (!strcmp(arg, "auto"))
+            o->dns_aaaa = NETSTACK_DNS_AAAA_AUTO;
+        else if (!strcmp(arg, "on"))
+            o->dns_aaaa = NETSTACK_DNS_AAAA_ON;
+        else if (!strcmp(arg, "off"))
+            o->dns_aaaa = NETSTACK_DNS_AAAA_OFF;
+        else
+            usage_error("--dns-aaaa %s: expected auto, on or off", arg);
     } else if (c == OPT_DNS_NAME) {
         if (!strchr(arg, '=') || arg[0] == '=')
             usage_error("--dns-name %s: expected NAME=ADDRESS", arg);
@@ -749,6 +762,7 @@ static void parse_option(struct options *o, int c, const char *arg, int *verbose
     case OPT_RESOLV_CONF:
     case OPT_HOSTS:
     case OPT_DNS_MODE:
+    case OPT_DNS_AAAA:
     case OPT_DNS_NAME:
     case OPT_DNS_TIMEOUT:
         parse_dns_option(o, c, arg);
@@ -893,6 +907,7 @@ static void fill_config(const struct options *o, struct ns_transport *t,
         cfg->resolv_conf = o->resolv_conf;
     cfg->hosts_file = o->hosts;
     cfg->dns_mode = (enum netstack_dns_mode)o->dns_mode;
+    cfg->dns_aaaa = (enum netstack_dns_aaaa)o->dns_aaaa;
     cfg->dns_names = o->n_dns_names ? o->dns_names : NULL;
     if (o->dns_timeout)
         cfg->dns_timeout_ms = o->dns_timeout * 1000;

@@ -26,13 +26,14 @@
  * Offloads (unless --no-offload): the device is opened with IFF_VNET_HDR, so
  * every frame either way is preceded by a struct virtio_net_hdr (legacy
  * layout, native byte order), and TUNSETOFFLOAD tells the kernel that we take
- * partial checksums (TUN_F_CSUM), TCP/IPv4 super-frames (TUN_F_TSO4) and,
- * where the kernel has it (6.2 and later), UDP segmentation offload
- * (TUN_F_USO4: a UDP_SEGMENT socket's train of datagrams in one frame). The
- * guest's interface then sends TCP segments of up to 64 KiB whatever its MTU,
+ * partial checksums (TUN_F_CSUM), TCP super-frames of both families
+ * (TUN_F_TSO4, TUN_F_TSO6) and, where the kernel has it (6.2 and later), UDP
+ * segmentation offload (TUN_F_USO4, TUN_F_USO6: a UDP_SEGMENT socket's
+ * train of datagrams in one frame). The guest's interface then sends TCP
+ * segments of up to 64 KiB whatever its MTU,
  * with checksums it never computed, and takes the same from us: the header
  * is translated field by field to and from struct netstack_offload, and the
- * stack is told (NETSTACK_LINK_CSUM | NETSTACK_LINK_TSO4) only what the kernel
+ * stack is told (NETSTACK_LINK_CSUM, _TSO4, _TSO6) only what the kernel
  * accepted. A kernel that refuses TSO gets checksum offload alone; one that
  * refuses that, or IFF_VNET_HDR itself, gets plain frames.
  *
@@ -479,10 +480,12 @@ static void tap_offloads(struct tap_transport *p)
         uint32_t link;
         const char *what;
     } tries[] = {
-        /* The kernel takes USO for both families or neither; IPv6 is dropped for now. */
-        { TUN_F_CSUM | TUN_F_TSO4 | TUN_F_USO4 | TUN_F_USO6,
-          NETSTACK_LINK_CSUM | NETSTACK_LINK_TSO4, "checksum, TCP and UDP segmentation offload" },
-        { TUN_F_CSUM | TUN_F_TSO4, NETSTACK_LINK_CSUM | NETSTACK_LINK_TSO4,
+        /* The kernel takes USO for both families or neither. */
+        { TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_USO4 | TUN_F_USO6,
+          NETSTACK_LINK_CSUM | NETSTACK_LINK_TSO4 | NETSTACK_LINK_TSO6,
+          "checksum, TCP and UDP segmentation offload" },
+        { TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6,
+          NETSTACK_LINK_CSUM | NETSTACK_LINK_TSO4 | NETSTACK_LINK_TSO6,
           "checksum and TCP segmentation offload" },
         { TUN_F_CSUM, NETSTACK_LINK_CSUM, "checksum offload only" },
         { 0, 0, "no offloads" },
