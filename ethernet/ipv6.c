@@ -221,20 +221,20 @@ int ns_ipv6_is_local(const struct netstack *ns, const struct in6_addr *a)
 
 /**
  * for_us_multicast() - a multicast destination the stack listens to: all
- * nodes, all routers, the DHCPv6 servers (ff02::1:2), the solicited-node
- * groups of its own addresses.
+ * nodes, all routers, the DHCPv6 servers (ff02::1:2), and every
+ * solicited-node group (ff02::1:ff00:0/104): the stack answers for its own
+ * addresses and learns the guest's from its duplicate address detection
+ * (ndp.c), whose solicitations go to the groups of the guest's addresses.
  */
 static int for_us_multicast(const struct netstack *ns, const struct in6_addr *dst)
 {
     static const uint8_t all_nodes[16] = { 0xff, 0x02, [15] = 1 };
     static const uint8_t all_routers[16] = { 0xff, 0x02, [15] = 2 };
     static const uint8_t dhcp_servers[16] = { 0xff, 0x02, [13] = 1, [15] = 2 };
+    static const uint8_t solicited[13] = { 0xff, 0x02, [11] = 1, [12] = 0xff };
 
     return !memcmp(dst->s6_addr, all_nodes, 16) || !memcmp(dst->s6_addr, all_routers, 16) ||
-           !memcmp(dst->s6_addr, dhcp_servers, 16) ||
-           ns_ip6_solicited_node(dst, &ns->gateway6) ||
-           ns_ip6_solicited_node(dst, &ns->gateway6_ll) ||
-           (ns->host_loopback && ns_ip6_solicited_node(dst, &ns->host_loopback6));
+           !memcmp(dst->s6_addr, dhcp_servers, 16) || !memcmp(dst->s6_addr, solicited, 13);
 }
 
 /**

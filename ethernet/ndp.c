@@ -29,7 +29,9 @@
  *   NDP_ROUTER_LIFETIME_S): TCP, UDP and ping to any IPv6 address go
  *   through the NAT.
  * - What the guest says about itself (a source or target link-layer address
- *   option) is learned into the neighbour table, like every IPv6 source.
+ *   option) is learned into the neighbour table, like every IPv6 source, and
+ *   so is the target of its duplicate address detection: the address it is
+ *   about to take.
  */
 #include <string.h>
 
@@ -231,6 +233,13 @@ static void neighbor_solicit(struct netstack *ns, const struct ns_ipv6 *ip,
         ns_neigh6_learn(ns, &ip->src, lla);
     if (ns_ipv6_is_local(ns, &target))
         advertise(ns, &target, dad ? NULL : ip);
+    else if (dad)
+        /*
+         * The guest is about to take @target (SLAAC): known from now on, so a
+         * forward into the guest over IPv6 finds it before the guest has
+         * sent anything from it. A duplicate's owner would answer, not us.
+         */
+        ns_neigh6_learn(ns, &target, ip->src_mac);
 }
 
 /**

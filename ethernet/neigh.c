@@ -101,6 +101,22 @@ void ns_neigh6_learn(struct netstack *ns, const struct in6_addr *ip, const uint8
         learn(ns, ip, mac);
 }
 
+int ns_neigh6_guest(struct netstack *ns, struct in6_addr *out)
+{
+    const struct ns_neigh *best = NULL;
+    unsigned i;
+
+    for (i = 0; i < NS_NEIGH_MAX; i++) {
+        const struct ns_neigh *n = &ns->neigh[i];
+
+        if (n->seen_ms && ns_ipv6_in_prefix(ns, &n->addr) && (!best || n->seen_ms > best->seen_ms))
+            best = n;
+    }
+    if (best)
+        *out = best->addr;
+    return best != NULL;
+}
+
 int ns_neigh6_lookup(struct netstack *ns, const struct in6_addr *ip, uint8_t mac[6])
 {
     return lookup(ns, ip, mac);

@@ -47,6 +47,13 @@ int ns_neigh_lookup(struct netstack *ns, uint32_t ip, uint8_t mac[6]);
 void ns_neigh6_learn(struct netstack *ns, const struct in6_addr *ip, const uint8_t mac[6]);
 
 /**
+ * ns_neigh6_guest() - the guest's address in its /64 that was heard from
+ * most recently (a SLAAC address, learned from its own packets).
+ * Return: 1 with @out set, 0 when the guest has not spoken from one yet.
+ */
+int ns_neigh6_guest(struct netstack *ns, struct in6_addr *out);
+
+/**
  * ns_neigh6_lookup() - the MAC of IPv6 @ip. Return: 1 if known, 0 if not.
  */
 int ns_neigh6_lookup(struct netstack *ns, const struct in6_addr *ip, uint8_t mac[6]);

@@ -81,14 +81,14 @@ static void dispatch(struct netstack *ns, const void *ipv4, uint16_t sport, uint
         NS_COUNT(ns, drop_ipv4_source);
         return;
     }
-    if (ns_udp_fwd_input(ns, ip, sport, dport, data, len))
+    src = ns_ip6_mapped4(ip->src);
+    dst = ns_ip6_mapped4(ip->dst);
+    if (ns_udp_fwd_input(ns, &src, &dst, sport, dport, data, len))
         return;     /* a reply to a forwarded datagram */
     if (dport == NS_DNS_PORT && ip->dst == ns->gateway) {
         ns_dns_udp_input(ns, ip, sport, data, len);
         return;
     }
-    src = ns_ip6_mapped4(ip->src);
-    dst = ns_ip6_mapped4(ip->dst);
     ns_udp_nat_input(ns, &src, &dst, sport, dport, data, len);
 }
 
@@ -177,13 +177,16 @@ static uint16_t udp6_csum(const struct ns_ipv6 *ip, size_t ulen)
 }
 
 /**
- * dispatch6() - one IPv6 datagram's @data by destination: DNS, DHCPv6, the NAT.
+ * dispatch6() - one IPv6 datagram's @data by destination: forward replies,
+ * DNS, DHCPv6, the NAT.
  */
 static void dispatch6(struct netstack *ns, const void *ipv6, uint16_t sport, uint16_t dport,
                       const uint8_t *data, size_t len)
 {
     const struct ns_ipv6 *ip = ipv6;
 
+    if (ns_udp_fwd_input(ns, &ip->src, &ip->dst, sport, dport, data, len))
+        return;     /* a reply to a forwarded datagram */
     if (dport == NS_DNS_PORT && ns_ip6_equal(&ip->dst, &ns->gateway6))
         ns_dns_udp6_input(ns, ip, sport, data, len);
     else if (dport == DHCP6_SERVER_PORT &&

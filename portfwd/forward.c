@@ -15,13 +15,16 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "portfwd/portfwd.h"
+#include "ethernet/ipv6.h"
+#include "ethernet/neigh.h"
 #include "netstack/stack.h"
+#include "portfwd/portfwd.h"
 
 #define FWD_BACKLOG 128
 
@@ -35,19 +38,41 @@ struct ns_portfwd {
     uint32_t next_id;
 };
 
+int ns_fwd_guest(struct netstack *ns, const struct ns_fwd_port *p, struct in6_addr *out)
+{
+    if (!ns_ip6_is_unspecified(&p->guest)) {
+        *out = p->guest;
+        return 0;
+    }
+    return ns_neigh6_guest(ns, out) ? 0 : -1;
+}
+
 void ns_fwd_source(const struct netstack *ns, const struct sockaddr_storage *client, int preserve,
-                   uint32_t *ip, uint16_t *port)
+                   int v6, struct in6_addr *ip, uint16_t *port)
 {
     const struct sockaddr_in *sin = (const struct sockaddr_in *)client;
+    const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)client;
+    uint32_t a;
 
-    *ip = ns->gateway;
+    *ip = v6 ? ns->gateway6 : ns_ip6_mapped4(ns->gateway);
     *port = 0;
-    if (!preserve || client->ss_family != AF_INET)
+    if (!preserve)
         return;
-    *ip = ntohl(sin->sin_addr.s_addr);
-    *port = ntohs(sin->sin_port);
-    if ((*ip >> 24) == 127)     /* a client on the host's loopback */
-        *ip = ns->host_loopback ? ns->host_loopback : ns->gateway;
+    if (!v6 && client->ss_family == AF_INET) {
+        a = ntohl(sin->sin_addr.s_addr);
+        *port = ntohs(sin->sin_port);
+        if ((a >> 24) == 127)   /* a client on the host's loopback */
+            a = ns->host_loopback ? ns->host_loopback : ns->gateway;
+        *ip = ns_ip6_mapped4(a);
+    } else if (v6 && client->ss_family == AF_INET6 &&
+               !IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr) &&
+               !ns_ip6_is_link_local(&sin6->sin6_addr)) {
+        *port = ntohs(sin6->sin6_port);
+        if (IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr))
+            *ip = ns->host_loopback ? ns->host_loopback6 : ns->gateway6;
+        else
+            *ip = sin6->sin6_addr;
+    }
 }
 
 /**
@@ -62,6 +87,30 @@ static void on_port(void *opaque, int fd, uint32_t events)
         ns_tcp_fwd_accept(ns, p);
     else
         ns_udp_fwd_readable(ns, p);
+}
+
+/**
+ * guest_of() - the guest address @fw sends to (IPv4 mapped; all zero: an
+ * IPv6 address learned per client). Return: 0, -EINVAL for an address that is
+ * not a guest's (outside its subnet or /64, the stack's own, IPv6 off).
+ */
+static int guest_of(const struct netstack *ns, const struct netstack_forward *fw,
+                    struct in6_addr *guest)
+{
+    uint32_t g;
+
+    if (fw->guest_v6) {
+        *guest = fw->guest_addr6;
+        if (!ns->ipv6 || (!ns_ip6_is_unspecified(guest) &&
+                          (!ns_ipv6_in_prefix(ns, guest) || ns_ipv6_is_local(ns, guest))))
+            return -EINVAL;
+        return 0;
+    }
+    g = fw->guest_addr.s_addr ? ntohl(fw->guest_addr.s_addr) : ntohl(ns->cfg.dhcp_first.s_addr);
+    if (!ns_in_subnet(ns, g) || ns_is_local(ns, g))
+        return -EINVAL;
+    *guest = ns_ip6_mapped4(g);
+    return 0;
 }
 
 /**
@@ -140,7 +189,8 @@ static void close_ports(struct netstack *ns, struct ns_fwd *f)
 /**
  * open_ports() - bind and watch every port of @f. Return: 0 or -errno (none left open).
  */
-static int open_ports(struct netstack *ns, struct ns_fwd *f, uint16_t first, uint32_t guest_ip)
+static int open_ports(struct netstack *ns, struct ns_fwd *f, uint16_t first,
+                      const struct in6_addr *guest)
 {
     unsigned i, count = f->spec.count ? f->spec.count : 1;
     struct ns_fwd_port **tail = &f->ports;
@@ -158,7 +208,7 @@ static int open_ports(struct netstack *ns, struct ns_fwd *f, uint16_t first, uin
         }
         p->fw = f;
         p->fd = fd;
-        p->guest_ip = guest_ip;
+        p->guest = *guest;
         p->guest_port = (uint16_t)(f->spec.guest_port + i);
         *tail = p;
         tail = &p->next;
@@ -170,25 +220,23 @@ int netstack_forward_add(struct netstack *ns, const struct netstack_forward *fw,
 {
     struct ns_portfwd *pf;
     struct ns_fwd *f, **tail;
+    struct in6_addr guest;
+    char where[INET6_ADDRSTRLEN + 16] = "";
     uint16_t first;
-    uint32_t guest;
     int rc;
 
-    if (!ns || !fw || !id || check_spec(fw))
+    if (!ns || !fw || !id || check_spec(fw) || guest_of(ns, fw, &guest))
         return -EINVAL;
     pf = ns->portfwd;
     first = fw->host_addr.ss_family == AF_INET
                 ? ntohs(((const struct sockaddr_in *)&fw->host_addr)->sin_port)
                 : ntohs(((const struct sockaddr_in6 *)&fw->host_addr)->sin6_port);
-    guest = fw->guest_addr.s_addr ? ntohl(fw->guest_addr.s_addr) : ntohl(ns->cfg.dhcp_first.s_addr);
-    if (!ns_in_subnet(ns, guest) || ns_is_local(ns, guest))
-        return -EINVAL;
     f = calloc(1, sizeof(*f));
     if (!f)
         return -ENOMEM;
     f->ns = ns;
     f->spec = *fw;
-    rc = open_ports(ns, f, first, guest);
+    rc = open_ports(ns, f, first, &guest);
     if (rc) {
         free(f);
         return rc;
@@ -198,9 +246,16 @@ int netstack_forward_add(struct netstack *ns, const struct netstack_forward *fw,
         ;
     *tail = f;
     *id = f->id;
-    ns_log(ns, NETSTACK_LOG_INFO, "forward %u: %s host port %u%s to guest port %u", f->id,
+    if (fw->guest_v6) {
+        char a[INET6_ADDRSTRLEN] = "its learned address";
+
+        if (!ns_ip6_is_unspecified(&guest))
+            inet_ntop(AF_INET6, &guest, a, sizeof(a));
+        snprintf(where, sizeof(where), " over IPv6 (%s)", a);
+    }
+    ns_log(ns, NETSTACK_LOG_INFO, "forward %u: %s host port %u%s to guest port %u%s", f->id,
            fw->proto == NETSTACK_PROTO_TCP ? "tcp" : "udp", first,
-           fw->count > 1 ? " (range)" : "", fw->guest_port);
+           fw->count > 1 ? " (range)" : "", fw->guest_port, where);
     return 0;
 }
 

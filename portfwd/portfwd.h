@@ -14,20 +14,20 @@
 
 #include "netstack/include/netstack.h"
 
-struct ns_ipv4;
 
 /*
  * struct ns_fwd_port - one host port of a forward, with its bound socket
  * @fw:         the forward it belongs to
  * @fd:         the listening (TCP) or bound (UDP) host socket
- * @guest_ip:   where it goes (host order; resolved from the lease if 0 in @fw)
+ * @guest:      where it goes (IPv4 mapped, resolved from the lease if 0 in
+ *              @fw; for IPv6 all zero when learned per client, ns_fwd_guest())
  * @guest_port: the guest port for this host port
  * @next:       next port of the same forward
  */
 struct ns_fwd_port {
     struct ns_fwd *fw;
     int fd;
-    uint32_t guest_ip;
+    struct in6_addr guest;
     uint16_t guest_port;
     struct ns_fwd_port *next;
 };
@@ -42,14 +42,23 @@ struct ns_fwd {
 };
 
 /**
- * ns_fwd_source() - the address and port the guest sees for a host client
+ * ns_fwd_guest() - where @p's traffic goes now (IPv4 mapped): its guest
+ * address, or for an IPv6 forward without one the guest's address learned in
+ * its /64 (ns_neigh6_guest()). Return: 0 with @out set, -1 when none is known.
+ */
+int ns_fwd_guest(struct netstack *ns, const struct ns_fwd_port *p, struct in6_addr *out);
+
+/**
+ * ns_fwd_source() - the address and port (IPv4 mapped) the guest sees for a
+ * host client, over IPv6 if @v6
  * @preserve: the forward's preserve_source
- * With it, an IPv4 client is itself (loopback becomes the host-loopback
- * alias); without it, or for an IPv6 client, the gateway and port 0 (lwIP or
- * the UDP code picks one).
+ * With it, a client of the guest's family is itself (loopback becomes the
+ * host-loopback alias or its IPv6 twin); without it, for a client of the
+ * other family, or a link-local one, the gateway and port 0 (lwIP or the UDP
+ * code picks one).
  */
 void ns_fwd_source(const struct netstack *ns, const struct sockaddr_storage *client, int preserve,
-                   uint32_t *ip, uint16_t *port);
+                   int v6, struct in6_addr *ip, uint16_t *port);
 
 /* tcp_fwd.c: the listener of @p is readable: accept and connect into the guest. */
 void ns_tcp_fwd_accept(struct netstack *ns, struct ns_fwd_port *p);
@@ -63,8 +72,8 @@ void ns_udp_fwd_readable(struct netstack *ns, struct ns_fwd_port *p);
 /**
  * ns_udp_fwd_input() - a guest datagram that answers a forward? Return: 1 if consumed.
  */
-int ns_udp_fwd_input(struct netstack *ns, const struct ns_ipv4 *ip, uint16_t sport, uint16_t dport,
-                     const uint8_t *data, size_t len);
+int ns_udp_fwd_input(struct netstack *ns, const struct in6_addr *src, const struct in6_addr *dst,
+                     uint16_t sport, uint16_t dport, const uint8_t *data, size_t len);
 void ns_udp_fwd_port_closed(struct netstack *ns, struct ns_fwd_port *p);
 int ns_udp_fwd_start(struct netstack *ns);
 void ns_udp_fwd_stop(struct netstack *ns);

@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * spec.c - forward specifications as text: PROTO:[HOSTADDR:]HOSTPORT[-END]:GUESTPORT[,nopreserve]
+ * spec.c - forward specifications as text:
+ * PROTO:[HOSTADDR:]HOSTPORT[-END]:[GUESTADDR:]GUESTPORT[,nopreserve]
  *
  * The command line's --forward, e.g. "tcp:0.0.0.0:8080:80",
- * "udp:127.0.0.1:5353:53", "tcp:[::]:8000-8009:8000", "tcp:2222:22,nopreserve".
- * The host address defaults to 0.0.0.0; IPv6 addresses are bracketed. A range
- * maps to as many consecutive guest ports. ",nopreserve" makes the guest see
- * the gateway instead of the client's address.
+ * "udp:127.0.0.1:5353:53", "tcp:[::]:8000-8009:8000", "tcp:2222:22,nopreserve",
+ * "tcp:[::]:8080:[::]:80". The host address defaults to 0.0.0.0; IPv6
+ * addresses are bracketed. The guest address defaults to the first DHCP
+ * lease; an IPv6 one reaches the guest over IPv6, [::] at the address the
+ * guest uses in its /64. A range maps to as many consecutive guest ports.
+ * ",nopreserve" makes the guest see the gateway instead of the client's
+ * address.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -56,7 +60,7 @@ static int host_addr(const char **s, struct sockaddr_storage *ss)
     }
     e = strchr(p, ':');
     n = e ? (size_t)(e - p) : 0;
-    if (!e || !strchr(e + 1, ':') || !strchr(p, '.'))
+    if (!e || !strchr(e + 1, ':') || !memchr(p, '.', n))
         return 0;       /* no address given: 0.0.0.0 */
     if (n >= sizeof(buf))
         return -1;
@@ -64,6 +68,33 @@ static int host_addr(const char **s, struct sockaddr_storage *ss)
     buf[n] = '\0';
     *s = e + 1;
     return inet_pton(AF_INET, buf, &sin->sin_addr) == 1 ? 0 : -1;
+}
+
+/**
+ * guest_addr() - an optional guest address at @s ("[v6]:" or "a.b.c.d:"); moves past its ':'.
+ * Return: 0 (nothing there is no error), -1 for an address that does not parse.
+ */
+static int guest_addr(const char **s, struct netstack_forward *fw)
+{
+    struct sockaddr_storage ss;
+    const char *p = *s, *e = strchr(p, ':');
+    char buf[INET_ADDRSTRLEN];
+
+    if (*p == '[') {
+        if (host_addr(s, &ss))
+            return -1;
+        fw->guest_v6 = 1;
+        fw->guest_addr6 = ((struct sockaddr_in6 *)&ss)->sin6_addr;
+        return 0;
+    }
+    if (!e || !memchr(p, '.', (size_t)(e - p)))
+        return 0;
+    if ((size_t)(e - p) >= sizeof(buf))
+        return -1;
+    memcpy(buf, p, (size_t)(e - p));
+    buf[e - p] = '\0';
+    *s = e + 1;
+    return inet_pton(AF_INET, buf, &fw->guest_addr) == 1 ? 0 : -1;
 }
 
 int netstack_forward_parse(const char *spec, struct netstack_forward *fw, char *err, size_t errlen)
@@ -87,7 +118,10 @@ int netstack_forward_parse(const char *spec, struct netstack_forward *fw, char *
         last = port_of(e + 1, &e);
     if (!first || !last || last < first || *e != ':')
         goto bad;
-    guest = port_of(e + 1, &e);
+    s = e + 1;
+    if (guest_addr(&s, fw))
+        goto bad;
+    guest = port_of(s, &e);
     if (!guest || guest + (last - first) > 65535)
         goto bad;
     if (!strcmp(e, ",nopreserve"))
@@ -102,7 +136,7 @@ int netstack_forward_parse(const char *spec, struct netstack_forward *fw, char *
     fw->guest_port = (uint16_t)guest;
     return 0;
 bad:
-    snprintf(err, errlen, "expected tcp|udp:[HOSTADDR:]HOSTPORT[-END]:GUESTPORT[,nopreserve], "
-             "e.g. tcp:0.0.0.0:8080:80");
+    snprintf(err, errlen, "expected tcp|udp:[HOSTADDR:]HOSTPORT[-END]:[GUESTADDR:]GUESTPORT"
+             "[,nopreserve], e.g. tcp:0.0.0.0:8080:80 or tcp:[::]:8080:[::]:80");
     return -EINVAL;
 }

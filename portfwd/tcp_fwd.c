@@ -3,9 +3,10 @@
  * tcp_fwd.c - a host client's TCP connection carried into the guest
  *
  * Theory of Operation: when a forward's listener is readable the client is
- * accepted and lwIP opens the connection to the guest port at once, from the
- * client's own address and port when the forward preserves the source (a
- * loopback client appears as the host-loopback alias), else from the gateway.
+ * accepted and lwIP opens the connection to the guest port at once, over the
+ * forward's family, from the client's own address and port when the forward
+ * preserves the source (a loopback client appears as the host-loopback alias
+ * or its IPv6 twin), else from the gateway.
  * The client's socket is not read while that handshake runs. If the guest
  * accepts, the connection is handed to the NAT (ns_tcp_nat_adopt()) and from
  * then on it is an ordinary relayed flow: same relay, limits, counters and
@@ -27,6 +28,7 @@
 #include "lwip/tcp.h"
 
 #include "ethernet/ipv6.h"
+#include "netstack/lwip_glue.h"
 #include "netstack/nat.h"
 #include "netstack/stack.h"
 #include "netstack/tcp_flow.h"
@@ -114,36 +116,42 @@ static void on_error(void *arg, err_t err)
 }
 
 /**
- * connect_guest() - start lwIP's connection for client @fd. Return: 0 or -1.
+ * connect_guest() - start lwIP's connection for client @fd, over the
+ * forward's family. Return: 0, -EHOSTUNREACH when the guest's IPv6 address
+ * is not known yet, -ENOMEM.
  */
 static int connect_guest(struct netstack *ns, struct ns_fwd_port *p, int fd,
                          const struct sockaddr_storage *client)
 {
-    struct fwd_conn *c = calloc(1, sizeof(*c));
+    struct fwd_conn *c;
+    struct in6_addr guest, sip;
     ip_addr_t src, dst;
-    uint32_t sip;
     uint16_t sport;
+    int v6;
 
+    if (ns_fwd_guest(ns, p, &guest))
+        return -EHOSTUNREACH;
+    v6 = !ns_ip6_is_mapped4(&guest);
+    ns_fwd_source(ns, client, p->fw->spec.preserve_source, v6, &sip, &sport);
+    c = calloc(1, sizeof(*c));
     if (!c)
-        return -1;
-    ns_fwd_source(ns, client, p->fw->spec.preserve_source, &sip, &sport);
-    c->pcb = tcp_new();
+        return -ENOMEM;
+    c->pcb = tcp_new_ip_type(v6 ? IPADDR_TYPE_V6 : IPADDR_TYPE_V4);
     if (!c->pcb) {
         free(c);
-        return -1;
+        return -ENOMEM;
     }
     ip_set_option(c->pcb, SOF_REUSEADDR);
-    ip_addr_set_ip4_u32_val(src, htonl(sip));
-    ip_addr_set_ip4_u32_val(dst, htonl(p->guest_ip));
+    ns_lwip_addr(&sip, &src);
+    ns_lwip_addr(&guest, &dst);
     if (tcp_bind(c->pcb, &src, sport) != ERR_OK) {
         tcp_close(c->pcb);
         free(c);
-        return -1;
+        return -ENOMEM;
     }
     c->ns = ns;
     c->fd = fd;
-    c->key = (struct tcp_key){ ns_ip6_mapped4(p->guest_ip), ns_ip6_mapped4(sip), p->guest_port,
-                               sport };
+    c->key = (struct tcp_key){ guest, sip, p->guest_port, sport };
     c->forward_id = p->fw->id;
     tcp_arg(c->pcb, c);
     tcp_err(c->pcb, on_error);
@@ -154,14 +162,14 @@ static int connect_guest(struct netstack *ns, struct ns_fwd_port *p, int fd,
         tcp_err(c->pcb, NULL);
         tcp_abort(c->pcb);
         unlink_conn(c);
-        return -1;
+        return -ENOMEM;
     }
     return 0;
 }
 
 void ns_tcp_fwd_accept(struct netstack *ns, struct ns_fwd_port *p)
 {
-    int i;
+    int i, rc;
 
     for (i = 0; i < FWD_ACCEPTS; i++) {
         struct sockaddr_storage client;
@@ -174,8 +182,11 @@ void ns_tcp_fwd_accept(struct netstack *ns, struct ns_fwd_port *p)
         if (ns_tcp_nat_full(ns)) {
             NS_COUNT(ns, drop_tcp_limit);
             reset_client(fd);
-        } else if (connect_guest(ns, p, fd, &client)) {
-            NS_COUNT(ns, drop_no_memory);
+        } else if ((rc = connect_guest(ns, p, fd, &client))) {
+            if (rc == -EHOSTUNREACH)
+                NS_COUNT(ns, drop_tcp_destination);     /* the guest has no IPv6 address yet */
+            else
+                NS_COUNT(ns, drop_no_memory);
             reset_client(fd);
         }
     }

@@ -6,17 +6,18 @@
  * (struct ns_fwd_port) and calls ns_udp_fwd_readable() when it has datagrams.
  * Every client address (the source of a datagram on that socket) is one flow.
  * A flow gives the client the address the guest sees it as, its "shown"
- * address: with preserve_source the client's own IPv4 address and port (a
- * loopback client as the host-loopback alias, ns_fwd_source()); otherwise, or
- * for an IPv6 client, the gateway and a port allocated here from the IANA
+ * address, in the family the forward reaches the guest over: with
+ * preserve_source the client's own address and port (a loopback client as
+ * the host-loopback alias or its IPv6 twin, ns_fwd_source()); otherwise, or
+ * for a client of the other family, the gateway and a port allocated here from the IANA
  * dynamic range 49152-65535 (RFC 6335), unique among the flows and so never
  * one of the gateway's own services (DNS 53, DHCP 67). A preserved address
- * that is unusable (inside the guest's subnet, which would impersonate a
+ * that is unusable (on the guest's own link, which would impersonate a
  * neighbour) or already shown by another flow (two loopback clients
  * 127.0.0.1:P and 127.0.0.2:P are both the alias port P) falls back to the
  * gateway and an allocated port, so every flow stays reachable.
  *
- *   client --> host socket --recvmmsg--> flow --ns_udp_send--> guest
+ *   client --> host socket --recvmmsg--> flow --ns_udp_send/ns_udp6_send--> guest
  *   client <-- sendto(host socket) <-- flow <-- ns_udp_fwd_input() <-- guest
  *
  * Guest to host: udp.c offers every guest datagram to ns_udp_fwd_input()
@@ -55,6 +56,7 @@
 
 #include "ethernet/ipv4.h"
 #include "ethernet/ipv6.h"
+#include "netstack/nat.h"
 #include "netstack/stack.h"
 #include "netstack/udp.h"
 #include "portfwd/portfwd.h"
@@ -87,10 +89,10 @@ struct fwd_client {
  * @client:      the client's address as received, for sendto()
  * @client_len:  its length
  * @key:         the client's address, normalised (struct fwd_client)
- * @src_ip:      the address the guest sees the client as, host order
+ * @src:         the address the guest sees the client as (IPv4 mapped)
  * @src_port:    its port
  * @own_port:    @src_port was allocated here (the gateway's), to give back
- * @guest_ip:    where the datagrams go (the port's guest_ip when created)
+ * @guest:       where the datagrams go (the port's guest when created, IPv4 mapped)
  * @guest_port:  its port
  * @created_ms:  when the flow was opened (ns_now_ms)
  * @last_ms:     the last traffic either way
@@ -108,10 +110,10 @@ struct fwd_flow {
     struct sockaddr_storage client;
     socklen_t client_len;
     struct fwd_client key;
-    uint32_t src_ip;
+    struct in6_addr src;
     uint16_t src_port;
     int own_port;
-    uint32_t guest_ip;
+    struct in6_addr guest;
     uint16_t guest_port;
     uint64_t created_ms;
     uint64_t last_ms;
@@ -212,17 +214,25 @@ static struct fwd_flow **host_bucket(const struct ns_udp_fwd *u, const struct ns
 /**
  * guest_bucket() - the guest-side bucket of a guest-visible 4-tuple
  * @u:          the state
- * @src_ip:     the client as the guest sees it, host order
+ * @src:        the client as the guest sees it (IPv4 mapped)
  * @src_port:   its port
- * @guest_ip:   the guest's address, host order
+ * @guest:      the guest's address
  * @guest_port: the guest's port
  * Return: the bucket's head pointer.
  */
-static struct fwd_flow **guest_bucket(const struct ns_udp_fwd *u, uint32_t src_ip,
-                                      uint16_t src_port, uint32_t guest_ip, uint16_t guest_port)
+static struct fwd_flow **guest_bucket(const struct ns_udp_fwd *u, const struct in6_addr *src,
+                                      uint16_t src_port, const struct in6_addr *guest,
+                                      uint16_t guest_port)
 {
-    uint64_t h = mix(u->seed, (uint64_t)src_ip << 32 | guest_ip);
+    uint64_t h = u->seed, w;
+    size_t i;
 
+    for (i = 0; i < 16; i += 8) {
+        memcpy(&w, src->s6_addr + i, 8);
+        h = mix(h, w);
+        memcpy(&w, guest->s6_addr + i, 8);
+        h = mix(h, w);
+    }
     h = mix(h, (uint64_t)src_port << 16 | guest_port);
     return &u->by_guest[(size_t)(h >> 16) & (u->nbucket - 1)];
 }
@@ -376,7 +386,7 @@ static void flow_close(struct ns_udp_fwd *u, struct fwd_flow *f)
     while (*pp != f)
         pp = &(*pp)->hnext;
     *pp = f->hnext;
-    pp = guest_bucket(u, f->src_ip, f->src_port, f->guest_ip, f->guest_port);
+    pp = guest_bucket(u, &f->src, f->src_port, &f->guest, f->guest_port);
     while (*pp != f)
         pp = &(*pp)->gnext;
     *pp = f->gnext;
@@ -408,20 +418,21 @@ static struct fwd_flow *lookup_host(const struct ns_udp_fwd *u, const struct ns_
 /**
  * lookup_guest() - the flow of a guest-visible 4-tuple
  * @u:          the state
- * @src_ip:     the client as the guest sees it
+ * @src:        the client as the guest sees it (IPv4 mapped)
  * @src_port:   its port
- * @guest_ip:   the guest's address
+ * @guest:      the guest's address
  * @guest_port: the guest's port
  * Return: the flow, or NULL.
  */
-static struct fwd_flow *lookup_guest(const struct ns_udp_fwd *u, uint32_t src_ip,
-                                     uint16_t src_port, uint32_t guest_ip, uint16_t guest_port)
+static struct fwd_flow *lookup_guest(const struct ns_udp_fwd *u, const struct in6_addr *src,
+                                     uint16_t src_port, const struct in6_addr *guest,
+                                     uint16_t guest_port)
 {
     struct fwd_flow *f;
 
-    for (f = *guest_bucket(u, src_ip, src_port, guest_ip, guest_port); f; f = f->gnext)
-        if (f->src_ip == src_ip && f->src_port == src_port && f->guest_ip == guest_ip &&
-            f->guest_port == guest_port)
+    for (f = *guest_bucket(u, src, src_port, guest, guest_port); f; f = f->gnext)
+        if (f->src_port == src_port && f->guest_port == guest_port &&
+            ns_ip6_equal(&f->src, src) && ns_ip6_equal(&f->guest, guest))
             return f;
     return NULL;
 }
@@ -502,26 +513,27 @@ static void unpause_port(struct ns_udp_fwd *u, const struct ns_fwd_port *p)
 /**
  * shown_source() - the address and port the guest will see a new client as
  * @u: the state
- * @f: the new flow: @port, @key, @guest_ip and @guest_port set
- * Return: 0 with @f's @src_ip, @src_port and @own_port set; -1 when no port is
+ * @f: the new flow: @port, @key, @guest and @guest_port set
+ * Return: 0 with @f's @src, @src_port and @own_port set; -1 when no port is
  * free in the dynamic range.
  */
 static int shown_source(struct ns_udp_fwd *u, struct fwd_flow *f)
 {
     struct netstack *ns = u->ns;
+    int v6 = !ns_ip6_is_mapped4(&f->guest);
+    struct in6_addr ip, gw = v6 ? ns->gateway6 : ns_ip6_mapped4(ns->gateway);
     struct sockaddr_storage sa;
-    uint32_t ip = 0;
     uint16_t port = 0;
 
     client_sockaddr(&f->key, &sa);
-    ns_fwd_source(ns, &sa, f->port->fw->spec.preserve_source, &ip, &port);
-    if (port && ip && ip != ns->gateway && (!ns_in_subnet(ns, ip) || ip == ns->host_loopback) &&
-        !lookup_guest(u, ip, port, f->guest_ip, f->guest_port)) {
-        f->src_ip = ip;
+    ns_fwd_source(ns, &sa, f->port->fw->spec.preserve_source, v6, &ip, &port);
+    if (port && !ns_ip6_equal(&ip, &gw) && !ns_nat_hidden_source(ns, &ip) &&
+        !lookup_guest(u, &ip, port, &f->guest, f->guest_port)) {
+        f->src = ip;
         f->src_port = port;
         return 0;
     }
-    f->src_ip = ns->gateway;
+    f->src = gw;
     f->src_port = port_alloc(u);
     f->own_port = 1;
     return f->src_port ? 0 : -1;
@@ -531,15 +543,16 @@ static int shown_source(struct ns_udp_fwd *u, struct fwd_flow *f)
  * flow_open() - a new flow for client @c on @p, evicting the least recently
  * used at the limit
  * @u:   the state
- * @p:   the port, with a guest address
+ * @p:   the port
+ * @guest: where its datagrams go now (ns_fwd_guest())
  * @c:   the client, normalised; no flow of @p and @c may exist yet
  * @sa:  the client's address as received
  * @len: its length
  * Return: the flow, or NULL (memory, or the port range, exhausted; counted).
  */
 static struct fwd_flow *flow_open(struct ns_udp_fwd *u, struct ns_fwd_port *p,
-                                  const struct fwd_client *c, const struct sockaddr_storage *sa,
-                                  socklen_t len)
+                                  const struct in6_addr *guest, const struct fwd_client *c,
+                                  const struct sockaddr_storage *sa, socklen_t len)
 {
     struct fwd_flow *f, **b;
 
@@ -556,7 +569,7 @@ static struct fwd_flow *flow_open(struct ns_udp_fwd *u, struct ns_fwd_port *p,
     f->key = *c;
     memcpy(&f->client, sa, len);
     f->client_len = len;
-    f->guest_ip = p->guest_ip;
+    f->guest = *guest;
     f->guest_port = p->guest_port;
     if (shown_source(u, f)) {
         NS_COUNT(u->ns, drop_udp_host_error);
@@ -567,7 +580,7 @@ static struct fwd_flow *flow_open(struct ns_udp_fwd *u, struct ns_fwd_port *p,
     b = host_bucket(u, p, c);
     f->hnext = *b;
     *b = f;
-    b = guest_bucket(u, f->src_ip, f->src_port, f->guest_ip, f->guest_port);
+    b = guest_bucket(u, &f->src, f->src_port, &f->guest, f->guest_port);
     f->gnext = *b;
     *b = f;
     lru_append(u, f);
@@ -580,14 +593,16 @@ static struct fwd_flow *flow_open(struct ns_udp_fwd *u, struct ns_fwd_port *p,
  * flow_of() - the flow for datagram @i of the last recvmmsg() on @p
  * @u: the state
  * @p: the port
+ * @guest: where @p's datagrams go now
  * @i: index in @u's recvmmsg() arrays
  *
- * A flow whose guest address or port is no longer the port's (a new lease) is
- * replaced by a new one.
+ * A flow whose guest address or port is no longer the port's (a new lease, a
+ * new SLAAC address) is replaced by a new one.
  * Return: the flow, or NULL (bad source address, or no flow could be opened;
  * counted).
  */
-static struct fwd_flow *flow_of(struct ns_udp_fwd *u, struct ns_fwd_port *p, int i)
+static struct fwd_flow *flow_of(struct ns_udp_fwd *u, struct ns_fwd_port *p,
+                                const struct in6_addr *guest, int i)
 {
     socklen_t len = u->msg[i].msg_hdr.msg_namelen;
     struct fwd_client c;
@@ -598,11 +613,11 @@ static struct fwd_flow *flow_of(struct ns_udp_fwd *u, struct ns_fwd_port *p, int
         return NULL;
     }
     f = lookup_host(u, p, &c);
-    if (f && (f->guest_ip != p->guest_ip || f->guest_port != p->guest_port)) {
+    if (f && (!ns_ip6_equal(&f->guest, guest) || f->guest_port != p->guest_port)) {
         flow_close(u, f);
         f = NULL;
     }
-    return f ? f : flow_open(u, p, &c, &u->from[i], len);
+    return f ? f : flow_open(u, p, guest, &c, &u->from[i], len);
 }
 
 /**
@@ -616,23 +631,28 @@ static void deliver(struct ns_udp_fwd *u, struct ns_fwd_port *p, int i, uint64_t
 {
     struct netstack *ns = u->ns;
     size_t len = u->msg[i].msg_len;
+    const uint8_t *data = u->buf + (size_t)i * FWD_BUF_SIZE;
+    struct in6_addr guest;
     struct fwd_flow *f;
     int rc;
 
-    if (!p->guest_ip) {
-        NS_COUNT(ns, drop_udp_destination);     /* no lease yet: nobody to send to */
+    if (ns_fwd_guest(ns, p, &guest)) {
+        NS_COUNT(ns, drop_udp_destination);     /* no IPv6 address heard yet: nobody to send to */
         return;
     }
     if (u->msg[i].msg_hdr.msg_flags & MSG_TRUNC) {
         NS_COUNT(ns, drop_udp_host_error);
         return;
     }
-    f = flow_of(u, p, i);
+    f = flow_of(u, p, &guest, i);
     if (!f)
         return;
     flow_touch(u, f, now);
-    rc = ns_udp_send(ns, NULL, f->src_ip, f->src_port, f->guest_ip, f->guest_port,
-                     u->buf + (size_t)i * FWD_BUF_SIZE, len);
+    if (ns_ip6_is_mapped4(&f->guest))
+        rc = ns_udp_send(ns, NULL, ns_ip6_get4(&f->src), f->src_port, ns_ip6_get4(&f->guest),
+                         f->guest_port, data, len);
+    else
+        rc = ns_udp6_send(ns, &f->src, f->src_port, &f->guest, f->guest_port, data, len);
     if (!rc) {
         NS_COUNT(ns, udp_to_guest);
         f->to_guest += len;
@@ -701,7 +721,8 @@ void ns_udp_fwd_readable(struct netstack *ns, struct ns_fwd_port *p)
 /**
  * ns_udp_fwd_input() - a guest datagram that answers a forward?
  * @ns:    the stack
- * @ip:    its IPv4 header
+ * @src:   its source address (IPv4 mapped)
+ * @dst:   its destination
  * @sport: UDP source port (the guest's)
  * @dport: UDP destination port
  * @data:  the payload, @len bytes
@@ -712,13 +733,13 @@ void ns_udp_fwd_readable(struct netstack *ns, struct ns_fwd_port *p)
  * Return: 1 if the datagram belongs to a flow (sent or counted), 0 to leave
  * it to the NAT.
  */
-int ns_udp_fwd_input(struct netstack *ns, const struct ns_ipv4 *ip, uint16_t sport, uint16_t dport,
-                     const uint8_t *data, size_t len)
+int ns_udp_fwd_input(struct netstack *ns, const struct in6_addr *src, const struct in6_addr *dst,
+                     uint16_t sport, uint16_t dport, const uint8_t *data, size_t len)
 {
     struct ns_udp_fwd *u = fwd_of(ns);
     struct fwd_flow *f;
 
-    if (!u || !(f = lookup_guest(u, ip->dst, dport, ip->src, sport)))
+    if (!u || !(f = lookup_guest(u, dst, dport, src, sport)))
         return 0;
     flow_touch(u, f, ns_now_ms());
     if (sendto(f->port->fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL,
@@ -918,14 +939,18 @@ int ns_udp_fwd_flow_list(struct netstack *ns, uint64_t now_ms, netstack_flow_fn 
     for (f = u ? u->oldest : NULL; f; f = f->next) {
         struct netstack_flow_info i = {
             .proto = NETSTACK_PROTO_UDP, .inbound = 1, .forward_id = f->port->fw->id,
-            .guest_addr.s_addr = htonl(f->guest_ip), .guest_port = f->guest_port,
-            .peer_addr.s_addr = htonl(f->src_ip), .peer_port = f->src_port, .state = "active",
+            .guest_port = f->guest_port, .peer_port = f->src_port, .state = "active",
             .bytes_from_guest = f->to_host, .bytes_to_guest = f->to_guest,
             .age_ms = now_ms > f->created_ms ? now_ms - f->created_ms : 0,
             .idle_ms = now_ms > f->last_ms ? now_ms - f->last_ms : 0,
-            .family = AF_INET, .guest_addr6 = ns_ip6_mapped4(f->guest_ip),
-            .peer_addr6 = ns_ip6_mapped4(f->src_ip),
+            .family = AF_INET6, .guest_addr6 = f->guest, .peer_addr6 = f->src,
         };
+
+        if (ns_ip6_is_mapped4(&f->guest)) {
+            i.family = AF_INET;
+            i.guest_addr.s_addr = htonl(ns_ip6_get4(&f->guest));
+            i.peer_addr.s_addr = htonl(ns_ip6_get4(&f->src));
+        }
 
         rc = cb(opaque, &i);
         if (rc)

@@ -422,7 +422,12 @@ enum netstack_proto {
  * @count:      ports in the range, 0 meaning 1
  * @guest_addr: the guest's address; 0 means the first DHCP lease
  * @preserve_source: the guest sees the client's address and port (a loopback
- *              client as the host-loopback alias); otherwise the gateway's
+ *              client as the host-loopback alias, or its IPv6 twin);
+ *              otherwise, and for a client of the other family, the gateway's
+ * @guest_v6:   reach the guest over IPv6, at @guest_addr6 (@guest_addr unused)
+ * @guest_addr6: the guest's IPv6 address; all zero means the address in its
+ *              /64 it was last heard from (its SLAAC address, learned from its
+ *              own packets when a client comes)
  */
 struct netstack_forward {
     enum netstack_proto proto;
@@ -431,6 +436,8 @@ struct netstack_forward {
     struct in_addr guest_addr;
     uint16_t guest_port;
     int preserve_source;
+    int guest_v6;
+    struct in6_addr guest_addr6;
 };
 
 /**

@@ -1,17 +1,19 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
 # test_nat_ipv6.sh - the guest's TCP, UDP and ping over IPv6 become host IPv6
-# sockets of netstackd, on the paths IPv4's take (natlib.sh's namespaces, with IPv6
-# added: the host namespace has ::1 and 2001:db8:77::1 on the veth, the
+# sockets of netstackd, on the paths IPv4's take (natlib.sh's namespaces, with
+# IPv6 added: the host namespace has ::1 and 2001:db8:77::1 on the veth, the
 # remote 2001:db8:77::2, reachable from the guest only through netstackd).
 #
 # The guest configures its address and default route from the router
-# advertisements. Two targets: a server on the
-# host's ::1 reached through the alias's twin fd65:65::fe, and one in the
-# remote namespace: a small and a 100 MB download and a 100 MB upload, sha256
-# compared, and 100 concurrent connections; UDP out and back, fragmented,
-# from a second remote port, and a UDP_SEGMENT train; ping -6 the remote
-# through ping sockets. DNS over TCP on the gateway's
+# advertisements. Two targets: a server on the host's ::1 reached through the
+# alias's twin fd65:65::fe, and one in the remote namespace: a small and a
+# 100 MB download and a 100 MB upload, sha256 compared, and 100 concurrent
+# connections; UDP out and back, fragmented, from a second remote port, and a
+# UDP_SEGMENT train; ping -6 the remote through ping sockets. Forwards into
+# the guest over IPv6 (tcp:[::]:P:[::]:P, udp too), working at once after
+# SLAAC: 100 MB out of the guest, the client's address preserved (the host's
+# ::1 as the alias's twin) or the gateway's. DNS over TCP on the gateway's
 # IPv6 address. Failures as the host saw them, at once: a closed port is
 # refused, an "unreachable" route gives EHOSTUNREACH and no route at all
 # ENETUNREACH (ICMPv6 destination unreachable). The stats count the IPv6
@@ -48,6 +50,25 @@ host_server udp-host udpecho --bind ::1 --port 7000
 host_server udp-host-cone udpecho --bind ::1 --port 7010 --second-port 7011
 remote_server udp-remote udpecho --bind "$REMOTE6" --port 7000
 remote_server udp-remote-cone udpecho --bind "$REMOTE6" --port 7010 --second-port 7011
+# In the guest, for the forwards: a web server, one that tells each client the
+# address it saw, a UDP echo.
+start_server "$GUEST_NS" http-guest http --bind :: --port 80 --dir "$WORK/www"
+cat >"$WORK/peer6.py" <<'PY'
+import socket
+s = socket.socket(socket.AF_INET6)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("::", 81))
+s.listen(64)
+print("ready peer", flush=True)
+while True:
+    c, a = s.accept()
+    c.sendall(("peer=%s\n" % a[0]).encode())
+    c.close()
+PY
+ip netns exec "$GUEST_NS" "$PYTHON" "$WORK/peer6.py" >"$WORK/peer6.log" 2>&1 &
+BG_PIDS+=($!)
+wait_line "$WORK/peer6.log" ready 10 || die "the guest's peer server did not start"
+start_server "$GUEST_NS" udp-guest udpecho --bind :: --port 5300
 
 # api CMD - one control API command; prints the "return" value as JSON.
 api() {
@@ -62,6 +83,13 @@ PY
 stat() { api get_stats | "$PYTHON" -c "import json,sys; print(json.load(sys.stdin)['counters']['$1'])"; }
 
 # slaac_addr - the guest's global address in fd65:65::/64, once DAD passed.
+# peer_seen NS HOST PORT - from namespace NS, what the guest's peer server saw.
+peer_seen() {
+    ip netns exec "$1" timeout 20 "$PYTHON" -c 'import socket, sys
+c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
+print(c.makefile().readline().strip())' "$2" "$3" 2>&1
+}
+
 slaac_addr() {
     in_guest ip -6 -o addr show dev "$TAP" to fd65:65::/64 scope global -tentative 2>/dev/null |
         awk '{ sub(/\/.*/, "", $4); print $4; exit }'
@@ -89,13 +117,18 @@ connect_error() {
     echo "$out ($(( $(now_ms) - t0 )) ms)"
 }
 
-start_nat --api-socket "$WORK/api.sock"
+start_nat --api-socket "$WORK/api.sock" --forward "tcp:[::]:18080:[::]:80" \
+    --forward "tcp:[::]:18081:[::]:81" --forward "tcp:[::]:18082:[::]:81,nopreserve" \
+    --forward "udp:[::]:15353:[::]:5300"
 wait_until 15 bash -c "[ -n \"\$(ip netns exec $GUEST_NS ip -6 -o addr show dev $TAP to fd65:65::/64 \
     scope global -tentative)\" ]" || die "no SLAAC address in the guest"
 addr6=$(slaac_addr)
 log "guest address $addr6"
 check "the default route is the gateway's, from the router advertisement" \
     wait_until 5 bash -c "ip netns exec $GUEST_NS ip -6 route show default | grep -q 'via $GW_LL'"
+# The forward finds the guest's address from its duplicate address detection,
+# before the guest has sent anything from it.
+expect_eq "a forward over IPv6 works at once" "$(peer_seen "$HOST_NS" ::1 18081)" "peer=$ALIAS6"
 
 for target in "[$ALIAS6]" "[$REMOTE6]"; do
     if [ "$target" = "[$ALIAS6]" ]; then what="alias $ALIAS6 -> host ::1"; else what="remote $REMOTE6"; fi
@@ -126,6 +159,27 @@ check "ping -6 the remote, 3000 bytes (fragmented both ways)" \
     gping -6 -c 2 -i 0.2 -W 2 -s 3000 "$REMOTE6"
 check "icmp_echo_replies_forwarded counts them" test "$(stat icmp_echo_replies_forwarded)" -ge 5
 check "ping -6 to a host with no route gets no reply" bash -c "! gping -6 -c 1 -W 1 2001:db8:99::7"
+
+log "forwards into the guest over IPv6 (tcp:[::]:PORT:[::]:PORT)"
+sum=$(in_host timeout 120 curl -sS -g --noproxy '*' "http://[::1]:18080/big.bin" | sha256sum | cut -d' ' -f1)
+expect_eq "$BIG_MB MB from the guest through [::1]:18080, sha256" "$sum" "$BIG_SHA"
+sum=$(in_remote timeout 60 curl -sS -g --noproxy '*' "http://[$HOST6]:18080/small.bin" | sha256sum | cut -d' ' -f1)
+expect_eq "from the remote host through [$HOST6]:18080" "$sum" "$SMALL_SHA"
+out=$(peer_seen "$REMOTE_NS" "$HOST6" 18081)
+expect_eq "preserve_source: a remote client is itself" "$out" "peer=$REMOTE6"
+out=$(peer_seen "$HOST_NS" ::1 18081)
+expect_eq "preserve_source: a loopback client is the alias's twin" "$out" "peer=$ALIAS6"
+out=$(peer_seen "$HOST_NS" ::1 18082)
+expect_eq "no preserve_source: the gateway" "$out" "peer=fd65:65::1"
+udpx6='import socket, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.settimeout(5)
+s.sendto(b"via-forward", (sys.argv[1], int(sys.argv[2])))
+print(s.recvfrom(65535)[0].decode(errors="replace"))'
+out=$(in_remote timeout 10 "$PYTHON" -c "$udpx6" "$HOST6" 15353 2>&1)
+check "UDP from the remote host, seen as itself ($out)" grep -q "^$REMOTE6:[0-9]*|via-forward" <<<"$out"
+out=$(in_host timeout 10 "$PYTHON" -c "$udpx6" ::1 15353 2>&1)
+check "UDP from the host's ::1, seen as the alias's twin ($out)" grep -q "^$ALIAS6:[0-9]*|via-forward" <<<"$out"
 
 log "DNS over TCP on the gateway's IPv6 address"
 expect_eq "dig +tcp AAAA host.internal @fd65:65::1" \

@@ -277,6 +277,13 @@ static void add_hostfwd_defaults_and_extensions(void **state)
                  "{\"return\":{\"id\":3}}");
     assert_int_equal(sin6->sin6_family, AF_INET6);
     assert_int_equal(fw_port(&fake.fw[2]), 8443);
+    assert_int_equal(fake.fw[2].guest_v6, 0);
+    /* and on the guest's: "::" is the address the guest uses */
+    expect_reply(*state, "{\"execute\":\"add_hostfwd\",\"arguments\":{\"proto\":\"tcp\","
+                 "\"host_addr\":\"::\",\"host_port\":8444,\"guest_addr\":\"::\","
+                 "\"guest_port\":443}}", "{\"return\":{\"id\":4}}");
+    assert_int_equal(fake.fw[3].guest_v6, 1);
+    assert_true(IN6_IS_ADDR_UNSPECIFIED(&fake.fw[3].guest_addr6));
 }
 
 static void list_and_remove_hostfwd(void **state)
@@ -362,8 +369,8 @@ static void bad_add_hostfwd_arguments(void **state)
           "\"host_addr\" localhost is not" },
         { "{\"proto\":\"tcp\",\"host_port\":80,\"guest_port\":80,\"host_addr\":null}",
           "\"host_addr\" must be a string" },
-        { "{\"proto\":\"tcp\",\"host_port\":80,\"guest_port\":80,\"guest_addr\":\"::1\"}",
-          "\"guest_addr\" ::1 is not an IPv4" },
+        { "{\"proto\":\"tcp\",\"host_port\":80,\"guest_port\":80,\"guest_addr\":\"guest\"}",
+          "\"guest_addr\" guest is not an IPv4 or IPv6 address" },
         { "{\"proto\":\"tcp\",\"host_port\":80,\"guest_port\":80,\"preserve_source\":1}",
           "\"preserve_source\" must be true or false" },
         { "{\"proto\":\"tcp\",\"host_port\":80,\"host_port_end\":79,\"guest_port\":80}",

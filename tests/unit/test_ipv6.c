@@ -6,6 +6,7 @@
 #include <errno.h>
 
 #include "ethernet/ipv6.h"
+#include "ethernet/neigh.h"
 #include "ethernet/reader.h"
 #include "tests/unit/harness.h"
 #include "tests/unit/harness6.h"
@@ -175,11 +176,16 @@ static void duplicate_address_detection_passes(void **state)
     uint8_t f[128], m[32], g[16];
     size_t len, mlen;
     const uint8_t *a;
+    struct in6_addr learned;
 
-    /* The guest probes for its own SLAAC and link-local addresses: silence. */
+    /* The guest probes for its own SLAAC and link-local addresses: silence, */
     solicited_node(g, GUEST6);
     len = solicit(m, UNSPEC, GUEST6);
+    assert_int_equal(ns_neigh6_guest(ns, &learned), 0);
     netstack_input(ns, f, icmp6_frame(f, ALL_NODES_MAC, UNSPEC, g, 255, m, len));
+    /* ... and the stack knows the address the guest is taking (for forwards). */
+    assert_int_equal(ns_neigh6_guest(ns, &learned), 1);
+    assert_memory_equal(&learned, GUEST6, 16);
     solicited_node(g, GUEST_LL);
     len = solicit(m, UNSPEC, GUEST_LL);
     netstack_input(ns, f, icmp6_frame(f, ALL_NODES_MAC, UNSPEC, g, 255, m, len));

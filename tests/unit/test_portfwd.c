@@ -25,7 +25,9 @@ static void specs(void **state)
         "", "tcp", "tcp:", "sctp:80:80", "tcp:80", "tcp:0:80", "tcp:80:0", "tcp:70000:80",
         "tcp:1.2.3:80:80", "tcp:[::1:80:80", "tcp:[zz]:80:80", "tcp:90-80:80",
         "tcp:65535-65536:1", "tcp:8000-8010:65530", "tcp:80:80,preserve", "tcp:80:80x",
+        "tcp:80:[::1:80", "tcp:80:[zz]:80", "tcp:80:1.2.3:80", "tcp:80:[::]:", "tcp:80:[::]80",
     };
+    static const struct in6_addr guest6 = { .s6_addr = { 0xfd, 0x65, 0, 0x65, [15] = 2 } };
     size_t i;
 
     assert_int_equal(netstack_forward_parse("tcp:0.0.0.0:8080:80", &fw, err, sizeof(err)), 0);
@@ -44,6 +46,22 @@ static void specs(void **state)
     assert_int_equal(port_of(&fw), 8000);
     assert_int_equal(fw.count, 10);
     assert_int_equal(fw.guest_port, 9000);
+    assert_false(fw.guest_v6);
+    /* A guest address: IPv4, or IPv6 (over IPv6; [::]: the one the guest uses) */
+    assert_int_equal(netstack_forward_parse("tcp:8080:192.168.65.9:80", &fw, err, sizeof(err)), 0);
+    assert_int_equal(fw.guest_addr.s_addr, htonl(0xc0a84109));
+    assert_int_equal(fw.guest_port, 80);
+    assert_false(fw.guest_v6);
+    assert_int_equal(netstack_forward_parse("tcp:[::]:8080:[::]:80", &fw, err, sizeof(err)), 0);
+    assert_true(fw.guest_v6);
+    assert_true(IN6_IS_ADDR_UNSPECIFIED(&fw.guest_addr6));
+    assert_int_equal(fw.guest_port, 80);
+    assert_int_equal(netstack_forward_parse("udp:0.0.0.0:53:[fd65:65::2]:5353,nopreserve", &fw,
+                                            err, sizeof(err)), 0);
+    assert_true(fw.guest_v6);
+    assert_memory_equal(&fw.guest_addr6, &guest6, 16);
+    assert_int_equal(fw.guest_port, 5353);
+    assert_false(fw.preserve_source);
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         err[0] = '\0';
         if (netstack_forward_parse(bad[i], &fw, err, sizeof(err)) != -EINVAL)

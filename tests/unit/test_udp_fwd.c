@@ -17,6 +17,7 @@
 
 #include "tests/unit/harness.h"
 #include "ethernet/ipv4.h"
+#include "ethernet/ipv6.h"
 #include "ethernet/reader.h"
 #include "netstack/stack.h"
 #include "portfwd/portfwd.h"
@@ -88,7 +89,7 @@ static void env_open(struct env *e, int preserve, uint16_t guest_port)
     e->fw.ports = &e->port;
     e->port.fw = &e->fw;
     e->port.fd = local_socket(&e->host_port, SOCK_NONBLOCK);
-    e->port.guest_ip = GUEST;
+    e->port.guest = ns_ip6_mapped4(GUEST);
     e->port.guest_port = guest_port;
 }
 
@@ -215,12 +216,15 @@ static int claimed(struct netstack *ns, uint16_t sport, uint32_t dst, uint16_t d
 {
     uint8_t frame[400];
     size_t len = reply_frame(frame, sport, dst, dport, "x");
+    struct in6_addr src, to;
     struct ns_reader r;
     struct ns_ipv4 ip;
 
     ns_reader_init(&r, frame + 14, len - 14);
     assert_int_equal(ns_ipv4_parse(&r, &ip), NS_IPV4_OK);
-    return ns_udp_fwd_input(ns, &ip, sport, dport, ip.payload + 8, ip.payload_len - 8);
+    src = ns_ip6_mapped4(ip.src);
+    to = ns_ip6_mapped4(ip.dst);
+    return ns_udp_fwd_input(ns, &src, &to, sport, dport, ip.payload + 8, ip.payload_len - 8);
 }
 
 /**

@@ -412,8 +412,13 @@ static int hostfwd_spec(struct cmd *c, struct netstack_forward *fw)
         return -1;
     }
     if (*gaddr && inet_pton(AF_INET, gaddr, &fw->guest_addr) != 1) {
-        set_desc(c->desc, "%s: \"guest_addr\" %.64s is not an IPv4 address", c->name, gaddr);
-        return -1;
+        /* An IPv6 guest address reaches the guest over IPv6 ("::": the one it uses). */
+        if (inet_pton(AF_INET6, gaddr, &fw->guest_addr6) != 1) {
+            set_desc(c->desc, "%s: \"guest_addr\" %.64s is not an IPv4 or IPv6 address",
+                     c->name, gaddr);
+            return -1;
+        }
+        fw->guest_v6 = 1;
     }
     if (gport + (hend - hport) > 65535) {
         set_desc(c->desc, "%s: the range of %lld ports from guest_port %lld passes 65535",
@@ -473,14 +478,18 @@ static json_t *cmd_add_hostfwd(struct cmd *c)
  */
 static int hostfwd_entry(void *opaque, uint32_t id, const struct netstack_forward *fw)
 {
-    char addr[INET6_ADDRSTRLEN];
+    char addr[INET6_ADDRSTRLEN], gaddr[INET6_ADDRSTRLEN];
     json_t *e;
     uint16_t port;
 
     format_host_addr(&fw->host_addr, addr, &port);
-    e = json_pack("{s:I, s:s, s:s, s:i, s:o, s:i, s:b}", "id", (json_int_t)id,
+    if (fw->guest_v6)
+        inet_ntop(AF_INET6, &fw->guest_addr6, gaddr, sizeof(gaddr));
+    else
+        inet_ntop(AF_INET, &fw->guest_addr, gaddr, sizeof(gaddr));
+    e = json_pack("{s:I, s:s, s:s, s:i, s:s, s:i, s:b}", "id", (json_int_t)id,
                   "proto", proto_name(fw->proto), "host_addr", addr, "host_port", (int)port,
-                  "guest_addr", json_ipv4(fw->guest_addr), "guest_port", (int)fw->guest_port,
+                  "guest_addr", gaddr, "guest_port", (int)fw->guest_port,
                   "preserve_source", fw->preserve_source != 0);
     if (e && fw->count > 1)
         json_object_set_new(e, "host_port_end", json_integer(port + fw->count - 1));
