@@ -3,13 +3,17 @@
  * udp_nat.c - UDP from the guest to anywhere, through host sockets (RFC 4787)
  *
  * Theory of Operation: every guest source address and port is one flow, and
- * every flow owns one host UDP socket: unbound (the kernel picks an ephemeral
- * port at the first sendto) and unconnected. Datagrams to any destination
- * leave from that one host port, and whatever arrives on it, from any remote
- * address and port, goes back to the guest's source with the remote as its
- * source. That is an endpoint-independent mapping with endpoint-independent
- * filtering (RFC 4787 "full cone"), which is what hole punching (STUN, ICE,
- * QUIC migration, games) needs. The host-loopback alias is the host's
+ * every flow owns one host UDP socket, unconnected, bound to the guest's own
+ * source port where the host has it free (1024 and up), else to one the
+ * kernel picks at the first sendto. Datagrams to any destination leave from
+ * that one host port, and whatever arrives on it, from any remote address and
+ * port, goes back to the guest's source with the remote as its source. In
+ * RFC 4787's terms: endpoint-independent mapping (REQ-1) and filtering
+ * (REQ-8's "full cone"), port preservation where possible (REQ-3 allows it),
+ * and hairpinning (REQ-9): a guest flow that sends to another's mapping (the
+ * alias and its port) reaches it through the host's loopback, from its own
+ * mapping. That is what hole punching (STUN, ICE, QUIC migration, games)
+ * needs; tests/unit/test_udp_nat.c and test_nat6.c check each, per family. The host-loopback alias is the host's
  * 127.0.0.1 both ways (ns_nat_to_host_addr/ns_nat_from_host_addr); broadcast,
  * multicast and the guest's own subnet are never sent anywhere. IPv6 is the
  * same path: a flow of a guest IPv6 address has an IPv6 socket (IPv6 only),
@@ -171,6 +175,28 @@ static void flow_ready(void *opaque, int fd, uint32_t events)
 }
 
 /**
+ * preserve_port() - bind @fd to the guest's source @port (port preservation)
+ * when that is not privileged and the host has it free; otherwise leave the
+ * choice to the kernel at the first sendto.
+ */
+static void preserve_port(int fd, int v6, uint16_t port)
+{
+    union ns_sockaddr sa;
+
+    if (port < 1024)
+        return;
+    memset(&sa, 0, sizeof(sa));
+    if (v6) {
+        sa.in6.sin6_family = AF_INET6;
+        sa.in6.sin6_port = htons(port);
+    } else {
+        sa.in.sin_family = AF_INET;
+        sa.in.sin_port = htons(port);
+    }
+    (void)bind(fd, &sa.sa, ns_sockaddr_len(&sa));  /* in use: an ephemeral port instead */
+}
+
+/**
  * open_socket() - the flow table's open(): a non-blocking UDP socket for @f
  * @f: the new flow
  * Return: the fd, or -1 (counted, logged once).
@@ -185,8 +211,10 @@ static int open_socket(struct ns_flow *f)
     /* IPv6 only: IPv4 peers are the IPv4 flows' to reach, from their own port. */
     if (fd >= 0 && v6)
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-    if (fd >= 0)
+    if (fd >= 0) {
+        preserve_port(fd, v6, f->guest_id);
         return fd;
+    }
     NS_COUNT(ns, drop_host_socket);
     if (!nat->warned_socket) {
         nat->warned_socket = 1;

@@ -272,6 +272,81 @@ static void udp_out_and_back_through_the_alias(void **state)
     close(fd);
 }
 
+/**
+ * guest_udp6() - a datagram from the guest's @sport to @dst:@dport.
+ */
+static void guest_udp6(struct netstack *ns, uint16_t sport, const uint8_t *dst, uint16_t dport,
+                       const char *data)
+{
+    uint8_t f[256], *u;
+    size_t len = strlen(data);
+
+    u = ip6_fixed(f, gw_mac, GUEST6, dst, 17, 8 + len, 64);
+    put16(u, sport);
+    put16(u + 2, dport);
+    put16(u + 4, (uint16_t)(8 + len));
+    put16(u + 6, 0);
+    memcpy(u + 8, data, len);
+    put16(u + 6, csum6_proto(GUEST6, dst, 17, u, 8 + len));
+    netstack_input(ns, f, 14 + 40 + 8 + len);
+}
+
+/**
+ * free_udp6_port() - a UDP port (1024 and up) no IPv6 socket holds now, other than @not.
+ */
+static uint16_t free_udp6_port(uint16_t not)
+{
+    uint16_t port;
+    int fd;
+
+    do {
+        fd = udp6_bound(&port);
+        close(fd);
+    } while (port == not || port < 1024);
+    return port;
+}
+
+/**
+ * seen_from() - the source port of the next datagram on @fd (within a second).
+ */
+static uint16_t seen_from(struct netstack *ns, int fd)
+{
+    struct sockaddr_in6 from;
+    socklen_t flen = sizeof(from);
+    char buf[64];
+
+    run(ns, 20);
+    assert_true(recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &flen) > 0);
+    return ntohs(from.sin6_port);
+}
+
+/* RFC 4787 over IPv6: the guest's port kept (REQ-3), hairpinning (REQ-9). */
+static void udp_port_preserved_and_hairpinning(void **state)
+{
+    struct netstack *ns = *state;
+    uint16_t pt, ga = free_udp6_port(0), gb = free_udp6_port(ga);
+    int t = udp6_bound(&pt);
+    const uint8_t *h = NULL;
+    size_t at, i;
+
+    guest_udp6(ns, ga, ALIAS6, pt, "a");
+    assert_int_equal(seen_from(ns, t), ga);
+    guest_udp6(ns, gb, ALIAS6, pt, "b");
+    assert_int_equal(seen_from(ns, t), gb);
+    at = captured.n;
+    guest_udp6(ns, ga, ALIAS6, gb, "hairpin");
+    run(ns, 20);
+    for (i = at; i < captured.n; i++)
+        if (get16(captured.frame[i] + 12) == 0x86dd && captured.frame[i][14 + 6] == 17)
+            h = captured.frame[i] + 14;
+    assert_non_null(h);
+    assert_memory_equal(h + 8, ALIAS6, 16);
+    assert_int_equal(get16(h + 40), ga);    /* A's mapping */
+    assert_int_equal(get16(h + 42), gb);
+    assert_memory_equal(h + 48, "hairpin", 7);
+    close(t);
+}
+
 static void udp_never_to_the_guests_link(void **state)
 {
     struct netstack *ns = *state;
@@ -309,6 +384,7 @@ int main(void)
         T(dns_over_tcp_on_the_gateway),
         T(udp_out_and_back_through_the_alias),
         T(udp_never_to_the_guests_link),
+        T(udp_port_preserved_and_hairpinning),
 #undef T
     };
 

@@ -313,6 +313,58 @@ static void datagram_out_reply_back_full_cone(void **state)
     stack_done(ns);
 }
 
+/**
+ * free_udp_port() - a UDP port (1024 and up) no socket of the host holds now,
+ * other than @not.
+ */
+static uint16_t free_udp_port(uint16_t not)
+{
+    struct sockaddr_in sa = { .sin_family = AF_INET };
+    socklen_t len = sizeof(sa);
+    uint16_t port;
+    int fd;
+
+    do {
+        fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        sa.sin_port = 0;
+        assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+        assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+        port = ntohs(sa.sin_port);
+        close(fd);
+    } while (port == not || port < 1024);
+    return port;
+}
+
+/*
+ * RFC 4787: the mapping keeps the guest's port where the host has it free
+ * (REQ-3 allows it), and hairpinning (REQ-9): a flow that sends to another
+ * flow's mapping (the alias and its port) reaches it, seen from its own.
+ */
+static void port_preserved_and_hairpinning(void **state)
+{
+    struct netstack *ns = stack_cfg(0, 0, 0);
+    uint16_t pt, ga = free_udp_port(0), gb = free_udp_port(ga);
+    int t = test_socket(&pt);
+    struct seen s;
+    size_t at;
+
+    assert_int_equal(open_flow(ns, ga, t, pt), ga);
+    assert_int_equal(open_flow(ns, gb, t, pt), gb);
+    at = captured.n;
+    guest_udp(ns, ga, ALIAS, gb, "hairpin", 7);
+    pump(ns, at + 1);
+    assert_int_equal(captured.n, at + 1);
+    parse_udp(at, &s);
+    assert_int_equal(s.src, ALIAS);
+    assert_int_equal(s.sport, ga);      /* A's mapping, as any peer sees it */
+    assert_int_equal(s.dport, gb);
+    assert_memory_equal(s.data, "hairpin", 7);
+    /* A port the host holds already is not taken from it: another is used. */
+    assert_int_not_equal(open_flow(ns, pt, t, pt), pt);
+    close(t);
+    stack_done(ns);
+}
+
 static void mapping_is_endpoint_independent(void **state)
 {
     struct netstack *ns = stack_cfg(0, 0, 0);
@@ -995,6 +1047,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(datagram_out_reply_back_full_cone),
         cmocka_unit_test(mapping_is_endpoint_independent),
+        cmocka_unit_test(port_preserved_and_hairpinning),
         cmocka_unit_test(large_reply_is_fragmented_to_the_mtu),
         cmocka_unit_test(largest_datagram_reaches_the_guest),
         cmocka_unit_test(least_recently_used_flow_is_evicted),
