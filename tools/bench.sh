@@ -23,6 +23,10 @@
 #            single run on a small shared machine moves by 20-30%; a cell
 #            whose runs spread by more than 25% gets a note with all of them.
 #            The other rows are one run each
+#   IPv6     netstackd's two TCP directions again over IPv6 at both MTUs (the
+#            guest's SLAAC address to the alias's twin fd65:65::fe, which is
+#            HOST_NS's ::1), and loopback's over ::1, next to the IPv4 rows
+#            (target: within 10% of them); the peers run IPv4 only here
 #   at MTU 65520: HTTP keep-alive requests/s and new connections/s (wrk
 #            against nginx `return 200`, the latter "Connection: close"),
 #            request/response latency p50/p99 (wrk --latency, 1 connection,
@@ -113,6 +117,8 @@ fi
 [ "$(id -u)" -eq 0 ] || { echo "bench: needs root (network namespaces, tap)" >&2; exit 1; }
 
 IPERF_PORT=5201
+IPERF6_PORT=5202         # iperf3 -s on HOST_NS's ::1, for the IPv6 rows
+ALIAS6=fd65:65::fe       # netstackd's twin of the alias: HOST_NS's ::1
 HTTP_PORT=8081
 UDP_RATE=1G
 UDP_LEN=1400
@@ -191,6 +197,7 @@ STACK_PID=          # the running stack process (netstackd, pasta, slirp4netns)
 STACK_LOG=
 TARGET=             # the address of HOST_NS's 127.0.0.1 as the guest sees it
 IPERF_SRV_PID=
+IPERF6_SRV_PID=
 
 # bench_cleanup - kill what this script started, then natlib's cleanup
 # (servers, namespaces, $WORK).
@@ -272,10 +279,18 @@ restart_iperf_server() {
         kill -KILL "$IPERF_SRV_PID" 2>/dev/null || true
         wait "$IPERF_SRV_PID" 2>/dev/null || true
     fi
+    if [ -n "$IPERF6_SRV_PID" ]; then
+        kill -KILL "$IPERF6_SRV_PID" 2>/dev/null || true
+        wait "$IPERF6_SRV_PID" 2>/dev/null || true
+    fi
     ip netns exec "$HOST_NS" iperf3 -s -B 127.0.0.1 -p "$IPERF_PORT" >"$WORK/iperf3-server.log" 2>&1 &
     IPERF_SRV_PID=$!
     BG_PIDS+=("$IPERF_SRV_PID")
+    ip netns exec "$HOST_NS" iperf3 -s -B ::1 -p "$IPERF6_PORT" >"$WORK/iperf3-server6.log" 2>&1 &
+    IPERF6_SRV_PID=$!
+    BG_PIDS+=("$IPERF6_SRV_PID")
     wait_port "$HOST_NS" tcp "$IPERF_PORT" 10 || die "iperf3 -s did not start"
+    wait_port "$HOST_NS" tcp "$IPERF6_PORT" 10 || die "iperf3 -s -B ::1 did not start"
 }
 
 # fresh_guest - delete the guest namespace and create a new, empty one.
@@ -284,6 +299,15 @@ fresh_guest() {
     ip netns del "$GUEST_NS" 2>/dev/null || true
     ip netns add "$GUEST_NS"
     in_guest ip link set lo up
+    # SLAAC on the tap a stack makes (the kernel's defaults, said explicitly).
+    in_guest sysctl -qw net.ipv6.conf.default.disable_ipv6=0 net.ipv6.conf.default.accept_ra=1 \
+        net.ipv6.conf.default.autoconf=1
+}
+
+# guest_slaac - the guest has a global IPv6 address in fd65:65::/64 (DAD done).
+guest_slaac() {
+    in_guest ip -6 -o addr show dev "$TAP" to fd65:65::/64 scope global -tentative 2>/dev/null |
+        grep -q inet6
 }
 
 # guest_ready MTU - tap0 in the guest is up with an IPv4 address and the MTU.
@@ -451,6 +475,16 @@ measure_tcp() {
     fi
 }
 
+# measure_tcp6 COL NS MTU TARGET - the two iperf3 directions over IPv6, to
+# HOST_NS's ::1 server (through TARGET); records Gbit/s in the tcp6_* rows.
+measure_tcp6() {
+    local col=$1 ns=$2 mtu=$3 up down bytes
+    read -r up down bytes <<<"$(IPERF_PORT=$IPERF6_PORT tcp_pair "$col MTU $mtu IPv6" "$ns" "$4")"
+    record "tcp6_up_$mtu" "$col" "$up"
+    record "tcp6_down_$mtu" "$col" "$down"
+    say "$col MTU $mtu IPv6: TCP guest->host $up, host->guest $down Gbit/s (median of $RUNS)"
+}
+
 # measure_65520 COL NS - the MTU 65520-only figures: HTTP, latency, UDP.
 measure_65520() {
     local col=$1 ns=$2 url="http://$TARGET:$HTTP_PORT/" ka cc lat udp
@@ -579,6 +613,9 @@ bench_loopback() {
     measure_tcp loop "$HOST_NS" 1500
     record tcp_up_65520 loop "$(grep -P '^tcp_up_1500\tloop\t' "$RESULTS" | cut -f3)"
     record tcp_down_65520 loop "$(grep -P '^tcp_down_1500\tloop\t' "$RESULTS" | cut -f3)"
+    measure_tcp6 loop "$HOST_NS" 1500 ::1
+    record tcp6_up_65520 loop "$(grep -P '^tcp6_up_1500\tloop\t' "$RESULTS" | cut -f3)"
+    record tcp6_down_65520 loop "$(grep -P '^tcp6_down_1500\tloop\t' "$RESULTS" | cut -f3)"
     measure_65520 loop "$HOST_NS"
 }
 
@@ -589,6 +626,13 @@ bench_stack() {
         say "$col at MTU $mtu"
         start_stack "$col" "$mtu" || continue
         measure_tcp "$col" "$GUEST_NS" "$mtu"
+        if [ "$col" = nsd ]; then
+            if wait_until 15 guest_slaac; then
+                measure_tcp6 "$col" "$GUEST_NS" "$mtu" "$ALIAS6"
+            else
+                note "$col MTU $mtu: no SLAAC address in the guest, no IPv6 rows"
+            fi
+        fi
         if [ "$mtu" = 65520 ]; then
             measure_65520 "$col" "$GUEST_NS"
             record rss "$col" "$(vm_hwm_mib "$STACK_PID")"

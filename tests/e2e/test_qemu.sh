@@ -14,8 +14,10 @@
 #   1. -netdev stream to --listen-qemu: DHCP lease 192.168.65.2 with MTU
 #      65520, ping the gateway, DNS for host.internal (local) and for a name
 #      only dnsmasq knows, a 5 MB download from a web server on HOST_NS's
-#      127.0.0.1 through the host-loopback alias (sha256 checked), and a
-#      --forward'ed port of HOST_NS reaching busybox httpd in the guest.
+#      127.0.0.1 through the host-loopback alias (sha256 checked); over IPv6
+#      a SLAAC address, ping -6 the gateway and the same download from
+#      HOST_NS's ::1 through the alias's twin fd65:65::fe; and a --forward'ed
+#      port of HOST_NS reaching busybox httpd in the guest.
 #   2. Reboot: QEMU starts again on the same socket, netstackd still running:
 #      the same lease, ping, DNS.
 #   3. -netdev dgram to --listen-dgram (a new netstackd): lease and ping.
@@ -33,7 +35,7 @@ need_nat_caps cpio gzip setpriv modprobe curl
 ZONE=test.example
 UPSTREAM_NAME=www.$ZONE
 UPSTREAM_ADDR=10.77.1.10
-HTTP_PORT=18080          # python http.server on HOST_NS 127.0.0.1
+HTTP_PORT=18080          # python http.server on HOST_NS 127.0.0.1 and ::1
 FWD_PORT=18081           # netstackd --forward tcp:127.0.0.1:FWD_PORT:8080
 GUEST_MAC=52:54:00:12:34:56
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-150}
@@ -174,11 +176,12 @@ wait_port "$REMOTE_NS" udp 53 10 || die "dnsmasq did not start: $(cat "$WORK/dns
 printf 'nameserver %s\n' "$REMOTE_IP" >"$WORK/resolv.conf"
 chmod 644 "$WORK/resolv.conf"
 
-# The host's web server: 5 MB of random bytes on HOST_NS's 127.0.0.1.
+# The host's web server: 5 MB of random bytes on HOST_NS's 127.0.0.1 and ::1
+# (http.server binds [::] dual-stack).
 mkdir -p "$WORK/www"
 head -c $((5 * 1024 * 1024)) /dev/urandom >"$WORK/www/file"
 FILE_SHA=$(sha256sum "$WORK/www/file" | cut -d ' ' -f 1)
-ip netns exec "$HOST_NS" "$PYTHON" -m http.server --bind 127.0.0.1 --directory "$WORK/www" "$HTTP_PORT" \
+ip netns exec "$HOST_NS" "$PYTHON" -m http.server --bind :: --directory "$WORK/www" "$HTTP_PORT" \
     >"$WORK/srv-http.log" 2>&1 &
 BG_PIDS+=($!)
 wait_port "$HOST_NS" tcp "$HTTP_PORT" 10 || die "http.server did not start: $(cat "$WORK/srv-http.log")"
@@ -208,6 +211,10 @@ finish_boot "$t"
 check_basic
 expect_eq "DNS $UPSTREAM_NAME (upstream dnsmasq)" "$(result "dns $UPSTREAM_NAME")" "dns $UPSTREAM_NAME $UPSTREAM_ADDR"
 expect_eq "HTTP download through $ALIAS" "$(result 'http ')" "http sha256 $FILE_SHA size $((5 * 1024 * 1024))"
+check "SLAAC address in fd65:65::/64 ($(result 'slaac '))" grep -q '^slaac fd650065' <<<"$(result 'slaac ')"
+expect_eq "ping -6 the gateway" "$(result 'ping6 ')" "ping6 ok"
+expect_eq "HTTP download over IPv6 through fd65:65::fe" "$(result 'http6 ')" \
+    "http6 sha256 $FILE_SHA size $((5 * 1024 * 1024))"
 expect_eq "the guest saw the release" "$(result 'httpd released')" "httpd released"
 check "dnsmasq answered netstackd for $UPSTREAM_NAME" \
     grep -q "query\[A\] $UPSTREAM_NAME from $HOST_IP" "$WORK/dnsmasq.log"

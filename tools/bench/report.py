@@ -35,6 +35,10 @@ ROWS = [
     ("tcp_down_1500", "TCP host->guest, MTU 1500", "Gbit/s", True, "%.2f"),
     ("tcp_up_65520", "TCP guest->host, MTU 65520", "Gbit/s", True, "%.2f"),
     ("tcp_down_65520", "TCP host->guest, MTU 65520", "Gbit/s", True, "%.2f"),
+    ("tcp6_up_1500", "TCP over IPv6 guest->host, MTU 1500", "Gbit/s", True, "%.2f"),
+    ("tcp6_down_1500", "TCP over IPv6 host->guest, MTU 1500", "Gbit/s", True, "%.2f"),
+    ("tcp6_up_65520", "TCP over IPv6 guest->host, MTU 65520", "Gbit/s", True, "%.2f"),
+    ("tcp6_down_65520", "TCP over IPv6 host->guest, MTU 65520", "Gbit/s", True, "%.2f"),
     ("http_ka", "HTTP keep-alive, {conns} conns", "req/s", True, "%.0f"),
     ("http_cc", "HTTP new connection each", "conn/s", True, "%.0f"),
     ("lat_p50", "HTTP latency p50, 1 conn", "us", False, "%.1f"),
@@ -180,6 +184,18 @@ def fmt(v, spec):
     return "-" if x is None else spec % x
 
 
+def ipv6_against_ipv4(cells):
+    """netstackd's IPv6 TCP figures as percentages of its IPv4 ones, as text."""
+    parts = []
+    for mtu in ("1500", "65520"):
+        for way, name in (("up", "guest->host"), ("down", "host->guest")):
+            a = num(cells.get(("tcp6_%s_%s" % (way, mtu), "nsd")))
+            b = num(cells.get(("tcp_%s_%s" % (way, mtu), "nsd")))
+            if a is not None and b:
+                parts.append("%s MTU %s %.0f%%" % (name, mtu, 100 * a / b))
+    return ", ".join(parts)
+
+
 def table(args):
     cells = {}
     with open(args.results) as f:
@@ -273,6 +289,11 @@ def table(args):
     out.append("\"vs loopback\": against the no-stack ceiling; \"N.NNx better/worse\" is the factor in the "
                "good/bad direction (for v rows the inverse of the plain ratio).")
     out.append("Loopback has one TCP figure for both MTU rows (lo's MTU is 65536).")
+    v6 = ipv6_against_ipv4(cells)
+    if v6:
+        out.append("IPv6 rows: netstackd to the alias's twin fd65:65::fe (HOST_NS's ::1), loopback over "
+                   "::1; the peers run IPv4 only here. netstackd over IPv6 as a share of its IPv4 "
+                   "figure (target: at least 90%%): %s." % v6)
     if idle:
         out.append("Idle rows: %d TCP connections from the guest to HOST_NS's 127.0.0.1, opened after the "
                    "rows above in the same MTU 65520 process and held idle (counted established in the guest "
