@@ -10,8 +10,9 @@
  * icmp_nat.c) embeds a struct ns_flow in its own flow struct, opens the socket
  * and reads it; the table keeps everything else.
  *
- * Flows are found by a hash of (address, identifier) with a per-stack random
- * seed, since the guest picks the keys. They are also kept on one LRU list,
+ * Flows are found by (address, identifier) in the stack's one flow table
+ * (flow_index.h: seeded, O(1)), as every flow of the stack is. They are also
+ * kept on one LRU list per module,
  * oldest first: traffic in either direction moves a flow to the end, so the
  * head is both the flow to evict when the flow limit is reached and the next
  * to expire (the idle timeout is the same for all), which keeps the timer
@@ -30,49 +31,17 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include "netstack/flow_table.h"
 #include "netstack/stack.h"
 
-#define FLOW_MIN_BUCKETS    16
-#define FLOW_MAX_BUCKETS    65536
-
 /**
- * bucket_of() - the hash bucket of a guest address and identifier
- * @t:  the table
- * @ip: guest address (IPv4 mapped)
- * @id: guest identifier
- * Return: the bucket's head pointer.
+ * key_of() - the key of @ip and @id in the stack's flow table.
  */
-static struct ns_flow **bucket_of(const struct ns_flow_table *t, const struct in6_addr *ip,
-                                  uint16_t id)
+static struct ns_fkey key_of(const struct ns_flow_table *t, const struct in6_addr *ip, uint16_t id)
 {
-    uint64_t w[2], h = t->seed ^ id;
-    int i;
-
-    memcpy(w, ip->s6_addr, sizeof(w));
-    for (i = 0; i < 2; i++) {
-        h = (h ^ w[i]) * 0x9e3779b97f4a7c15ull;     /* Fibonacci hashing: high bits mixed */
-        h ^= h >> 29;
-    }
-    return &t->bucket[(size_t)(h >> 16) & (t->nbucket - 1)];
-}
-
-/**
- * bucket_count() - hash buckets for @max flows: a power of two, bounded
- * @max: the flow limit
- * Return: the count.
- */
-static size_t bucket_count(uint32_t max)
-{
-    size_t n = FLOW_MIN_BUCKETS;
-
-    while (n < max && n < FLOW_MAX_BUCKETS)
-        n *= 2;
-    return n;
+    return (struct ns_fkey){ .guest = *ip, .guest_port = id, .kind = t->type->kind };
 }
 
 /**
@@ -158,13 +127,8 @@ static void flow_free(const struct ns_flow_table *t, struct ns_flow *f)
  */
 static void flow_close(struct ns_flow_table *t, struct ns_flow *f)
 {
-    struct ns_flow **pp = bucket_of(t, &f->guest, f->guest_id);
-
-    while (*pp != f) {
-        NS_ASSERT(*pp);     /* a flow closed twice is in no bucket */
-        pp = &(*pp)->hnext;
-    }
-    *pp = f->hnext;
+    NS_ASSERT(f->node.pprev);   /* a flow closed twice is in no bucket */
+    ns_findex_remove(t->ns, &f->node);
     lru_unlink(t, f);
     paused_unlink(t, f);
     ns_loop_del(&f->ns->loop, f->fd);   /* before close: the fd may be reused at once */
@@ -191,24 +155,16 @@ int ns_flow_table_init(struct ns_flow_table *t, struct netstack *ns,
     t->idle_ms = idle_ms;
     t->oldest = t->newest = t->paused = NULL;
     t->count = 0;
-    t->nbucket = bucket_count(max_flows);
-    t->bucket = calloc(t->nbucket, sizeof(*t->bucket));
-    if (!t->bucket)
-        return -ENOMEM;
-    if (getrandom(&t->seed, sizeof(t->seed), GRND_NONBLOCK) != sizeof(t->seed))
-        t->seed = ns_now_ms() ^ (uint64_t)(uintptr_t)t;     /* weaker, still per stack */
     return 0;
 }
 
 /**
- * ns_flow_table_fini() - close every flow and free the buckets
+ * ns_flow_table_fini() - close every flow
  * @t: a table ns_flow_table_init() succeeded on
  */
 void ns_flow_table_fini(struct ns_flow_table *t)
 {
     ns_flow_close_all(t);
-    free(t->bucket);
-    t->bucket = NULL;
 }
 
 /**
@@ -221,12 +177,10 @@ void ns_flow_table_fini(struct ns_flow_table *t)
 struct ns_flow *ns_flow_lookup(const struct ns_flow_table *t, const struct in6_addr *ip,
                                uint16_t id)
 {
-    struct ns_flow *f;
+    struct ns_fkey k = key_of(t, ip, id);
+    struct ns_fnode *n = ns_findex_find(t->ns, &k);
 
-    for (f = *bucket_of(t, ip, id); f; f = f->hnext)
-        if (f->guest_id == id && !memcmp(&f->guest, ip, sizeof(*ip)))
-            return f;
-    return NULL;
+    return n ? ns_fnode_container(n, struct ns_flow, node) : NULL;
 }
 
 /**
@@ -246,7 +200,7 @@ struct ns_flow *ns_flow_lookup(const struct ns_flow_table *t, const struct in6_a
 struct ns_flow *ns_flow_open(struct ns_flow_table *t, const struct in6_addr *ip, uint16_t id)
 {
     char *mem = calloc(1, t->type->size);
-    struct ns_flow *f, **b;
+    struct ns_flow *f;
 
     if (!mem) {
         count(t, NETSTACK_STAT_drop_no_memory);
@@ -270,9 +224,8 @@ struct ns_flow *ns_flow_open(struct ns_flow_table *t, const struct in6_addr *ip,
         close(f->fd);
         goto fail;
     }
-    b = bucket_of(t, ip, id);
-    f->hnext = *b;
-    *b = f;
+    f->node.key = key_of(t, ip, id);
+    ns_findex_insert(t->ns, &f->node);
     lru_append(t, f);
     t->count++;
     return f;

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "netstack/flow_index.h"
 #include "netstack/include/netstack.h"
 
 struct netstack;
@@ -60,7 +61,7 @@ enum ns_flow_state {
  * @fd:             the host socket
  * @state:          see enum ns_flow_state
  * @last_ms:        the last traffic either way (ns_now_ms)
- * @hnext:          next flow in the same hash bucket
+ * @node:           the flow's place in the stack's flow table (flow_index.h)
  * @prev, @next:    LRU list, oldest first
  * @pprev, @pnext:  paused list (PAUSED only)
  */
@@ -75,7 +76,7 @@ struct ns_flow {
     uint64_t bytes_from_guest, bytes_to_guest;
     struct in6_addr peer;           /* the last remote the guest sent to (IPv4 mapped) */
     uint16_t peer_port;
-    struct ns_flow *hnext;
+    struct ns_fnode node;
     struct ns_flow *prev, *next;
     struct ns_flow *pprev, *pnext;
 };
@@ -91,6 +92,7 @@ struct ns_flow {
  *            struct ns_flow
  * @evicted:  counter for a flow closed to make room at the limit
  * @expired:  counter for a flow closed after the idle timeout
+ * @kind:     what its flows are in the stack's flow table (NS_FK_UDP, NS_FK_ICMP)
  */
 struct ns_flow_type {
     size_t size;
@@ -99,6 +101,7 @@ struct ns_flow_type {
     netstack_watch_fn ready;
     enum netstack_stat evicted;
     enum netstack_stat expired;
+    enum ns_fkind kind;
 };
 
 /*
@@ -107,8 +110,6 @@ struct ns_flow_type {
  * @ns:              the stack
  * @max_flows:       the limit: at it, a new flow evicts the least recently used
  * @idle_ms:         a flow with no traffic for this long is closed
- * @bucket:          hash buckets, @nbucket of them (a power of two)
- * @seed:            random hash key, so the guest cannot aim at one bucket
  * @oldest, @newest: the LRU list
  * @paused:          flows paused for backpressure
  * @count:           flows open
@@ -118,9 +119,6 @@ struct ns_flow_table {
     struct netstack *ns;
     uint32_t max_flows;
     uint32_t idle_ms;
-    struct ns_flow **bucket;
-    size_t nbucket;
-    uint64_t seed;
     struct ns_flow *oldest, *newest;
     struct ns_flow *paused;
     size_t count;

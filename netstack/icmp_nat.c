@@ -417,6 +417,7 @@ static const struct ns_flow_type icmp_flow_type = {
     .ready = flow_ready,
     .evicted = NETSTACK_STAT_icmp_flows_evicted,
     .expired = NETSTACK_STAT_icmp_flows_expired,
+    .kind = NS_FK_ICMP,
 };
 
 /**

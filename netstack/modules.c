@@ -2,9 +2,9 @@
 /*
  * modules.c - the table of protocol modules and the walks over it
  *
- * Order matters twice. Start order: lwIP first (the NATs and DNS create
- * pcbs), then the NATs, DNS, and the forwards that hand connections to the
- * NATs. Stop is the reverse, so captures (last in the table, started only by
+ * Order matters twice. Start order: the flow table first (every NAT and
+ * forward keeps its flows in it), lwIP (the NATs and DNS create pcbs), then
+ * the NATs, DNS, and the forwards that hand connections to the NATs. Stop is the reverse, so captures (last in the table, started only by
  * netstack_pcap_start()) end first and record nothing of the teardown.
  */
 #include <stddef.h>
@@ -13,6 +13,7 @@
 #include "ethernet/ndp.h"
 #include "ethernet/reasm.h"
 #include "netstack/capture.h"
+#include "netstack/flow_index.h"
 #include "netstack/lwip_glue.h"
 #include "netstack/modules.h"
 #include "netstack/nat.h"
@@ -44,6 +45,7 @@ static int reasm_next_timeout(struct netstack *ns, uint64_t now_ms)
 }
 
 static const struct ns_module modules[] = {
+    { .name = "flow_index", .start = ns_findex_start, .stop = ns_findex_stop },
     { .name = "lwip", .start = ns_lwip_start, .stop = ns_lwip_stop, .timers = lwip_timers,
       .next_timeout = lwip_next_timeout, .resume = ns_lwip_resume },
     { .name = "reassembly", .timers = reasm_timers, .next_timeout = reasm_next_timeout },

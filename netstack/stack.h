@@ -27,6 +27,7 @@
 struct ns_dhcp;
 struct ns_reasm;
 struct netif;
+struct ns_flow_index;
 struct ns_tcp_nat;
 struct ns_udp_nat;
 struct ns_icmp_nat;
@@ -75,6 +76,7 @@ struct netstack {
     struct ns_dhcp *dhcp;
     struct ns_reasm *reasm;
     struct netif *netif;            /* lwIP's view of the guest link */
+    struct ns_flow_index *findex;   /* netstack/flow_index.c: every flow, by five-tuple */
     struct ns_tcp_nat *tcp_nat;     /* netstack/tcp_nat.c */
     struct ns_udp_nat *udp_nat;     /* netstack/udp_nat.c */
     struct ns_icmp_nat *icmp_nat;   /* netstack/icmp_nat.c */

@@ -14,6 +14,8 @@
 
 #include <sys/types.h>
 
+#include "netstack/flow_index.h"
+
 struct netstack;
 struct pbuf;
 struct tcp_pcb;
@@ -79,7 +81,7 @@ struct tcp_key {
  * @sndbuf_wait: reading stopped until lwIP's send buffer has room again
  * @events:     events the host fd is watched for (0: not in the loop)
  * @ns:         the stack, for lwIP callbacks whose argument is the flow
- * @hnext:      next in the hash bucket
+ * @node:       the flow's place in the stack's flow table (flow_index.h)
  * @prev, @next: the list of all flows
  * @pnext:      next in the list of paused flows
  * @guest_mss:  the MSS the guest announced, when @pcb sends super-segments
@@ -117,7 +119,7 @@ struct tcp_flow {
     uint64_t bytes_to_host, bytes_to_guest;
     uint32_t forward_id;            /* inbound through this forward; 0: the guest opened it */
     uint16_t guest_mss;
-    struct tcp_flow *hnext;
+    struct ns_fnode node;
     struct tcp_flow *prev, *next;
     struct tcp_flow *pnext;
     uint8_t dirty;
@@ -129,11 +131,9 @@ struct tcp_flow {
     struct tcp_flow *ho_prev, *ho_next;
 };
 
-#define TCP_NAT_BUCKETS 16384           /* hash buckets (a power of two) */
-
 /*
- * struct ns_tcp_nat - the TCP half of the NAT
- * @bucket:     flows by four-tuple
+ * struct ns_tcp_nat - the TCP half of the NAT (its flows are found by
+ * four-tuple in the stack's flow table, netstack/flow_index.h)
  * @all:        every flow, newest first
  * @paused:     flows whose host socket is not read while the transport pushes back
  * @dirty:      flows with guest data to write at the end of the input batch
@@ -153,10 +153,8 @@ struct tcp_flow {
  * @nlisteners: listeners open
  * @last_tick_ms: when the timer last walked the flows
  * @warned_fds: the "out of file descriptors" warning was logged
- * @seed:       the random key of the hash
  */
 struct ns_tcp_nat {
-    struct tcp_flow *bucket[TCP_NAT_BUCKETS];
     struct tcp_flow *all;
     struct tcp_flow *paused;
     struct tcp_flow *dirty;
@@ -169,7 +167,6 @@ struct ns_tcp_nat {
     size_t nlisteners;
     uint64_t last_tick_ms;
     int warned_fds;
-    uint32_t seed;
 };
 
 /* tcp_nat.c */

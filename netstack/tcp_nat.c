@@ -4,7 +4,8 @@
  *
  * Theory of Operation: every segment from the guest, of either family, passes
  * here before lwIP (struct ns_tcp_seg: IPv4 addresses mapped into IPv6, so
- * one table and one path serve both).
+ * one path serves both, and the flows are found by four-tuple in the stack's
+ * one flow table, flow_index.h).
  * A SYN for a four-tuple the table does not know starts a flow: the SYN is
  * held, a non-blocking connect() to the same destination (the alias mapped to
  * 127.0.0.1) starts on the host, and the guest hears nothing until it ends:
@@ -32,7 +33,6 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -116,28 +116,12 @@ static int checksum_ok(const struct ns_tcp_seg *ip)
 /* --- The flow table ---------------------------------------------------- */
 
 /**
- * hash_key() - @k's bucket: a multiply-xorshift over its words, keyed by
- * the table's random seed, since the guest picks the four-tuples.
+ * fkey() - @k as a key of the stack's flow table.
  */
-static size_t hash_key(const struct ns_tcp_nat *t, const struct tcp_key *k)
+static struct ns_fkey fkey(const struct tcp_key *k)
 {
-    uint32_t w[9], h = t->seed;
-    size_t i;
-
-    memcpy(w, k->guest.s6_addr, 16);
-    memcpy(w + 4, k->dst.s6_addr, 16);
-    w[8] = (uint32_t)k->guest_port << 16 | k->dst_port;
-    for (i = 0; i < 9; i++) {
-        h = (h ^ w[i]) * 0x9e3779b1u;
-        h ^= h >> 15;
-    }
-    return h & (TCP_NAT_BUCKETS - 1);
-}
-
-static int key_eq(const struct tcp_key *a, const struct tcp_key *b)
-{
-    return ns_ip6_equal(&a->guest, &b->guest) && ns_ip6_equal(&a->dst, &b->dst) &&
-           a->guest_port == b->guest_port && a->dst_port == b->dst_port;
+    return (struct ns_fkey){ .guest = k->guest, .peer = k->dst, .guest_port = k->guest_port,
+                             .peer_port = k->dst_port, .kind = NS_FK_TCP };
 }
 
 /**
@@ -154,14 +138,12 @@ static void key_of(const struct tcp_pcb *pcb, struct tcp_key *k)
 /**
  * lookup() - the flow for @k, NULL if none.
  */
-static struct tcp_flow *lookup(struct ns_tcp_nat *t, const struct tcp_key *k)
+static struct tcp_flow *lookup(struct netstack *ns, const struct tcp_key *k)
 {
-    struct tcp_flow *f;
+    struct ns_fkey key = fkey(k);
+    struct ns_fnode *n = ns_findex_find(ns, &key);
 
-    for (f = t->bucket[hash_key(t, k)]; f; f = f->hnext)
-        if (key_eq(&f->key, k))
-            return f;
-    return NULL;
+    return n ? ns_fnode_container(n, struct tcp_flow, node) : NULL;
 }
 
 /**
@@ -223,7 +205,6 @@ static struct tcp_flow *flow_new(struct netstack *ns, const struct tcp_key *k)
 {
     struct ns_tcp_nat *t = ns->tcp_nat;
     struct tcp_flow *f = calloc(1, sizeof(*f));
-    size_t b = hash_key(t, k);
 
     if (!f)
         return NULL;
@@ -232,8 +213,8 @@ static struct tcp_flow *flow_new(struct netstack *ns, const struct tcp_key *k)
     f->ns = ns;
     f->state = FLOW_CONNECTING;
     f->since_ms = f->created_ms = ns_now_ms();
-    f->hnext = t->bucket[b];
-    t->bucket[b] = f;
+    f->node.key = fkey(k);
+    ns_findex_insert(ns, &f->node);
     f->next = t->all;
     if (t->all)
         t->all->prev = f;
@@ -245,17 +226,13 @@ static struct tcp_flow *flow_new(struct netstack *ns, const struct tcp_key *k)
 }
 
 /**
- * unlink_flow() - take @f out of the hash and of every list.
+ * unlink_flow() - take @f out of the flow table and of every list.
  */
-static void unlink_flow(struct ns_tcp_nat *t, struct tcp_flow *f)
+static void unlink_flow(struct netstack *ns, struct ns_tcp_nat *t, struct tcp_flow *f)
 {
     struct tcp_flow **pp;
 
-    for (pp = &t->bucket[hash_key(t, &f->key)]; *pp; pp = &(*pp)->hnext)
-        if (*pp == f) {
-            *pp = f->hnext;
-            break;
-        }
+    ns_findex_remove(ns, &f->node);
     if (f->prev)
         f->prev->next = f->next;
     else
@@ -320,7 +297,7 @@ static err_t nat_admit(u8_t id, struct tcp_pcb_listen *lpcb, struct tcp_pcb *cpc
     struct tcp_key k;
 
     key_of(cpcb, &k);
-    f = lookup(ns->tcp_nat, &k);
+    f = lookup(ns, &k);
 
     if (!f || f->state != FLOW_ACCEPTING || f->syn_pcb)
         return ERR_VAL;     /* lwIP frees @cpcb and answers nothing */
@@ -343,7 +320,7 @@ void ns_tcp_flow_free(struct netstack *ns, struct tcp_flow *f, int reset_host)
     struct ns_tcp_nat *t = ns->tcp_nat;
 
     release_syn_pcb(f, 1);
-    unlink_flow(t, f);
+    unlink_flow(ns, t, f);
     t->count--;
     if (f->state == FLOW_CONNECTING)
         t->connecting--;
@@ -552,7 +529,7 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
     if (!pcb || err != ERR_OK)
         return ERR_VAL;
     key_of(pcb, &k);
-    f = lookup(ns->tcp_nat, &k);
+    f = lookup(ns, &k);
     if (!f || f->state != FLOW_ACCEPTING || f->syn_pcb != pcb) {
         /* The flow gave up waiting (or never was ours): no host side to relay to. */
         tcp_abort(pcb);
@@ -833,7 +810,7 @@ void ns_tcp_nat_input(struct netstack *ns, const struct ns_tcp_seg *ip)
         return;
     }
     k = (struct tcp_key){ ip->src, ip->dst, s.sport, s.dport };
-    f = lookup(ns->tcp_nat, &k);
+    f = lookup(ns, &k);
     if (f && f->state == FLOW_CONNECTING) {
         if (s.flags & TCP_FLAG_RST)     /* the guest gave up: so do we */
             ns_tcp_flow_free(ns, f, 0);
@@ -879,7 +856,7 @@ int ns_tcp_nat_adopt(struct netstack *ns, const struct tcp_key *k, int fd, struc
 {
     struct tcp_flow *f;
 
-    if (lookup(ns->tcp_nat, k))
+    if (lookup(ns, k))
         return -EEXIST;
     f = flow_new(ns, k);
     if (!f)
@@ -898,7 +875,7 @@ uint16_t ns_tcp_nat_guest_mss(struct netstack *ns, const struct in6_addr *guest,
                               uint16_t peer_port)
 {
     struct tcp_key k = { *guest, *peer, guest_port, peer_port };
-    struct tcp_flow *f = ns->tcp_nat ? lookup(ns->tcp_nat, &k) : NULL;
+    struct tcp_flow *f = ns->tcp_nat ? lookup(ns, &k) : NULL;
 
     return f ? f->guest_mss : 0;
 }
@@ -987,8 +964,6 @@ int ns_tcp_nat_start(struct netstack *ns)
         free(t);
         return -ENOMEM;
     }
-    if (getrandom(&t->seed, sizeof(t->seed), GRND_NONBLOCK) != sizeof(t->seed))
-        t->seed = (uint32_t)(ns_now_ms() ^ (uintptr_t)t);  /* weaker, still per stack */
     ns->tcp_nat = t;
     return 0;
 }

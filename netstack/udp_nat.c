@@ -233,6 +233,7 @@ static const struct ns_flow_type udp_flow_type = {
     .ready = flow_ready,
     .evicted = NETSTACK_STAT_udp_flows_evicted,
     .expired = NETSTACK_STAT_udp_flows_expired,
+    .kind = NS_FK_UDP,
 };
 
 /**

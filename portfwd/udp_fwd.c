@@ -26,14 +26,15 @@
  * sendto(), so the client sees it come from the port it sent to. Anything
  * else goes on to the NAT.
  *
- * Flows are found both ways in O(1), by two hash tables with a per-stack
- * random seed (the client and the guest pick the keys): by forward port and
- * client address for host datagrams, by the guest-visible 4-tuple (guest
- * address and port, shown address and port) for the guest's answers. One LRU
- * list, oldest first, gives the flow to evict at max_udp_flows and the next to
- * expire after udp_idle_timeout_ms without traffic either way. The NAT's flow
- * table (flow_table.c) does not fit: its flows are keyed by the guest side
- * alone and each owns a host socket, while these share the forward's socket.
+ * Flows are found both ways in O(1) in the stack's one flow table
+ * (netstack/flow_index.h, seeded: the client and the guest pick the keys),
+ * through two nodes each: by the guest-visible four-tuple (guest address and
+ * port, shown address and port) for the guest's answers, and by forward port
+ * and client address for host datagrams. One LRU list, oldest first, gives
+ * the flow to evict at max_udp_flows and the next to expire after
+ * udp_idle_timeout_ms without traffic either way. The NAT's flow module
+ * (flow_table.c) does not fit: its flows are keyed by the guest side alone
+ * and each owns a host socket, while these share the forward's socket.
  *
  * Host to guest uses recvmmsg() in batches, with the transmit queue budget of
  * udp_nat.c: a batch is only read when the queue has room for it at its worst.
@@ -56,6 +57,7 @@
 
 #include "ethernet/ipv4.h"
 #include "ethernet/ipv6.h"
+#include "netstack/flow_index.h"
 #include "netstack/nat.h"
 #include "netstack/stack.h"
 #include "netstack/udp.h"
@@ -66,8 +68,6 @@
 #define FWD_WAKEUP_BATCHES  4           /* recvmmsg() calls per wakeup: fairness */
 #define FWD_PORT_LO         49152       /* RFC 6335 dynamic ports: never 53 or 67 */
 #define FWD_PORT_COUNT      16384
-#define FWD_MIN_BUCKETS     16
-#define FWD_MAX_BUCKETS     65536
 
 /*
  * struct fwd_client - a client address in a form that compares with memcmp
@@ -98,8 +98,8 @@ struct fwd_client {
  * @last_ms:     the last traffic either way
  * @to_guest:    payload bytes sent to the guest
  * @to_host:     payload bytes sent to the client
- * @hnext:       next flow in the same bucket of the host-side hash
- * @gnext:       next flow in the same bucket of the guest-side hash
+ * @gnode:       its place in the flow table by guest-visible four-tuple
+ * @hnode:       its place by forward port and client (NS_FK_UDP_FWD_CLIENT)
  * @prev, @next: LRU list, oldest first
  *
  * A flow has one state: open. It is found both ways and closed at once (idle
@@ -119,7 +119,7 @@ struct fwd_flow {
     uint64_t last_ms;
     uint64_t to_guest;
     uint64_t to_host;
-    struct fwd_flow *hnext, *gnext;
+    struct ns_fnode gnode, hnode;
     struct fwd_flow *prev, *next;
 };
 
@@ -138,10 +138,7 @@ struct fwd_paused {
  * @ns:              the stack
  * @max_flows:       the limit: at it, a new flow evicts the least recently used
  * @idle_ms:         a flow with no traffic for this long is closed
- * @by_host:         hash buckets by (port, client address)
- * @by_guest:        hash buckets by guest-visible 4-tuple
- * @nbucket:         buckets in each (a power of two)
- * @seed:            random hash key
+ * @seed:            random, for where port allocation starts
  * @oldest, @newest: the LRU list
  * @count:           flows open
  * @paused:          ports paused for backpressure
@@ -153,9 +150,6 @@ struct ns_udp_fwd {
     struct netstack *ns;
     uint32_t max_flows;
     uint32_t idle_ms;
-    struct fwd_flow **by_host;
-    struct fwd_flow **by_guest;
-    size_t nbucket;
     uint64_t seed;
     struct fwd_flow *oldest, *newest;
     size_t count;
@@ -179,62 +173,36 @@ static struct ns_udp_fwd *fwd_of(const struct netstack *ns)
 }
 
 /**
- * mix() - fold @v into the running hash @h
- * @h: hash so far
- * @v: the next word
- * Return: the new hash.
- */
-static uint64_t mix(uint64_t h, uint64_t v)
-{
-    h = (h ^ v) * 0x9e3779b97f4a7c15ull;    /* Fibonacci hashing, high bits mixed down */
-    return h ^ (h >> 29);
-}
-
-/**
- * host_bucket() - the host-side bucket of a port and client
- * @u: the state
- * @p: the forward port
- * @c: the client, normalised
- * Return: the bucket's head pointer.
- */
-static struct fwd_flow **host_bucket(const struct ns_udp_fwd *u, const struct ns_fwd_port *p,
-                                     const struct fwd_client *c)
-{
-    uint64_t h = mix(u->seed, (uint64_t)(uintptr_t)p), w;
-    size_t i;
-
-    for (i = 0; i < sizeof(c->addr); i += 8) {
-        memcpy(&w, c->addr + i, 8);
-        h = mix(h, w);
-    }
-    h = mix(h, (uint64_t)c->scope << 32 | (uint32_t)c->port << 16 | c->family);
-    return &u->by_host[(size_t)(h >> 16) & (u->nbucket - 1)];
-}
-
-/**
- * guest_bucket() - the guest-side bucket of a guest-visible 4-tuple
- * @u:          the state
+ * guest_key() - a flow's key by its guest-visible four-tuple
  * @src:        the client as the guest sees it (IPv4 mapped)
  * @src_port:   its port
  * @guest:      the guest's address
  * @guest_port: the guest's port
- * Return: the bucket's head pointer.
  */
-static struct fwd_flow **guest_bucket(const struct ns_udp_fwd *u, const struct in6_addr *src,
-                                      uint16_t src_port, const struct in6_addr *guest,
-                                      uint16_t guest_port)
+static struct ns_fkey guest_key(const struct in6_addr *src, uint16_t src_port,
+                                const struct in6_addr *guest, uint16_t guest_port)
 {
-    uint64_t h = u->seed, w;
-    size_t i;
+    return (struct ns_fkey){ .guest = *guest, .peer = *src, .guest_port = guest_port,
+                             .peer_port = src_port, .kind = NS_FK_UDP_FWD };
+}
 
-    for (i = 0; i < 16; i += 8) {
-        memcpy(&w, src->s6_addr + i, 8);
-        h = mix(h, w);
-        memcpy(&w, guest->s6_addr + i, 8);
-        h = mix(h, w);
-    }
-    h = mix(h, (uint64_t)src_port << 16 | guest_port);
-    return &u->by_guest[(size_t)(h >> 16) & (u->nbucket - 1)];
+/**
+ * host_key() - a flow's key from the host: client @c on forward port @p
+ * The key's @guest holds the client's address as client_key() normalised it,
+ * @guest_port its port and @peer_port its family; @peer names the forward
+ * port (its struct's address, unique while it exists) and the client's IPv6
+ * scope. No guest flow has this kind, so nothing else can match.
+ */
+static struct ns_fkey host_key(const struct ns_fwd_port *p, const struct fwd_client *c)
+{
+    struct ns_fkey k = { .guest_port = c->port, .peer_port = c->family,
+                         .kind = NS_FK_UDP_FWD_CLIENT };
+    uintptr_t id = (uintptr_t)p;
+
+    memcpy(k.guest.s6_addr, c->addr, sizeof(c->addr));
+    memcpy(k.peer.s6_addr, &id, sizeof(id));
+    memcpy(k.peer.s6_addr + 8, &c->scope, sizeof(c->scope));
+    return k;
 }
 
 /**
@@ -381,15 +349,8 @@ static void flow_touch(struct ns_udp_fwd *u, struct fwd_flow *f, uint64_t now)
  */
 static void flow_close(struct ns_udp_fwd *u, struct fwd_flow *f)
 {
-    struct fwd_flow **pp = host_bucket(u, f->port, &f->key);
-
-    while (*pp != f)
-        pp = &(*pp)->hnext;
-    *pp = f->hnext;
-    pp = guest_bucket(u, &f->src, f->src_port, &f->guest, f->guest_port);
-    while (*pp != f)
-        pp = &(*pp)->gnext;
-    *pp = f->gnext;
+    ns_findex_remove(u->ns, &f->hnode);
+    ns_findex_remove(u->ns, &f->gnode);
     lru_unlink(u, f);
     if (f->own_port)
         port_free(u, f->src_port);
@@ -407,12 +368,10 @@ static void flow_close(struct ns_udp_fwd *u, struct fwd_flow *f)
 static struct fwd_flow *lookup_host(const struct ns_udp_fwd *u, const struct ns_fwd_port *p,
                                     const struct fwd_client *c)
 {
-    struct fwd_flow *f;
+    struct ns_fkey k = host_key(p, c);
+    struct ns_fnode *n = ns_findex_find(u->ns, &k);
 
-    for (f = *host_bucket(u, p, c); f; f = f->hnext)
-        if (f->port == p && !memcmp(&f->key, c, sizeof(*c)))
-            return f;
-    return NULL;
+    return n ? ns_fnode_container(n, struct fwd_flow, hnode) : NULL;
 }
 
 /**
@@ -428,13 +387,10 @@ static struct fwd_flow *lookup_guest(const struct ns_udp_fwd *u, const struct in
                                      uint16_t src_port, const struct in6_addr *guest,
                                      uint16_t guest_port)
 {
-    struct fwd_flow *f;
+    struct ns_fkey k = guest_key(src, src_port, guest, guest_port);
+    struct ns_fnode *n = ns_findex_find(u->ns, &k);
 
-    for (f = *guest_bucket(u, src, src_port, guest, guest_port); f; f = f->gnext)
-        if (f->src_port == src_port && f->guest_port == guest_port &&
-            ns_ip6_equal(&f->src, src) && ns_ip6_equal(&f->guest, guest))
-            return f;
-    return NULL;
+    return n ? ns_fnode_container(n, struct fwd_flow, gnode) : NULL;
 }
 
 /**
@@ -554,7 +510,7 @@ static struct fwd_flow *flow_open(struct ns_udp_fwd *u, struct ns_fwd_port *p,
                                   const struct in6_addr *guest, const struct fwd_client *c,
                                   const struct sockaddr_storage *sa, socklen_t len)
 {
-    struct fwd_flow *f, **b;
+    struct fwd_flow *f;
 
     if (u->count >= u->max_flows && u->oldest) {
         flow_close(u, u->oldest);
@@ -577,12 +533,10 @@ static struct fwd_flow *flow_open(struct ns_udp_fwd *u, struct ns_fwd_port *p,
         return NULL;
     }
     f->created_ms = ns_now_ms();
-    b = host_bucket(u, p, c);
-    f->hnext = *b;
-    *b = f;
-    b = guest_bucket(u, &f->src, f->src_port, &f->guest, f->guest_port);
-    f->gnext = *b;
-    *b = f;
+    f->hnode.key = host_key(p, c);
+    ns_findex_insert(u->ns, &f->hnode);
+    f->gnode.key = guest_key(&f->src, f->src_port, &f->guest, f->guest_port);
+    ns_findex_insert(u->ns, &f->gnode);
     lru_append(u, f);
     u->count++;
     NS_COUNT(u->ns, udp_flows_created);
@@ -784,8 +738,6 @@ static void fwd_free(struct ns_udp_fwd *u)
         flow_close(u, u->oldest);
     while (u->paused)
         unpause_port(u, u->paused->port);
-    free(u->by_host);
-    free(u->by_guest);
     free(u->buf);
     free(u);
 }
@@ -809,12 +761,8 @@ int ns_udp_fwd_start(struct netstack *ns)
     u->ns = ns;
     u->max_flows = ns->cfg.max_udp_flows ? ns->cfg.max_udp_flows : 1;
     u->idle_ms = ns->cfg.udp_idle_timeout_ms;
-    for (u->nbucket = FWD_MIN_BUCKETS; u->nbucket < u->max_flows && u->nbucket < FWD_MAX_BUCKETS;)
-        u->nbucket *= 2;
-    u->by_host = calloc(u->nbucket, sizeof(*u->by_host));
-    u->by_guest = calloc(u->nbucket, sizeof(*u->by_guest));
     u->buf = malloc((size_t)FWD_BATCH * FWD_BUF_SIZE);
-    if (!u->by_host || !u->by_guest || !u->buf) {
+    if (!u->buf) {
         fwd_free(u);
         return -ENOMEM;
     }

@@ -7,13 +7,15 @@
 # At MTU 1500: UDP echo with both targets; a 4000-byte datagram both ways
 # (fragmented by the guest, and by netstackd towards the guest); full cone (a
 # reply from the server's second port reaches the same guest socket); one host
-# socket per guest source port (the same host port towards two destinations);
+# socket per guest source port (the same host port towards two destinations),
+# and that port the guest's own (RFC 4787 port preservation);
 # ping to the remote (also 4000 bytes, and two at once), the gateway and the
 # alias; ping to an unroutable address gets no reply.
 # Then --udp-timeout 2 --max-udp-flows 3 --max-icmp-flows 1: a flow idle for
-# more than 3 s gets a new host port and one used within the timeout keeps
-# its port; a fourth guest port evicts the least recently used flow; pings
-# still work when each one evicts the other's flow.
+# more than 3 s expires (udp_flows_expired) and one used within the timeout
+# stays; a fourth guest port evicts the least recently used flow
+# (udp_flows_evicted) and the most recent one stays; pings still work when
+# each one evicts the other's flow.
 . "$(dirname "$0")/natlib.sh"
 need_nat_caps ping
 
@@ -29,6 +31,17 @@ udp_seen() {
     local out
     out=$(GC_TIMEOUT=10 guestclient udp "$2" "$3" --size 64 --sport "$1" --timeout 3) || true
     sed -n 's/.* seen=[0-9.]*:\([0-9]*\) .*intact$/\1/p' <<<"$out" | head -1 | grep . || echo none
+}
+
+# api_stat NAME - one counter of the running netstackd (started with --api-socket).
+api_stat() {
+    "$PYTHON" - "$WORK/api.sock" "$1" <<'PY'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+s.sendall(b'{"execute": "get_stats"}\n')
+print(json.loads(s.makefile().readline())["return"]["counters"][sys.argv[2]])
+PY
 }
 
 start_nat --mtu 1500
@@ -92,16 +105,18 @@ check "netstackd is still running" daemon_alive
 stop_nat
 
 log "--udp-timeout 2 --max-udp-flows 3 --max-icmp-flows 1"
-start_nat --mtu 1500 --udp-timeout 2 --max-udp-flows 3 --max-icmp-flows 1
+start_nat --mtu 1500 --udp-timeout 2 --max-udp-flows 3 --max-icmp-flows 1 \
+    --api-socket "$WORK/api.sock"
 p1=$(udp_seen 41000 "$REMOTE_IP" 7000)
+expect_eq "the host port is the guest's own (port preservation)" "$p1" 41000
 sleep 0.5
 p2=$(udp_seen 41000 "$REMOTE_IP" 7000)
-check "a flow used again within the timeout keeps its host port ($p1, then $p2)" \
-    test "$p1" != none -a "$p1" = "$p2"
+expect_eq "a flow used again within the timeout is the same flow" \
+    "$(api_stat udp_flows_created) $p2" "1 41000"
 sleep 4
 p3=$(udp_seen 41000 "$REMOTE_IP" 7000)
-check "after 4 s idle the flow expired: a new host port ($p2, then $p3)" \
-    test "$p3" != none -a "$p3" != "$p2"
+expect_eq "after 4 s idle the flow expired, and a new one opened ($p3)" \
+    "$(api_stat udp_flows_expired) $(api_stat udp_flows_created)" "1 2"
 
 sleep 3   # every flow above has expired: the table is empty
 e1=$(udp_seen 42001 "$REMOTE_IP" 7000)
@@ -110,11 +125,13 @@ e3=$(udp_seen 42003 "$REMOTE_IP" 7000)
 e4=$(udp_seen 42004 "$REMOTE_IP" 7000)
 check "four guest ports, four host ports ($e1 $e2 $e3 $e4)" \
     test "$(printf '%s\n' "$e1" "$e2" "$e3" "$e4" | grep -v none | sort -u | wc -l)" -eq 4
+expect_eq "the fourth evicted the least recently used" "$(api_stat udp_flows_evicted)" 1
 e1b=$(udp_seen 42001 "$REMOTE_IP" 7000)
-check "the first guest port was evicted by the fourth: a new host port ($e1, then $e1b)" \
-    test "$e1b" != none -a "$e1b" != "$e1"
+expect_eq "the first guest port opens a flow again ($e1b), evicting the next" \
+    "$(api_stat udp_flows_evicted)" 2
+created=$(api_stat udp_flows_created)
 e4b=$(udp_seen 42004 "$REMOTE_IP" 7000)
-check "the most recent flow was kept ($e4, then $e4b)" test "$e4b" != none -a "$e4b" = "$e4"
+expect_eq "the most recent flow was kept ($e4, then $e4b)" "$(api_stat udp_flows_created)" "$created"
 
 check "ping the remote (one ICMP flow)" gping -c 2 -i 0.2 -W 2 "$REMOTE_IP"
 check "a second ping evicts the first one's flow and works" \
