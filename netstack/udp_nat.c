@@ -13,23 +13,26 @@
  * and hairpinning (REQ-9): a guest flow that sends to another's mapping (the
  * alias and its port) reaches it through the host's loopback, from its own
  * mapping. That is what hole punching (STUN, ICE, QUIC migration, games)
- * needs; tests/unit/test_udp_nat.c and test_nat6.c check each, per family. The host-loopback alias is the host's
- * 127.0.0.1 both ways (ns_nat_to_host_addr/ns_nat_from_host_addr); broadcast,
- * multicast and the guest's own subnet are never sent anywhere. IPv6 is the
- * same path: a flow of a guest IPv6 address has an IPv6 socket (IPv6 only),
- * the alias's twin is the host's ::1, the guest's /64 and link-local
- * addresses are its own link.
+ * needs; tests/unit/test_udp_nat.c and test_nat6.c check each, per family.
  *
- * The flows are a flow table (flow_table.c) keyed by the guest's address
- * (either family) and source port: found by a seeded hash, evicted least recently used first when
- * max_udp_flows is reached, closed after udp_idle_timeout_ms without traffic
- * either way. UDP needs nothing beyond the table's struct ns_flow, so a UDP
- * flow is just that, its @guest_id the guest's source port.
+ * The host-loopback alias is the host's 127.0.0.1 both ways
+ * (ns_nat_to_host_addr/ns_nat_from_host_addr); broadcast, multicast and the
+ * guest's own subnet are never sent anywhere. IPv6 is the same path: a flow
+ * of a guest IPv6 address has an IPv6 socket (IPv6 only), the alias's twin is
+ * the host's ::1, the guest's /64 and link-local addresses are its own link.
+ *
+ * The flows are a flow module (flow_table.c) keyed by the guest's address
+ * (either family) and source port: found in the stack's one flow table,
+ * evicted least recently used first when max_udp_flows is reached, closed
+ * after udp_idle_timeout_ms without traffic either way. UDP needs nothing
+ * beyond the table's struct ns_flow, so a UDP flow is just that, its
+ * @guest_id the guest's source port.
  *
  * Host to guest: recvmmsg() in batches into one buffer per stack, each
- * datagram to ns_udp_send(), which fragments to the guest's MTU. Before each
- * batch the transmit queue must have room for the batch at its worst (every
- * datagram 65507 bytes), so nothing read is ever dropped for lack of queue.
+ * datagram to ns_udp_send() or ns_udp6_send(), which fragment to the guest's
+ * MTU. Before each batch the transmit queue must have room for the batch at
+ * its worst (every datagram 64 KiB in IPv6 fragments), so nothing read is
+ * ever dropped for lack of queue.
  * If the transport pushed back, the flow is paused (ns_flow_pause()), its
  * datagrams left in the kernel's buffer until ns_udp_nat_resume(); if the
  * queue is merely full of what this dispatch produced, the callback just
