@@ -9,7 +9,8 @@
  * reassembled request); ns_ipv4_send() fragments it. Echo requests to any
  * other address go to the ICMP NAT (netstack/icmp_nat.c), which sends them
  * from a host ping socket or counts why not; every other ICMP message from the
- * guest is counted as unhandled.
+ * guest is counted as unhandled. ns_icmp_send_error() is what the NAT answers
+ * with when the host could not reach a destination.
  */
 #include <netinet/in.h>
 #include <string.h>
@@ -21,6 +22,25 @@
 #include "ethernet/writer.h"
 #include "netstack/nat.h"
 #include "netstack/stack.h"
+
+int ns_icmp_send_error(struct netstack *ns, uint32_t to, uint8_t type, uint8_t code,
+                       const uint8_t *pkt, size_t len)
+{
+    uint8_t msg[ICMP_HLEN + 60 + 8];
+    size_t quoted = len ? (size_t)(pkt[0] & 0x0f) * 4 + 8 : 0;
+    struct ns_writer w;
+
+    if (quoted > len)
+        quoted = len;
+    ns_writer_init(&w, msg, sizeof(msg));
+    ns_writer_u8(&w, type);
+    ns_writer_u8(&w, code);
+    ns_writer_be16(&w, 0);
+    ns_writer_be32(&w, 0);
+    ns_writer_bytes(&w, pkt, quoted);
+    ns_store_be16(msg + 2, ns_csum(msg, w.len));
+    return ns_ipv4_send(ns, NULL, ns->gateway, to, IPPROTO_ICMP, msg, w.len);
+}
 
 /**
  * echo_reply() - answer @ip, an echo request to one of our addresses.

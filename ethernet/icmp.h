@@ -8,9 +8,18 @@
 struct netstack;
 struct ns_ipv4;
 
+#include <stddef.h>
+#include <stdint.h>
+
 #define ICMP_ECHO_REPLY     0
 #define ICMP_ECHO_REQUEST   8
 #define ICMP_HLEN           8
+
+/* Destination unreachable (RFC 792) and the codes the NAT uses. */
+#define ICMP_UNREACH        3
+#define ICMP_UNREACH_NET    0
+#define ICMP_UNREACH_HOST   1
+#define ICMP_UNREACH_ADMIN  13      /* RFC 1812: communication administratively prohibited */
 
 /**
  * ns_icmp_input() - one ICMP datagram from the guest
@@ -18,5 +27,16 @@ struct ns_ipv4;
  * (Echo to other addresses goes out through host ping sockets: the NAT's job.)
  */
 void ns_icmp_input(struct netstack *ns, const struct ns_ipv4 *ip);
+
+/**
+ * ns_icmp_send_error() - an ICMP error from the gateway to the guest's @to
+ * (host order), as a router on the path would send it
+ * @type, @code: the message
+ * @pkt, @len: the invoking datagram, from its IPv4 header; its header and the
+ *          first 8 bytes after it are quoted (RFC 792)
+ * Return: 0 or ns_ipv4_send()'s error.
+ */
+int ns_icmp_send_error(struct netstack *ns, uint32_t to, uint8_t type, uint8_t code,
+                       const uint8_t *pkt, size_t len);
 
 #endif /* NETSTACK_ICMP_H */

@@ -63,11 +63,7 @@
 #define TCP_LISTENER_IDLE_MS    2000    /* a listener no handshake used this long goes */
 #define TCP_TICK_MS             1000    /* how often timers walk the flows */
 
-#define ICMP_UNREACH            3
-#define ICMP_UNREACH_NET        0
-#define ICMP_UNREACH_HOST       1
 #define TCP_BORROW_MIN          2048    /* payload bytes worth a reference instead of a copy */
-#define ICMP_UNREACH_ADMIN      13      /* RFC 1812: communication administratively prohibited */
 
 /* What the NAT needs from a TCP header. */
 struct seg_info {
@@ -364,25 +360,11 @@ static void send_rst(struct netstack *ns, const struct tcp_key *k, uint32_t seq)
 static void send_unreachable(struct netstack *ns, const struct tcp_flow *f, uint8_t code,
                              uint8_t code6)
 {
-    uint8_t msg[ICMP_HLEN + 60 + 8];
-    size_t quoted = f->syn_hlen + 8, len;
-    struct ns_writer w;
-
-    if (!ns_ip6_is_mapped4(&f->key.guest)) {
+    if (ns_ip6_is_mapped4(&f->key.guest))
+        ns_icmp_send_error(ns, ns_ip6_get4(&f->key.guest), ICMP_UNREACH, code, f->syn,
+                           f->syn_len);
+    else
         ns_icmp6_send_error(ns, &f->key.guest, ICMP6_DST_UNREACH, code6, 0, f->syn, f->syn_len);
-        return;
-    }
-    if (quoted > f->syn_len)
-        quoted = f->syn_len;
-    ns_writer_init(&w, msg, sizeof(msg));
-    ns_writer_u8(&w, ICMP_UNREACH);
-    ns_writer_u8(&w, code);
-    ns_writer_be16(&w, 0);
-    ns_writer_be32(&w, 0);
-    ns_writer_bytes(&w, f->syn, quoted);
-    len = w.len;
-    ns_store_be16(msg + 2, ns_csum(msg, len));
-    ns_ipv4_send(ns, NULL, ns->gateway, ns_ip6_get4(&f->key.guest), IPPROTO_ICMP, msg, len);
 }
 
 /**
