@@ -202,6 +202,24 @@ daemon_alive() { [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; }
 # daemon_fds() - how many file descriptors netstackd has open.
 daemon_fds() { ls "/proc/$DAEMON_PID/fd" | wc -l; }
 
+# api CMD - one command on the control socket of the running netstackd
+# (started with --api-socket "$WORK/api.sock"); prints the reply's "return"
+# value as JSON.
+api() {
+    "$PYTHON" - "$WORK/api.sock" "$1" <<'PY'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+s.sendall(json.dumps({"execute": sys.argv[2]}).encode() + b"\n")
+print(json.dumps(json.loads(s.makefile().readline())["return"]))
+PY
+}
+
+# api_stat NAME - one counter of the running netstackd (see api).
+api_stat() {
+    api get_stats | "$PYTHON" -c 'import json, sys; print(json.load(sys.stdin)["counters"][sys.argv[1]])' "$1"
+}
+
 # start_server() - servers.py in a namespace: start_server NS NAME MODE [args...]
 # Waits for its "ready" line; its output is $WORK/srv-NAME.log.
 start_server() {

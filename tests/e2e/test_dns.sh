@@ -98,17 +98,6 @@ nodata() {
 # logged N REGEX - dnsmasq N's query log has a line matching REGEX.
 logged() { grep -qE -- "$2" "$WORK/dnsmasq-$1.log"; }
 
-# api_stat NAME - one counter of the running netstackd (started with --api-socket).
-api_stat() {
-    "$PYTHON" - "$WORK/api.sock" "$1" <<'PY'
-import json, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.connect(sys.argv[1])
-s.sendall(b'{"execute": "get_stats"}\n')
-print(json.loads(s.makefile().readline())["return"]["counters"][sys.argv[2]])
-PY
-}
-
 # set_resolv SERVER - replace $WORK/resolv.conf (a new file renamed over it).
 set_resolv() {
     printf 'nameserver %s\n' "$1" >"$WORK/resolv.conf.new"

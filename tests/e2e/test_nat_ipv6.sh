@@ -70,18 +70,6 @@ BG_PIDS+=($!)
 wait_line "$WORK/peer6.log" ready 10 || die "the guest's peer server did not start"
 start_server "$GUEST_NS" udp-guest udpecho --bind :: --port 5300
 
-# api CMD - one control API command; prints the "return" value as JSON.
-api() {
-    "$PYTHON" - "$WORK/api.sock" "$1" <<'PY'
-import json, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.connect(sys.argv[1])
-s.sendall(json.dumps({"execute": sys.argv[2]}).encode() + b"\n")
-print(json.dumps(json.loads(s.makefile().readline())["return"]))
-PY
-}
-stat() { api get_stats | "$PYTHON" -c "import json,sys; print(json.load(sys.stdin)['counters']['$1'])"; }
-
 # slaac_addr - the guest's global address in fd65:65::/64, once DAD passed.
 # peer_seen NS HOST PORT - from namespace NS, what the guest's peer server saw.
 peer_seen() {
@@ -157,7 +145,7 @@ log "ping -6 beyond the gateway, through ping sockets"
 check "ping -6 the remote" gping -6 -c 3 -i 0.2 -W 2 "$REMOTE6"
 check "ping -6 the remote, 3000 bytes (fragmented both ways)" \
     gping -6 -c 2 -i 0.2 -W 2 -s 3000 "$REMOTE6"
-check "icmp_echo_replies_forwarded counts them" test "$(stat icmp_echo_replies_forwarded)" -ge 5
+check "icmp_echo_replies_forwarded counts them" test "$(api_stat icmp_echo_replies_forwarded)" -ge 5
 check "ping -6 to a host with no route gets no reply" bash -c "! gping -6 -c 1 -W 1 2001:db8:99::7"
 
 log "forwards into the guest over IPv6 (tcp:[::]:PORT:[::]:PORT)"
@@ -197,8 +185,8 @@ echo "$out"
 check "no route at all: ENETUNREACH, at once" grep -q "^ok: .*ENETUNREACH" <<<"$out"
 
 log "counters and flows"
-check "tcp_established counts the IPv6 connections" test "$(stat tcp_established)" -ge 206
-check "icmp6_errors_out counts the two unreachables" test "$(stat icmp6_errors_out)" -ge 2
+check "tcp_established counts the IPv6 connections" test "$(api_stat tcp_established)" -ge 206
+check "icmp6_errors_out counts the two unreachables" test "$(api_stat icmp6_errors_out)" -ge 2
 (sleep 15 | guestclient hold "$REMOTE6" 8080 --n 1 --timeout 10 >"$WORK/hold.out" 2>&1) &
 BG_PIDS+=($!)
 wait_line "$WORK/hold.out" '^result open' 20 || true
@@ -222,17 +210,17 @@ at_mtu1500() {
         die "no default route in the guest"
     download "MTU 1500 $*: GET big.bin" "http://[$REMOTE6]:8080/big.bin" "$BIG_SHA"
     upload "MTU 1500 $*: POST big.bin" "http://[$REMOTE6]:8080/upload" "$WORK/www/big.bin"
-    echo "    gso_frames_in=$(stat gso_frames_in) tso_frames_out=$(stat tso_frames_out)" \
-        "gso_segments_out=$(stat gso_segments_out)"
+    echo "    gso_frames_in=$(api_stat gso_frames_in) tso_frames_out=$(api_stat tso_frames_out)" \
+        "gso_segments_out=$(api_stat gso_segments_out)"
 }
 
 log "MTU 1500 with offloads: TSO6 super-frames both ways"
 at_mtu1500
-check "the guest sent TSO6 super-frames" test "$(stat gso_frames_in)" -gt 0
-check "super-frames went to the guest" test "$(stat tso_frames_out)" -gt 0
+check "the guest sent TSO6 super-frames" test "$(api_stat gso_frames_in)" -gt 0
+check "super-frames went to the guest" test "$(api_stat tso_frames_out)" -gt 0
 stop_nat
 log "MTU 1500 without offloads: super-segments cut to the guest's MSS in software"
 at_mtu1500 --no-offload
-check "segments were cut in software" test "$(stat gso_segments_out)" -gt 0
+check "segments were cut in software" test "$(api_stat gso_segments_out)" -gt 0
 stop_nat
 finish

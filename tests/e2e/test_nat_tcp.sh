@@ -40,17 +40,6 @@ remote_server serverfirst serverfirst --bind $REMOTE_IP --port 8082 --send-bytes
 remote_server reset reset --bind $REMOTE_IP --port 8083 --send-bytes 262144 --delay 0.5
 remote_server expectreset expectreset --bind $REMOTE_IP --port 8084 --log "$WORK/expectreset.out"
 
-# stat NAME - one counter of the running netstackd, from its control socket.
-stat() {
-    "$PYTHON" - "$WORK/api.sock" "$1" <<'PY'
-import json, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.connect(sys.argv[1])
-s.sendall(b'{"execute": "get_stats"}\n')
-print(json.loads(s.makefile().readline())["return"]["counters"][sys.argv[2]])
-PY
-}
-
 # download NAME URL SHA256 - curl in the guest, body hashed on the fly.
 download() {
     local t0 ms sum
@@ -149,9 +138,9 @@ upload "MTU 1500: POST big.bin ($BIG_MB MB) to the remote" \
 check "MTU 1500: half-close with the remote" \
     guestclient halfclose "$REMOTE_IP" 8081 --bytes 1048576 --answer-bytes 4194304
 # 100 MB each way must have used super-frames, not 1500-byte frames.
-n=$(stat gso_frames_in)
+n=$(api_stat gso_frames_in)
 check "MTU 1500: the guest sent TSO super-frames ($n)" test "$n" -gt 1000
-n=$(stat tso_frames_out)
+n=$(api_stat tso_frames_out)
 check "MTU 1500: the guest received TSO super-frames ($n)" test "$n" -gt 1000
 stop_nat
 
@@ -163,10 +152,10 @@ for mtu in 1500 65520; do
         "$WORK/www/big.bin"
     check "no offload, MTU $mtu: half-close with the remote" \
         guestclient halfclose "$REMOTE_IP" 8081 --bytes 1048576 --answer-bytes 4194304
-    expect_eq "no offload, MTU $mtu: super-frames from the guest" "$(stat gso_frames_in)" 0
-    expect_eq "no offload, MTU $mtu: super-frames to the guest" "$(stat tso_frames_out)" 0
+    expect_eq "no offload, MTU $mtu: super-frames from the guest" "$(api_stat gso_frames_in)" 0
+    expect_eq "no offload, MTU $mtu: super-frames to the guest" "$(api_stat tso_frames_out)" 0
     if [ "$mtu" = 1500 ]; then
-        n=$(stat gso_segments_out)
+        n=$(api_stat gso_segments_out)
         check "no offload, MTU 1500: super-segments were cut in software ($n frames)" \
             test "$n" -gt 1000
     fi

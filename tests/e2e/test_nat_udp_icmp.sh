@@ -33,17 +33,6 @@ udp_seen() {
     sed -n 's/.* seen=[0-9.]*:\([0-9]*\) .*intact$/\1/p' <<<"$out" | head -1 | grep . || echo none
 }
 
-# api_stat NAME - one counter of the running netstackd (started with --api-socket).
-api_stat() {
-    "$PYTHON" - "$WORK/api.sock" "$1" <<'PY'
-import json, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.connect(sys.argv[1])
-s.sendall(b'{"execute": "get_stats"}\n')
-print(json.loads(s.makefile().readline())["return"]["counters"][sys.argv[2]])
-PY
-}
-
 start_nat --mtu 1500
 expect_eq "guest MTU" "$(in_guest cat "/sys/class/net/$TAP/mtu")" 1500
 
