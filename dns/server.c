@@ -132,10 +132,10 @@ static void reply(struct netstack *ns, const struct in6_addr *ip, uint16_t port,
         NS_COUNT(ns, dns_truncated);
     }
     if (IN6_IS_ADDR_V4MAPPED(ip))
-        ns_udp_send(ns, NULL, ns->gateway, NS_DNS_PORT, ns_load_be32(ip->s6_addr + 12), port,
+        ns_udp_send(ns, NULL, ns->link.gateway, NS_DNS_PORT, ns_load_be32(ip->s6_addr + 12), port,
                     msg, len);
     else
-        ns_udp6_send(ns, &ns->gateway6, NS_DNS_PORT, ip, port, msg, len);
+        ns_udp6_send(ns, &ns->link.gateway6, NS_DNS_PORT, ip, port, msg, len);
 }
 
 /**
@@ -586,11 +586,11 @@ static int listen_tcp(struct netstack *ns, const struct in6_addr *addr)
  */
 static int listen_all(struct netstack *ns)
 {
-    struct in6_addr gw4 = ns_ip6_mapped4(ns->gateway);
+    struct in6_addr gw4 = ns_ip6_mapped4(ns->link.gateway);
     int rc = listen_tcp(ns, &gw4);
 
-    if (!rc && ns->ipv6)
-        rc = listen_tcp(ns, &ns->gateway6);
+    if (!rc && ns->link.ipv6)
+        rc = listen_tcp(ns, &ns->link.gateway6);
     return rc;
 }
 
@@ -606,15 +606,15 @@ static int add_local(struct netstack *ns)
     const char *const *spec;
     int n;
 
-    a.s_addr = htonl(ns->gateway);
+    a.s_addr = htonl(ns->link.gateway);
     if (ns_dns_local_add(l, "gateway.internal", AF_INET, &a))
         return -ENOMEM;
-    a.s_addr = htonl(ns->host_loopback);
-    if (ns->host_loopback && ns_dns_local_add(l, "host.internal", AF_INET, &a))
+    a.s_addr = htonl(ns->link.host_loopback);
+    if (ns->link.host_loopback && ns_dns_local_add(l, "host.internal", AF_INET, &a))
         return -ENOMEM;
-    if (ns->ipv6 && (ns_dns_local_add(l, "gateway.internal", AF_INET6, &ns->gateway6) ||
-                     (ns->host_loopback &&
-                      ns_dns_local_add(l, "host.internal", AF_INET6, &ns->host_loopback6))))
+    if (ns->link.ipv6 && (ns_dns_local_add(l, "gateway.internal", AF_INET6, &ns->link.gateway6) ||
+                     (ns->link.host_loopback &&
+                      ns_dns_local_add(l, "host.internal", AF_INET6, &ns->link.host_loopback6))))
         return -ENOMEM;
     for (spec = ns->cfg.dns_names; spec && *spec; spec++) {
         if (ns_dns_local_add_spec(l, *spec)) {

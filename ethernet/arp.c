@@ -25,8 +25,11 @@
 #include "ethernet/eth.h"
 #include "ethernet/reader.h"
 #include "ethernet/writer.h"
-#include "netstack/dhcp.h"
-#include "netstack/stack.h"
+#include "ethernet/link.h"
+#include "netstack/clock.h"
+#include "netstack/counters.h"
+#include "netstack/log.h"
+#include "netstack/tx.h"
 
 #define ARP_REQUEST 1
 #define ARP_REPLY   2
@@ -65,78 +68,78 @@ static int parse(struct ns_reader *r, struct arp_pkt *a)
 /**
  * held_by_guest() - does a guest own @ip (lease, offer or seen as a source)?
  */
-static int held_by_guest(struct netstack *ns, uint32_t ip)
+static int held_by_guest(struct ns_link *lk, uint32_t ip)
 {
     uint8_t mac[6];
 
-    return ns_neigh_lookup(ns, ip, mac);
+    return ns_neigh_lookup(lk, ip, mac);
 }
 
 /**
  * should_answer() - see the Theory of Operation.
  */
-static int should_answer(struct netstack *ns, const struct arp_pkt *a)
+static int should_answer(struct ns_link *lk, const struct arp_pkt *a)
 {
-    uint32_t host = a->tpa & ~ns->netmask;
+    uint32_t host = a->tpa & ~lk->netmask;
 
-    if (!ns_in_subnet(ns, a->tpa) || host == 0 || a->tpa == ns->broadcast)
+    if (!ns_link_in_subnet(lk, a->tpa) || host == 0 || a->tpa == lk->broadcast)
         return 0;
     if (a->tpa == a->spa)
         return 0;
-    return ns_is_local(ns, a->tpa) || !held_by_guest(ns, a->tpa);
+    return ns_link_is_local(lk, a->tpa) || !held_by_guest(lk, a->tpa);
 }
 
 /**
  * send_arp() - build and queue one ARP packet from the gateway's MAC.
  */
-static void send_arp(struct netstack *ns, uint16_t op, const uint8_t *eth_dst, uint32_t spa,
+static void send_arp(struct ns_link *lk, uint16_t op, const uint8_t *eth_dst, uint32_t spa,
                      const uint8_t *tha, uint32_t tpa)
 {
-    uint8_t *f = ns_tx_alloc(ns, ETH_HLEN + ARP_LEN);
+    uint8_t *f = ns_tx_alloc(lk->up, ETH_HLEN + ARP_LEN);
     struct ns_writer w;
 
     if (!f)
         return;
     ns_writer_init(&w, f, ETH_HLEN + ARP_LEN);
-    ns_eth_header(ns_writer_reserve(&w, ETH_HLEN), eth_dst, ns->cfg.gateway_mac, ETH_P_ARP);
+    ns_eth_header(ns_writer_reserve(&w, ETH_HLEN), eth_dst, lk->mac, ETH_P_ARP);
     ns_writer_be16(&w, 1);
     ns_writer_be16(&w, ETH_P_IPV4);
     ns_writer_u8(&w, 6);
     ns_writer_u8(&w, 4);
     ns_writer_be16(&w, op);
-    ns_writer_bytes(&w, ns->cfg.gateway_mac, 6);
+    ns_writer_bytes(&w, lk->mac, 6);
     ns_writer_be32(&w, spa);
     ns_writer_bytes(&w, tha, 6);
     ns_writer_be32(&w, tpa);
-    ns_tx_commit(ns, f, w.len);
+    ns_tx_commit(lk->up, f, w.len);
 }
 
 /**
  * ns_arp_input() - learn the sender, answer a request for an address behind us
  * @src_mac: the frame's source (the sender field is what ARP itself uses)
  */
-void ns_arp_input(struct netstack *ns, const uint8_t src_mac[6], struct ns_reader *r)
+void ns_arp_input(struct ns_link *lk, const uint8_t src_mac[6], struct ns_reader *r)
 {
     struct arp_pkt a;
 
-    NS_COUNT(ns, arp_in);
+    NS_COUNT(lk, arp_in);
     if (parse(r, &a) || ns_mac_is_multicast(a.sha)) {
-        NS_COUNT(ns, drop_arp_malformed);
+        NS_COUNT(lk, drop_arp_malformed);
         return;
     }
     if (a.spa)      /* 0 is a probe (RFC 5227): the sender has no address yet */
-        ns_neigh_learn(ns, a.spa, a.sha);
-    if (a.op != ARP_REQUEST || !should_answer(ns, &a)) {
-        NS_COUNT(ns, drop_arp_ignored);
+        ns_neigh_learn(lk, a.spa, a.sha);
+    if (a.op != ARP_REQUEST || !should_answer(lk, &a)) {
+        NS_COUNT(lk, drop_arp_ignored);
         return;
     }
-    send_arp(ns, ARP_REPLY, a.sha, a.tpa, a.sha, a.spa);
-    NS_COUNT(ns, arp_replies);
+    send_arp(lk, ARP_REPLY, a.sha, a.tpa, a.sha, a.spa);
+    NS_COUNT(lk, arp_replies);
 }
 
-void ns_arp_request(struct netstack *ns, uint32_t ip)
+void ns_arp_request(struct ns_link *lk, uint32_t ip)
 {
     static const uint8_t zero[6];
 
-    send_arp(ns, ARP_REQUEST, ns_eth_broadcast, ns->gateway, zero, ip);
+    send_arp(lk, ARP_REQUEST, ns_eth_broadcast, lk->gateway, zero, ip);
 }

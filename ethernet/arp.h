@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-struct netstack;
+struct ns_link;
 struct ns_reader;
 
 #define ARP_LEN 28
@@ -15,11 +15,11 @@ struct ns_reader;
 /**
  * ns_arp_input() - one ARP packet (the Ethernet payload) from @src_mac.
  */
-void ns_arp_input(struct netstack *ns, const uint8_t src_mac[6], struct ns_reader *r);
+void ns_arp_input(struct ns_link *lk, const uint8_t src_mac[6], struct ns_reader *r);
 
 /**
  * ns_arp_request() - ask the guest link who has @ip (host order).
  */
-void ns_arp_request(struct netstack *ns, uint32_t ip);
+void ns_arp_request(struct ns_link *lk, uint32_t ip);
 
 #endif /* NETSTACK_ARP_H */

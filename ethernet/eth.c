@@ -18,7 +18,11 @@
 #include "ethernet/ipv4.h"
 #include "ethernet/ipv6.h"
 #include "ethernet/reader.h"
-#include "netstack/stack.h"
+#include "ethernet/link.h"
+#include "netstack/clock.h"
+#include "netstack/counters.h"
+#include "netstack/log.h"
+#include "netstack/tx.h"
 
 const uint8_t ns_eth_broadcast[ETH_ALEN] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
@@ -34,55 +38,55 @@ void ns_eth_header(uint8_t *p, const uint8_t dst[ETH_ALEN], const uint8_t src[ET
 /**
  * for_us() - is @dst the gateway's MAC, broadcast, or (with IPv6) an IPv6 multicast MAC?
  */
-static int for_us(const struct netstack *ns, const uint8_t *dst)
+static int for_us(const struct ns_link *lk, const uint8_t *dst)
 {
-    return !memcmp(dst, ns->cfg.gateway_mac, ETH_ALEN) ||
+    return !memcmp(dst, lk->mac, ETH_ALEN) ||
            !memcmp(dst, ns_eth_broadcast, ETH_ALEN) ||
-           (ns->ipv6 && dst[0] == 0x33 && dst[1] == 0x33);
+           (lk->ipv6 && dst[0] == 0x33 && dst[1] == 0x33);
 }
 
-void ns_eth_input(struct netstack *ns, const uint8_t *frame, size_t len)
+void ns_eth_input(struct ns_link *lk, const uint8_t *frame, size_t len)
 {
     struct ns_reader r, payload;
     const uint8_t *dst, *src;
     uint16_t type;
 
-    NS_COUNT(ns, frames_in);
-    NS_COUNT_N(ns, bytes_in, len);
+    NS_COUNT(lk, frames_in);
+    NS_COUNT_N(lk, bytes_in, len);
     ns_reader_init(&r, frame, len);
     dst = ns_reader_get(&r, ETH_ALEN);
     src = ns_reader_get(&r, ETH_ALEN);
     type = ns_read_be16(&r);
     if (ns_reader_failed(&r)) {
-        NS_COUNT(ns, drop_eth_short);
+        NS_COUNT(lk, drop_eth_short);
         return;
     }
     /* A TSO guest's super-frame is one IPv4 packet of up to 64 KiB whatever the MTU. */
     if (len > (size_t)ETH_HLEN + ETH_VLAN_SLACK +
-                  (ns->rx_offload && ns->rx_offload->gso_type ? IPV4_MAX_LEN : ns->cfg.mtu)) {
-        NS_COUNT(ns, drop_jumbo);
+                  (lk->rx_offload && lk->rx_offload->gso_type ? IPV4_MAX_LEN : lk->mtu)) {
+        NS_COUNT(lk, drop_jumbo);
         return;
     }
-    if (ns_mac_is_multicast(src) || !for_us(ns, dst)) {
-        NS_COUNT(ns, drop_eth_not_for_us);
+    if (ns_mac_is_multicast(src) || !for_us(lk, dst)) {
+        NS_COUNT(lk, drop_eth_not_for_us);
         return;
     }
     ns_reader_sub(&r, ns_reader_left(&r), &payload);
     switch (type) {
     case ETH_P_ARP:
-        ns_arp_input(ns, src, &payload);
+        ns_arp_input(lk, src, &payload);
         break;
     case ETH_P_IPV4:
-        ns_ipv4_input(ns, src, &payload);
+        ns_ipv4_input(lk, src, &payload);
         break;
     case ETH_P_IPV6:
-        if (ns->ipv6)
-            ns_ipv6_input(ns, src, &payload);
+        if (lk->ipv6)
+            ns_ipv6_input(lk, src, &payload);
         else
-            NS_COUNT(ns, drop_eth_type);
+            NS_COUNT(lk, drop_eth_type);
         break;
     default:
-        NS_COUNT(ns, drop_eth_type);
+        NS_COUNT(lk, drop_eth_type);
         break;
     }
 }

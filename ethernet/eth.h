@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct netstack;
+struct ns_link;
 
 #define ETH_HLEN        14
 #define ETH_ALEN        6
@@ -29,7 +29,7 @@ extern const uint8_t ns_eth_broadcast[ETH_ALEN];
 /**
  * ns_eth_input() - one frame from the guest: validate, learn, dispatch.
  */
-void ns_eth_input(struct netstack *ns, const uint8_t *frame, size_t len);
+void ns_eth_input(struct ns_link *lk, const uint8_t *frame, size_t len);
 
 /**
  * ns_eth_header() - write an Ethernet header at @p (ETH_HLEN bytes).

@@ -21,9 +21,13 @@
 #include "ethernet/reader.h"
 #include "ethernet/writer.h"
 #include "netstack/nat.h"
-#include "netstack/stack.h"
+#include "ethernet/link.h"
+#include "netstack/clock.h"
+#include "netstack/counters.h"
+#include "netstack/log.h"
+#include "netstack/tx.h"
 
-int ns_icmp_send_error(struct netstack *ns, uint32_t to, uint8_t type, uint8_t code,
+int ns_icmp_send_error(struct ns_link *lk, uint32_t to, uint8_t type, uint8_t code,
                        const uint8_t *pkt, size_t len)
 {
     uint8_t msg[ICMP_HLEN + 60 + 8];
@@ -39,13 +43,13 @@ int ns_icmp_send_error(struct netstack *ns, uint32_t to, uint8_t type, uint8_t c
     ns_writer_be32(&w, 0);
     ns_writer_bytes(&w, pkt, quoted);
     ns_store_be16(msg + 2, ns_csum(msg, w.len));
-    return ns_ipv4_send(ns, NULL, ns->gateway, to, IPPROTO_ICMP, msg, w.len);
+    return ns_ipv4_send(lk, NULL, lk->gateway, to, IPPROTO_ICMP, msg, w.len);
 }
 
 /**
  * echo_reply() - answer @ip, an echo request to one of our addresses.
  */
-static void echo_reply(struct netstack *ns, const struct ns_ipv4 *ip)
+static void echo_reply(struct ns_link *lk, const struct ns_ipv4 *ip)
 {
     uint8_t h[ICMP_HLEN];
 
@@ -57,29 +61,29 @@ static void echo_reply(struct netstack *ns, const struct ns_ipv4 *ip)
     ns_store_be16(h + 2, ns_csum_fold(ns_csum_add(ns_csum_add(0, h, ICMP_HLEN),
                                                   ip->payload + ICMP_HLEN,
                                                   ip->payload_len - ICMP_HLEN)));
-    if (!ns_ipv4_send_parts(ns, ip->src_mac, ip->dst, ip->src, IPPROTO_ICMP, h, ICMP_HLEN,
+    if (!ns_ipv4_send_parts(lk, ip->src_mac, ip->dst, ip->src, IPPROTO_ICMP, h, ICMP_HLEN,
                             ip->payload + ICMP_HLEN, ip->payload_len - ICMP_HLEN))
-        NS_COUNT(ns, icmp_echo_replies);
+        NS_COUNT(lk, icmp_echo_replies);
 }
 
-void ns_icmp_input(struct netstack *ns, const struct ns_ipv4 *ip)
+void ns_icmp_input(struct ns_link *lk, const struct ns_ipv4 *ip)
 {
     struct ns_reader r;
     uint8_t type, code;
 
-    NS_COUNT(ns, icmp_in);
+    NS_COUNT(lk, icmp_in);
     ns_reader_init(&r, ip->payload, ip->payload_len);
     if (ns_reader_u8(&r, &type) || ns_reader_u8(&r, &code) || ip->payload_len < ICMP_HLEN ||
         ns_csum(ip->payload, ip->payload_len) != 0) {
-        NS_COUNT(ns, drop_icmp_malformed);
+        NS_COUNT(lk, drop_icmp_malformed);
         return;
     }
     if (type == ICMP_ECHO_REQUEST && code == 0 && ip->src) {
-        if (ns_is_local(ns, ip->dst))
-            echo_reply(ns, ip);
+        if (ns_link_is_local(lk, ip->dst))
+            echo_reply(lk, ip);
         else
-            ns_icmp_nat_input(ns, ip);
+            ns_icmp_nat_input(lk->up, ip);
         return;
     }
-    NS_COUNT(ns, drop_icmp_unhandled);
+    NS_COUNT(lk, drop_icmp_unhandled);
 }

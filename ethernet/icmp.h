@@ -5,7 +5,7 @@
 #ifndef NETSTACK_ICMP_H
 #define NETSTACK_ICMP_H
 
-struct netstack;
+struct ns_link;
 struct ns_ipv4;
 
 #include <stddef.h>
@@ -26,7 +26,7 @@ struct ns_ipv4;
  * Echo requests to the gateway and the host-loopback alias are answered here.
  * (Echo to other addresses goes out through host ping sockets: the NAT's job.)
  */
-void ns_icmp_input(struct netstack *ns, const struct ns_ipv4 *ip);
+void ns_icmp_input(struct ns_link *lk, const struct ns_ipv4 *ip);
 
 /**
  * ns_icmp_send_error() - an ICMP error from the gateway to the guest's @to
@@ -36,7 +36,7 @@ void ns_icmp_input(struct netstack *ns, const struct ns_ipv4 *ip);
  *          first 8 bytes after it are quoted (RFC 792)
  * Return: 0 or ns_ipv4_send()'s error.
  */
-int ns_icmp_send_error(struct netstack *ns, uint32_t to, uint8_t type, uint8_t code,
+int ns_icmp_send_error(struct ns_link *lk, uint32_t to, uint8_t type, uint8_t code,
                        const uint8_t *pkt, size_t len);
 
 #endif /* NETSTACK_ICMP_H */

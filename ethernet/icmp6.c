@@ -27,7 +27,11 @@
 #include "ethernet/reader.h"
 #include "ethernet/writer.h"
 #include "netstack/nat.h"
-#include "netstack/stack.h"
+#include "ethernet/link.h"
+#include "netstack/clock.h"
+#include "netstack/counters.h"
+#include "netstack/log.h"
+#include "netstack/tx.h"
 
 #define ECHO_HLEN 8     /* type, code, checksum, identifier, sequence */
 
@@ -43,7 +47,7 @@ uint16_t ns_icmp6_checksum(const struct in6_addr *src, const struct in6_addr *ds
     return ns_csum_fold(sum);
 }
 
-int ns_icmp6_send_error(struct netstack *ns, const struct in6_addr *to, uint8_t type,
+int ns_icmp6_send_error(struct ns_link *lk, const struct in6_addr *to, uint8_t type,
                         uint8_t code, uint32_t param, const uint8_t *pkt, size_t len)
 {
     /* RFC 4443 2.4(c): as much of the invoking packet as fits the minimum MTU. */
@@ -53,23 +57,23 @@ int ns_icmp6_send_error(struct netstack *ns, const struct in6_addr *to, uint8_t 
 
     if (len > room)
         len = room;
-    if (!ns_neigh6_lookup(ns, to, mac))
+    if (!ns_neigh6_lookup(lk, to, mac))
         return -EHOSTUNREACH;
     h[0] = type;
     h[1] = code;
     ns_store_be16(h + 2, 0);
     ns_store_be32(h + 4, param);
-    ns_store_be16(h + 2, ns_icmp6_checksum(&ns->gateway6, to, h, sizeof(h), pkt, len));
-    rc = ns_ipv6_send(ns, mac, &ns->gateway6, to, IPV6_NH_ICMPV6, 64, h, sizeof(h), pkt, len);
+    ns_store_be16(h + 2, ns_icmp6_checksum(&lk->gateway6, to, h, sizeof(h), pkt, len));
+    rc = ns_ipv6_send(lk, mac, &lk->gateway6, to, IPV6_NH_ICMPV6, 64, h, sizeof(h), pkt, len);
     if (!rc)
-        NS_COUNT(ns, icmp6_errors_out);
+        NS_COUNT(lk, icmp6_errors_out);
     return rc;
 }
 
 /**
  * echo_reply() - answer @ip, an echo request to one of our unicast addresses.
  */
-static void echo_reply(struct netstack *ns, const struct ns_ipv6 *ip)
+static void echo_reply(struct ns_link *lk, const struct ns_ipv6 *ip)
 {
     uint8_t h[ECHO_HLEN], mac[6];
     const uint8_t *data = ip->payload + ECHO_HLEN;
@@ -81,8 +85,8 @@ static void echo_reply(struct netstack *ns, const struct ns_ipv6 *ip)
     ns_store_be16(h + 2, 0);
     ns_store_be16(h + 2, ns_icmp6_checksum(&ip->dst, &ip->src, h, ECHO_HLEN, data, dlen));
     memcpy(mac, ip->src_mac, 6);
-    if (!ns_ipv6_send(ns, mac, &ip->dst, &ip->src, IPV6_NH_ICMPV6, 64, h, ECHO_HLEN, data, dlen))
-        NS_COUNT(ns, icmp6_echo_replies);
+    if (!ns_ipv6_send(lk, mac, &ip->dst, &ip->src, IPV6_NH_ICMPV6, 64, h, ECHO_HLEN, data, dlen))
+        NS_COUNT(lk, icmp6_echo_replies);
 }
 
 /**
@@ -90,57 +94,57 @@ static void echo_reply(struct netstack *ns, const struct ns_ipv6 *ip)
  * request goes to the NAT (netstack/icmp_nat.c), as IPv4's do; nothing else
  * is forwarded.
  */
-static void forward(struct netstack *ns, const struct ns_ipv6 *ip, uint8_t type, uint8_t code)
+static void forward(struct ns_link *lk, const struct ns_ipv6 *ip, uint8_t type, uint8_t code)
 {
     if (type != ICMP6_ECHO_REQUEST)
-        NS_COUNT(ns, drop_ipv6_destination);
+        NS_COUNT(lk, drop_ipv6_destination);
     else if (code != 0 || ip->payload_len < ECHO_HLEN || ns_ip6_is_unspecified(&ip->src))
-        NS_COUNT(ns, drop_icmp6_malformed);
+        NS_COUNT(lk, drop_icmp6_malformed);
     else
-        ns_icmp_nat_input6(ns, ip);
+        ns_icmp_nat_input6(lk->up, ip);
 }
 
-void ns_icmp6_input(struct netstack *ns, const struct ns_ipv6 *ip)
+void ns_icmp6_input(struct ns_link *lk, const struct ns_ipv6 *ip)
 {
     struct ns_reader r;
     uint8_t type, code;
 
-    NS_COUNT(ns, icmp6_in);
+    NS_COUNT(lk, icmp6_in);
     ns_reader_init(&r, ip->payload, ip->payload_len);
     type = ns_read_u8(&r);
     code = ns_read_u8(&r);
     if (ip->payload_len < ICMP6_HDR_LEN || ns_reader_failed(&r) ||
         ns_icmp6_checksum(&ip->src, &ip->dst, ip->payload, ip->payload_len, NULL, 0) != 0) {
-        NS_COUNT(ns, drop_icmp6_malformed);
+        NS_COUNT(lk, drop_icmp6_malformed);
         return;
     }
-    if (!ns_ip6_is_multicast(&ip->dst) && !ns_ipv6_is_local(ns, &ip->dst)) {
-        forward(ns, ip, type, code);
+    if (!ns_ip6_is_multicast(&ip->dst) && !ns_ipv6_is_local(lk, &ip->dst)) {
+        forward(lk, ip, type, code);
         return;
     }
     switch (type) {
     case ICMP6_ECHO_REQUEST:
         if (code != 0 || ip->payload_len < ECHO_HLEN) {
-            NS_COUNT(ns, drop_icmp6_malformed);
+            NS_COUNT(lk, drop_icmp6_malformed);
             break;
         }
         /* Not to a group (no one asks ff02::1 for a ping that matters), nor from ::. */
         if (ns_ip6_is_multicast(&ip->dst) || ns_ip6_is_unspecified(&ip->src))
-            NS_COUNT(ns, drop_icmp6_unhandled);
+            NS_COUNT(lk, drop_icmp6_unhandled);
         else
-            echo_reply(ns, ip);
+            echo_reply(lk, ip);
         break;
     case ICMP6_ROUTER_SOLICIT:
     case ICMP6_NEIGHBOR_SOLICIT:
     case ICMP6_NEIGHBOR_ADVERT:
         /* RFC 6980: neighbour discovery is never fragmented; a fragment is an attack. */
         if (ip->has_frag)
-            NS_COUNT(ns, drop_ipv6_frag);
+            NS_COUNT(lk, drop_ipv6_frag);
         else
-            ns_ndp_input(ns, ip);
+            ns_ndp_input(lk, ip);
         break;
     default:
-        NS_COUNT(ns, drop_icmp6_unhandled);
+        NS_COUNT(lk, drop_icmp6_unhandled);
         break;
     }
 }

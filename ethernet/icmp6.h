@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct netstack;
+struct ns_link;
 struct ns_ipv6;
 
 #define ICMP6_HDR_LEN           4
@@ -33,7 +33,7 @@ struct ns_ipv6;
  * alias are answered here, neighbour and router discovery go to ndp.c; every
  * other message is counted as unhandled.
  */
-void ns_icmp6_input(struct netstack *ns, const struct ns_ipv6 *ip);
+void ns_icmp6_input(struct ns_link *lk, const struct ns_ipv6 *ip);
 
 /**
  * ns_icmp6_checksum() - the checksum of an ICMPv6 message from @src to @dst
@@ -57,7 +57,7 @@ uint16_t ns_icmp6_checksum(const struct in6_addr *src, const struct in6_addr *ds
  *          message stays within the minimum MTU
  * Return: 0, -EHOSTUNREACH (the guest's MAC is unknown), or ns_ipv6_send()'s error.
  */
-int ns_icmp6_send_error(struct netstack *ns, const struct in6_addr *to, uint8_t type,
+int ns_icmp6_send_error(struct ns_link *lk, const struct in6_addr *to, uint8_t type,
                         uint8_t code, uint32_t param, const uint8_t *pkt, size_t len);
 
 #endif /* NETSTACK_ICMP6_H */

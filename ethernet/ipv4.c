@@ -27,7 +27,11 @@
 #include "ethernet/reasm.h"
 #include "ethernet/writer.h"
 #include "netstack/nat.h"
-#include "netstack/stack.h"
+#include "ethernet/link.h"
+#include "netstack/clock.h"
+#include "netstack/counters.h"
+#include "netstack/log.h"
+#include "netstack/tx.h"
 #include "netstack/tcp_seg.h"
 #include "netstack/udp.h"
 
@@ -68,43 +72,43 @@ enum ns_ipv4_verdict ns_ipv4_parse(struct ns_reader *r, struct ns_ipv4 *ip)
 /**
  * count_verdict() - the drop counter for a parse failure.
  */
-static void count_verdict(struct netstack *ns, enum ns_ipv4_verdict v)
+static void count_verdict(struct ns_link *lk, enum ns_ipv4_verdict v)
 {
     switch (v) {
     case NS_IPV4_BAD_HEADER:
-        NS_COUNT(ns, drop_ipv4_header);
+        NS_COUNT(lk, drop_ipv4_header);
         break;
     case NS_IPV4_BAD_LENGTH:
-        NS_COUNT(ns, drop_ipv4_length);
+        NS_COUNT(lk, drop_ipv4_length);
         break;
     case NS_IPV4_BAD_CHECKSUM:
-        NS_COUNT(ns, drop_ipv4_checksum);
+        NS_COUNT(lk, drop_ipv4_checksum);
         break;
     case NS_IPV4_BAD_SOURCE:
-        NS_COUNT(ns, drop_ipv4_source);
+        NS_COUNT(lk, drop_ipv4_source);
         break;
     case NS_IPV4_OK:
         break;
     }
 }
 
-void ns_ipv4_deliver(struct netstack *ns, const struct ns_ipv4 *ip)
+void ns_ipv4_deliver(struct ns_link *lk, const struct ns_ipv4 *ip)
 {
     switch (ip->proto) {
     case IPPROTO_ICMP:
-        ns_icmp_input(ns, ip);
+        ns_icmp_input(lk, ip);
         break;
     case IPPROTO_UDP:
-        ns_udp_input(ns, ip);
+        ns_udp_input(lk->up, ip);
         break;
     case IPPROTO_TCP: {
         struct ns_tcp_seg seg = ns_tcp_seg4(ip);
 
-        ns_tcp_nat_input(ns, &seg);
+        ns_tcp_nat_input(lk->up, &seg);
         break;
     }
     default:
-        NS_COUNT(ns, drop_ipv4_proto);
+        NS_COUNT(lk, drop_ipv4_proto);
         break;
     }
 }
@@ -118,11 +122,11 @@ void ns_ipv4_deliver(struct netstack *ns, const struct ns_ipv4 *ip)
  * and where the guest left them partial (NEEDS_CSUM) or vouched for them.
  * Return: 0 to go on, -1 if @ip was dropped and counted.
  */
-static int ns_ipv4_offload(struct netstack *ns, struct ns_ipv4 *ip)
+static int ns_ipv4_offload(struct ns_link *lk, struct ns_ipv4 *ip)
 {
-    const struct netstack_offload *o = ns->rx_offload;
+    const struct netstack_offload *o = lk->rx_offload;
 
-    ip->csum_trusted = !!(ns->offloads & NETSTACK_LINK_INTEGRITY);
+    ip->csum_trusted = !!(lk->offloads & NETSTACK_LINK_INTEGRITY);
     if (!o)
         return 0;
     if (o->flags & (NETSTACK_OFFLOAD_F_NEEDS_CSUM | NETSTACK_OFFLOAD_F_DATA_VALID))
@@ -133,50 +137,50 @@ static int ns_ipv4_offload(struct netstack *ns, struct ns_ipv4 *ip)
         (o->gso_type == NETSTACK_GSO_UDP_L4 && ip->proto == IPPROTO_UDP)) {
         if (!(ip->frag & (IPV4_MF | IPV4_OFFMASK))) {
             if (ip->proto == IPPROTO_TCP)
-                NS_COUNT(ns, gso_frames_in);    /* UDP: counted once it is cut (udp.c) */
+                NS_COUNT(lk, gso_frames_in);    /* UDP: counted once it is cut (udp.c) */
             return 0;
         }
     }
-    NS_COUNT(ns, drop_gso_malformed);
+    NS_COUNT(lk, drop_gso_malformed);
     return -1;
 }
 
-void ns_ipv4_input(struct netstack *ns, const uint8_t src_mac[6], struct ns_reader *r)
+void ns_ipv4_input(struct ns_link *lk, const uint8_t src_mac[6], struct ns_reader *r)
 {
     enum ns_ipv4_verdict v;
     struct ns_ipv4 ip;
 
-    NS_COUNT(ns, ipv4_in);
+    NS_COUNT(lk, ipv4_in);
     v = ns_ipv4_parse(r, &ip);
     if (v != NS_IPV4_OK) {
-        count_verdict(ns, v);
+        count_verdict(lk, v);
         return;
     }
     /* Only the guest's subnet, or 0.0.0.0 while it asks DHCP for an address. */
-    if (ip.src && !ns_in_subnet(ns, ip.src)) {
-        NS_COUNT(ns, drop_ipv4_source);
+    if (ip.src && !ns_link_in_subnet(lk, ip.src)) {
+        NS_COUNT(lk, drop_ipv4_source);
         return;
     }
     ip.src_mac = src_mac;
-    if (ns_ipv4_offload(ns, &ip))
+    if (ns_ipv4_offload(lk, &ip))
         return;
-    ns_neigh_learn(ns, ip.src, src_mac);
+    ns_neigh_learn(lk, ip.src, src_mac);
     if (ip.frag & (IPV4_MF | IPV4_OFFMASK)) {
-        ns_reasm_input(ns, &ip);
+        ns_reasm_input(lk, &ip);
         return;
     }
-    ns_ipv4_deliver(ns, &ip);
+    ns_ipv4_deliver(lk, &ip);
 }
 
-int ns_ipv4_dst_mac(struct netstack *ns, uint32_t dst, uint8_t mac[6])
+int ns_ipv4_dst_mac(struct ns_link *lk, uint32_t dst, uint8_t mac[6])
 {
-    if (dst == IPV4_BROADCAST || dst == ns->broadcast) {
+    if (dst == IPV4_BROADCAST || dst == lk->broadcast) {
         memcpy(mac, ns_eth_broadcast, ETH_ALEN);
         return 0;
     }
-    if (ns_neigh_lookup(ns, dst, mac))
+    if (ns_neigh_lookup(lk, dst, mac))
         return 0;
-    ns_arp_request(ns, dst);
+    ns_arp_request(lk, dst);
     return -1;
 }
 
@@ -210,18 +214,18 @@ static void put_range(struct ns_writer *w, const struct ip_payload *p, size_t of
  * @off:  offset of this piece in the payload, in bytes (a multiple of 8)
  * @more: set the More Fragments flag
  */
-static int queue_fragment(struct netstack *ns, const uint8_t *mac, uint32_t src, uint32_t dst,
+static int queue_fragment(struct ns_link *lk, const uint8_t *mac, uint32_t src, uint32_t dst,
                           uint8_t proto, uint16_t id, const struct ip_payload *p, size_t len,
                           size_t off, int more)
 {
     size_t flen = ETH_HLEN + IPV4_HLEN + len;
-    uint8_t *f = ns_tx_alloc(ns, flen), *h;
+    uint8_t *f = ns_tx_alloc(lk->up, flen), *h;
     struct ns_writer w;
 
     if (!f)
         return -ENOBUFS;
     ns_writer_init(&w, f, flen);
-    ns_eth_header(ns_writer_reserve(&w, ETH_HLEN), mac, ns->cfg.gateway_mac, ETH_P_IPV4);
+    ns_eth_header(ns_writer_reserve(&w, ETH_HLEN), mac, lk->mac, ETH_P_IPV4);
     h = w.data + w.len;
     ns_writer_u8(&w, 0x45);
     ns_writer_u8(&w, 0);
@@ -235,32 +239,32 @@ static int queue_fragment(struct netstack *ns, const uint8_t *mac, uint32_t src,
     ns_writer_be32(&w, dst);
     put_range(&w, p, off, len);
     ns_store_be16(h + 10, ns_csum(h, IPV4_HLEN));
-    ns_tx_commit(ns, f, w.len);
+    ns_tx_commit(lk->up, f, w.len);
     return 0;
 }
 
-int ns_ipv4_send_parts(struct netstack *ns, const uint8_t *dst_mac, uint32_t src, uint32_t dst,
+int ns_ipv4_send_parts(struct ns_link *lk, const uint8_t *dst_mac, uint32_t src, uint32_t dst,
                        uint8_t proto, const uint8_t *hdr, size_t hlen, const uint8_t *data,
                        size_t dlen)
 {
-    size_t max = ((size_t)ns->cfg.mtu - IPV4_HLEN) & ~(size_t)7, off = 0, len = hlen + dlen;
+    size_t max = ((size_t)lk->mtu - IPV4_HLEN) & ~(size_t)7, off = 0, len = hlen + dlen;
     struct ip_payload p = { hdr, data, hlen, dlen };
     uint8_t mac[6];
-    uint16_t id = ns->ip_id++;
+    uint16_t id = lk->ip_id++;
     int rc;
 
     if (len > IPV4_MAX_LEN - IPV4_HLEN)
         return -EMSGSIZE;
     if (dst_mac)
         memcpy(mac, dst_mac, 6);
-    else if (ns_ipv4_dst_mac(ns, dst, mac)) {
-        NS_COUNT(ns, drop_tx_no_neighbor);
+    else if (ns_ipv4_dst_mac(lk, dst, mac)) {
+        NS_COUNT(lk, drop_tx_no_neighbor);
         return -EHOSTUNREACH;
     }
     do {
         size_t piece = len - off > max ? max : len - off;
 
-        rc = queue_fragment(ns, mac, src, dst, proto, id, &p, piece, off, off + piece < len);
+        rc = queue_fragment(lk, mac, src, dst, proto, id, &p, piece, off, off + piece < len);
         if (rc)
             return rc;
         off += piece;
@@ -268,8 +272,8 @@ int ns_ipv4_send_parts(struct netstack *ns, const uint8_t *dst_mac, uint32_t src
     return 0;
 }
 
-int ns_ipv4_send(struct netstack *ns, const uint8_t *dst_mac, uint32_t src, uint32_t dst,
+int ns_ipv4_send(struct ns_link *lk, const uint8_t *dst_mac, uint32_t src, uint32_t dst,
                  uint8_t proto, const uint8_t *payload, size_t len)
 {
-    return ns_ipv4_send_parts(ns, dst_mac, src, dst, proto, NULL, 0, payload, len);
+    return ns_ipv4_send_parts(lk, dst_mac, src, dst, proto, NULL, 0, payload, len);
 }

@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct netstack;
+struct ns_link;
 struct ns_reader;
 
 #define IPV4_HLEN       20
@@ -76,12 +76,12 @@ enum ns_ipv4_verdict ns_ipv4_parse(struct ns_reader *r, struct ns_ipv4 *ip);
 /**
  * ns_ipv4_input() - one IPv4 packet from the guest: validate, reassemble, dispatch.
  */
-void ns_ipv4_input(struct netstack *ns, const uint8_t src_mac[6], struct ns_reader *r);
+void ns_ipv4_input(struct ns_link *lk, const uint8_t src_mac[6], struct ns_reader *r);
 
 /**
  * ns_ipv4_deliver() - dispatch a complete datagram by protocol.
  */
-void ns_ipv4_deliver(struct netstack *ns, const struct ns_ipv4 *ip);
+void ns_ipv4_deliver(struct ns_link *lk, const struct ns_ipv4 *ip);
 
 /**
  * ns_ipv4_send() - send a datagram to the guest, fragmented to the link MTU
@@ -90,20 +90,20 @@ void ns_ipv4_deliver(struct netstack *ns, const struct ns_ipv4 *ip);
  *           and the datagram is dropped (counted as drop_tx_no_neighbor)
  * Return: 0, or a negative errno when nothing was queued.
  */
-int ns_ipv4_send(struct netstack *ns, const uint8_t *dst_mac, uint32_t src, uint32_t dst,
+int ns_ipv4_send(struct ns_link *lk, const uint8_t *dst_mac, uint32_t src, uint32_t dst,
                  uint8_t proto, const uint8_t *payload, size_t len);
 
 /**
  * ns_ipv4_send_parts() - ns_ipv4_send() for a payload made of a header
  * (@hdr, @hlen bytes) and the data after it, copied straight into the frames
  */
-int ns_ipv4_send_parts(struct netstack *ns, const uint8_t *dst_mac, uint32_t src, uint32_t dst,
+int ns_ipv4_send_parts(struct ns_link *lk, const uint8_t *dst_mac, uint32_t src, uint32_t dst,
                        uint8_t proto, const uint8_t *hdr, size_t hlen, const uint8_t *data,
                        size_t dlen);
 
 /**
  * ns_ipv4_dst_mac() - the link address for @dst. Return: 0, -1 if unknown (ARP sent).
  */
-int ns_ipv4_dst_mac(struct netstack *ns, uint32_t dst, uint8_t mac[6]);
+int ns_ipv4_dst_mac(struct ns_link *lk, uint32_t dst, uint8_t mac[6]);
 
 #endif /* NETSTACK_IPV4_H */

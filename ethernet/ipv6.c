@@ -38,7 +38,11 @@
 #include "ethernet/reasm.h"
 #include "ethernet/writer.h"
 #include "netstack/nat.h"
-#include "netstack/stack.h"
+#include "ethernet/link.h"
+#include "netstack/clock.h"
+#include "netstack/counters.h"
+#include "netstack/log.h"
+#include "netstack/tx.h"
 #include "netstack/tcp_seg.h"
 #include "netstack/udp.h"
 
@@ -188,35 +192,35 @@ enum ns_ipv6_verdict ns_ipv6_parse(struct ns_reader *r, struct ns_ipv6 *ip)
 /**
  * count_verdict() - the drop counter for a parse failure.
  */
-static void count_verdict(struct netstack *ns, enum ns_ipv6_verdict v)
+static void count_verdict(struct ns_link *lk, enum ns_ipv6_verdict v)
 {
     switch (v) {
     case NS_IPV6_BAD_HEADER:
-        NS_COUNT(ns, drop_ipv6_header);
+        NS_COUNT(lk, drop_ipv6_header);
         break;
     case NS_IPV6_BAD_LENGTH:
-        NS_COUNT(ns, drop_ipv6_length);
+        NS_COUNT(lk, drop_ipv6_length);
         break;
     case NS_IPV6_BAD_SOURCE:
-        NS_COUNT(ns, drop_ipv6_source);
+        NS_COUNT(lk, drop_ipv6_source);
         break;
     case NS_IPV6_BAD_EXT:
-        NS_COUNT(ns, drop_ipv6_ext);
+        NS_COUNT(lk, drop_ipv6_ext);
         break;
     case NS_IPV6_OK:
         break;
     }
 }
 
-int ns_ipv6_in_prefix(const struct netstack *ns, const struct in6_addr *a)
+int ns_ipv6_in_prefix(const struct ns_link *lk, const struct in6_addr *a)
 {
-    return !memcmp(a->s6_addr, ns->prefix6.s6_addr, 8);
+    return !memcmp(a->s6_addr, lk->prefix6.s6_addr, 8);
 }
 
-int ns_ipv6_is_local(const struct netstack *ns, const struct in6_addr *a)
+int ns_ipv6_is_local(const struct ns_link *lk, const struct in6_addr *a)
 {
-    return ns->ipv6 && (ns_ip6_equal(a, &ns->gateway6) || ns_ip6_equal(a, &ns->gateway6_ll) ||
-                        (ns->host_loopback && ns_ip6_equal(a, &ns->host_loopback6)));
+    return lk->ipv6 && (ns_ip6_equal(a, &lk->gateway6) || ns_ip6_equal(a, &lk->gateway6_ll) ||
+                        (lk->host_loopback && ns_ip6_equal(a, &lk->host_loopback6)));
 }
 
 /**
@@ -226,7 +230,7 @@ int ns_ipv6_is_local(const struct netstack *ns, const struct in6_addr *a)
  * addresses and learns the guest's from its duplicate address detection
  * (ndp.c), whose solicitations go to the groups of the guest's addresses.
  */
-static int for_us_multicast(const struct netstack *ns, const struct in6_addr *dst)
+static int for_us_multicast(const struct ns_link *lk, const struct in6_addr *dst)
 {
     static const uint8_t all_nodes[16] = { 0xff, 0x02, [15] = 1 };
     static const uint8_t all_routers[16] = { 0xff, 0x02, [15] = 2 };
@@ -241,10 +245,10 @@ static int for_us_multicast(const struct netstack *ns, const struct in6_addr *ds
  * source_ok() - the guest may only speak from its link: the unspecified
  * address (DAD, RFC 4862), link-local addresses, addresses of the prefix.
  */
-static int source_ok(const struct netstack *ns, const struct in6_addr *src)
+static int source_ok(const struct ns_link *lk, const struct in6_addr *src)
 {
     return (ns_ip6_is_unspecified(src) || ns_ip6_is_link_local(src) ||
-            ns_ipv6_in_prefix(ns, src)) && !ns_ipv6_is_local(ns, src);
+            ns_ipv6_in_prefix(lk, src)) && !ns_ipv6_is_local(lk, src);
 }
 
 /**
@@ -255,65 +259,65 @@ static int source_ok(const struct netstack *ns, const struct in6_addr *src)
  * which udp.c cuts.
  * Return: 1 to go on, 0 if @ip was dropped and counted.
  */
-static int offload_ok(struct netstack *ns, struct ns_ipv6 *ip)
+static int offload_ok(struct ns_link *lk, struct ns_ipv6 *ip)
 {
-    const struct netstack_offload *o = ns->rx_offload;
+    const struct netstack_offload *o = lk->rx_offload;
 
-    ip->csum_trusted = !!(ns->offloads & NETSTACK_LINK_INTEGRITY) ||
+    ip->csum_trusted = !!(lk->offloads & NETSTACK_LINK_INTEGRITY) ||
                        (o && (o->flags & (NETSTACK_OFFLOAD_F_NEEDS_CSUM |
                                           NETSTACK_OFFLOAD_F_DATA_VALID)));
     if (!o || o->gso_type == NETSTACK_GSO_NONE)
         return 1;
     if (o->gso_type == NETSTACK_GSO_TCPV6 && ip->proto == IPPROTO_TCP && !ip->has_frag) {
-        NS_COUNT(ns, gso_frames_in);
+        NS_COUNT(lk, gso_frames_in);
         return 1;
     }
     if (o->gso_type == NETSTACK_GSO_UDP_L4 && ip->proto == IPPROTO_UDP && !ip->has_frag)
         return 1;   /* cut and counted in udp.c */
-    NS_COUNT(ns, drop_gso_malformed);
+    NS_COUNT(lk, drop_gso_malformed);
     return 0;
 }
 
-void ns_ipv6_input(struct netstack *ns, const uint8_t src_mac[6], struct ns_reader *r)
+void ns_ipv6_input(struct ns_link *lk, const uint8_t src_mac[6], struct ns_reader *r)
 {
     enum ns_ipv6_verdict v;
     struct ns_ipv6 ip;
 
-    NS_COUNT(ns, ipv6_in);
+    NS_COUNT(lk, ipv6_in);
     v = ns_ipv6_parse(r, &ip);
     if (v != NS_IPV6_OK) {
-        count_verdict(ns, v);
+        count_verdict(lk, v);
         return;
     }
-    if (!source_ok(ns, &ip.src)) {
-        NS_COUNT(ns, drop_ipv6_source);
+    if (!source_ok(lk, &ip.src)) {
+        NS_COUNT(lk, drop_ipv6_source);
         return;
     }
     ip.src_mac = src_mac;
-    if (!offload_ok(ns, &ip))
+    if (!offload_ok(lk, &ip))
         return;
     if (!ns_ip6_is_unspecified(&ip.src))
-        ns_neigh6_learn(ns, &ip.src, src_mac);
-    ns_ndp_guest_seen(ns);
+        ns_neigh6_learn(lk, &ip.src, src_mac);
+    ns_ndp_guest_seen(lk);
     /* Unicast to other addresses is the NAT's (ns_ipv6_deliver()). */
-    if (ns_ip6_is_multicast(&ip.dst) && !for_us_multicast(ns, &ip.dst)) {
-        NS_COUNT(ns, drop_ipv6_multicast);
+    if (ns_ip6_is_multicast(&ip.dst) && !for_us_multicast(lk, &ip.dst)) {
+        NS_COUNT(lk, drop_ipv6_multicast);
         return;
     }
     /* Only neighbour discovery speaks before it has an address (DAD, RFC 4862). */
     if (ns_ip6_is_unspecified(&ip.src) && ip.proto != IPV6_NH_ICMPV6) {
-        NS_COUNT(ns, drop_ipv6_source);
+        NS_COUNT(lk, drop_ipv6_source);
         return;
     }
     /* An atomic fragment (offset 0, no more) is a whole packet (RFC 6946). */
     if (ip.has_frag && (ip.frag & (IPV6_FRAG_OFFMASK | IPV6_FRAG_MF))) {
-        ns_reasm_input6(ns, &ip);
+        ns_reasm_input6(lk, &ip);
         return;
     }
-    ns_ipv6_deliver(ns, &ip);
+    ns_ipv6_deliver(lk, &ip);
 }
 
-void ns_ipv6_deliver(struct netstack *ns, const struct ns_ipv6 *in)
+void ns_ipv6_deliver(struct ns_link *lk, const struct ns_ipv6 *in)
 {
     struct ns_ipv6 ip = *in;
 
@@ -325,7 +329,7 @@ void ns_ipv6_deliver(struct netstack *ns, const struct ns_ipv6 *in)
         ns_reader_init(&x, ip.payload, ip.payload_len);
         ip.has_frag = 1;    /* a second fragment header is refused */
         if (walk_chain(&x, &nh, 1, &ip)) {
-            NS_COUNT(ns, drop_ipv6_ext);
+            NS_COUNT(lk, drop_ipv6_ext);
             return;
         }
         ip.proto = nh;
@@ -336,15 +340,15 @@ void ns_ipv6_deliver(struct netstack *ns, const struct ns_ipv6 *in)
         struct ns_tcp_seg seg = ns_tcp_seg6(&ip);
 
         if (!ns_ip6_is_multicast(&ip.dst))
-            ns_tcp_nat_input(ns, &seg);
+            ns_tcp_nat_input(lk->up, &seg);
         else
-            NS_COUNT(ns, drop_ipv6_multicast);
+            NS_COUNT(lk, drop_ipv6_multicast);
     } else if (ip.proto == IPPROTO_UDP) {
-        ns_udp6_input(ns, &ip);
+        ns_udp6_input(lk->up, &ip);
     } else if (ip.proto == IPV6_NH_ICMPV6) {
-        ns_icmp6_input(ns, &ip);
+        ns_icmp6_input(lk, &ip);
     } else {
-        NS_COUNT(ns, drop_ipv6_proto);
+        NS_COUNT(lk, drop_ipv6_proto);
     }
 }
 
@@ -386,7 +390,7 @@ static void put_range(struct ns_writer *w, const struct parts *p, size_t off, si
  * @frag: the fragment header's offset and M flag, as on the wire
  * Return: 0 or -ENOBUFS.
  */
-static int queue_packet(struct netstack *ns, const uint8_t dst_mac[6], const struct in6_addr *src,
+static int queue_packet(struct ns_link *lk, const uint8_t dst_mac[6], const struct in6_addr *src,
                         const struct in6_addr *dst, uint8_t proto, uint8_t hop_limit,
                         const struct parts *p, size_t off, size_t n, const uint32_t *frag_id,
                         uint16_t frag)
@@ -395,10 +399,10 @@ static int queue_packet(struct netstack *ns, const uint8_t dst_mac[6], const str
     struct ns_writer w;
     uint8_t *f;
 
-    if (!(f = ns_tx_alloc(ns, flen)))
+    if (!(f = ns_tx_alloc(lk->up, flen)))
         return -ENOBUFS;
     ns_writer_init(&w, f, flen);
-    ns_eth_header(ns_writer_reserve(&w, ETH_HLEN), dst_mac, ns->cfg.gateway_mac, ETH_P_IPV6);
+    ns_eth_header(ns_writer_reserve(&w, ETH_HLEN), dst_mac, lk->mac, ETH_P_IPV6);
     ns_writer_be32(&w, 6u << 28);   /* version; traffic class and flow label 0 */
     ns_writer_be16(&w, (uint16_t)(fh + n));
     ns_writer_u8(&w, frag_id ? IPV6_NH_FRAGMENT : proto);
@@ -412,29 +416,29 @@ static int queue_packet(struct netstack *ns, const uint8_t dst_mac[6], const str
         ns_writer_be32(&w, *frag_id);
     }
     put_range(&w, p, off, n);
-    ns_tx_commit(ns, f, w.len);
+    ns_tx_commit(lk->up, f, w.len);
     return 0;
 }
 
-int ns_ipv6_send(struct netstack *ns, const uint8_t dst_mac[6], const struct in6_addr *src,
+int ns_ipv6_send(struct ns_link *lk, const uint8_t dst_mac[6], const struct in6_addr *src,
                  const struct in6_addr *dst, uint8_t proto, uint8_t hop_limit,
                  const uint8_t *hdr, size_t hlen, const uint8_t *data, size_t dlen)
 {
     struct parts p = { hdr, data, hlen, dlen };
-    size_t len = hlen + dlen, max = ((size_t)ns->cfg.mtu - IPV6_HLEN - 8) & ~(size_t)7, off;
+    size_t len = hlen + dlen, max = ((size_t)lk->mtu - IPV6_HLEN - 8) & ~(size_t)7, off;
     uint32_t id;
     int rc;
 
-    if (IPV6_HLEN + len <= ns->cfg.mtu)
-        return queue_packet(ns, dst_mac, src, dst, proto, hop_limit, &p, 0, len, NULL, 0);
+    if (IPV6_HLEN + len <= lk->mtu)
+        return queue_packet(lk, dst_mac, src, dst, proto, hop_limit, &p, 0, len, NULL, 0);
     /* The source fragments in IPv6 (RFC 8200 section 4.5): a fragment header each. */
     if (len > 65535 - 8)
         return -EMSGSIZE;
-    id = ++ns->ip6_frag_id;
+    id = ++lk->ip6_frag_id;
     for (off = 0; off < len; off += max) {
         size_t n = len - off > max ? max : len - off;
 
-        rc = queue_packet(ns, dst_mac, src, dst, proto, hop_limit, &p, off, n, &id,
+        rc = queue_packet(lk, dst_mac, src, dst, proto, hop_limit, &p, off, n, &id,
                           (uint16_t)(off | (off + n < len ? IPV6_FRAG_MF : 0)));
         if (rc)
             return rc;

@@ -19,7 +19,7 @@
 #include <stdint.h>
 #include <string.h>
 
-struct netstack;
+struct ns_link;
 struct ns_reader;
 
 #define IPV6_HLEN           40
@@ -94,13 +94,13 @@ enum ns_ipv6_verdict ns_ipv6_parse(struct ns_reader *r, struct ns_ipv6 *ip);
 /**
  * ns_ipv6_input() - one IPv6 packet from the guest: validate, learn, dispatch.
  */
-void ns_ipv6_input(struct netstack *ns, const uint8_t src_mac[6], struct ns_reader *r);
+void ns_ipv6_input(struct ns_link *lk, const uint8_t src_mac[6], struct ns_reader *r);
 
 /**
  * ns_ipv6_deliver() - a validated packet, or a reassembled one (whose
  * headers after the fragment header are walked here), to its protocol.
  */
-void ns_ipv6_deliver(struct netstack *ns, const struct ns_ipv6 *ip);
+void ns_ipv6_deliver(struct ns_link *lk, const struct ns_ipv6 *ip);
 
 /**
  * ns_ipv6_send() - frame and queue an IPv6 packet of the stack's own
@@ -111,7 +111,7 @@ void ns_ipv6_deliver(struct netstack *ns, const struct ns_ipv6 *ip);
  * A packet larger than the link MTU is sent as fragments (a reply to a
  * reassembled echo request, say). Return: 0, -EMSGSIZE, -ENOBUFS.
  */
-int ns_ipv6_send(struct netstack *ns, const uint8_t dst_mac[6], const struct in6_addr *src,
+int ns_ipv6_send(struct ns_link *lk, const uint8_t dst_mac[6], const struct in6_addr *src,
                  const struct in6_addr *dst, uint8_t proto, uint8_t hop_limit,
                  const uint8_t *hdr, size_t hlen, const uint8_t *data, size_t dlen);
 
@@ -124,12 +124,12 @@ void ns_ipv6_multicast_mac(const struct in6_addr *dst, uint8_t mac[6]);
  * ns_ipv6_is_local() - is @a one of the stack's own IPv6 addresses (the
  * gateway's global and link-local, the host-loopback alias)?
  */
-int ns_ipv6_is_local(const struct netstack *ns, const struct in6_addr *a);
+int ns_ipv6_is_local(const struct ns_link *lk, const struct in6_addr *a);
 
 /**
  * ns_ipv6_in_prefix() - is @a inside the guest's /64?
  */
-int ns_ipv6_in_prefix(const struct netstack *ns, const struct in6_addr *a);
+int ns_ipv6_in_prefix(const struct ns_link *lk, const struct in6_addr *a);
 
 static inline int ns_ip6_is_multicast(const struct in6_addr *a)
 {

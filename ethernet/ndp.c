@@ -42,7 +42,11 @@
 #include "ethernet/ndp.h"
 #include "ethernet/reader.h"
 #include "ethernet/writer.h"
-#include "netstack/stack.h"
+#include "ethernet/link.h"
+#include "netstack/clock.h"
+#include "netstack/counters.h"
+#include "netstack/log.h"
+#include "netstack/tx.h"
 
 #define NDP_HOP_LIMIT           255
 #define NDP_OPT_SOURCE_LLA      1
@@ -105,7 +109,7 @@ static int scan_options(struct ns_reader *r, uint8_t want, const uint8_t **lla)
  *
  * Return: 0 or -errno from ns_ipv6_send().
  */
-static int send_icmp6(struct netstack *ns, const struct ns_ipv6 *to, const struct in6_addr *src,
+static int send_icmp6(struct ns_link *lk, const struct ns_ipv6 *to, const struct in6_addr *src,
                       uint8_t *m, size_t len)
 {
     const struct in6_addr *dst = to ? &to->src : &all_nodes;
@@ -117,14 +121,14 @@ static int send_icmp6(struct netstack *ns, const struct ns_ipv6 *to, const struc
         ns_ipv6_multicast_mac(dst, mac);
     ns_store_be16(m + 2, 0);
     ns_store_be16(m + 2, ns_icmp6_checksum(src, dst, m, len, NULL, 0));
-    return ns_ipv6_send(ns, mac, src, dst, IPV6_NH_ICMPV6, NDP_HOP_LIMIT, m, len, NULL, 0);
+    return ns_ipv6_send(lk, mac, src, dst, IPV6_NH_ICMPV6, NDP_HOP_LIMIT, m, len, NULL, 0);
 }
 
 /**
  * advertise() - a neighbour advertisement for our address @target
  * @to: the solicitation to answer, NULL for an unsolicited one to all nodes
  */
-static void advertise(struct netstack *ns, const struct in6_addr *target,
+static void advertise(struct ns_link *lk, const struct in6_addr *target,
                       const struct ns_ipv6 *to)
 {
     uint8_t m[32];
@@ -139,9 +143,9 @@ static void advertise(struct netstack *ns, const struct in6_addr *target,
     ns_writer_bytes(&w, target->s6_addr, 16);
     ns_writer_u8(&w, NDP_OPT_TARGET_LLA);
     ns_writer_u8(&w, 1);
-    ns_writer_bytes(&w, ns->cfg.gateway_mac, 6);
-    if (!send_icmp6(ns, to, target, m, w.len))
-        NS_COUNT(ns, ndp_na_out);
+    ns_writer_bytes(&w, lk->mac, 6);
+    if (!send_icmp6(lk, to, target, m, w.len))
+        NS_COUNT(lk, ndp_na_out);
 }
 
 /**
@@ -149,12 +153,12 @@ static void advertise(struct netstack *ns, const struct in6_addr *target,
  * form, padded to a multiple of 8 bytes; none if there are no domains (or
  * none fits).
  */
-static void put_dnssl(struct netstack *ns, struct ns_writer *w)
+static void put_dnssl(struct ns_link *lk, struct ns_writer *w)
 {
     uint8_t names[256];
     size_t n, len, pad;
 
-    if (ns_namelist_encode(ns->search_domains, names, sizeof(names), &n) || !n)
+    if (ns_namelist_encode(lk->search_domains, names, sizeof(names), &n) || !n)
         return;
     len = 8 + n;
     pad = (8 - len % 8) % 8;
@@ -170,7 +174,7 @@ static void put_dnssl(struct netstack *ns, struct ns_writer *w)
  * send_ra() - a router advertisement
  * @to: the solicitation to answer, NULL for one to all nodes
  */
-static void send_ra(struct netstack *ns, const struct ns_ipv6 *to)
+static void send_ra(struct ns_link *lk, const struct ns_ipv6 *to)
 {
     uint8_t m[NDP_RA_MAX];
     struct ns_writer w;
@@ -186,11 +190,11 @@ static void send_ra(struct netstack *ns, const struct ns_ipv6 *to)
     ns_writer_be32(&w, 0);
     ns_writer_u8(&w, NDP_OPT_SOURCE_LLA);
     ns_writer_u8(&w, 1);
-    ns_writer_bytes(&w, ns->cfg.gateway_mac, 6);
+    ns_writer_bytes(&w, lk->mac, 6);
     ns_writer_u8(&w, NDP_OPT_MTU);
     ns_writer_u8(&w, 1);
     ns_writer_be16(&w, 0);
-    ns_writer_be32(&w, ns->cfg.mtu);
+    ns_writer_be32(&w, lk->mtu);
     ns_writer_u8(&w, NDP_OPT_PREFIX);
     ns_writer_u8(&w, 4);
     ns_writer_u8(&w, 64);
@@ -198,54 +202,54 @@ static void send_ra(struct netstack *ns, const struct ns_ipv6 *to)
     ns_writer_be32(&w, NDP_PREFIX_VALID_S);
     ns_writer_be32(&w, NDP_PREFIX_PREFERRED_S);
     ns_writer_be32(&w, 0);
-    ns_writer_bytes(&w, ns->prefix6.s6_addr, 16);
+    ns_writer_bytes(&w, lk->prefix6.s6_addr, 16);
     ns_writer_u8(&w, NDP_OPT_RDNSS);
     ns_writer_u8(&w, 3);
     ns_writer_be16(&w, 0);
     ns_writer_be32(&w, NDP_DNS_LIFETIME_S);
-    ns_writer_bytes(&w, ns->gateway6.s6_addr, 16);
-    put_dnssl(ns, &w);
+    ns_writer_bytes(&w, lk->gateway6.s6_addr, 16);
+    put_dnssl(lk, &w);
     /* RFC 4861 section 6.1.2: from the router's link-local address. */
-    if (!send_icmp6(ns, to, &ns->gateway6_ll, m, w.len))
-        NS_COUNT(ns, ndp_ra_out);
+    if (!send_icmp6(lk, to, &lk->gateway6_ll, m, w.len))
+        NS_COUNT(lk, ndp_ra_out);
 }
 
 /**
  * neighbor_solicit() - answer a solicitation whose target is ours.
  */
-static void neighbor_solicit(struct netstack *ns, const struct ns_ipv6 *ip,
+static void neighbor_solicit(struct ns_link *lk, const struct ns_ipv6 *ip,
                              struct ns_reader *r)
 {
     int dad = ns_ip6_is_unspecified(&ip->src);
     const uint8_t *lla;
     struct in6_addr target;
 
-    NS_COUNT(ns, ndp_ns_in);
+    NS_COUNT(lk, ndp_ns_in);
     ns_reader_skip(r, 4);           /* reserved */
     ns_reader_copy(r, &target, sizeof(target));
     if (ns_reader_failed(r) || ns_ip6_is_multicast(&target) ||
         scan_options(r, NDP_OPT_SOURCE_LLA, &lla) ||
         (dad && (lla || !ns_ip6_solicited_node(&ip->dst, &target)))) {
-        NS_COUNT(ns, drop_ndp_invalid);
+        NS_COUNT(lk, drop_ndp_invalid);
         return;
     }
     if (lla && !dad)
-        ns_neigh6_learn(ns, &ip->src, lla);
-    if (ns_ipv6_is_local(ns, &target))
-        advertise(ns, &target, dad ? NULL : ip);
+        ns_neigh6_learn(lk, &ip->src, lla);
+    if (ns_ipv6_is_local(lk, &target))
+        advertise(lk, &target, dad ? NULL : ip);
     else if (dad)
         /*
          * The guest is about to take @target (SLAAC): known from now on, so a
          * forward into the guest over IPv6 finds it before the guest has
          * sent anything from it. A duplicate's owner would answer, not us.
          */
-        ns_neigh6_learn(ns, &target, ip->src_mac);
+        ns_neigh6_learn(lk, &target, ip->src_mac);
 }
 
 /**
  * neighbor_advert() - the guest announces or confirms an address of its own.
  */
-static void neighbor_advert(struct netstack *ns, const struct ns_ipv6 *ip,
+static void neighbor_advert(struct ns_link *lk, const struct ns_ipv6 *ip,
                             struct ns_reader *r)
 {
     uint8_t flags = ns_read_u8(r);
@@ -257,41 +261,41 @@ static void neighbor_advert(struct netstack *ns, const struct ns_ipv6 *ip,
     if (ns_reader_failed(r) || ns_ip6_is_multicast(&target) ||
         (ns_ip6_is_multicast(&ip->dst) && (flags & NA_FLAG_SOLICITED)) ||
         scan_options(r, NDP_OPT_TARGET_LLA, &lla)) {
-        NS_COUNT(ns, drop_ndp_invalid);
+        NS_COUNT(lk, drop_ndp_invalid);
         return;
     }
-    if (ns_ipv6_is_local(ns, &target)) {
+    if (ns_ipv6_is_local(lk, &target)) {
         /* Ours are ours: a guest claiming one is misconfigured, nothing changes. */
-        NS_COUNT(ns, drop_ndp_invalid);
-        if (!ns->warned_ndp_claim)
-            ns_log(ns, NETSTACK_LOG_WARN, "ndp: the guest advertises one of the stack's own "
+        NS_COUNT(lk, drop_ndp_invalid);
+        if (!lk->warned_ndp_claim)
+            ns_log(lk->up, NETSTACK_LOG_WARN, "ndp: the guest advertises one of the stack's own "
                    "IPv6 addresses (logged once; counted as drop_ndp_invalid)");
-        ns->warned_ndp_claim = 1;
+        lk->warned_ndp_claim = 1;
         return;
     }
-    ns_neigh6_learn(ns, &target, lla ? lla : ip->src_mac);
+    ns_neigh6_learn(lk, &target, lla ? lla : ip->src_mac);
 }
 
 /**
  * router_solicit() - answer with a router advertisement.
  */
-static void router_solicit(struct netstack *ns, const struct ns_ipv6 *ip, struct ns_reader *r)
+static void router_solicit(struct ns_link *lk, const struct ns_ipv6 *ip, struct ns_reader *r)
 {
     const uint8_t *lla;
 
-    NS_COUNT(ns, ndp_rs_in);
+    NS_COUNT(lk, ndp_rs_in);
     ns_reader_skip(r, 4);           /* reserved */
     if (ns_reader_failed(r) || scan_options(r, NDP_OPT_SOURCE_LLA, &lla) ||
         (lla && ns_ip6_is_unspecified(&ip->src))) {
-        NS_COUNT(ns, drop_ndp_invalid);
+        NS_COUNT(lk, drop_ndp_invalid);
         return;
     }
     if (lla)
-        ns_neigh6_learn(ns, &ip->src, lla);
-    send_ra(ns, ns_ip6_is_unspecified(&ip->src) ? NULL : ip);
+        ns_neigh6_learn(lk, &ip->src, lla);
+    send_ra(lk, ns_ip6_is_unspecified(&ip->src) ? NULL : ip);
 }
 
-void ns_ndp_input(struct netstack *ns, const struct ns_ipv6 *ip)
+void ns_ndp_input(struct ns_link *lk, const struct ns_ipv6 *ip)
 {
     struct ns_reader r;
     uint8_t type, code;
@@ -301,51 +305,51 @@ void ns_ndp_input(struct netstack *ns, const struct ns_ipv6 *ip)
     code = ns_read_u8(&r);
     ns_reader_skip(&r, 2);          /* checksum, checked by icmp6.c */
     if (ns_reader_failed(&r) || code != 0 || ip->hop_limit != NDP_HOP_LIMIT) {
-        NS_COUNT(ns, drop_ndp_invalid);
+        NS_COUNT(lk, drop_ndp_invalid);
         return;
     }
     switch (type) {
     case ICMP6_NEIGHBOR_SOLICIT:
-        neighbor_solicit(ns, ip, &r);
+        neighbor_solicit(lk, ip, &r);
         break;
     case ICMP6_NEIGHBOR_ADVERT:
-        neighbor_advert(ns, ip, &r);
+        neighbor_advert(lk, ip, &r);
         break;
     case ICMP6_ROUTER_SOLICIT:
-        router_solicit(ns, ip, &r);
+        router_solicit(lk, ip, &r);
         break;
     default:
-        NS_COUNT(ns, drop_icmp6_unhandled);
+        NS_COUNT(lk, drop_icmp6_unhandled);
         break;
     }
 }
 
-void ns_ndp_guest_seen(struct netstack *ns)
+void ns_ndp_guest_seen(struct ns_link *lk)
 {
-    if (ns->ra_next_ms)
+    if (lk->ra_next_ms)
         return;
-    ns->ra_initial = NDP_INITIAL_RAS;
-    ns->ra_next_ms = ns_now_ms() + NDP_INITIAL_INTERVAL_MS;
+    lk->ra_initial = NDP_INITIAL_RAS;
+    lk->ra_next_ms = ns_now_ms() + NDP_INITIAL_INTERVAL_MS;
 }
 
-void ns_ndp_guest_gone(struct netstack *ns)
+void ns_ndp_guest_gone(struct ns_link *lk)
 {
-    ns->ra_next_ms = 0;
+    lk->ra_next_ms = 0;
 }
 
-void ns_ndp_timers(struct netstack *ns, uint64_t now_ms)
+void ns_ndp_timers(struct ns_link *lk, uint64_t now_ms)
 {
-    if (!ns->ra_next_ms || now_ms < ns->ra_next_ms)
+    if (!lk->ra_next_ms || now_ms < lk->ra_next_ms)
         return;
-    send_ra(ns, NULL);
-    if (ns->ra_initial)
-        ns->ra_initial--;
-    ns->ra_next_ms = now_ms + (ns->ra_initial ? NDP_INITIAL_INTERVAL_MS : NDP_RA_INTERVAL_MS);
+    send_ra(lk, NULL);
+    if (lk->ra_initial)
+        lk->ra_initial--;
+    lk->ra_next_ms = now_ms + (lk->ra_initial ? NDP_INITIAL_INTERVAL_MS : NDP_RA_INTERVAL_MS);
 }
 
-int ns_ndp_next_timeout(struct netstack *ns, uint64_t now_ms)
+int ns_ndp_next_timeout(struct ns_link *lk, uint64_t now_ms)
 {
-    if (!ns->ra_next_ms)
+    if (!lk->ra_next_ms)
         return -1;
-    return ns->ra_next_ms > now_ms ? (int)(ns->ra_next_ms - now_ms) : 0;
+    return lk->ra_next_ms > now_ms ? (int)(lk->ra_next_ms - now_ms) : 0;
 }

@@ -21,24 +21,24 @@
 
 #include <stdint.h>
 
-struct netstack;
+struct ns_link;
 struct ns_ipv6;
 
 /**
  * ns_ndp_input() - a neighbour solicitation or advertisement, or a router
  * solicitation, from the guest (icmp6.c has checked its checksum)
  */
-void ns_ndp_input(struct netstack *ns, const struct ns_ipv6 *ip);
+void ns_ndp_input(struct ns_link *lk, const struct ns_ipv6 *ip);
 
 /**
  * ns_ndp_guest_seen() - the guest sent IPv6: start the periodic router
  * advertisements if they are not running
  */
-void ns_ndp_guest_seen(struct netstack *ns);
+void ns_ndp_guest_seen(struct ns_link *lk);
 
 /* The module hooks (modules.c). */
-void ns_ndp_guest_gone(struct netstack *ns);
-void ns_ndp_timers(struct netstack *ns, uint64_t now_ms);
-int ns_ndp_next_timeout(struct netstack *ns, uint64_t now_ms);
+void ns_ndp_guest_gone(struct ns_link *lk);
+void ns_ndp_timers(struct ns_link *lk, uint64_t now_ms);
+int ns_ndp_next_timeout(struct ns_link *lk, uint64_t now_ms);
 
 #endif /* NETSTACK_NDP_H */

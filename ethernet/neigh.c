@@ -18,22 +18,26 @@
 #include "ethernet/eth.h"
 #include "ethernet/ipv6.h"
 #include "netstack/dhcp.h"
-#include "netstack/stack.h"
+#include "ethernet/link.h"
+#include "netstack/clock.h"
+#include "netstack/counters.h"
+#include "netstack/log.h"
+#include "netstack/tx.h"
 
 /**
  * find() - the entry for @a, the last one used tried first; NULL if none.
  */
-static struct ns_neigh *find(struct netstack *ns, const struct in6_addr *a)
+static struct ns_neigh *find(struct ns_link *lk, const struct in6_addr *a)
 {
-    struct ns_neigh *n = &ns->neigh[ns->neigh_hint];
+    struct ns_neigh *n = &lk->neigh[lk->neigh_hint];
     unsigned i;
 
     if (n->seen_ms && ns_ip6_equal(&n->addr, a))
         return n;
     for (i = 0; i < NS_NEIGH_MAX; i++) {
-        n = &ns->neigh[i];
+        n = &lk->neigh[i];
         if (n->seen_ms && ns_ip6_equal(&n->addr, a)) {
-            ns->neigh_hint = i;
+            lk->neigh_hint = i;
             return n;
         }
     }
@@ -43,24 +47,24 @@ static struct ns_neigh *find(struct netstack *ns, const struct in6_addr *a)
 /**
  * learn() - remember @mac for @a: its entry, a free one, or the least recently seen.
  */
-static void learn(struct netstack *ns, const struct in6_addr *a, const uint8_t mac[6])
+static void learn(struct ns_link *lk, const struct in6_addr *a, const uint8_t mac[6])
 {
     struct ns_neigh *slot;
     unsigned i;
 
     if (ns_mac_is_multicast(mac))
         return;
-    slot = find(ns, a);
+    slot = find(lk, a);
     for (i = 0; !slot && i < NS_NEIGH_MAX; i++)
-        if (!ns->neigh[i].seen_ms)
-            slot = &ns->neigh[i];
+        if (!lk->neigh[i].seen_ms)
+            slot = &lk->neigh[i];
     if (!slot) {        /* full: the least recently seen goes */
-        slot = &ns->neigh[0];
+        slot = &lk->neigh[0];
         for (i = 1; i < NS_NEIGH_MAX; i++)
-            if (ns->neigh[i].seen_ms < slot->seen_ms)
-                slot = &ns->neigh[i];
+            if (lk->neigh[i].seen_ms < slot->seen_ms)
+                slot = &lk->neigh[i];
     }
-    ns->neigh_hint = (unsigned)(slot - ns->neigh);
+    lk->neigh_hint = (unsigned)(slot - lk->neigh);
     slot->addr = *a;
     memcpy(slot->mac, mac, 6);
     /* seen_ms doubles as "in use": never 0, even at the clock's start. */
@@ -70,9 +74,9 @@ static void learn(struct netstack *ns, const struct in6_addr *a, const uint8_t m
 /**
  * lookup() - the MAC of @a if the table has it. Return: 1 or 0.
  */
-static int lookup(struct netstack *ns, const struct in6_addr *a, uint8_t mac[6])
+static int lookup(struct ns_link *lk, const struct in6_addr *a, uint8_t mac[6])
 {
-    const struct ns_neigh *n = find(ns, a);
+    const struct ns_neigh *n = find(lk, a);
 
     if (!n)
         return 0;
@@ -80,36 +84,36 @@ static int lookup(struct netstack *ns, const struct in6_addr *a, uint8_t mac[6])
     return 1;
 }
 
-void ns_neigh_learn(struct netstack *ns, uint32_t ip, const uint8_t mac[6])
+void ns_neigh_learn(struct ns_link *lk, uint32_t ip, const uint8_t mac[6])
 {
     struct in6_addr a = ns_ip6_mapped4(ip);
 
-    if (ip && ns_in_subnet(ns, ip) && !ns_is_local(ns, ip))
-        learn(ns, &a, mac);
+    if (ip && ns_link_in_subnet(lk, ip) && !ns_link_is_local(lk, ip))
+        learn(lk, &a, mac);
 }
 
-int ns_neigh_lookup(struct netstack *ns, uint32_t ip, uint8_t mac[6])
+int ns_neigh_lookup(struct ns_link *lk, uint32_t ip, uint8_t mac[6])
 {
     struct in6_addr a = ns_ip6_mapped4(ip);
 
-    return lookup(ns, &a, mac) || (ns->dhcp && ns_dhcp_owner(ns->dhcp, ip, mac));
+    return lookup(lk, &a, mac) || (lk->leases && ns_dhcp_owner(lk->leases, ip, mac));
 }
 
-void ns_neigh6_learn(struct netstack *ns, const struct in6_addr *ip, const uint8_t mac[6])
+void ns_neigh6_learn(struct ns_link *lk, const struct in6_addr *ip, const uint8_t mac[6])
 {
-    if ((ns_ip6_is_link_local(ip) || ns_ipv6_in_prefix(ns, ip)) && !ns_ipv6_is_local(ns, ip))
-        learn(ns, ip, mac);
+    if ((ns_ip6_is_link_local(ip) || ns_ipv6_in_prefix(lk, ip)) && !ns_ipv6_is_local(lk, ip))
+        learn(lk, ip, mac);
 }
 
-int ns_neigh6_guest(struct netstack *ns, struct in6_addr *out)
+int ns_neigh6_guest(struct ns_link *lk, struct in6_addr *out)
 {
     const struct ns_neigh *best = NULL;
     unsigned i;
 
     for (i = 0; i < NS_NEIGH_MAX; i++) {
-        const struct ns_neigh *n = &ns->neigh[i];
+        const struct ns_neigh *n = &lk->neigh[i];
 
-        if (n->seen_ms && ns_ipv6_in_prefix(ns, &n->addr) && (!best || n->seen_ms > best->seen_ms))
+        if (n->seen_ms && ns_ipv6_in_prefix(lk, &n->addr) && (!best || n->seen_ms > best->seen_ms))
             best = n;
     }
     if (best)
@@ -117,12 +121,12 @@ int ns_neigh6_guest(struct netstack *ns, struct in6_addr *out)
     return best != NULL;
 }
 
-int ns_neigh6_lookup(struct netstack *ns, const struct in6_addr *ip, uint8_t mac[6])
+int ns_neigh6_lookup(struct ns_link *lk, const struct in6_addr *ip, uint8_t mac[6])
 {
-    return lookup(ns, ip, mac);
+    return lookup(lk, ip, mac);
 }
 
-void ns_neigh_flush(struct netstack *ns)
+void ns_neigh_flush(struct ns_link *lk)
 {
-    memset(ns->neigh, 0, sizeof(ns->neigh));
+    memset(lk->neigh, 0, sizeof(lk->neigh));
 }

@@ -28,7 +28,11 @@
 #include "ethernet/ipv6.h"
 #include "ethernet/reader.h"
 #include "ethernet/reasm.h"
-#include "netstack/stack.h"
+#include "ethernet/link.h"
+#include "netstack/clock.h"
+#include "netstack/counters.h"
+#include "netstack/log.h"
+#include "netstack/tx.h"
 
 #define MAX_PAYLOAD4 (IPV4_MAX_LEN - IPV4_HLEN)
 #define MAX_PAYLOAD6 (65535 - 8)    /* the payload length field, less the fragment header */
@@ -85,13 +89,13 @@ struct ns_reasm {
     size_t max;
     size_t pending;
     struct reasm_entry *e;
-    void (*deliver)(struct netstack *ns, const struct ns_ipv4 *ip);
-    void (*deliver6)(struct netstack *ns, const struct ns_ipv6 *ip);
+    void (*deliver)(struct ns_link *lk, const struct ns_ipv4 *ip);
+    void (*deliver6)(struct ns_link *lk, const struct ns_ipv6 *ip);
 };
 
 struct ns_reasm *ns_reasm_new(size_t max,
-                              void (*deliver)(struct netstack *ns, const struct ns_ipv4 *ip),
-                              void (*deliver6)(struct netstack *ns, const struct ns_ipv6 *ip))
+                              void (*deliver)(struct ns_link *lk, const struct ns_ipv4 *ip),
+                              void (*deliver6)(struct ns_link *lk, const struct ns_ipv6 *ip))
 {
     struct ns_reasm *t = calloc(1, sizeof(*t));
 
@@ -139,9 +143,9 @@ size_t ns_reasm_pending(const struct ns_reasm *t)
  * lookup() - the entry for @ip's datagram, or a fresh one (evicting the oldest)
  * Return: the entry, NULL only for a table without slots.
  */
-static struct reasm_entry *lookup(struct netstack *ns, const struct frag *ip)
+static struct reasm_entry *lookup(struct ns_link *lk, const struct frag *ip)
 {
-    struct ns_reasm *t = ns->reasm;
+    struct ns_reasm *t = lk->reasm;
     struct reasm_entry *free_slot = NULL, *oldest = NULL;
     size_t i;
 
@@ -161,7 +165,7 @@ static struct reasm_entry *lookup(struct netstack *ns, const struct frag *ip)
     if (!free_slot) {
         if (!oldest)
             return NULL;    /* no slot at all: cannot happen with max >= 1 */
-        NS_COUNT(ns, drop_frag_limit);
+        NS_COUNT(lk, drop_frag_limit);
         release(t, oldest);
         free_slot = oldest;
     }
@@ -240,9 +244,9 @@ static int fragment_ok(const struct reasm_entry *e, size_t off, size_t len, int 
 /**
  * deliver() - hand the complete datagram on, then forget it.
  */
-static void deliver(struct netstack *ns, struct reasm_entry *e)
+static void deliver(struct ns_link *lk, struct reasm_entry *e)
 {
-    NS_COUNT(ns, frag_reassembled);
+    NS_COUNT(lk, frag_reassembled);
     if (e->v6) {
         struct ns_ipv6 ip = {
             .src = e->src, .dst = e->dst, .hop_limit = e->hdr[7], .proto = e->proto,
@@ -250,7 +254,7 @@ static void deliver(struct netstack *ns, struct reasm_entry *e)
             .has_frag = 1,  /* it came in fragments: what may not (NDP) is refused */
         };
 
-        ns->reasm->deliver6(ns, &ip);
+        lk->reasm->deliver6(lk, &ip);
     } else {
         struct ns_ipv4 ip = {
             .src = ns_load_be32(e->src.s6_addr + 12), .dst = ns_load_be32(e->dst.s6_addr + 12),
@@ -259,39 +263,39 @@ static void deliver(struct netstack *ns, struct reasm_entry *e)
             .src_mac = e->src_mac,
         };
 
-        ns->reasm->deliver(ns, &ip);
+        lk->reasm->deliver(lk, &ip);
     }
-    release(ns->reasm, e);
+    release(lk->reasm, e);
 }
 
 /**
  * add() - one fragment of either family into the table.
  */
-static void add(struct netstack *ns, const struct frag *frag)
+static void add(struct ns_link *lk, const struct frag *frag)
 {
     size_t off = frag->off, len = frag->len;
     int more = frag->more;
     struct reasm_entry *e;
 
-    NS_COUNT(ns, frag_in);
-    e = lookup(ns, frag);
+    NS_COUNT(lk, frag_in);
+    e = lookup(lk, frag);
     if (!e) {
-        NS_COUNT(ns, drop_frag_limit);
+        NS_COUNT(lk, drop_frag_limit);
         return;
     }
     if (!fragment_ok(e, off, len, more)) {
-        NS_COUNT(ns, drop_frag_malformed);
-        release(ns->reasm, e);
+        NS_COUNT(lk, drop_frag_malformed);
+        release(lk->reasm, e);
         return;
     }
     if (!blocks_free(e, off, off + len)) {
-        NS_COUNT(ns, drop_frag_overlap);
-        release(ns->reasm, e);
+        NS_COUNT(lk, drop_frag_overlap);
+        release(lk->reasm, e);
         return;
     }
     if (grow(e, off + len)) {
-        NS_COUNT(ns, drop_no_memory);
-        release(ns->reasm, e);
+        NS_COUNT(lk, drop_no_memory);
+        release(lk->reasm, e);
         return;
     }
     memcpy(e->buf + off, frag->payload, len);
@@ -306,10 +310,10 @@ static void add(struct netstack *ns, const struct frag *frag)
         memcpy(e->src_mac, frag->src_mac, 6);
     }
     if (e->total && e->received == e->total && e->hdr_len)
-        deliver(ns, e);
+        deliver(lk, e);
 }
 
-void ns_reasm_input(struct netstack *ns, const struct ns_ipv4 *ip)
+void ns_reasm_input(struct ns_link *lk, const struct ns_ipv4 *ip)
 {
     struct frag f = {
         .src = ns_ip6_mapped4(ip->src), .dst = ns_ip6_mapped4(ip->dst), .id = ip->id, .proto = ip->proto, .off = (size_t)(ip->frag & IPV4_OFFMASK) * 8,
@@ -317,10 +321,10 @@ void ns_reasm_input(struct netstack *ns, const struct ns_ipv4 *ip)
         .hdr = ip->hdr, .hdr_len = ip->hdr_len, .src_mac = ip->src_mac,
     };
 
-    add(ns, &f);
+    add(lk, &f);
 }
 
-void ns_reasm_input6(struct netstack *ns, const struct ns_ipv6 *ip)
+void ns_reasm_input6(struct ns_link *lk, const struct ns_ipv6 *ip)
 {
     struct frag f = {
         .v6 = 1, .src = ip->src, .dst = ip->dst, .id = ip->frag_id, .proto = ip->proto,
@@ -329,17 +333,17 @@ void ns_reasm_input6(struct netstack *ns, const struct ns_ipv6 *ip)
         .hdr_len = IPV6_HLEN, .src_mac = ip->src_mac,
     };
 
-    add(ns, &f);
+    add(lk, &f);
 }
 
-void ns_reasm_expire(struct netstack *ns, uint64_t now_ms)
+void ns_reasm_expire(struct ns_link *lk, uint64_t now_ms)
 {
-    struct ns_reasm *t = ns->reasm;
+    struct ns_reasm *t = lk->reasm;
     size_t i;
 
     for (i = 0; t && t->pending && i < t->max; i++) {
         if (t->e[i].used && now_ms - t->e[i].started_ms >= NS_REASM_TIMEOUT_MS) {
-            NS_COUNT(ns, drop_frag_timeout);
+            NS_COUNT(lk, drop_frag_timeout);
             release(t, &t->e[i]);
         }
     }

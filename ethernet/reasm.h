@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct netstack;
+struct ns_link;
 struct ns_ipv4;
 struct ns_ipv6;
 
@@ -20,25 +20,25 @@ struct ns_ipv6;
  * both families. @deliver (IPv4) or @deliver6 is called with each complete one.
  */
 struct ns_reasm *ns_reasm_new(size_t max,
-                              void (*deliver)(struct netstack *ns, const struct ns_ipv4 *ip),
-                              void (*deliver6)(struct netstack *ns, const struct ns_ipv6 *ip));
+                              void (*deliver)(struct ns_link *lk, const struct ns_ipv4 *ip),
+                              void (*deliver6)(struct ns_link *lk, const struct ns_ipv6 *ip));
 void ns_reasm_free(struct ns_reasm *t);
 
 /**
  * ns_reasm_input() - add one fragment; delivers the datagram if it is now complete.
  */
-void ns_reasm_input(struct netstack *ns, const struct ns_ipv4 *frag);
+void ns_reasm_input(struct ns_link *lk, const struct ns_ipv4 *frag);
 
 /**
  * ns_reasm_input6() - the same for an IPv6 fragment: @frag's payload is
  * what follows its fragment header, @frag->proto that header's Next Header.
  */
-void ns_reasm_input6(struct netstack *ns, const struct ns_ipv6 *frag);
+void ns_reasm_input6(struct ns_link *lk, const struct ns_ipv6 *frag);
 
 /**
  * ns_reasm_expire() - drop datagrams older than the timeout.
  */
-void ns_reasm_expire(struct netstack *ns, uint64_t now_ms);
+void ns_reasm_expire(struct ns_link *lk, uint64_t now_ms);
 
 /**
  * ns_reasm_pending() - datagrams being reassembled (0: no timer needed).

@@ -131,7 +131,7 @@ int ns_dhcp6_reply(struct netstack *ns, const uint8_t *msg, size_t len, uint8_t 
     }
     ns_writer_be16(&w, OPT_DNS_SERVERS);
     ns_writer_be16(&w, 16);
-    ns_writer_bytes(&w, ns->gateway6.s6_addr, 16);
+    ns_writer_bytes(&w, ns->link.gateway6.s6_addr, 16);
     if (!ns_namelist_encode(ns->search_domains, names, sizeof(names), &n) && n) {
         ns_writer_be16(&w, OPT_DOMAIN_LIST);
         ns_writer_be16(&w, (uint16_t)n);
@@ -159,6 +159,6 @@ void ns_dhcp6_input(struct netstack *ns, const struct ns_ipv6 *ip, uint16_t spor
         NS_COUNT(ns, drop_dhcp6_unhandled);
         return;
     }
-    if (!ns_udp6_send(ns, &ns->gateway6_ll, DHCP6_SERVER_PORT, &ip->src, sport, out, (size_t)n))
+    if (!ns_udp6_send(ns, &ns->link.gateway6_ll, DHCP6_SERVER_PORT, &ip->src, sport, out, (size_t)n))
         NS_COUNT(ns, dhcp6_replies);
 }

@@ -218,13 +218,13 @@ static void deliver(struct ns_icmp_nat *nat, struct icmp_flow *f, const union ns
     ns_flow_touch(&nat->flows, &f->flow, ns_now_ms());
     if (!is_v6(f)) {
         ns_store_be16(m + 2, ns_csum(m, len));
-        rc = ns_ipv4_send(ns, NULL, ns_ip6_get4(&src), ns_ip6_get4(&f->flow.guest),
+        rc = ns_ipv4_send(&ns->link, NULL, ns_ip6_get4(&src), ns_ip6_get4(&f->flow.guest),
                           IPPROTO_ICMP, m, len);
     } else {
         ns_store_be16(m + 2, ns_csum_fold(ns_csum_add(ns_csum_pseudo6(
             src.s6_addr, f->flow.guest.s6_addr, IPPROTO_ICMPV6, len), m, len)));
-        rc = ns_neigh6_lookup(ns, &f->flow.guest, mac)
-             ? ns_ipv6_send(ns, mac, &src, &f->flow.guest, IPPROTO_ICMPV6, 64, m, len, NULL, 0)
+        rc = ns_neigh6_lookup(&ns->link, &f->flow.guest, mac)
+             ? ns_ipv6_send(&ns->link, mac, &src, &f->flow.guest, IPPROTO_ICMPV6, 64, m, len, NULL, 0)
              : -EHOSTUNREACH;
     }
     if (!rc)

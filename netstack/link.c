@@ -22,7 +22,7 @@ int netstack_input(struct netstack *ns, const void *frame, size_t len)
     if (!ns || !frame)
         return -EINVAL;
     ns_capture(ns, frame, len);
-    ns_eth_input(ns, frame, len);
+    ns_eth_input(&ns->link, frame, len);
     ns_flush(ns);
     return 0;
 }
@@ -44,11 +44,11 @@ int netstack_input_batch(struct netstack *ns, const struct netstack_frame *frame
     for (i = 0; i < n; i++) {
         if (!frames[i].data)
             continue;
-        ns->rx_offload = offloaded(&frames[i].offload) ? &frames[i].offload : NULL;
+        ns->link.rx_offload = offloaded(&frames[i].offload) ? &frames[i].offload : NULL;
         ns_capture(ns, frames[i].data, frames[i].len);
-        ns_eth_input(ns, frames[i].data, frames[i].len);
+        ns_eth_input(&ns->link, frames[i].data, frames[i].len);
     }
-    ns->rx_offload = NULL;
+    ns->link.rx_offload = NULL;
     ns_flush(ns);
     return 0;
 }
@@ -63,7 +63,7 @@ int netstack_set_offloads(struct netstack *ns, uint32_t flags)
     /* virtio-net: a GSO frame's checksum is always partial (VIRTIO_NET_F_HOST_TSO4 needs CSUM). */
     if ((flags & (NETSTACK_LINK_TSO4 | NETSTACK_LINK_TSO6)) && !(flags & NETSTACK_LINK_CSUM))
         return -EINVAL;
-    ns->offloads = flags;
+    ns->link.offloads = flags;
     return 0;
 }
 
@@ -95,6 +95,6 @@ void netstack_output_ready(struct netstack *ns)
 void netstack_link_down(struct netstack *ns)
 {
     ns_modules_guest_gone(ns);  /* every host socket and connection of the guest closed */
-    ns_neigh_flush(ns);
+    ns_neigh_flush(&ns->link);
     ns_tx_drop_all(ns);
 }

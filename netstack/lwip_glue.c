@@ -110,7 +110,7 @@ static err_t netif_output(struct netif *netif, struct pbuf *p, const ip4_addr_t 
     struct netstack *ns = netif->state;
     uint8_t mac[6];
 
-    if (ns_ipv4_dst_mac(ns, ntohl(ip4_addr_get_u32(dst)), mac)) {
+    if (ns_ipv4_dst_mac(&ns->link, ntohl(ip4_addr_get_u32(dst)), mac)) {
         NS_COUNT(ns, drop_tx_no_neighbor);
         return ERR_OK;      /* TCP retransmits once ARP has taught us the MAC */
     }
@@ -130,7 +130,7 @@ static err_t netif_output6(struct netif *netif, struct pbuf *p, const ip6_addr_t
     uint8_t mac[6];
 
     memcpy(a.s6_addr, dst->addr, 16);
-    if (!ns_neigh6_lookup(ns, &a, mac)) {
+    if (!ns_neigh6_lookup(&ns->link, &a, mac)) {
         NS_COUNT(ns, drop_tx_no_neighbor);
         return ERR_OK;
     }
@@ -160,9 +160,9 @@ int ns_lwip_start(struct netstack *ns)
     }
     if (ns_pcbs_start(ns))
         return -ENOMEM;
-    ip4_addr_set_u32(&addr, htonl(ns->gateway));
-    ip4_addr_set_u32(&mask, htonl(ns->netmask));
-    ip4_addr_set_u32(&gw, htonl(ns->gateway));
+    ip4_addr_set_u32(&addr, htonl(ns->link.gateway));
+    ip4_addr_set_u32(&mask, htonl(ns->link.netmask));
+    ip4_addr_set_u32(&gw, htonl(ns->link.gateway));
     /* ip4_input is lwIP's standard input; it is never called (see above). */
     if (!netif_add(&guest_netif, &addr, &mask, &gw, ns, netif_setup, ip4_input))
         return -ENOMEM;

@@ -35,13 +35,28 @@ static int lwip_next_timeout(struct netstack *ns, uint64_t now_ms)
 
 static void reasm_timers(struct netstack *ns, uint64_t now_ms)
 {
-    if (ns_reasm_pending(ns->reasm))
-        ns_reasm_expire(ns, now_ms);
+    if (ns_reasm_pending(ns->link.reasm))
+        ns_reasm_expire(&ns->link, now_ms);
 }
 
 static int reasm_next_timeout(struct netstack *ns, uint64_t now_ms)
 {
-    return ns_reasm_pending(ns->reasm) ? REASM_TICK_MS : -1;
+    return ns_reasm_pending(ns->link.reasm) ? REASM_TICK_MS : -1;
+}
+
+static void ndp_guest_gone(struct netstack *ns)
+{
+    ns_ndp_guest_gone(&ns->link);
+}
+
+static void ndp_timers(struct netstack *ns, uint64_t now_ms)
+{
+    ns_ndp_timers(&ns->link, now_ms);
+}
+
+static int ndp_next_timeout(struct netstack *ns, uint64_t now_ms)
+{
+    return ns_ndp_next_timeout(&ns->link, now_ms);
 }
 
 static const struct ns_module modules[] = {
@@ -49,8 +64,8 @@ static const struct ns_module modules[] = {
     { .name = "lwip", .start = ns_lwip_start, .stop = ns_lwip_stop, .timers = lwip_timers,
       .next_timeout = lwip_next_timeout, .resume = ns_lwip_resume },
     { .name = "reassembly", .timers = reasm_timers, .next_timeout = reasm_next_timeout },
-    { .name = "ndp", .guest_gone = ns_ndp_guest_gone, .timers = ns_ndp_timers,
-      .next_timeout = ns_ndp_next_timeout },
+    { .name = "ndp", .guest_gone = ndp_guest_gone, .timers = ndp_timers,
+      .next_timeout = ndp_next_timeout },
     { .name = "tcp_nat", .start = ns_tcp_nat_start, .stop = ns_tcp_nat_stop,
       .guest_gone = ns_tcp_nat_guest_gone, .timers = ns_tcp_nat_timers,
       .next_timeout = ns_tcp_nat_next_timeout, .resume = ns_tcp_nat_resume },

@@ -36,7 +36,7 @@ int ns_nat_to_host(const struct netstack *ns, uint32_t dst, uint16_t port, struc
     sa->sin_port = htons(port);
     if (ns->cfg.restricted)
         return -1;
-    if (ns->host_loopback && dst == ns->host_loopback) {
+    if (ns->link.host_loopback && dst == ns->link.host_loopback) {
         sa->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         return 0;
     }
@@ -52,9 +52,9 @@ int ns_nat_from_host(const struct netstack *ns, const struct sockaddr_in *sa, ui
     uint32_t a = ntohl(sa->sin_addr.s_addr);
 
     if ((a >> 24) == 127) {
-        if (!ns->host_loopback)
+        if (!ns->link.host_loopback)
             return -1;
-        a = ns->host_loopback;
+        a = ns->link.host_loopback;
     }
     *addr = a;
     return 0;
@@ -68,7 +68,7 @@ static int forwardable6(const struct netstack *ns, const struct in6_addr *dst)
     return !ns_ip6_is_unspecified(dst) && !IN6_IS_ADDR_LOOPBACK(dst) &&
            !ns_ip6_is_multicast(dst) && !ns_ip6_is_mapped4(dst) &&
            !IN6_IS_ADDR_V4COMPAT(dst) && !ns_ip6_is_link_local(dst) &&
-           !IN6_IS_ADDR_SITELOCAL(dst) && !ns_ipv6_in_prefix(ns, dst);
+           !IN6_IS_ADDR_SITELOCAL(dst) && !ns_ipv6_in_prefix(&ns->link, dst);
 }
 
 int ns_nat_to_host_addr(const struct netstack *ns, const struct in6_addr *dst, uint16_t port,
@@ -82,9 +82,9 @@ int ns_nat_to_host_addr(const struct netstack *ns, const struct in6_addr *dst, u
     *len = sizeof(sa->in6);
     sa->in6.sin6_family = AF_INET6;
     sa->in6.sin6_port = htons(port);
-    if (ns->cfg.restricted || !ns->ipv6)
+    if (ns->cfg.restricted || !ns->link.ipv6)
         return -1;
-    if (ns->host_loopback && ns_ip6_equal(dst, &ns->host_loopback6)) {
+    if (ns->link.host_loopback && ns_ip6_equal(dst, &ns->link.host_loopback6)) {
         sa->in6.sin6_addr = in6addr_loopback;
         return 0;
     }
@@ -105,12 +105,12 @@ int ns_nat_from_host_addr(const struct netstack *ns, const union ns_sockaddr *sa
         *addr = ns_ip6_mapped4(a);
         return 0;
     }
-    if (sa->sa.sa_family != AF_INET6 || !ns->ipv6)
+    if (sa->sa.sa_family != AF_INET6 || !ns->link.ipv6)
         return -1;
     if (IN6_IS_ADDR_LOOPBACK(&sa->in6.sin6_addr)) {
-        if (!ns->host_loopback)
+        if (!ns->link.host_loopback)
             return -1;
-        *addr = ns->host_loopback6;
+        *addr = ns->link.host_loopback6;
         return 0;
     }
     *addr = sa->in6.sin6_addr;
@@ -120,9 +120,9 @@ int ns_nat_from_host_addr(const struct netstack *ns, const union ns_sockaddr *sa
 int ns_nat_hidden_source(const struct netstack *ns, const struct in6_addr *a)
 {
     if (ns_ip6_is_mapped4(a))
-        return ns_in_subnet(ns, ns_ip6_get4(a)) && ns_ip6_get4(a) != ns->host_loopback;
-    return (ns_ipv6_in_prefix(ns, a) || ns_ip6_is_link_local(a)) &&
-           !(ns->host_loopback && ns_ip6_equal(a, &ns->host_loopback6));
+        return ns_in_subnet(ns, ns_ip6_get4(a)) && ns_ip6_get4(a) != ns->link.host_loopback;
+    return (ns_ipv6_in_prefix(&ns->link, a) || ns_ip6_is_link_local(a)) &&
+           !(ns->link.host_loopback && ns_ip6_equal(a, &ns->link.host_loopback6));
 }
 
 int ns_nat_host_routes_ipv6(void)

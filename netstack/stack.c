@@ -96,17 +96,17 @@ static int check_config(struct netstack *ns)
         why = "no send_frames callback";
     else if (c->mtu < 576 || c->mtu > 65520)
         why = "MTU must be 576 to 65520";
-    else if ((ns->subnet & ~ns->netmask) != 0)
+    else if ((ns->link.subnet & ~ns->link.netmask) != 0)
         why = "subnet address has host bits set";
-    else if (!ns_in_subnet(ns, ns->gateway) || ns->gateway == ns->subnet ||
-             ns->gateway == ns->broadcast)
+    else if (!ns_in_subnet(ns, ns->link.gateway) || ns->link.gateway == ns->link.subnet ||
+             ns->link.gateway == ns->link.broadcast)
         why = "gateway is not a host address of the subnet";
-    else if (ns->host_loopback && (!ns_in_subnet(ns, ns->host_loopback) ||
-                                   ns->host_loopback == ns->gateway ||
-                                   ns->host_loopback == ns->broadcast))
+    else if (ns->link.host_loopback && (!ns_in_subnet(ns, ns->link.host_loopback) ||
+                                   ns->link.host_loopback == ns->link.gateway ||
+                                   ns->link.host_loopback == ns->link.broadcast))
         why = "host-loopback alias is not a free host address of the subnet";
     else if (!ns_in_subnet(ns, ntohl(c->dhcp_first.s_addr)) ||
-             ntohl(c->dhcp_first.s_addr) == ns->broadcast)
+             ntohl(c->dhcp_first.s_addr) == ns->link.broadcast)
         why = "first DHCP address is not in the subnet";
     else if (ns_mac_is_multicast(c->gateway_mac))
         why = "gateway MAC is a multicast address";
@@ -224,23 +224,23 @@ static void derive_addresses6(struct netstack *ns)
     const uint8_t *mac = ns->cfg.gateway_mac;
     static const uint8_t ll[8] = { 0xfe, 0x80 };
 
-    ns->prefix6 = ns->cfg.ipv6_prefix;
-    ns->gateway6 = ns->prefix6;
-    ns->gateway6.s6_addr[15] = 1;
-    ns->host_loopback6 = ns->prefix6;
-    ns->host_loopback6.s6_addr[15] = 0xfe;
-    memcpy(ns->gateway6_ll.s6_addr, ll, 8);
-    ns->gateway6_ll.s6_addr[8] = mac[0] ^ 0x02;
-    ns->gateway6_ll.s6_addr[9] = mac[1];
-    ns->gateway6_ll.s6_addr[10] = mac[2];
-    ns->gateway6_ll.s6_addr[11] = 0xff;
-    ns->gateway6_ll.s6_addr[12] = 0xfe;
-    memcpy(ns->gateway6_ll.s6_addr + 13, mac + 3, 3);
-    ns->ipv6 = !ns->cfg.no_ipv6 && ns->cfg.mtu >= IPV6_MIN_MTU;
-    if (!ns->cfg.no_ipv6 && !ns->ipv6)
+    ns->link.prefix6 = ns->cfg.ipv6_prefix;
+    ns->link.gateway6 = ns->link.prefix6;
+    ns->link.gateway6.s6_addr[15] = 1;
+    ns->link.host_loopback6 = ns->link.prefix6;
+    ns->link.host_loopback6.s6_addr[15] = 0xfe;
+    memcpy(ns->link.gateway6_ll.s6_addr, ll, 8);
+    ns->link.gateway6_ll.s6_addr[8] = mac[0] ^ 0x02;
+    ns->link.gateway6_ll.s6_addr[9] = mac[1];
+    ns->link.gateway6_ll.s6_addr[10] = mac[2];
+    ns->link.gateway6_ll.s6_addr[11] = 0xff;
+    ns->link.gateway6_ll.s6_addr[12] = 0xfe;
+    memcpy(ns->link.gateway6_ll.s6_addr + 13, mac + 3, 3);
+    ns->link.ipv6 = !ns->cfg.no_ipv6 && ns->cfg.mtu >= IPV6_MIN_MTU;
+    if (!ns->cfg.no_ipv6 && !ns->link.ipv6)
         ns_log(ns, NETSTACK_LOG_WARN, "config: MTU %u is below IPv6's minimum of %u: no IPv6",
                ns->cfg.mtu, IPV6_MIN_MTU);
-    ns->cfg.no_ipv6 = !ns->ipv6;
+    ns->cfg.no_ipv6 = !ns->link.ipv6;
 }
 
 /**
@@ -250,20 +250,25 @@ static void derive_addresses(struct netstack *ns)
 {
     struct netstack_config *c = &ns->cfg;
 
-    ns->netmask = 0xffffffffu << (32 - c->prefix_len);
-    ns->subnet = ntohl(c->subnet.s_addr);
-    ns->broadcast = (ns->subnet & ns->netmask) | ~ns->netmask;
-    ns->gateway = c->gateway.s_addr ? ntohl(c->gateway.s_addr) : (ns->subnet & ns->netmask) + 1;
+    ns->link.up = ns;
+    ns->link.stats = ns->stats;
+    ns->link.search_domains = ns->search_domains;
+    memcpy(ns->link.mac, c->gateway_mac, 6);
+    ns->link.mtu = c->mtu;
+    ns->link.netmask = 0xffffffffu << (32 - c->prefix_len);
+    ns->link.subnet = ntohl(c->subnet.s_addr);
+    ns->link.broadcast = (ns->link.subnet & ns->link.netmask) | ~ns->link.netmask;
+    ns->link.gateway = c->gateway.s_addr ? ntohl(c->gateway.s_addr) : (ns->link.subnet & ns->link.netmask) + 1;
     if (c->no_host_loopback)
-        ns->host_loopback = 0;
+        ns->link.host_loopback = 0;
     else
-        ns->host_loopback = c->host_loopback.s_addr ? ntohl(c->host_loopback.s_addr)
-                                                    : ns->broadcast - 1;
+        ns->link.host_loopback = c->host_loopback.s_addr ? ntohl(c->host_loopback.s_addr)
+                                                    : ns->link.broadcast - 1;
     if (!c->dhcp_first.s_addr)
-        c->dhcp_first.s_addr = htonl((ns->subnet & ns->netmask) + 2);
+        c->dhcp_first.s_addr = htonl((ns->link.subnet & ns->link.netmask) + 2);
     /* The copy says what runs, defaults filled in. */
-    c->gateway.s_addr = htonl(ns->gateway);
-    c->host_loopback.s_addr = htonl(ns->host_loopback);
+    c->gateway.s_addr = htonl(ns->link.gateway);
+    c->host_loopback.s_addr = htonl(ns->link.host_loopback);
     derive_addresses6(ns);
 }
 
@@ -273,13 +278,14 @@ static void derive_addresses(struct netstack *ns)
 static int start_dhcp(struct netstack *ns)
 {
     struct ns_dhcp_config dc = {
-        .subnet = ns->subnet, .netmask = ns->netmask, .server = ns->gateway,
-        .first = ntohl(ns->cfg.dhcp_first.s_addr), .last = ns->broadcast - 1,
-        .reserved = { ns->host_loopback }, .lease_seconds = ns->cfg.lease_seconds,
+        .subnet = ns->link.subnet, .netmask = ns->link.netmask, .server = ns->link.gateway,
+        .first = ntohl(ns->cfg.dhcp_first.s_addr), .last = ns->link.broadcast - 1,
+        .reserved = { ns->link.host_loopback }, .lease_seconds = ns->cfg.lease_seconds,
         .mtu = ns->cfg.mtu, .domain_name = ns->domain_name, .search = ns->search_domains,
     };
 
     ns->dhcp = ns_dhcp_new(&dc);
+    ns->link.leases = ns->dhcp;
     return ns->dhcp ? 0 : -ENOMEM;
 }
 
@@ -315,8 +321,8 @@ int netstack_new(const struct netstack_config *cfg, struct netstack **out)
         (rc = ns_tx_init(&ns->tx, ns->cfg.max_tx_queue, ns->cfg.max_tx_queue_bytes)) ||
         (rc = start_dhcp(ns)))
         goto fail;
-    ns->reasm = ns_reasm_new(ns->cfg.max_reassembly, ns_ipv4_deliver, ns_ipv6_deliver);
-    if (!ns->reasm) {
+    ns->link.reasm = ns_reasm_new(ns->cfg.max_reassembly, ns_ipv4_deliver, ns_ipv6_deliver);
+    if (!ns->link.reasm) {
         rc = -ENOMEM;
         goto fail;
     }
@@ -339,7 +345,7 @@ void netstack_free(struct netstack *ns)
     if (!ns)
         return;
     ns_modules_stop(ns);        /* captures first: nothing the teardown sends is the guest's */
-    ns_reasm_free(ns->reasm);
+    ns_reasm_free(ns->link.reasm);
     ns_dhcp_free(ns->dhcp);
     ns_tx_fini(&ns->tx);
     ns_buf_trim();

@@ -3,8 +3,9 @@
  * stack.h - private: the stack object every module reaches through
  *
  * The process-wide helpers have their own small headers (log.h, clock.h,
- * counters.h; the neighbour table's is ethernet/neigh.h), included here for
- * the modules that use the object anyway.
+ * counters.h); the guest link's state is struct ns_link (ethernet/link.h),
+ * the context ethernet/ works on. Included here for the modules that use the
+ * object anyway.
  *
  * Internally, IPv4 addresses are uint32_t in host byte order (the public API
  * uses struct in_addr, network order); conversion happens once, in stack.c.
@@ -16,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ethernet/neigh.h"
+#include "ethernet/link.h"
 #include "netstack/clock.h"
 #include "netstack/counters.h"
 #include "netstack/include/netstack.h"
@@ -25,7 +26,6 @@
 #include "netstack/tx.h"
 
 struct ns_dhcp;
-struct ns_reasm;
 struct netif;
 struct ns_flow_index;
 struct ns_tcp_nat;
@@ -42,29 +42,7 @@ struct netstack {
     char *domain_name;
     char *search_domains;
 
-    uint32_t subnet;                /* host order, as all addresses below */
-    uint32_t netmask;
-    uint32_t gateway;
-    uint32_t host_loopback;         /* 0 when disabled */
-    uint32_t broadcast;
-
-    uint32_t offloads;              /* NETSTACK_LINK_*, from netstack_set_offloads() */
-    const struct netstack_offload *rx_offload;  /* the frame being parsed; NULL: plain */
-
-    struct ns_neigh neigh[NS_NEIGH_MAX];
-    unsigned neigh_hint;            /* the entry last learned or found: checked first */
-    uint16_t ip_id;                 /* identification of our own datagrams */
-
-    /* IPv6 (ethernet/ipv6.c, ndp.c); @ipv6 zero: not served, the rest unused */
-    int ipv6;
-    struct in6_addr prefix6;        /* the guest's /64 */
-    struct in6_addr gateway6;       /* its ::1 */
-    struct in6_addr gateway6_ll;    /* fe80:: with the EUI-64 of the gateway's MAC */
-    struct in6_addr host_loopback6; /* its ::fe, used when host_loopback is set */
-    uint64_t ra_next_ms;            /* next unsolicited router advertisement, 0: none */
-    unsigned ra_initial;            /* of the first few, at a shorter interval, left */
-    uint32_t ip6_frag_id;           /* identification of our own fragmented IPv6 */
-    int warned_ndp_claim;           /* a guest claimed our address: logged */
+    struct ns_link link;            /* ethernet/link.h: addresses, neighbours, offloads */
 
     uint64_t stats[NETSTACK_STAT_COUNT];
 
@@ -74,7 +52,6 @@ struct netstack {
     struct ns_loop loop;
     struct ns_tx tx;
     struct ns_dhcp *dhcp;
-    struct ns_reasm *reasm;
     struct netif *netif;            /* lwIP's view of the guest link */
     struct ns_flow_index *findex;   /* netstack/flow_index.c: every flow, by five-tuple */
     struct ns_tcp_nat *tcp_nat;     /* netstack/tcp_nat.c */
@@ -97,7 +74,7 @@ void ns_flush(struct netstack *ns);
  */
 static inline int ns_in_subnet(const struct netstack *ns, uint32_t ip)
 {
-    return (ip & ns->netmask) == ns->subnet;
+    return ns_link_in_subnet(&ns->link, ip);
 }
 
 /**
@@ -105,7 +82,7 @@ static inline int ns_in_subnet(const struct netstack *ns, uint32_t ip)
  */
 static inline int ns_is_local(const struct netstack *ns, uint32_t ip)
 {
-    return ip == ns->gateway || (ns->host_loopback && ip == ns->host_loopback);
+    return ns_link_is_local(&ns->link, ip);
 }
 
 #endif /* NETSTACK_STACK_H */

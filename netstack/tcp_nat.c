@@ -361,10 +361,10 @@ static void send_unreachable(struct netstack *ns, const struct tcp_flow *f, uint
                              uint8_t code6)
 {
     if (ns_ip6_is_mapped4(&f->key.guest))
-        ns_icmp_send_error(ns, ns_ip6_get4(&f->key.guest), ICMP_UNREACH, code, f->syn,
+        ns_icmp_send_error(&ns->link, ns_ip6_get4(&f->key.guest), ICMP_UNREACH, code, f->syn,
                            f->syn_len);
     else
-        ns_icmp6_send_error(ns, &f->key.guest, ICMP6_DST_UNREACH, code6, 0, f->syn, f->syn_len);
+        ns_icmp6_send_error(&ns->link, &f->key.guest, ICMP6_DST_UNREACH, code6, 0, f->syn, f->syn_len);
 }
 
 /**
@@ -763,8 +763,8 @@ static int for_gateway_dns(const struct netstack *ns, const struct ns_tcp_seg *i
 {
     if (port != NS_DNS_PORT)
         return 0;
-    return ip->v6 ? ns_ip6_equal(&ip->dst, &ns->gateway6)
-                  : ns_ip6_get4(&ip->dst) == ns->gateway;
+    return ip->v6 ? ns_ip6_equal(&ip->dst, &ns->link.gateway6)
+                  : ns_ip6_get4(&ip->dst) == ns->link.gateway;
 }
 
 void ns_tcp_nat_input(struct netstack *ns, const struct ns_tcp_seg *ip)

@@ -349,11 +349,11 @@ int ns_tcp_xmit(struct netstack *ns, const uint8_t mac[6], const struct iovec *i
 
     if (parse_headers(&sg, &c, total))
         return -EINVAL;
-    sg.partial = !!(ns->offloads & NETSTACK_LINK_CSUM);
+    sg.partial = !!(ns->link.offloads & NETSTACK_LINK_CSUM);
     mss = guest_mss(ns, &sg);
     if (!mss || sg.payload <= mss)
         return emit(ns, &sg, &c, 0, sg.payload, 0, NULL);
-    if (ns->offloads & (sg.v6 ? NETSTACK_LINK_TSO6 : NETSTACK_LINK_TSO4)) {
+    if (ns->link.offloads & (sg.v6 ? NETSTACK_LINK_TSO6 : NETSTACK_LINK_TSO4)) {
         gso.gso_type = sg.v6 ? NETSTACK_GSO_TCPV6 : NETSTACK_GSO_TCPV4;
         gso.gso_size = (uint16_t)mss;
         rc = emit(ns, &sg, &c, 0, sg.payload, 0, &gso);

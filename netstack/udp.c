@@ -56,7 +56,7 @@ static void dhcp_input(struct netstack *ns, const struct ns_ipv4 *ip, const uint
     }
     if (rc != NS_DHCP_REPLY)
         return;
-    if (!ns_udp_send(ns, dest.mac, ns->gateway, DHCP_SERVER_PORT, dest.ip, DHCP_CLIENT_PORT,
+    if (!ns_udp_send(ns, dest.mac, ns->link.gateway, DHCP_SERVER_PORT, dest.ip, DHCP_CLIENT_PORT,
                      reply, reply_len))
         NS_COUNT(ns, dhcp_out);
 }
@@ -73,7 +73,7 @@ static void dispatch(struct netstack *ns, const void *ipv4, uint16_t sport, uint
     struct in6_addr src, dst;
 
     if (dport == DHCP_SERVER_PORT &&
-        (ip->dst == ns->gateway || ip->dst == IPV4_BROADCAST || ip->dst == ns->broadcast)) {
+        (ip->dst == ns->link.gateway || ip->dst == IPV4_BROADCAST || ip->dst == ns->link.broadcast)) {
         dhcp_input(ns, ip, data, len);
         return;
     }
@@ -85,7 +85,7 @@ static void dispatch(struct netstack *ns, const void *ipv4, uint16_t sport, uint
     dst = ns_ip6_mapped4(ip->dst);
     if (ns_udp_fwd_input(ns, &src, &dst, sport, dport, data, len))
         return;     /* a reply to a forwarded datagram */
-    if (dport == NS_DNS_PORT && ip->dst == ns->gateway) {
+    if (dport == NS_DNS_PORT && ip->dst == ns->link.gateway) {
         ns_dns_udp_input(ns, ip, sport, data, len);
         return;
     }
@@ -145,7 +145,7 @@ static int read_header(const uint8_t *p, size_t len, struct udp_hdr *h)
 
 void ns_udp_input(struct netstack *ns, const struct ns_ipv4 *ip)
 {
-    const struct netstack_offload *o = ns->rx_offload;
+    const struct netstack_offload *o = ns->link.rx_offload;
     int gso = o && o->gso_type == NETSTACK_GSO_UDP_L4;
     struct udp_hdr u;
 
@@ -187,10 +187,10 @@ static void dispatch6(struct netstack *ns, const void *ipv6, uint16_t sport, uin
 
     if (ns_udp_fwd_input(ns, &ip->src, &ip->dst, sport, dport, data, len))
         return;     /* a reply to a forwarded datagram */
-    if (dport == NS_DNS_PORT && ns_ip6_equal(&ip->dst, &ns->gateway6))
+    if (dport == NS_DNS_PORT && ns_ip6_equal(&ip->dst, &ns->link.gateway6))
         ns_dns_udp6_input(ns, ip, sport, data, len);
     else if (dport == DHCP6_SERVER_PORT &&
-             (ns_ip6_is_multicast(&ip->dst) || ns_ip6_equal(&ip->dst, &ns->gateway6_ll)))
+             (ns_ip6_is_multicast(&ip->dst) || ns_ip6_equal(&ip->dst, &ns->link.gateway6_ll)))
         ns_dhcp6_input(ns, ip, sport, data, len);
     else if (!ns_ip6_is_multicast(&ip->dst))
         ns_udp_nat_input(ns, &ip->src, &ip->dst, sport, dport, data, len);
@@ -200,7 +200,7 @@ static void dispatch6(struct netstack *ns, const void *ipv6, uint16_t sport, uin
 
 void ns_udp6_input(struct netstack *ns, const struct ns_ipv6 *ip)
 {
-    const struct netstack_offload *o = ns->rx_offload;
+    const struct netstack_offload *o = ns->link.rx_offload;
     int gso = o && o->gso_type == NETSTACK_GSO_UDP_L4;
     struct udp_hdr u;
 
@@ -231,7 +231,7 @@ int ns_udp6_send(struct netstack *ns, const struct in6_addr *src, uint16_t sport
 
     if (ulen > 0xffff)
         return -EMSGSIZE;
-    if (!ns_neigh6_lookup(ns, dst, mac)) {
+    if (!ns_neigh6_lookup(&ns->link, dst, mac)) {
         NS_COUNT(ns, drop_tx_no_neighbor);
         return -EHOSTUNREACH;
     }
@@ -244,7 +244,7 @@ int ns_udp6_send(struct netstack *ns, const struct in6_addr *src, uint16_t sport
                                                 h, UDP_HLEN),
                                     payload, len));
     ns_store_be16(h + 6, csum ? csum : 0xffff);
-    return ns_ipv6_send(ns, mac, src, dst, IPPROTO_UDP, 64, h, UDP_HLEN, payload, len);
+    return ns_ipv6_send(&ns->link, mac, src, dst, IPPROTO_UDP, 64, h, UDP_HLEN, payload, len);
 }
 
 int ns_udp_send(struct netstack *ns, const uint8_t *dst_mac, uint32_t src, uint16_t sport,
@@ -265,7 +265,7 @@ int ns_udp_send(struct netstack *ns, const uint8_t *dst_mac, uint32_t src, uint1
     csum = ns_csum_fold(ns_csum_add(sum, payload, len));
     ns_store_be16(h + 6, csum ? csum : 0xffff);     /* RFC 768: 0 means "no checksum" */
     /* The header and the payload go into the frame directly: no copy first. */
-    return ns_ipv4_send_parts(ns, dst_mac, src, dst, IPPROTO_UDP, h, UDP_HLEN, payload, len);
+    return ns_ipv4_send_parts(&ns->link, dst_mac, src, dst, IPPROTO_UDP, h, UDP_HLEN, payload, len);
 }
 
 /**

@@ -248,7 +248,7 @@ static void count_refused(struct netstack *ns, const struct in6_addr *dst)
 {
     uint32_t d = ns_ip6_get4(dst);
 
-    if (ns_ip6_is_mapped4(dst) ? d == IPV4_BROADCAST || d == ns->broadcast || (d >> 28) == 0xe
+    if (ns_ip6_is_mapped4(dst) ? d == IPV4_BROADCAST || d == ns->link.broadcast || (d >> 28) == 0xe
                                : ns_ip6_is_multicast(dst))
         NS_COUNT(ns, drop_udp_broadcast);
     else

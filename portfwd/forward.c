@@ -44,7 +44,7 @@ int ns_fwd_guest(struct netstack *ns, const struct ns_fwd_port *p, struct in6_ad
         *out = p->guest;
         return 0;
     }
-    return ns_neigh6_guest(ns, out) ? 0 : -1;
+    return ns_neigh6_guest(&ns->link, out) ? 0 : -1;
 }
 
 void ns_fwd_source(const struct netstack *ns, const struct sockaddr_storage *client, int preserve,
@@ -54,7 +54,7 @@ void ns_fwd_source(const struct netstack *ns, const struct sockaddr_storage *cli
     const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)client;
     uint32_t a;
 
-    *ip = v6 ? ns->gateway6 : ns_ip6_mapped4(ns->gateway);
+    *ip = v6 ? ns->link.gateway6 : ns_ip6_mapped4(ns->link.gateway);
     *port = 0;
     if (!preserve)
         return;
@@ -62,14 +62,14 @@ void ns_fwd_source(const struct netstack *ns, const struct sockaddr_storage *cli
         a = ntohl(sin->sin_addr.s_addr);
         *port = ntohs(sin->sin_port);
         if ((a >> 24) == 127)   /* a client on the host's loopback */
-            a = ns->host_loopback ? ns->host_loopback : ns->gateway;
+            a = ns->link.host_loopback ? ns->link.host_loopback : ns->link.gateway;
         *ip = ns_ip6_mapped4(a);
     } else if (v6 && client->ss_family == AF_INET6 &&
                !IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr) &&
                !ns_ip6_is_link_local(&sin6->sin6_addr)) {
         *port = ntohs(sin6->sin6_port);
         if (IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr))
-            *ip = ns->host_loopback ? ns->host_loopback6 : ns->gateway6;
+            *ip = ns->link.host_loopback ? ns->link.host_loopback6 : ns->link.gateway6;
         else
             *ip = sin6->sin6_addr;
     }
@@ -101,8 +101,8 @@ static int guest_of(const struct netstack *ns, const struct netstack_forward *fw
 
     if (fw->guest_v6) {
         *guest = fw->guest_addr6;
-        if (!ns->ipv6 || (!ns_ip6_is_unspecified(guest) &&
-                          (!ns_ipv6_in_prefix(ns, guest) || ns_ipv6_is_local(ns, guest))))
+        if (!ns->link.ipv6 || (!ns_ip6_is_unspecified(guest) &&
+                          (!ns_ipv6_in_prefix(&ns->link, guest) || ns_ipv6_is_local(&ns->link, guest))))
             return -EINVAL;
         return 0;
     }

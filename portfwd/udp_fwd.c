@@ -477,7 +477,7 @@ static int shown_source(struct ns_udp_fwd *u, struct fwd_flow *f)
 {
     struct netstack *ns = u->ns;
     int v6 = !ns_ip6_is_mapped4(&f->guest);
-    struct in6_addr ip, gw = v6 ? ns->gateway6 : ns_ip6_mapped4(ns->gateway);
+    struct in6_addr ip, gw = v6 ? ns->link.gateway6 : ns_ip6_mapped4(ns->link.gateway);
     struct sockaddr_storage sa;
     uint16_t port = 0;
 

@@ -5,7 +5,8 @@
 Run by ctest (lint/tree) over the committed sources:
   - include directions: the checked reader and writer include nothing of
     ours; no library file (netstack/ ethernet/ dns/ portfwd/) includes
-    tools/; ethernet/ never includes dns/ or portfwd/; only the lwIP glue
+    tools/; ethernet/ never includes dns/ or portfwd/, nor the stack
+    object (netstack/stack.h: it works on struct ns_link); only the lwIP glue
     includes lwIP's private headers (lwip/priv/);
   - every source file carries the project's SPDX licence line;
   - one comment dialect: a function's comment is kernel-doc ("/**", then
@@ -46,6 +47,8 @@ def include_rules(path, line, target):
         return "a library file includes the daemon's or a tool's header"
     if path.startswith("ethernet/") and target.startswith(("dns/", "portfwd/")):
         return "ethernet/ depends on dns/ or portfwd/"
+    if path.startswith("ethernet/") and target == "netstack/stack.h":
+        return "ethernet/ reaches the stack object instead of its link context (ethernet/link.h)"
     if target.startswith("lwip/priv/") and path.startswith(LIBRARY) and path not in LWIP_GLUE:
         return "only the lwIP glue (%s) includes lwIP's private headers" % ", ".join(sorted(LWIP_GLUE))
     return None

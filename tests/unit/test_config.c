@@ -99,9 +99,9 @@ static const char *differs(const struct netstack *ns)
         ns->cfg.tcp_idle_timeout_ms || ns->cfg.restricted || ns->cfg.clock_ns ||
         ns->cfg.hosts_file)
         return "a field whose default is zero";
-    if (ns->gateway != IP(192, 168, 65, 1) || ns->host_loopback != IP(192, 168, 65, 254))
+    if (ns->link.gateway != IP(192, 168, 65, 1) || ns->link.host_loopback != IP(192, 168, 65, 254))
         return "the derived addresses";
-    if (memcmp(&ns->cfg.ipv6_prefix, &def.ipv6_prefix, 16) || ns->cfg.no_ipv6 || !ns->ipv6)
+    if (memcmp(&ns->cfg.ipv6_prefix, &def.ipv6_prefix, 16) || ns->cfg.no_ipv6 || !ns->link.ipv6)
         return "IPv6 (fd65:65::/64, on)";
     return NULL;
 }

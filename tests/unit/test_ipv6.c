@@ -7,6 +7,7 @@
 
 #include "ethernet/ipv6.h"
 #include "ethernet/neigh.h"
+#include "netstack/stack.h"
 #include "ethernet/reader.h"
 #include "tests/unit/harness.h"
 #include "tests/unit/harness6.h"
@@ -181,10 +182,10 @@ static void duplicate_address_detection_passes(void **state)
     /* The guest probes for its own SLAAC and link-local addresses: silence, */
     solicited_node(g, GUEST6);
     len = solicit(m, UNSPEC, GUEST6);
-    assert_int_equal(ns_neigh6_guest(ns, &learned), 0);
+    assert_int_equal(ns_neigh6_guest(&ns->link, &learned), 0);
     netstack_input(ns, f, icmp6_frame(f, ALL_NODES_MAC, UNSPEC, g, 255, m, len));
     /* ... and the stack knows the address the guest is taking (for forwards). */
-    assert_int_equal(ns_neigh6_guest(ns, &learned), 1);
+    assert_int_equal(ns_neigh6_guest(&ns->link, &learned), 1);
     assert_memory_equal(&learned, GUEST6, 16);
     solicited_node(g, GUEST_LL);
     len = solicit(m, UNSPEC, GUEST_LL);

@@ -105,7 +105,7 @@ static void malformed_fragments(void **state)
     send_piece(ns, 9, 1480, 1000, 0);
     send_piece(ns, 9, 1480, 1480, 0);
     assert_int_equal(counter(ns, NETSTACK_STAT_drop_frag_malformed), 3);
-    assert_int_equal(ns_reasm_pending(ns->reasm), 0);
+    assert_int_equal(ns_reasm_pending(ns->link.reasm), 0);
     assert_int_equal(captured.n, 0);
 }
 
@@ -117,11 +117,11 @@ static void table_is_bounded_and_expires(void **state)
     echo_len = icmp_echo(echo, 77, 1, 4000);
     for (id = 100; id < 100 + 64 + 10; id++)        /* 10 more than the default limit */
         send_piece(ns, id, 0, 1480, 1);
-    assert_int_equal(ns_reasm_pending(ns->reasm), 64);
+    assert_int_equal(ns_reasm_pending(ns->link.reasm), 64);
     assert_int_equal(counter(ns, NETSTACK_STAT_drop_frag_limit), 10);
     assert_int_equal(netstack_next_timeout(ns) <= 1000, 1);
-    ns_reasm_expire(ns, ns_now_ms() + 16000);
-    assert_int_equal(ns_reasm_pending(ns->reasm), 0);
+    ns_reasm_expire(&ns->link, ns_now_ms() + 16000);
+    assert_int_equal(ns_reasm_pending(ns->link.reasm), 0);
     assert_int_equal(counter(ns, NETSTACK_STAT_drop_frag_timeout), 64);
 }
 

@@ -57,7 +57,7 @@ static struct netstack *stack_cfg(uint32_t max_flows, uint32_t idle_ms)
     c.udp_idle_timeout_ms = idle_ms;
     assert_int_equal(netstack_new(&c, &ns), 0);
     assert_int_equal(ns_udp_fwd_start(ns), 0);      /* already started: nothing to do */
-    ns_neigh_learn(ns, GUEST, guest_mac);
+    ns_neigh_learn(&ns->link, GUEST, guest_mac);
     return ns;
 }
 
