@@ -154,6 +154,9 @@ typedef int (*netstack_send_gather_fn)(void *opaque, const struct iovec *iov, si
 
 /**
  * log() - receive one log line (no trailing newline) at or below config.log_level.
+ * @opaque: config.opaque
+ * @level: the line's level
+ * @msg: the line, valid during the call
  */
 typedef void (*netstack_log_fn)(void *opaque, enum netstack_log_level level, const char *msg);
 
@@ -267,6 +270,7 @@ struct netstack_config {
 
 /**
  * netstack_config_init() - fill @cfg with the version and every default.
+ * @cfg: the config to fill
  */
 void netstack_config_init(struct netstack_config *cfg);
 
@@ -285,11 +289,15 @@ int netstack_new(const struct netstack_config *cfg, struct netstack **out);
 /**
  * netstack_free() - destroy the stack, closing every host socket it owns.
  * After it returns the process may create a new stack.
+ * @ns: the stack; NULL is ignored
  */
 void netstack_free(struct netstack *ns);
 
 /**
  * netstack_input() - hand one frame from the guest to the stack
+ * @ns: the stack
+ * @frame: an Ethernet frame, without FCS
+ * @len: its length in bytes
  *
  * The stack copies what it keeps: the caller owns @frame before and after.
  * Return: 0 when the frame was processed or dropped-and-counted (a malformed
@@ -299,12 +307,16 @@ int netstack_input(struct netstack *ns, const void *frame, size_t len);
 
 /**
  * netstack_input_batch() - netstack_input() for @n frames; returns 0 or -EINVAL.
+ * @ns: the stack
+ * @frames: the frames, each as netstack_input() takes it, with its offload state
+ * @n: how many
  */
 int netstack_input_batch(struct netstack *ns, const struct netstack_frame *frames, size_t n);
 
 /**
  * netstack_output_ready() - the transport can take frames again
  * Flushes the queue held since send_frames() pushed back.
+ * @ns: the stack
  */
 void netstack_output_ready(struct netstack *ns);
 
@@ -312,6 +324,7 @@ void netstack_output_ready(struct netstack *ns);
  * netstack_link_down() - the guest went away (transport closed)
  * Forgets what was learned about the guest's link (its MAC) and drops frames
  * queued for it. Leases are kept, so a rebooted guest gets its address again.
+ * @ns: the stack
  */
 void netstack_link_down(struct netstack *ns);
 
@@ -347,16 +360,19 @@ int netstack_set_offloads(struct netstack *ns, uint32_t flags);
 
 /**
  * netstack_fd() - a file descriptor that becomes readable when there is work.
+ * @ns: the stack
  */
 int netstack_fd(const struct netstack *ns);
 
 /**
  * netstack_next_timeout() - milliseconds until a timer is due, -1 for none.
+ * @ns: the stack
  */
 int netstack_next_timeout(struct netstack *ns);
 
 /**
  * netstack_dispatch() - run ready I/O and due timers without blocking.
+ * @ns: the stack
  */
 int netstack_dispatch(struct netstack *ns);
 
@@ -364,6 +380,7 @@ int netstack_dispatch(struct netstack *ns);
  * netstack_run() - dispatch until netstack_stop() is called (from a callback
  * or a signal handler). A stop requested before the call makes it return at
  * once; after it returns, the next call runs again.
+ * @ns: the stack
  * Return: 0, or a negative errno if polling failed.
  */
 int netstack_run(struct netstack *ns);
@@ -372,12 +389,17 @@ int netstack_run(struct netstack *ns);
  * netstack_stop() - make netstack_run() return; async-signal-safe.
  * Callbacks (send_frames, watches) may call any function of this API except
  * netstack_free(); netstack_input() from inside send_frames is not allowed.
+ * @ns: the stack
  */
 void netstack_stop(struct netstack *ns);
 
 /**
  * netstack_watch() - run @cb from the stack's loop when @fd is ready
+ * @ns:     the stack
+ * @fd:     a descriptor the caller owns
  * @events: EPOLLIN/EPOLLOUT-style mask (NETSTACK_EV_*)
+ * @cb:     called with @opaque, @fd and the events that happened
+ * @opaque: handed to @cb
  *
  * Lets an embedder (netstackd's transports) share the stack's single thread.
  * Calling it again for the same fd changes the mask; netstack_unwatch() before
@@ -394,6 +416,7 @@ int netstack_unwatch(struct netstack *ns, int fd);
 
 /**
  * netstack_accept() - accept4() for a listening socket watched in the stack's loop
+ * @ns:         the stack
  * @fd:         the listening socket, non-blocking
  * @addr, @len: as for accept(); may be NULL
  *
@@ -442,6 +465,8 @@ struct netstack_forward {
 
 /**
  * netstack_forward_add() - start forwarding; the host socket is bound now
+ * @ns: the stack
+ * @fw: the forward (copied)
  * @id: set to the forward's handle (never reused while the stack lives)
  * Return: 0, -EADDRINUSE, -EACCES (privileged port), -EINVAL, -ENOMEM.
  */
@@ -450,6 +475,8 @@ int netstack_forward_add(struct netstack *ns, const struct netstack_forward *fw,
 /**
  * netstack_forward_remove() - stop accepting new connections on forward @id;
  * connections already open continue until they end.
+ * @ns: the stack
+ * @id: what netstack_forward_add() returned
  * Return: 0, -ENOENT.
  */
 int netstack_forward_remove(struct netstack *ns, uint32_t id);
@@ -458,6 +485,10 @@ int netstack_forward_remove(struct netstack *ns, uint32_t id);
  * netstack_forward_parse() - a forward from text, as netstackd's --forward takes
  * it: tcp|udp:[HOSTADDR:]HOSTPORT[-END]:GUESTPORT[,nopreserve] ("tcp:0.0.0.0:8080:80",
  * "tcp:[::]:8000-8009:8000", "udp:5353:53"); the guest address is left 0 (the lease).
+ * @spec: the text
+ * @fw: filled on success
+ * @err: a one-line reason on failure
+ * @errlen: its size
  * Return: 0, -EINVAL with a one-line reason in @err.
  */
 int netstack_forward_parse(const char *spec, struct netstack_forward *fw, char *err, size_t errlen);
@@ -465,6 +496,9 @@ int netstack_forward_parse(const char *spec, struct netstack_forward *fw, char *
 /**
  * netstack_forward_list() - call @cb for each forward, in the order added;
  * stops early and returns what @cb returned if it is not 0.
+ * @ns: the stack
+ * @cb: called with @opaque, the forward's id and the forward (valid during the call)
+ * @opaque: handed to @cb
  */
 typedef int (*netstack_forward_fn)(void *opaque, uint32_t id, const struct netstack_forward *fw);
 int netstack_forward_list(struct netstack *ns, netstack_forward_fn cb, void *opaque);
@@ -508,6 +542,9 @@ struct netstack_flow_info {
  * netstack_flow_list() - call @cb for every live TCP and UDP flow; stops
  * early and returns what @cb returned if it is not 0. @cb must not change
  * the stack.
+ * @ns: the stack
+ * @cb: called with @opaque and the flow (valid during the call)
+ * @opaque: handed to @cb
  */
 typedef int (*netstack_flow_fn)(void *opaque, const struct netstack_flow_info *flow);
 int netstack_flow_list(struct netstack *ns, netstack_flow_fn cb, void *opaque);
@@ -549,6 +586,8 @@ struct netstack_pcap_config {
  * netstack_pcap_start() - start capturing to files
  * The file is created (mode 0640) or truncated before the call returns; the
  * capture holds every frame from then on until netstack_pcap_stop().
+ * @ns: the stack
+ * @cfg: the files, their size and count, the snap length
  * Return: 0, -EINVAL for a bad @cfg, -EBUSY when a file capture is running, a
  * negative errno when the file cannot be created.
  */
@@ -557,12 +596,14 @@ int netstack_pcap_start(struct netstack *ns, const struct netstack_pcap_config *
 /**
  * netstack_pcap_stop() - end the file capture
  * Every frame captured before the call is in the files when it returns.
+ * @ns: the stack
  * Return: 0, -ENOENT when no file capture is running.
  */
 int netstack_pcap_stop(struct netstack *ns);
 
 /**
  * netstack_pcap_stream() - send a live capture to @fd
+ * @ns:      the stack
  * @fd:      a connected socket or a pipe; the stack owns it from now on (it is
  *           closed on error too) and makes it non-blocking
  * @snaplen: as in struct netstack_pcap_config
@@ -604,6 +645,8 @@ struct netstack_pcap_status {
 
 /**
  * netstack_pcap_status() - fill @st. Return: 0, -EINVAL.
+ * @ns: the stack
+ * @st: filled with the running capture's state
  */
 int netstack_pcap_status(struct netstack *ns, struct netstack_pcap_status *st);
 
@@ -661,17 +704,24 @@ enum netstack_stat {
  * reached the stack (an empty or truncated frame, a length out of range, a
  * sender it cannot answer) or after they left it (drop_transport_tx), so that
  * every drop shows up in one place.
+ * @ns: the stack
+ * @stat: one of the drop_transport_* counters
+ * @n: how many frames
  * Return: 0, -EINVAL for a counter the stack keeps itself.
  */
 int netstack_count_transport(struct netstack *ns, enum netstack_stat stat, uint64_t n);
 
 /**
  * netstack_stat_name() - the counter's name, NULL when @stat is out of range.
+ * @stat: an enum netstack_stat value
  */
 const char *netstack_stat_name(unsigned stat);
 
 /**
  * netstack_get_stats() - copy up to @n counters (indexed by enum netstack_stat)
+ * @ns: the stack
+ * @counters: where to copy them
+ * @n: its length in counters
  * Return: how many were copied (min(n, NETSTACK_STAT_COUNT)).
  */
 size_t netstack_get_stats(const struct netstack *ns, uint64_t *counters, size_t n);

@@ -10,7 +10,9 @@ Run by ctest (lint/tree) over the committed sources:
     includes lwIP's private headers (lwip/priv/);
   - every source file carries the project's SPDX licence line;
   - one comment dialect: a function's comment is kernel-doc ("/**", then
-    " * name() - summary"), never the older "/* name() - summary */".
+    " * name() - summary"), never the older "/* name() - summary */"; in the
+    public headers (netstack/include/) it has an @arg line for every
+    parameter of the function it documents.
 Prints each violation as FILE:LINE: what, and exits 1 if there is any.
 """
 import os
@@ -27,6 +29,8 @@ NAME = r'[A-Za-z_][A-Za-z0-9_]*\(\)(, [A-Za-z_][A-Za-z0-9_]*\(\))*\s+-\s'
 OLD_DIALECT = re.compile(r'^\s*/\*\s+' + NAME)        # /* name() - summary
 BARE_OPEN = re.compile(r'^\s*/\*\s*$')                # /*  ...then " * name() - "
 NAMED_LINE = re.compile(r'^\s*\*\s+' + NAME)
+PUBLIC = "netstack/include/"
+DOC = re.compile(r'/\*\*\n \* (\w+)\(\) - (.*?)\*/\n', re.S)
 
 
 def sources():
@@ -71,6 +75,35 @@ def check(path, text, problems):
         if OLD_DIALECT.match(line) or (BARE_OPEN.match(line) and n < len(lines)
                                         and NAMED_LINE.match(lines[n])):
             problems.append("%s:%d: comment in the old dialect; use kernel-doc (/** + name() - summary)" % (path, n))
+    if path.startswith(PUBLIC):
+        check_arg_lines(path, text, problems)
+
+
+def declared_params(after, name):
+    """The parameter names of @name's declaration (or of the first one) in @after."""
+    m = re.search(r'\b%s\s*\(([^)]*)\)\s*;' % re.escape(name), after[:600])
+    if not m:
+        m = re.search(r'\)\s*\(([^)]*)\)\s*;|\w\s*\(([^)]*)\)\s*;', after[:300])
+    if not m:
+        return []
+    params = m.group(1) if m.group(1) is not None else m.group(2)
+    names = []
+    for p in params.split(","):
+        w = re.findall(r'\w+', p.split("[")[0])
+        if w and p.strip() not in ("void", "..."):
+            names.append(w[-1])
+    return names
+
+
+def check_arg_lines(path, text, problems):
+    for m in DOC.finditer(text):
+        documented = set()
+        for names in re.findall(r'^ \* (@\w+(?:, @\w+)*):', m.group(0), re.M):
+            documented.update(n.strip()[1:] for n in names.split(","))
+        for p in declared_params(text[m.end():], m.group(1)):
+            if p not in documented:
+                line = text.count("\n", 0, m.start()) + 1
+                problems.append("%s:%d: %s() has no @%s: line" % (path, line, m.group(1), p))
 
 
 def main():
