@@ -7,12 +7,14 @@
  * asked for, fully inside what was received, or fails (NULL / -1) without
  * reading anything, and a failed read leaves the reader where it was. Nothing
  * casts a pointer into the buffer to a wire struct: multi-byte fields are
- * assembled byte by byte in network order, so alignment never matters.
+ * assembled byte by byte in network order (little-endian for the virtio and
+ * vhost-user fields), so alignment never matters.
  *
  * A failure is sticky, as the writer's overflow is: it sets @failed, and from
  * then on every read of that reader fails too and reads nothing, until
  * ns_reader_init(). So a parser may read a run of fields with ns_read_u8(),
- * ns_read_be16(), ns_read_be32(), ns_reader_get(), ns_reader_skip() (for
+ * ns_read_be16(), ns_read_be32(), ns_read_le32(), ns_read_le64(),
+ * ns_reader_get(), ns_reader_skip() (for
  * fields it does not use), ns_reader_copy() and ns_reader_sub() without
  * checking what each returns, and check once with ns_reader_failed() instead
  * of chaining every read into one condition:
@@ -279,6 +281,35 @@ static inline int ns_reader_sub(struct ns_reader *r, size_t n, struct ns_reader 
     }
     ns_reader_init(sub, p, n);
     return 0;
+}
+
+/**
+ * ns_read_le32() - a 32-bit little-endian field (virtio, vhost-user) in host
+ * order, for a run of reads
+ * @r: the reader
+ *
+ * Return: the field; 0 on failure, which sets the flag
+ */
+static inline uint32_t ns_read_le32(struct ns_reader *r)
+{
+    const uint8_t *p = ns_reader_get(r, 4);
+
+    if (!p)
+        return 0;
+    return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
+}
+
+/**
+ * ns_read_le64() - a 64-bit little-endian field in host order, for a run of reads
+ * @r: the reader
+ *
+ * Return: the field; 0 on failure, which sets the flag
+ */
+static inline uint64_t ns_read_le64(struct ns_reader *r)
+{
+    uint64_t lo = ns_read_le32(r), hi = ns_read_le32(r);
+
+    return ns_reader_failed(r) ? 0 : hi << 32 | lo;
 }
 
 /* Helpers for fields already inside a checked region. */

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
 """make_seeds.py - write the seed corpora for fuzz_frame, fuzz_ipv4, fuzz_ipv6, fuzz_dhcp6, fuzz_arp,
-fuzz_offload, the transports' decoders (fuzz_stream, fuzz_vmnet, fuzz_dgram) and
-the control API (fuzz_api).
+fuzz_offload, the transports' decoders (fuzz_stream, fuzz_vmnet, fuzz_dgram,
+fuzz_vhost_user and its ring walker fuzz_virtq) and the control API (fuzz_api).
 
 Seeds are well-formed packets a guest really sends (ARP, ping, fragmented ping,
 TCP SYN, DHCP DISCOVER; for IPv6 router and neighbour solicitations, a DAD
@@ -248,6 +248,85 @@ def api_seeds():
     }
 
 
+# --- vhost-user and the split virtqueue ------------------------------------------
+
+VU_UVA = 0x7F0000000000         # the front-end's address of the shared memory
+VQ_GPA = 0x10000                # fuzz_virtq's region in guest physical memory
+
+
+def vq_desc(addr, length, flags=0, nxt=0):
+    return struct.pack("<QIHH", addr, length, flags, nxt)
+
+
+def vq_image(num, descs, avail, used_at, size):
+    """A descriptor table, an available ring (idx = len(avail)) and room for the used ring."""
+    img = bytearray(size)
+    for i, d in enumerate(descs):
+        img[16 * i:16 * i + 16] = d
+    a = 16 * num
+    img[a:a + 4] = struct.pack("<HH", 0, len(avail))
+    for i, h in enumerate(avail):
+        img[a + 4 + 2 * i:a + 6 + 2 * i] = struct.pack("<H", h)
+    return bytes(img[:used_at + 6 + 8 * num])
+
+
+def virtq_seeds():
+    num = 8
+    used = (16 * num + 6 + 2 * num + 3) & ~3
+    buf = VQ_GPA + 0x1000
+    tx = [vq_desc(buf, 12, 1, 1), vq_desc(buf + 12, 1500), vq_desc(buf + 0x800, 60)]
+    rx = [vq_desc(buf, 2048, 2), vq_desc(buf + 0x800, 2048, 2 | 1, 2), vq_desc(buf + 0x1000, 100, 2)]
+    loop = [vq_desc(buf, 64, 1, 1), vq_desc(buf + 64, 64, 1, 0)]
+    outside = [vq_desc(0x100000, 64)]
+    return {
+        "transmit_two_chains": bytes([3 | 0x10, 0, 0]) + vq_image(num, tx, [0, 2], used, 0x2000),
+        "receive_event_idx": bytes([3 | 0x10 | 0x20, 0, 0]) + vq_image(num, rx, [0, 1], used, 0x2000),
+        "receive_give_back": bytes([3 | 0x20 | 0x40, 0, 0]) + vq_image(num, rx, [0, 1, 0], used, 0x2000),
+        "loop": bytes([3, 0, 0]) + vq_image(num, loop, [0], used, 0x2000),
+        "outside_region": bytes([3, 0, 0]) + vq_image(num, outside, [0], used, 0x2000),
+        "index_beyond_ring": bytes([3, 0, 0]) + vq_image(num, tx, [9], used, 0x2000),
+        "avail_far_ahead": bytes([3, 0xF0, 0xFF]) + vq_image(num, tx, [0, 2], used, 0x2000),
+    }
+
+
+def vu_msg(request, payload=b"", nfds=0, need_reply=False):
+    """One record of fuzz_vhost_user: the descriptor count, then the message."""
+    return bytes([nfds]) + struct.pack("<III", request, 1 | (8 if need_reply else 0), len(payload)) + payload
+
+
+def vu_queue_setup(q, base, num=8):
+    desc, avail, used = base, base + 0x100, base + 0x200
+    return (vu_msg(8, struct.pack("<II", q, num)) + vu_msg(10, struct.pack("<II", q, 0)) +
+            vu_msg(9, struct.pack("<IIQQQQ", q, 0, VU_UVA + desc, VU_UVA + used, VU_UVA + avail, 0)) +
+            vu_msg(12, struct.pack("<Q", q), 1) + vu_msg(13, struct.pack("<Q", q), 1) +
+            vu_msg(18, struct.pack("<II", q, 1), need_reply=True))
+
+
+def vhost_user_seeds():
+    features = (1 << 0) | (1 << 1) | (1 << 7) | (1 << 11) | (1 << 15) | (1 << 29) | (1 << 30) | (1 << 32)
+    mem = bytearray(0x3000)
+    rx = vq_image(8, [vq_desc(0x2000, 2048, 2)], [0], 0x200, 0x400)
+    tx = vq_image(8, [vq_desc(0x2800, 12, 1, 1), vq_desc(0x2810, 60)], [0], 0x200, 0x400)
+    mem[0:len(rx)] = rx
+    mem[0x1000:0x1000 + len(tx)] = tx
+    image = struct.pack("<H", len(mem)) + bytes(mem)
+    hello = (vu_msg(1) + vu_msg(15) + vu_msg(16, struct.pack("<Q", (1 << 3) | (1 << 4))) + vu_msg(3) +
+             vu_msg(2, struct.pack("<Q", features), need_reply=True) +
+             vu_msg(5, struct.pack("<II", 1, 0) + struct.pack("<QQQQ", 0, 0x10000, VU_UVA, 0), 1, True))
+    running = hello + vu_queue_setup(0, 0) + vu_queue_setup(1, 0x1000) + vu_msg(20, struct.pack("<Q", 1500))
+    return {
+        "qemu_start": image + running,
+        "qemu_start_stop": image + running + vu_msg(11, struct.pack("<II", 0, 0)) +
+                           vu_msg(11, struct.pack("<II", 1, 0)) + vu_msg(4),
+        "region_past_file": image + hello[:-(12 + 8 + 32 + 1)] +
+                            vu_msg(5, struct.pack("<II", 1, 0) + struct.pack("<QQQQ", 0, 1 << 30, VU_UVA, 0), 1),
+        "bad_queue_index": image + hello + vu_msg(8, struct.pack("<II", 7, 8)) + vu_msg(8, struct.pack("<II", 0, 7)),
+        "unsupported_and_bad_version": image + vu_msg(6, struct.pack("<Q", 0), need_reply=True) +
+                                       b"\0" + struct.pack("<III", 1, 2, 0),
+        "payload_too_large": image + b"\0" + struct.pack("<III", 5, 1, 1 << 20),
+    }
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "corpus")
     big = icmp_echo(3000)
@@ -335,6 +414,8 @@ def main():
                        dgram_record(frames["ping"], 7, name=b""),
     }
     seeds["api"] = api_seeds()
+    seeds["virtq"] = virtq_seeds()
+    seeds["vhost_user"] = vhost_user_seeds()
     for kind, items in seeds.items():
         os.makedirs(os.path.join(out, kind), exist_ok=True)
         for name, data in items.items():

@@ -16,7 +16,8 @@ static const char *const stat_names[] = {
 
 int netstack_count_transport(struct netstack *ns, enum netstack_stat stat, uint64_t n)
 {
-    if (!ns || stat < NETSTACK_STAT_drop_transport_empty || stat > NETSTACK_STAT_drop_transport_tx)
+    if (!ns || ((stat < NETSTACK_STAT_drop_transport_empty || stat > NETSTACK_STAT_drop_transport_tx) &&
+                stat != NETSTACK_STAT_drop_transport_ring))
         return -EINVAL;
     ns->stats[stat] += n;
     return 0;

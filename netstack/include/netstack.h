@@ -689,7 +689,7 @@ int netstack_pcap_status(struct netstack *ns, struct netstack_pcap_status *st);
     X(icmp6_in) X(icmp6_echo_replies) X(drop_icmp6_malformed) X(drop_icmp6_unhandled) \
     X(ndp_ns_in) X(ndp_na_out) X(ndp_rs_in) X(ndp_ra_out) X(drop_ndp_invalid) \
     X(dhcp6_in) X(dhcp6_replies) X(drop_dhcp6_malformed) X(drop_dhcp6_unhandled) \
-    X(icmp6_errors_out) X(dns_aaaa_filtered)
+    X(icmp6_errors_out) X(dns_aaaa_filtered) X(drop_transport_ring)
 
 enum netstack_stat {
 #define NETSTACK_STAT_ENUM(name) NETSTACK_STAT_##name,
@@ -703,7 +703,8 @@ enum netstack_stat {
  * The embedder's transport calls it for frames it had to drop before they
  * reached the stack (an empty or truncated frame, a length out of range, a
  * sender it cannot answer) or after they left it (drop_transport_tx), so that
- * every drop shows up in one place.
+ * every drop shows up in one place; drop_transport_ring counts the times a
+ * guest broke a shared-memory ring's rules (the ring stops until it is reset).
  * @ns: the stack
  * @stat: one of the drop_transport_* counters
  * @n: how many frames

@@ -206,7 +206,7 @@ daemon_fds() { ls "/proc/$DAEMON_PID/fd" | wc -l; }
 # (started with --api-socket "$WORK/api.sock"); prints the reply's "return"
 # value as JSON.
 api() {
-    "$PYTHON" - "$WORK/api.sock" "$1" <<'PY'
+    "$PYTHON" - "${API_SOCK:-$WORK/api.sock}" "$1" <<'PY'
 import json, socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.connect(sys.argv[1])

@@ -23,12 +23,8 @@
 #   3. -netdev dgram to --listen-dgram (a new netstackd): lease and ping.
 # shellcheck source=natlib.sh
 . "$(dirname "$0")/natlib.sh"
-# shellcheck source=qemu/initrd.sh
-. "$E2E_DIR/qemu/initrd.sh"
 [ "$(id -u)" -eq 0 ] || skip "needs root to create network namespaces"
-QEMU=${QEMU:-qemu-system-x86_64}
 DNSMASQ=${DNSMASQ:-/usr/sbin/dnsmasq}
-command -v "$QEMU" >/dev/null || skip "$QEMU is not installed (package qemu-system-x86)"
 [ -x "$DNSMASQ" ] || skip "dnsmasq is not installed (package dnsmasq-base)"
 need_nat_caps cpio gzip setpriv modprobe curl
 
@@ -37,118 +33,8 @@ UPSTREAM_NAME=www.$ZONE
 UPSTREAM_ADDR=10.77.1.10
 HTTP_PORT=18080          # python http.server on HOST_NS 127.0.0.1 and ::1
 FWD_PORT=18081           # netstackd --forward tcp:127.0.0.1:FWD_PORT:8080
-GUEST_MAC=52:54:00:12:34:56
-BOOT_TIMEOUT=${BOOT_TIMEOUT:-150}
-QEMU_PID=
-QEMU_RUN=0
-SERIAL=
-
-qemu_cleanup() {
-    local rc=$? f
-    set +e
-    if [ -n "$QEMU_PID" ]; then
-        kill -KILL "$QEMU_PID" 2>/dev/null
-        wait "$QEMU_PID" 2>/dev/null
-    fi
-    if [ "$rc" -ne 0 ] || [ "$FAILED" -ne 0 ]; then
-        for f in "$WORK"/serial-*.log "$WORK"/qemu-*.out "$WORK"/dnsmasq.log; do
-            [ -s "$f" ] || continue
-            echo "--- $(basename "$f"):"
-            tr -d '\r' <"$f" | tail -n 80
-        done
-    fi
-    (exit "$rc")
-    nat_cleanup
-}
-trap qemu_cleanup EXIT
-
-# Kernel: the newest /boot/vmlinuz-VERSION with its /lib/modules/VERSION.
-KVER=
-for f in $(printf '%s\n' /boot/vmlinuz-* | sort -V); do
-    v=${f#/boot/vmlinuz-}
-    [ -f "/lib/modules/$v/modules.dep" ] && KVER=$v
-done
-[ -n "$KVER" ] || skip "no kernel in /boot with its modules (package linux-image-amd64)"
-VMLINUZ=/boot/vmlinuz-$KVER
-[ -r "$VMLINUZ" ] || skip "$VMLINUZ is not readable"
-BUSYBOX=${BUSYBOX:-$(command -v busybox)}
-
-# build_initrd - $WORK/initrd.gz: busybox, the virtio-net modules, init.
-build_initrd() {
-    local root=$WORK/initrd
-    qemu_initrd_base "$root" "$KVER" "$BUSYBOX"
-    mkdir -p "$root/www"
-    echo "--- kernel $KVER, modules: $(tr '\n' ' ' <"$root/modules.list")"
-    cp "$E2E_DIR/qemu/init" "$root/init"
-    cp "$E2E_DIR/qemu/udhcpc.sh" "$root/udhcpc.sh"
-    chmod 755 "$root/init" "$root/udhcpc.sh"
-    echo "$GUEST_TOKEN" >"$root/www/index.html"
-    qemu_initrd_pack "$root" "$WORK/initrd.gz"
-}
-
-# boot NAME MODE NETDEV... - start QEMU in the background with -netdev NETDEV;
-# its serial console goes to $WORK/serial-NAME.log ($SERIAL).
-boot() {
-    local name=$1 mode=$2
-    shift 2
-    QEMU_RUN=$((QEMU_RUN + 1))
-    SERIAL=$WORK/serial-$name.log
-    : >"$SERIAL"
-    echo "--- boot $name: -netdev $*"
-    # umask 0: the dgram client socket QEMU binds must be writable by nobody.
-    (umask 0; exec timeout -s KILL "$((BOOT_TIMEOUT + 30))" "$QEMU" -machine q35 -accel tcg -m 256 \
-        -nodefaults -display none -monitor none -serial "file:$SERIAL" -no-reboot \
-        -kernel "$VMLINUZ" -initrd "$WORK/initrd.gz" \
-        -append "console=ttyS0 quiet panic=-1 nsmode=$mode nsport=$HTTP_PORT nsname=$UPSTREAM_NAME" \
-        -netdev "$@" -device "virtio-net-pci,netdev=n0,mac=$GUEST_MAC") \
-        >"$WORK/qemu-$name.out" 2>&1 &
-    QEMU_PID=$!
-}
-
-# results - the guest's RESULT lines so far, without the console's CRs.
-results() { tr -d '\r' <"$SERIAL" | grep -a '^RESULT ' | sed 's/^RESULT //'; }
-# result WORD - the last RESULT line starting with WORD (without "RESULT ").
-result() { results | grep -a "^$1" | tail -n 1; }
-
-# wait_result REGEX SECONDS - wait for a RESULT line, or for QEMU to exit.
-wait_result() {
-    local tries=$(( $2 * 5 ))
-    while [ "$tries" -gt 0 ]; do
-        results | grep -qaE "$1" && return 0
-        kill -0 "$QEMU_PID" 2>/dev/null || { results | grep -qaE "$1"; return; }
-        sleep 0.2
-        tries=$((tries - 1))
-    done
-    return 1
-}
-
-# finish_boot - wait for "done" and for QEMU to power off (killed if it does not).
-finish_boot() {
-    local t0=$1
-    wait_result '^done' "$BOOT_TIMEOUT" || echo "FAIL: the guest did not finish within $BOOT_TIMEOUT s"
-    if ! wait_until 20 eval '! kill -0 "$QEMU_PID" 2>/dev/null'; then
-        echo "FAIL: QEMU did not exit after the guest powered off"
-        FAILED=1
-        kill -KILL "$QEMU_PID" 2>/dev/null || true
-    fi
-    wait "$QEMU_PID" 2>/dev/null || true
-    QEMU_PID=
-    echo "    guest results ($(( $(date +%s) - t0 )) s):"
-    results | sed 's/^/      /'
-}
-
-# check_basic - lease 192.168.65.2 with the MTU, ping, DNS for host.internal.
-check_basic() {
-    local lease
-    lease=$(result 'lease ')
-    expect_eq "lease address" "$(awk '{print $2 == "ok" ? $3 : "none"}' <<<"$lease")" "$GUEST_IP"
-    expect_eq "lease MTU on eth0" "$(awk '{print $5}' <<<"$lease")" 65520
-    expect_eq "lease router" "$(awk '{print $7}' <<<"$lease")" "$GW"
-    expect_eq "lease DNS server" "$(awk '{print $9}' <<<"$lease")" "$GW"
-    expect_eq "guest MAC" "$(awk '{print $11}' <<<"$lease")" "$GUEST_MAC"
-    expect_eq "ping the gateway" "$(result 'ping ')" "ping ok"
-    expect_eq "DNS host.internal" "$(result 'dns host.internal')" "dns host.internal $ALIAS"
-}
+# shellcheck source=qemu/guest.sh
+. "$E2E_DIR/qemu/guest.sh"
 
 [ -x "$NETSTACKD" ] || die "no netstackd at $NETSTACKD"
 GUEST_TOKEN="netstack-qemu-guest-$$-$RANDOM"

@@ -219,6 +219,13 @@ static void usage(void)
 "                       2-byte little-endian length and the Ethernet frame.\n"
 "                       The guest's MAC is derived from its UUID. One guest at\n"
 "                       a time, reconnects served as with --listen-qemu.\n"
+"  --listen-vhost-user PATH\n"
+"                       listen on a unix stream socket at PATH as a vhost-user\n"
+"                       back-end for QEMU's -netdev vhost-user (the guest's RAM\n"
+"                       must be shared: memory-backend-memfd,share=on). Frames\n"
+"                       move through the virtio rings in the guest's memory,\n"
+"                       with checksum and TCP segmentation offload both ways.\n"
+"                       One QEMU at a time; after it quits the next is served.\n"
 "  --tap NAME           a tap device (IFF_TAP, no packet information header):\n"
 "                       one frame per read/write. Created if it does not exist;\n"
 "                       the guest side brings it up. Needs CAP_NET_ADMIN.\n"
@@ -228,7 +235,9 @@ static void usage(void)
 "  --no-offload         with --tap: plain frames, no virtio-net header. By\n"
 "                       default the tap takes checksum and TCP segmentation\n"
 "                       offload (IFF_VNET_HDR, TUNSETOFFLOAD), so TCP moves in\n"
-"                       64 KiB super-frames whatever the MTU\n"
+"                       64 KiB super-frames whatever the MTU. With\n"
+"                       --listen-vhost-user: offer the guest no checksum or\n"
+"                       segmentation offload\n"
 "\n"
 "Options:\n"
 "  --mtu N              link MTU, %u to %u (default 65520; sent by DHCP)\n"
@@ -470,7 +479,7 @@ enum {
     OPT_NO_HOST_LOOPBACK, OPT_NO_OFFLOAD, OPT_LOG_LEVEL, OPT_VERSION, OPT_RESOLV_CONF, OPT_DNS_MODE,
     OPT_DNS_NAME, OPT_HOSTS, OPT_DNS_TIMEOUT, OPT_FORWARD, OPT_API_SOCKET, OPT_LISTEN_VMNET,
     OPT_NO_SANDBOX, OPT_RUNAS, OPT_PCAP, OPT_PCAP_SIZE, OPT_PCAP_FILES, OPT_PCAP_SNAPLEN,
-    OPT_IPV6_PREFIX, OPT_NO_IPV6, OPT_DNS_AAAA,
+    OPT_IPV6_PREFIX, OPT_NO_IPV6, OPT_DNS_AAAA, OPT_LISTEN_VHOST_USER,
     OPT_LIMIT,      /* last: the NAT limit options are OPT_LIMIT + their index */
 };
 
@@ -511,6 +520,7 @@ static const struct option long_options[] = {
     { "listen-qemu", required_argument, NULL, OPT_LISTEN_QEMU },
     { "listen-dgram", required_argument, NULL, OPT_LISTEN_DGRAM },
     { "listen-vmnet", required_argument, NULL, OPT_LISTEN_VMNET },
+    { "listen-vhost-user", required_argument, NULL, OPT_LISTEN_VHOST_USER },
     { "tap", required_argument, NULL, OPT_TAP },
     { "netns", required_argument, NULL, OPT_NETNS },
     { "fd", required_argument, NULL, OPT_FD },
@@ -742,6 +752,9 @@ static void parse_option(struct options *o, int c, const char *arg, int *verbose
     case OPT_LISTEN_VMNET:
         set_transport(o, NS_TRANSPORT_VMNET, "--listen-vmnet", arg);
         break;
+    case OPT_LISTEN_VHOST_USER:
+        set_transport(o, NS_TRANSPORT_VHOST_USER, "--listen-vhost-user", arg);
+        break;
     case OPT_TAP:
         set_transport(o, NS_TRANSPORT_TAP, "--tap", arg);
         break;
@@ -828,7 +841,7 @@ static void check_options(const struct options *o)
 {
     if (!o->have_tport)
         usage_error("no transport: give one of --listen-qemu PATH, --listen-dgram PATH, "
-                    "--listen-vmnet PATH, --tap NAME, --fd N");
+                    "--listen-vmnet PATH, --listen-vhost-user PATH, --tap NAME, --fd N");
     if (o->topts.netns && o->topts.kind != NS_TRANSPORT_TAP)
         usage_error("--netns %s: only valid with --tap", o->topts.netns);
     if (o->no_sandbox && o->runas_set)

@@ -159,6 +159,8 @@ int ns_transport_open(const struct ns_transport_opts *opts, struct ns_transport 
         return ns_tap_open(opts, out, err, errlen);
     case NS_TRANSPORT_VMNET:
         return ns_vmnet_open(opts, out, err, errlen);
+    case NS_TRANSPORT_VHOST_USER:
+        return ns_vhost_user_open(opts, out, err, errlen);
     }
     ns_seterr(err, errlen, "ns_transport_open: unknown transport %d", (int)opts->kind);
     return -EINVAL;

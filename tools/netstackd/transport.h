@@ -4,7 +4,7 @@
  *
  * A transport owns the file descriptors that connect netstackd to its guest
  * (a QEMU stream socket, a unix datagram socket, a tap device, an inherited
- * fd) and talks to the stack only through the public API:
+ * fd, a vhost-user socket and the eventfds and guest memory it brings) and talks to the stack only through the public API:
  *
  *   guest -> netstack_input_batch()         frames read from the guest
  *   stack -> ns_transport_send()            installed as config.send_frames
@@ -47,6 +47,7 @@ enum ns_transport_kind {
     NS_TRANSPORT_DGRAM,     /* --listen-dgram PATH: one frame per datagram */
     NS_TRANSPORT_TAP,       /* --tap NAME [--netns PATH]: tap device */
     NS_TRANSPORT_VMNET,     /* --listen-vmnet PATH: hyperkit virtio-vpnkit, 2-byte LE length */
+    NS_TRANSPORT_VHOST_USER, /* --listen-vhost-user PATH: QEMU's vhost-user, virtqueues in shared memory */
 };
 
 /* Largest frame accepted from a guest: a 64 KiB IP packet plus Ethernet and VLAN headers. */
@@ -54,14 +55,15 @@ enum ns_transport_kind {
 
 struct ns_transport_opts {
     enum ns_transport_kind kind;
-    const char *path;       /* socket path (QEMU, DGRAM, VMNET) or interface name (TAP) */
+    const char *path;       /* socket path (QEMU, DGRAM, VMNET, VHOST_USER) or interface name (TAP) */
     const char *netns;      /* TAP: network namespace file, NULL for our own */
     int fd;                 /* FD: the connected stream socket */
     unsigned mtu;           /* VMNET: the MTU announced to the guest, 0 for the default */
     netstack_log_fn log;    /* where the transport's messages go, may be NULL */
     void *log_opaque;
     enum netstack_log_level log_level;
-    int no_offload;         /* TAP: plain frames only, no IFF_VNET_HDR (--no-offload) */
+    int no_offload;         /* TAP: plain frames only, no IFF_VNET_HDR; VHOST_USER: no
+                               checksum or TSO features offered (--no-offload) */
 };
 
 /* How a transport finished, see ns_transport_end() */
@@ -250,5 +252,7 @@ int ns_tap_open(const struct ns_transport_opts *opts, struct ns_transport **out,
                 char *err, size_t errlen);
 int ns_vmnet_open(const struct ns_transport_opts *opts, struct ns_transport **out,
                   char *err, size_t errlen);
+int ns_vhost_user_open(const struct ns_transport_opts *opts, struct ns_transport **out,
+                       char *err, size_t errlen);
 
 #endif /* NETSTACK_TRANSPORT_H */

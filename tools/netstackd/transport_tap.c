@@ -56,6 +56,7 @@
 #include <unistd.h>
 
 #include "tools/netstackd/transport.h"
+#include "tools/netstackd/vnet_hdr.h"
 
 #define TAP_BATCH   64                      /* frames read per wakeup */
 #define TAP_VNET    sizeof(struct virtio_net_hdr)
@@ -67,9 +68,6 @@
 #ifndef TUN_F_USO4
 #define TUN_F_USO4 0x20
 #define TUN_F_USO6 0x40
-#endif
-#ifndef VIRTIO_NET_HDR_GSO_UDP_L4
-#define VIRTIO_NET_HDR_GSO_UDP_L4 5
 #endif
 #define TUN_DEV     "/dev/net/tun"
 
@@ -124,63 +122,6 @@ static int tap_watch(struct tap_transport *p, int out)
 }
 
 /**
- * vnet_to_offload() - the virtio_net_hdr in front of a received frame, as the stack's
- * @hdr:    TAP_VNET bytes (any alignment)
- * @o:      filled in
- */
-static void vnet_to_offload(const uint8_t *hdr, struct netstack_offload *o)
-{
-    struct virtio_net_hdr v;
-
-    memcpy(&v, hdr, sizeof(v));
-    o->flags = (uint8_t)((v.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM ? NETSTACK_OFFLOAD_F_NEEDS_CSUM : 0) |
-                         (v.flags & VIRTIO_NET_HDR_F_DATA_VALID ? NETSTACK_OFFLOAD_F_DATA_VALID : 0));
-    switch (v.gso_type & ~VIRTIO_NET_HDR_GSO_ECN) {
-    case VIRTIO_NET_HDR_GSO_NONE:
-        o->gso_type = NETSTACK_GSO_NONE;
-        break;
-    case VIRTIO_NET_HDR_GSO_TCPV4:
-        o->gso_type = NETSTACK_GSO_TCPV4;
-        break;
-    case VIRTIO_NET_HDR_GSO_TCPV6:
-        o->gso_type = NETSTACK_GSO_TCPV6;
-        break;
-    case VIRTIO_NET_HDR_GSO_UDP_L4:
-        o->gso_type = NETSTACK_GSO_UDP_L4;
-        break;
-    default:
-        o->gso_type = 0xff;     /* not one we negotiated: the stack drops it */
-        break;
-    }
-    o->hdr_len = v.hdr_len;
-    o->gso_size = v.gso_size;
-    o->csum_start = v.csum_start;
-    o->csum_offset = v.csum_offset;
-}
-
-/**
- * offload_to_vnet() - the virtio_net_hdr for a frame to the guest
- * @o:      the frame's offload state
- * @v:      filled in
- */
-static void offload_to_vnet(const struct netstack_offload *o, struct virtio_net_hdr *v)
-{
-    memset(v, 0, sizeof(*v));
-    if (o->flags & NETSTACK_OFFLOAD_F_NEEDS_CSUM)
-        v->flags |= VIRTIO_NET_HDR_F_NEEDS_CSUM;
-    if (o->flags & NETSTACK_OFFLOAD_F_DATA_VALID)
-        v->flags |= VIRTIO_NET_HDR_F_DATA_VALID;
-    if (o->gso_type == NETSTACK_GSO_TCPV4)
-        v->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
-    else if (o->gso_type == NETSTACK_GSO_TCPV6)
-        v->gso_type = VIRTIO_NET_HDR_GSO_TCPV6;
-    v->hdr_len = o->hdr_len;
-    v->gso_size = o->gso_size;
-    v->csum_start = o->csum_start;
-    v->csum_offset = o->csum_offset;
-}
-
-/**
  * tap_ready() - frames from the guest, or room for frames to it
  * @opaque: the transport
  * @fd:     the tap fd
@@ -218,7 +159,7 @@ static void tap_ready(void *opaque, int fd, uint32_t events)
         p->batch[nb] = (struct netstack_frame){ .data = p->arena + off + skip,
                                                 .len = (size_t)n - skip };
         if (p->vnet)
-            vnet_to_offload(p->arena + off, &p->batch[nb].offload);
+            ns_vnet_hdr_to_offload(p->arena + off, 0, &p->batch[nb].offload);
         nb++;
         off += (size_t)n;
     }
@@ -246,7 +187,7 @@ static ssize_t tap_send(struct ns_transport *t, const struct netstack_frame *fra
         struct iovec iov[2] = { { &v, sizeof(v) }, { (void *)frames[i].data, frames[i].len } };
 
         if (p->vnet)
-            offload_to_vnet(&frames[i].offload, &v);
+            ns_vnet_hdr_from_offload(&frames[i].offload, 0, (uint8_t *)&v);
         do
             w = p->vnet ? writev(p->fd, iov, 2) : write(p->fd, frames[i].data, frames[i].len);
         while (w < 0 && errno == EINTR);
@@ -294,7 +235,7 @@ static int tap_send_gather(struct ns_transport *t, const struct iovec *iov, size
     if (n + 1 > TAP_GATHER_IOV)
         return 0;               /* the stack copies it into one frame instead */
     if (p->vnet) {
-        offload_to_vnet(off, &h);
+        ns_vnet_hdr_from_offload(off, 0, (uint8_t *)&h);
         v[k++] = (struct iovec){ &h, sizeof(h) };
     }
     for (i = 0; i < n; i++)
