@@ -51,9 +51,11 @@
 #   ceiling  the same iperf3/wrk inside HOST_NS on 127.0.0.1, no stack
 #   QEMU     a Debian kernel + busybox guest under TCG (software emulation,
 #            no KVM) downloads a 256 MiB file from nginx on HOST_NS's
-#            127.0.0.1 (MB/s, timed in the guest), through netstackd
-#            --listen-qemu (192.168.65.254); as peers passt (pasta's code) on
-#            -netdev stream and QEMU's -netdev user (libslirp, 10.0.2.2)
+#            127.0.0.1 and uploads 64 MiB to it (MB/s, timed in the guest),
+#            at MTU 65520 and 1500, through netstackd --listen-vhost-user
+#            and --listen-qemu (192.168.65.254); as peers passt (pasta's
+#            code) on -netdev stream and QEMU's -netdev user (libslirp,
+#            10.0.2.2, MTU 1500 only)
 # Ratios: netstackd against the best peer (pasta, slirp4netns; the highest
 # figure, or the lowest for latency, loss, RSS and CPU/GB) and against the
 # loopback ceiling, worded "N.NNx better" or "N.NNx worse".
@@ -124,6 +126,7 @@ UDP_RATE=1G
 UDP_LEN=1400
 QEMU_MIB=$([ "$QUICK" = 1 ] && echo 64 || echo 256)
 QEMU_LIMIT=$([ "$QUICK" = 1 ] && echo 60 || echo 150)
+QEMU_UP_MIB=64           # the guest's upload (it holds the file in RAM, and wget a copy)
 PASTA_GW=10.77.0.254     # pasta's gateway, mapped to HOST_NS's 127.0.0.1
 SLIRP_HOST=10.0.2.2      # slirp4netns's default host-loopback address
 IDLE_N=10000             # idle connections
@@ -262,6 +265,7 @@ http {
     server {
         listen 127.0.0.1:$HTTP_PORT backlog=4096;
         location /files/ { alias $WORK/www/; }
+        location /upload { client_max_body_size 0; return 200 "ok\n"; }
         location / { return 200 "ok\n"; }
     }
 }
@@ -643,14 +647,26 @@ bench_stack() {
     done
 }
 
-# qemu_stack COL - start the QEMU-facing stack for a column on a unix stream
-# socket; sets STACK_PID, QEMU_NETDEV and TARGET. Returns 1 (noted) on failure.
+# qemu_stack COL MTU - start the QEMU-facing stack for a column: sets
+# STACK_PID, QEMU_ARGS (the -netdev/-device pair) and TARGET. Columns: nsd
+# (netstackd --listen-vhost-user), nsdstream (netstackd --listen-qemu), pasta
+# (passt on -netdev stream), slirp (QEMU's own -netdev user). Returns 1
+# (noted) on failure.
 qemu_stack() {
-    local col=$1 sock=$WORK/qemu-$1.sock
-    STACK_LOG=$WORK/qemu-$col.log
+    local col=$1 mtu=$2 sock=$WORK/qemu-$1.sock
+    local dev="virtio-net-pci,netdev=n0,host_mtu=$mtu"
+    STACK_LOG=$WORK/qemu-$col-$mtu.log
+    QEMU_ARGS=(-netdev "stream,id=n0,server=off,addr.type=unix,addr.path=$sock" -device "$dev")
     case $col in
-    nsd)
-        launch_nat --listen-qemu "$sock" >/dev/null
+    nsd | nsdstream)
+        if [ "$col" = nsd ]; then
+            launch_nat --listen-vhost-user "$sock" --mtu "$mtu" >/dev/null
+            # TCG and Debian's QEMU 7.2: vhost with MSI-X crashes QEMU (README).
+            QEMU_ARGS=(-chardev "socket,id=c0,path=$sock" -netdev vhost-user,id=n0,chardev=c0
+                       -device "$dev,vectors=0")
+        else
+            launch_nat --listen-qemu "$sock" --mtu "$mtu" >/dev/null
+        fi
         STACK_PID=$DAEMON_PID
         STACK_LOG=$NAT_LOG
         TARGET=$ALIAS
@@ -658,19 +674,18 @@ qemu_stack() {
     pasta)
         # passt: pasta's code behind a socket, QEMU's -netdev stream speaks its framing.
         ip netns exec "$HOST_NS" passt -f -q -4 -1 --runas 0:0 -i veth0 -a "$HOST_IP" -n 24 \
-            -g "$PASTA_GW" -t none -u none -s "$sock" >"$STACK_LOG" 2>&1 &
+            -g "$PASTA_GW" -m "$mtu" -t none -u none -s "$sock" >"$STACK_LOG" 2>&1 &
         STACK_PID=$!
         TARGET=$PASTA_GW
         ;;
     slirp)
-        # QEMU's own -netdev user is libslirp, as in slirp4netns (no MTU option: 1500).
+        # QEMU's own -netdev user is libslirp, as in slirp4netns (MTU 1500 only).
         STACK_PID=
-        QEMU_NETDEV=user,id=n0
+        QEMU_ARGS=(-netdev user,id=n0 -device virtio-net-pci,netdev=n0)
         TARGET=$SLIRP_HOST
         return 0
         ;;
     esac
-    QEMU_NETDEV=stream,id=n0,server=off,addr.type=unix,addr.path=$sock
     if ! wait_until 5 test -S "$sock"; then
         note "QEMU $col: no socket $sock: $(grep -v syslog "$STACK_LOG" | tail -3 | tr '\n' ' ')"
         stop_stack
@@ -678,27 +693,53 @@ qemu_stack() {
     fi
 }
 
-# bench_qemu - the QEMU guest's download through netstackd --listen-qemu (and
-# through passt and QEMU's libslirp for the peer columns).
+# qemu_cell COL MTU - one boot: record the download and upload rows of COL
+# at MTU (and, at 65520, the stack's CPU per GB moved).
+qemu_cell() {
+    local col=$1 mtu=$2 row=qemu sfx="" rcol=$1 v dl ul t0 t1 cpu
+    # netstackd's stream socket has rows of its own, in netstackd's column.
+    [ "$col" = nsdstream ] && row=qemu_stream rcol=nsd
+    [ "$mtu" = 1500 ] && sfx=_1500
+    say "QEMU (TCG) guest through $col, MTU $mtu: $QEMU_MIB MiB down, $QEMU_UP_MIB MiB up"
+    qemu_stack "$col" "$mtu" || return 0
+    t0= t1=
+    [ -z "$STACK_PID" ] || t0=$(cpu_ticks "$STACK_PID")
+    v=$(qemu_transfer "http://$TARGET:$HTTP_PORT/files/blob" $((QEMU_MIB * 1024 * 1024)) \
+        "http://$TARGET:$HTTP_PORT/upload" $((QEMU_UP_MIB * 1024 * 1024)) "$QEMU_LIMIT" "${QEMU_ARGS[@]}")
+    [ -z "$STACK_PID" ] || t1=$(cpu_ticks "$STACK_PID")
+    stop_stack
+    read -r dl ul <<<"$v"
+    [ -s "$WORK/qemu-why" ] && note "QEMU $col MTU $mtu: $(tr '\n' ';' <"$WORK/qemu-why")"
+    [ "$dl" != - ] && record "$row$sfx" "$rcol" "$dl"
+    [ "$ul" != - ] && record "${row}_up$sfx" "$rcol" "$ul"
+    if [ "$mtu" = 65520 ] && [ -n "$t0" ] && [ -n "$t1" ] && [ "$dl" != - ] && [ "$ul" != - ]; then
+        cpu=$(awk -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v mb=$((QEMU_MIB + QEMU_UP_MIB)) \
+            'BEGIN { printf "%.2f", t / hz / (mb * 1048576 / 1e9) }')
+        record "${row}_cpu" "$rcol" "$cpu"
+    fi
+    say "QEMU $col MTU $mtu: down $dl, up $ul MB/s"
+}
+
+# bench_qemu - the QEMU guest's download and upload through netstackd over
+# vhost-user and over its stream socket, and through passt and QEMU's libslirp.
 bench_qemu() {
-    local col v cols=(nsd)
+    local col mtu cols=(nsd nsdstream)
     qemu_check
     if [ -n "$QEMU_WHY" ]; then note "QEMU skipped: $QEMU_WHY"; return 0; fi
-    [ "$WITH_PEERS" = 1 ] && cols+=(pasta slirp)
+    [ "$WITH_PEERS" = 1 ] && cols+=(pasta)
     qemu_build_initrd
     truncate -s "${QEMU_MIB}M" "$WORK/www/blob"
     chmod 644 "$WORK/www/blob"
-    for col in "${cols[@]}"; do
-        say "QEMU (TCG) guest downloading $QEMU_MIB MiB through $col"
-        qemu_stack "$col" || continue
-        v=$(qemu_download "$QEMU_NETDEV" "http://$TARGET:$HTTP_PORT/files/blob" \
-            $((QEMU_MIB * 1024 * 1024)) "$QEMU_LIMIT")
-        stop_stack
-        case $v in
-        -*) note "QEMU $col: ${v#- }" ;;
-        *) record qemu "$col" "$v"; say "QEMU $col: $v MB/s" ;;
-        esac
+    for mtu in 65520 1500; do
+        for col in "${cols[@]}"; do
+            qemu_cell "$col" "$mtu"
+        done
     done
+    if [ "$WITH_PEERS" = 1 ]; then
+        # libslirp has MTU 1500 only: one boot, its figures in both MTUs' rows.
+        qemu_cell slirp 1500
+        { grep -P '^qemu(_up)?_1500\tslirp\t' "$RESULTS" || true; } | sed 's/_1500\t/\t/' >>"$RESULTS"
+    fi
 }
 
 # print_table - the table and its notes (tools/bench/report.py).
@@ -707,7 +748,7 @@ print_table() {
     [ "$WITH_PEERS" = 1 ] && cols+=(pasta slirp)
     "$PYTHON" "$BENCH_DIR/report.py" table "$RESULTS" "$NOTES" \
         --columns "${cols[*]}" --time "$DURATION" --runs "$RUNS" --conns "$CONNS" --threads "$THREADS" \
-        --udp "$UDP_RATE/$UDP_LEN" --idle "$([ "$WITH_IDLE" = 1 ] && echo "$IDLE_N" || echo 0)" --qemu "$([ "$WITH_QEMU" = 1 ] && echo "$QEMU_MIB" || echo 0)" \
+        --udp "$UDP_RATE/$UDP_LEN" --idle "$([ "$WITH_IDLE" = 1 ] && echo "$IDLE_N" || echo 0)" --qemu "$([ "$WITH_QEMU" = 1 ] && echo "$QEMU_MIB" || echo 0)" --qemu-up "$QEMU_UP_MIB" \
         --load "$LOAD_START / $(cut -d ' ' -f 1-3 /proc/loadavg)" \
         --netstackd "$("$NETSTACKD" --version 2>&1 | head -1) ($NSD_COMMIT)" \
         --peers "$([ "$WITH_PEERS" = 1 ] && echo "pasta $(dpkg-query -W -f '${Version}' passt 2>/dev/null), slirp4netns $(dpkg-query -W -f '${Version}' slirp4netns 2>/dev/null)")"

@@ -55,11 +55,22 @@ ROWS = [
     ("idle_up_pct", "  ... of the figure without them", "%", True, "%.0f"),
     ("idle_down", "TCP host->guest, {idle} idle conns", "Gbit/s", True, "%.2f"),
     ("idle_down_pct", "  ... of the figure without them", "%", True, "%.0f"),
-    ("qemu", "QEMU guest download ({qemu} MiB)", "MB/s", True, "%.1f"),
+    ("qemu", "QEMU guest download, MTU 65520 ({qemu} MiB)", "MB/s", True, "%.1f"),
+    ("qemu_up", "QEMU guest upload, MTU 65520 ({qemuup} MiB)", "MB/s", True, "%.1f"),
+    ("qemu_1500", "QEMU guest download, MTU 1500", "MB/s", True, "%.1f"),
+    ("qemu_up_1500", "QEMU guest upload, MTU 1500", "MB/s", True, "%.1f"),
+    ("qemu_cpu", "stack CPU per GB, QEMU guest, MTU 65520", "s/GB", False, "%.2f"),
+    ("qemu_stream", "  netstackd --listen-qemu: download, 65520", "MB/s", True, "%.1f"),
+    ("qemu_stream_up", "  ... upload, 65520", "MB/s", True, "%.1f"),
+    ("qemu_stream_1500", "  ... download, 1500", "MB/s", True, "%.1f"),
+    ("qemu_stream_up_1500", "  ... upload, 1500", "MB/s", True, "%.1f"),
+    ("qemu_stream_cpu", "  ... stack CPU per GB, 65520", "s/GB", False, "%.2f"),
 ]
+QEMU_ROWS = {"qemu", "qemu_up", "qemu_1500", "qemu_up_1500", "qemu_cpu", "qemu_stream",
+             "qemu_stream_up", "qemu_stream_1500", "qemu_stream_up_1500", "qemu_stream_cpu"}
 IDLE_ROWS = {"idle_rss_before", "idle_rss_after", "idle_per_conn", "idle_up", "idle_up_pct",
              "idle_down", "idle_down_pct"}
-NO_CEILING = {"cpu_1500", "cpu_65520", "rss", "qemu"} | IDLE_ROWS
+NO_CEILING = {"cpu_1500", "cpu_65520", "rss"} | IDLE_ROWS | QEMU_ROWS
 MTU_65520_ONLY = {"http_ka", "http_cc", "lat_p50", "lat_p99", "udp_rx", "udp_loss", "rss"} | IDLE_ROWS
 
 
@@ -175,8 +186,10 @@ def not_applicable(key, col):
     """Cells that cannot exist: loopback has no stack process and no QEMU
     guest; the tap offload switch means nothing to QEMU's stream socket; the
     idle connections are measured with the default (offloads) only."""
-    return ((col == "loop" and key in NO_CEILING) or (col == "nsdnooff" and key == "qemu")
-            or (col == "nsdnooff" and key in IDLE_ROWS))
+    return ((col == "loop" and key in NO_CEILING) or (col == "nsdnooff" and key in QEMU_ROWS)
+            or (col == "nsdnooff" and key in IDLE_ROWS)
+            or (col in PEERS and key.startswith("qemu_stream"))
+            or (col == "slirp" and key == "qemu_cpu"))
 
 
 def fmt(v, spec):
@@ -196,6 +209,25 @@ def ipv6_against_ipv4(cells):
     return ", ".join(parts)
 
 
+def qemu_against(cells):
+    """netstackd's vhost-user QEMU figures against its stream socket and libslirp, as text."""
+    parts = []
+    for key, name in (("qemu", "download 65520"), ("qemu_up", "upload 65520"),
+                      ("qemu_1500", "download 1500"), ("qemu_up_1500", "upload 1500")):
+        vu = num(cells.get((key, "nsd")))
+        st = num(cells.get((key.replace("qemu", "qemu_stream", 1), "nsd")))
+        sl = num(cells.get((key, "slirp")))
+        if vu is None:
+            continue
+        txt = name
+        if st:
+            txt += " %.2fx --listen-qemu" % (vu / st)
+        if sl:
+            txt += ", %.2fx libslirp" % (vu / sl)
+        parts.append(txt)
+    return "; ".join(parts)
+
+
 def table(args):
     cells = {}
     with open(args.results) as f:
@@ -212,7 +244,7 @@ def table(args):
     # Ratio columns only for a netstackd variant that has figures.
     mine = [(c, n) for c, n in NETSTACKDS if any(k[1] == c for k in cells)]
     idle = int(args.idle or 0)
-    fill = {"conns": args.conns, "udp": args.udp, "qemu": args.qemu,
+    fill = {"conns": args.conns, "udp": args.udp, "qemu": args.qemu, "qemuup": args.qemu_up,
             "idle": "%dk" % (idle // 1000) if idle and idle % 1000 == 0 else str(idle)}
 
     header = ["measurement", "unit"] + [COLUMNS[c] for c in cols]
@@ -220,7 +252,7 @@ def table(args):
         header += (["%s vs best peer" % name] if peers else []) + ["%s vs loopback" % name]
     rows = []
     for key, label, unit, higher, spec in ROWS:
-        if key == "qemu" and args.qemu == "0":
+        if key in QEMU_ROWS and args.qemu == "0":
             continue
         if key in IDLE_ROWS and not idle:
             continue
@@ -302,10 +334,17 @@ def table(args):
                    "the mean of the same two streams measured right before the connections were opened and right after they were closed. Targets: under 1024 bytes per connection, "
                    "at least 90%%." % (idle, idle))
     if args.qemu != "0":
-        out.append("QEMU row: netstackd --listen-qemu (-netdev stream)%s; download timed by the guest's /proc/uptime."
-                   % ("; pasta column = passt on -netdev stream (pasta's code), slirp4netns column = QEMU's "
-                      "-netdev user (libslirp, as in slirp4netns; MTU 1500, QEMU has no MTU option for it)"
-                      if peers else ""))
+        out.append("QEMU rows: netstackd over vhost-user (--listen-vhost-user, the guest's RAM shared, "
+                   "offloads negotiated), and below it over its stream socket (--listen-qemu)%s; "
+                   "transfers timed by the guest's /proc/uptime; CPU per GB = the stack process's "
+                   "user+system time over the bytes both ways." % (
+                       "; pasta column = passt on -netdev stream (pasta's code), slirp4netns column = QEMU's "
+                       "-netdev user (libslirp, as in slirp4netns; MTU 1500 only, so its one figure fills "
+                       "both MTUs' rows)" if peers else ""))
+        vu = qemu_against(cells)
+        if vu:
+            out.append("vhost-user against --listen-qemu and libslirp (targets: 2x --listen-qemu at MTU "
+                       "1500, 1.5x at 65520, 3x libslirp): %s." % vu)
     if notes:
         out.append("")
         out.append("notes:")
@@ -322,8 +361,8 @@ def main():
         p.add_argument("results")
         p.add_argument("notes")
         p.add_argument("--columns", required=True)
-        for o in ("--time", "--runs", "--conns", "--threads", "--udp", "--qemu", "--idle", "--netstackd", "--peers",
-                  "--load"):
+        for o in ("--time", "--runs", "--conns", "--threads", "--udp", "--qemu", "--qemu-up", "--idle",
+                  "--netstackd", "--peers", "--load"):
             p.add_argument(o, default="")
         table(p.parse_args(sys.argv[2:]))
         return

@@ -80,6 +80,8 @@
  * @elem:       a chain being read (transmit)
  * @rx_elems:   the chains one frame to the guest is being written into
  * @logged:     refused requests logged on this connection
+ * @mtu:        the stack's MTU as given to netstackd (0: the default, 65520)
+ * @mtu_told:   the MTU QEMU set last, once compared with @mtu
  * @rx_dropped: frames to the guest dropped (larger than every buffer it
  *              could post, or a broken ring)
  * @tx_dropped: frames from the guest dropped (empty or oversized chains)
@@ -96,6 +98,7 @@ struct vu_transport {
     struct ns_vq_elem elem;
     struct ns_vq_elem *rx_elems;
     unsigned logged;
+    unsigned mtu, mtu_told;
     uint64_t rx_dropped, tx_dropped;
 };
 
@@ -444,7 +447,7 @@ static void vu_disconnect(struct vu_transport *p, const char *why)
     close(p->conn_fd);
     p->conn_fd = -1;
     ns_vu_reset(&p->dev);
-    p->logged = 0;
+    p->logged = p->mtu_told = 0;
     ns_tlog(&p->base, NETSTACK_LOG_INFO, "front-end disconnected (%s), waiting for a new one", why);
     ns_transport_link_down(&p->base);
 }
@@ -460,6 +463,25 @@ static void log_failures(struct vu_transport *p, uint64_t before)
         return;
     ns_tlog(&p->base, NETSTACK_LOG_WARN, "request refused: %s%s", p->dev.why,
             ++p->logged == VU_LOG_FAILURES ? " (no more of these are logged)" : "");
+}
+
+/**
+ * check_mtu() - QEMU's device MTU (host_mtu=) against the stack's
+ * @p:      the transport
+ *
+ * The guest sizes its frames by the device's MTU, the stack by its own
+ * (and tells the guest by DHCP): say so when they differ.
+ */
+static void check_mtu(struct vu_transport *p)
+{
+    unsigned ours = p->mtu ? p->mtu : 65520;
+
+    if (!p->dev.mtu || p->dev.mtu == p->mtu_told)
+        return;
+    p->mtu_told = p->dev.mtu;
+    ns_tlog(&p->base, p->dev.mtu == ours ? NETSTACK_LOG_DEBUG : NETSTACK_LOG_WARN,
+            "the device's MTU is %u (QEMU's host_mtu), the stack's %u%s", p->dev.mtu, ours,
+            p->dev.mtu == ours ? "" : ": give both the same");
 }
 
 /**
@@ -505,6 +527,7 @@ static int read_message(struct vu_transport *p)
         return -1;
     }
     log_failures(p, before);
+    check_mtu(p);
     if (p->dev.tx_len &&
         send(p->conn_fd, p->dev.tx, p->dev.tx_len, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)p->dev.tx_len) {
         vu_disconnect(p, "the front-end does not read our replies");
@@ -620,6 +643,7 @@ int ns_vhost_user_open(const struct ns_transport_opts *opts, struct ns_transport
     }
     ns_transport_init(&p->base, &vu_ops, "vhost-user", opts);
     p->conn_fd = -1;
+    p->mtu = opts->mtu;
     p->watched[0] = p->watched[1] = -1;
     ns_vu_init(&p->dev, &vu_dev_ops, p, offered);
     p->listen_fd = ns_unix_bind(SOCK_STREAM, opts->path, &p->file, err, errlen);

@@ -7,7 +7,8 @@
  * negotiated, the guest's memory (file descriptors to map), where each
  * virtqueue's rings are, and the eventfds for kicks (guest to us) and calls
  * (us to the guest). This file is the decoder and state of that dialogue,
- * without the socket: ns_vu_input() takes the bytes and descriptors read
+ * without the socket (it maps the memory regions itself, each checked
+ * against the size of its file): ns_vu_input() takes the bytes and descriptors read
  * from it, in any pieces, and queues replies in the device's @tx buffer, so
  * the fuzz harness feeds it exactly what netstackd does. Every field of
  * every message is untrusted: sizes, indices, region tables and ring

@@ -125,7 +125,7 @@ void ns_vq_publish(struct ns_vq *vq);
 int ns_vq_need_call(struct ns_vq *vq);
 
 /**
- * ns_vq_want_kick() - ask the guest to kick for its next available chain
+ * ns_vq_want_kick() - ask the guest to kick when it adds chains to those it offers now
  * @vq:     the queue
  *
  * Return: 1 when chains are already available (no kick will come for them:
