@@ -42,15 +42,7 @@ T0=$(date +%s)
 build_initrd
 nat_topology
 
-# The sockets' folder belongs to nobody; $WORK must be reachable by nobody.
-chmod 755 "$WORK"
-SOCKDIR=$WORK/sock
-mkdir -p "$SOCKDIR"
-chown nobody:nogroup "$SOCKDIR"
-# shellcheck disable=SC2034  # read by natlib.sh's launch_nat
-NAT_WRAP=(setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all --bounding-set=-all --)
-setpriv --reuid=nobody --regid=nogroup --clear-groups test -x "$NETSTACKD" ||
-    skip "$NETSTACKD is not executable by nobody (build it in a folder others can read)"
+run_as_nobody
 
 # Upstream DNS: dnsmasq in REMOTE_NS knows $UPSTREAM_NAME.
 ip netns exec "$REMOTE_NS" "$DNSMASQ" --keep-in-foreground --no-resolv --no-hosts \

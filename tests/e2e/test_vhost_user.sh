@@ -15,7 +15,11 @@
 #   3. QEMU killed (SIGKILL) while the guest runs: netstackd unmaps the
 #      guest's memory and closes what the guest had open (its descriptors
 #      back to the count before any QEMU came), then serves a new QEMU.
-#   4. MTU 1500 (a new netstackd): the transfers again, with checksum and
+#   4. netstackd restarted under a running QEMU whose chardev has
+#      reconnect=1: QEMU connects to the new one and sets the rings up
+#      again; the guest, still on its old lease, fetches from the host and
+#      pings the gateway.
+#   5. MTU 1500 (a new netstackd): the transfers again, with checksum and
 #      segmentation offload negotiated: the stack took TCP super-frames
 #      from the guest (gso_frames_in) and gave it some (tso_frames_out).
 # QEMU runs under TCG here. Debian's QEMU 7.2 crashes under TCG when vhost
@@ -44,14 +48,7 @@ T0=$(date +%s)
 build_initrd
 nat_topology
 
-chmod 755 "$WORK"
-SOCKDIR=$WORK/sock
-mkdir -p "$SOCKDIR"
-chown nobody:nogroup "$SOCKDIR"
-# shellcheck disable=SC2034  # read by natlib.sh's launch_nat
-NAT_WRAP=(setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all --bounding-set=-all --)
-setpriv --reuid=nobody --regid=nogroup --clear-groups test -x "$NETSTACKD" ||
-    skip "$NETSTACKD is not executable by nobody (build it in a folder others can read)"
+run_as_nobody
 
 mkdir -p "$WORK/www"
 head -c $((BIG_MB * 1024 * 1024)) /dev/urandom >"$WORK/www/file"
@@ -143,7 +140,25 @@ check "netstackd's descriptors back to $FDS0 (now $(daemon_fds))" \
 basic_run after-kill
 stop_nat
 
-# 4. MTU 1500, offloads both ways.
+# 4. A new netstackd under a running QEMU (-chardev ...,reconnect=1).
+start_vhost_nat
+t=$(date +%s)
+rm -f "$WORK/www/again"
+QEMU_DEVICE=",vectors=0,host_mtu=$EXPECT_MTU"
+boot reconnect reconnect vhost-user,id=n0,chardev=c0 -chardev "socket,id=c0,path=$VU_SOCK,reconnect=1"
+wait_result '^dns host.internal' "$BOOT_TIMEOUT" || echo "FAIL: the guest did not come up before the restart"
+stop_nat
+check "QEMU still running without its back-end" kill -0 "$QEMU_PID"
+start_vhost_nat
+touch "$WORK/www/again"
+finish_boot "$t"
+check_basic
+check "the guest fetched through the new netstackd ($(result 'again '))" grep -q '^again ok' <<<"$(result 'again ')"
+expect_eq "ping after the restart" "$(result 'reping')" "reping ok"
+check "the new netstackd saw the guest's bytes (bytes_in $(api_stat bytes_in))" test "$(api_stat bytes_in)" -gt 0
+stop_nat
+
+# 5. MTU 1500, offloads both ways.
 EXPECT_MTU=1500
 start_vhost_nat --mtu 1500
 full_run full-1500

@@ -26,24 +26,32 @@ static int inside(uint64_t base, uint64_t size, uint64_t a, uint64_t len, uint64
     return 1;
 }
 
-void *ns_gmem_gpa(const struct ns_gmem *m, uint64_t gpa, uint64_t len)
+/**
+ * lookup() - the host address of a range given in one of two address spaces
+ * @m:      the memory table
+ * @a:      the range's first address
+ * @len:    its length
+ * @uva:    1 when @a is the front-end's address, 0 when the guest's
+ *
+ * Return: the host address, or NULL when no region holds the whole range.
+ */
+static void *lookup(const struct ns_gmem *m, uint64_t a, uint64_t len, int uva)
 {
     uint64_t off;
     unsigned i;
 
     for (i = 0; i < m->n; i++)
-        if (inside(m->r[i].gpa, m->r[i].size, gpa, len, &off))
+        if (inside(uva ? m->r[i].uva : m->r[i].gpa, m->r[i].size, a, len, &off))
             return m->r[i].host + off;
     return NULL;
 }
 
+void *ns_gmem_gpa(const struct ns_gmem *m, uint64_t gpa, uint64_t len)
+{
+    return lookup(m, gpa, len, 0);
+}
+
 void *ns_gmem_uva(const struct ns_gmem *m, uint64_t uva, uint64_t len)
 {
-    uint64_t off;
-    unsigned i;
-
-    for (i = 0; i < m->n; i++)
-        if (inside(m->r[i].uva, m->r[i].size, uva, len, &off))
-            return m->r[i].host + off;
-    return NULL;
+    return lookup(m, uva, len, 1);
 }

@@ -130,3 +130,17 @@ check_basic() {
     expect_eq "DNS host.internal" "$(result 'dns host.internal')" "dns host.internal $ALIAS"
 }
 
+
+# run_as_nobody - netstackd (natlib.sh's launch_nat) as nobody with no
+# capabilities, its sockets in $SOCKDIR, a folder nobody owns; $WORK must be
+# reachable by nobody. Skips when nobody cannot run $NETSTACKD.
+run_as_nobody() {
+    chmod 755 "$WORK"
+    SOCKDIR=$WORK/sock
+    mkdir -p "$SOCKDIR"
+    chown nobody:nogroup "$SOCKDIR"
+    # shellcheck disable=SC2034  # read by natlib.sh's launch_nat
+    NAT_WRAP=(setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all --bounding-set=-all --)
+    setpriv --reuid=nobody --regid=nogroup --clear-groups test -x "$NETSTACKD" ||
+        skip "$NETSTACKD is not executable by nobody (build it in a folder others can read)"
+}
