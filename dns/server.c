@@ -132,10 +132,10 @@ static void reply(struct netstack *ns, const struct in6_addr *ip, uint16_t port,
         NS_COUNT(ns, dns_truncated);
     }
     if (IN6_IS_ADDR_V4MAPPED(ip))
-        ns_udp_send(ns, NULL, ns->link.gateway, NS_DNS_PORT, ns_load_be32(ip->s6_addr + 12), port,
+        ns_udp_send(ns, NULL, ns->link.dns, NS_DNS_PORT, ns_load_be32(ip->s6_addr + 12), port,
                     msg, len);
     else
-        ns_udp6_send(ns, &ns->link.gateway6, NS_DNS_PORT, ip, port, msg, len);
+        ns_udp6_send(ns, &ns->link.dns6, NS_DNS_PORT, ip, port, msg, len);
 }
 
 /**
@@ -582,15 +582,18 @@ static int listen_tcp(struct netstack *ns, const struct in6_addr *addr)
 }
 
 /**
- * listen_all() - the TCP listeners on the gateway's IPv4 and IPv6 addresses.
+ * listen_all() - the TCP listeners on the DNS server's IPv4 and IPv6 addresses.
  */
 static int listen_all(struct netstack *ns)
 {
-    struct in6_addr gw4 = ns_ip6_mapped4(ns->link.gateway);
-    int rc = listen_tcp(ns, &gw4);
+    struct in6_addr dns4 = ns_ip6_mapped4(ns->link.dns);
+    int rc;
 
+    if (ns->link.no_dns)
+        return 0;
+    rc = listen_tcp(ns, &dns4);
     if (!rc && ns->link.ipv6)
-        rc = listen_tcp(ns, &ns->link.gateway6);
+        rc = listen_tcp(ns, &ns->link.dns6);
     return rc;
 }
 

@@ -220,6 +220,7 @@ int ns_ipv6_in_prefix(const struct ns_link *lk, const struct in6_addr *a)
 int ns_ipv6_is_local(const struct ns_link *lk, const struct in6_addr *a)
 {
     return lk->ipv6 && (ns_ip6_equal(a, &lk->gateway6) || ns_ip6_equal(a, &lk->gateway6_ll) ||
+                        (!ns_ip6_is_unspecified(&lk->dns6) && ns_ip6_equal(a, &lk->dns6)) ||
                         (lk->host_loopback && ns_ip6_equal(a, &lk->host_loopback6)));
 }
 

@@ -35,7 +35,9 @@ struct ns_link {
     uint32_t subnet;
     uint32_t netmask;
     uint32_t gateway;
-    uint32_t host_loopback;         /* 0 when disabled */
+    uint32_t host_loopback;         /* 0 when disabled; may be @gateway */
+    uint32_t dns;                   /* the DNS server's address: @gateway or one of its own */
+    int no_dns;                     /* no DNS server: RAs name none */
     uint32_t broadcast;
 
     uint32_t offloads;              /* NETSTACK_LINK_*, from netstack_set_offloads() */
@@ -53,6 +55,7 @@ struct ns_link {
     struct in6_addr gateway6;       /* its ::1 */
     struct in6_addr gateway6_ll;    /* fe80:: with the EUI-64 of the gateway's MAC */
     struct in6_addr host_loopback6; /* its ::fe, used when host_loopback is set */
+    struct in6_addr dns6;           /* the DNS server: @gateway6 or another address in the /64 */
     uint64_t ra_next_ms;            /* next unsolicited router advertisement, 0: none */
     unsigned ra_initial;            /* of the first few, at a shorter interval, left */
     uint32_t ip6_frag_id;           /* identification of our own fragmented IPv6 */
@@ -70,13 +73,14 @@ static inline int ns_link_in_subnet(const struct ns_link *lk, uint32_t ip)
 }
 
 /**
- * ns_link_is_local() - is @ip one of the stack's own addresses (gateway, alias)?
+ * ns_link_is_local() - is @ip one of the stack's own addresses (gateway, DNS, alias)?
  * @lk: the link
  * @ip: an IPv4 address, host order
  */
 static inline int ns_link_is_local(const struct ns_link *lk, uint32_t ip)
 {
-    return ip == lk->gateway || (lk->host_loopback && ip == lk->host_loopback);
+    return ip == lk->gateway || (lk->dns && ip == lk->dns) ||
+           (lk->host_loopback && ip == lk->host_loopback);
 }
 
 #endif /* NETSTACK_LINK_H */

@@ -203,11 +203,13 @@ static void send_ra(struct ns_link *lk, const struct ns_ipv6 *to)
     ns_writer_be32(&w, NDP_PREFIX_PREFERRED_S);
     ns_writer_be32(&w, 0);
     ns_writer_bytes(&w, lk->prefix6.s6_addr, 16);
-    ns_writer_u8(&w, NDP_OPT_RDNSS);
-    ns_writer_u8(&w, 3);
-    ns_writer_be16(&w, 0);
-    ns_writer_be32(&w, NDP_DNS_LIFETIME_S);
-    ns_writer_bytes(&w, lk->gateway6.s6_addr, 16);
+    if (!lk->no_dns) {
+        ns_writer_u8(&w, NDP_OPT_RDNSS);
+        ns_writer_u8(&w, 3);
+        ns_writer_be16(&w, 0);
+        ns_writer_be32(&w, NDP_DNS_LIFETIME_S);
+        ns_writer_bytes(&w, lk->dns6.s6_addr, 16);
+    }
     put_dnssl(lk, &w);
     /* RFC 4861 section 6.1.2: from the router's link-local address. */
     if (!send_icmp6(lk, to, &lk->gateway6_ll, m, w.len))

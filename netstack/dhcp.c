@@ -296,12 +296,19 @@ static int dhcp_excluded(const struct ns_dhcp_config *c, uint32_t ip)
  * The biggest reply must fit in DHCP_REPLY_MAX: the domain name must fit
  * beside the fixed options, the search list gets what room is left.
  *
- * Return: 0, -1 if the domain name does not fit or a search name is invalid
+ * Return: 0, -1 if the host or domain name does not fit or a search name is invalid
  */
 static int dhcp_set_strings(struct ns_dhcp *d, const struct ns_dhcp_config *c)
 {
     size_t used = DHCP_FIXED_REPLY_LEN, room;
 
+    if (c->hostname && *c->hostname) {
+        d->hostname_len = strnlen(c->hostname, sizeof(d->hostname) + 1);
+        if (d->hostname_len > sizeof(d->hostname))
+            return -1;
+        memcpy(d->hostname, c->hostname, d->hostname_len);
+        used += 2 + d->hostname_len;
+    }
     if (c->domain_name && *c->domain_name) {
         d->domain_len = strnlen(c->domain_name, sizeof(d->domain) + 1);
         if (d->domain_len > sizeof(d->domain) ||
@@ -347,6 +354,7 @@ struct ns_dhcp *ns_dhcp_new(const struct ns_dhcp_config *cfg)
     d->cfg = *cfg;
     d->cfg.domain_name = NULL;
     d->cfg.search = NULL;
+    d->cfg.hostname = NULL;
     d->nleases = (uint32_t)n;
     if (dhcp_set_strings(d, cfg)) {
         free(d);

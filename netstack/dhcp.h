@@ -18,7 +18,8 @@
 struct ns_dhcp_config {
     uint32_t subnet;            /* network address */
     uint32_t netmask;
-    uint32_t server;            /* gateway: server id, router and DNS server */
+    uint32_t server;            /* gateway: server id and router */
+    uint32_t dns;               /* option 6; 0 = not sent */
     uint32_t first;             /* first address handed out */
     uint32_t last;              /* last address handed out (inclusive) */
     uint32_t reserved[4];       /* never handed out (e.g. the host-loopback alias), 0 = unused */
@@ -26,6 +27,7 @@ struct ns_dhcp_config {
     uint16_t mtu;               /* option 26 */
     const char *domain_name;    /* option 15; NULL or "" = not sent */
     const char *search;         /* option 119, space separated; NULL or "" = not sent */
+    const char *hostname;       /* option 12, at most 63 bytes; NULL or "" = not sent */
 };
 
 /*

@@ -129,9 +129,11 @@ int ns_dhcp6_reply(struct netstack *ns, const uint8_t *msg, size_t len, uint8_t 
         ns_writer_be16(&w, (uint16_t)q.client_len);
         ns_writer_bytes(&w, q.client, q.client_len);
     }
-    ns_writer_be16(&w, OPT_DNS_SERVERS);
-    ns_writer_be16(&w, 16);
-    ns_writer_bytes(&w, ns->link.gateway6.s6_addr, 16);
+    if (!ns->link.no_dns) {
+        ns_writer_be16(&w, OPT_DNS_SERVERS);
+        ns_writer_be16(&w, 16);
+        ns_writer_bytes(&w, ns->link.dns6.s6_addr, 16);
+    }
     if (!ns_namelist_encode(ns->search_domains, names, sizeof(names), &n) && n) {
         ns_writer_be16(&w, OPT_DOMAIN_LIST);
         ns_writer_be16(&w, (uint16_t)n);

@@ -245,9 +245,10 @@ static void dhcp_put_header(struct ns_writer *w, const struct dhcp_msg *m,
  * @w:      writer
  * @d:      server
  *
- * Subnet mask (1), router (3) and DNS server (6), both the server, broadcast
- * address (28), MTU (26), domain name (15) and domain search list (119,
- * RFC 3397). Their total is bounded by ns_dhcp_new().
+ * Subnet mask (1), router (3, the server), DNS server (6, when there is
+ * one), broadcast address (28), MTU (26), host name (12), domain name (15)
+ * and domain search list (119, RFC 3397). Their total is bounded by
+ * ns_dhcp_new().
  */
 static void dhcp_put_config(struct ns_writer *w, const struct ns_dhcp *d)
 {
@@ -255,12 +256,18 @@ static void dhcp_put_config(struct ns_writer *w, const struct ns_dhcp *d)
 
     dhcp_put_u32(w, OPT_SUBNET_MASK, c->netmask);
     dhcp_put_u32(w, OPT_ROUTER, c->server);
-    dhcp_put_u32(w, OPT_DNS, c->server);
+    if (c->dns)
+        dhcp_put_u32(w, OPT_DNS, c->dns);
     dhcp_put_u32(w, OPT_BROADCAST, c->subnet | ~c->netmask);
     if (c->mtu) {
         ns_writer_u8(w, OPT_MTU);
         ns_writer_u8(w, 2);
         ns_writer_be16(w, c->mtu);
+    }
+    if (d->hostname_len) {
+        ns_writer_u8(w, OPT_HOSTNAME);
+        ns_writer_u8(w, (uint8_t)d->hostname_len);
+        ns_writer_bytes(w, d->hostname, d->hostname_len);
     }
     if (d->domain_len) {
         ns_writer_u8(w, OPT_DOMAIN_NAME);

@@ -37,6 +37,7 @@ enum dhcp_opt {
     OPT_SUBNET_MASK = 1,
     OPT_ROUTER = 3,
     OPT_DNS = 6,
+    OPT_HOSTNAME = 12,
     OPT_DOMAIN_NAME = 15,
     OPT_MTU = 26,
     OPT_BROADCAST = 28,
@@ -112,6 +113,7 @@ struct lease {
  * struct ns_dhcp - server state
  * @cfg:        configuration, its string pointers not kept (see below)
  * @domain:     option 15 value, @domain_len bytes (0: not sent)
+ * @hostname:   option 12 value, @hostname_len bytes (0: not sent)
  * @search:     option 119 value, RFC 1035 encoded names, @search_len bytes
  * @now:        time of the last message handled, for ns_dhcp_owner()
  * @nleases:    entries in @leases
@@ -121,6 +123,8 @@ struct ns_dhcp {
     struct ns_dhcp_config cfg;
     char domain[255];
     size_t domain_len;
+    char hostname[63];
+    size_t hostname_len;
     uint8_t search[255];
     size_t search_len;
     uint64_t now;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * link.c - the guest link: frames in, the flush after each batch, offloads,
- * the guest going away
+ * the neighbours it knows, the guest going away
  *
  * Frames from the guest run to completion in ethernet/ (replies are queued,
  * never sent from inside a parser), and the queue is flushed to the transport
@@ -9,9 +9,13 @@
  */
 #include <errno.h>
 #include <stddef.h>
+#include <string.h>
+#include <sys/socket.h>
 
 #include "ethernet/eth.h"
+#include "ethernet/ipv6.h"
 #include "netstack/capture.h"
+#include "netstack/clock.h"
 #include "netstack/lwip_glue.h"
 #include "netstack/modules.h"
 #include "netstack/nat.h"
@@ -97,4 +101,29 @@ void netstack_link_down(struct netstack *ns)
     ns_modules_guest_gone(ns);  /* every host socket and connection of the guest closed */
     ns_neigh_flush(&ns->link);
     ns_tx_drop_all(ns);
+}
+
+int netstack_neighbor_list(struct netstack *ns, netstack_neighbor_fn cb, void *opaque)
+{
+    struct netstack_neighbor_info info;
+    uint64_t now = ns_now_ms();
+    unsigned i;
+    int rc;
+
+    if (!ns || !cb)
+        return -EINVAL;
+    for (i = 0; i < NS_NEIGH_MAX; i++) {
+        const struct ns_neigh *n = &ns->link.neigh[i];
+
+        if (!n->seen_ms)
+            continue;   /* a free slot */
+        memset(&info, 0, sizeof(info));
+        info.family = ns_ip6_is_mapped4(&n->addr) ? AF_INET : AF_INET6;
+        info.addr = n->addr;
+        memcpy(info.mac, n->mac, 6);
+        info.idle_ms = now > n->seen_ms ? now - n->seen_ms : 0;
+        if ((rc = cb(opaque, &info)))
+            return rc;
+    }
+    return 0;
 }

@@ -102,9 +102,16 @@ static int check_config(struct netstack *ns)
              ns->link.gateway == ns->link.broadcast)
         why = "gateway is not a host address of the subnet";
     else if (ns->link.host_loopback && (!ns_in_subnet(ns, ns->link.host_loopback) ||
-                                   ns->link.host_loopback == ns->link.gateway ||
+                                   ns->link.host_loopback == ns->link.subnet ||
                                    ns->link.host_loopback == ns->link.broadcast))
-        why = "host-loopback alias is not a free host address of the subnet";
+        why = "host-loopback alias is not a host address of the subnet";
+    else if (!ns_in_subnet(ns, ns->link.dns) || ns->link.dns == ns->link.subnet ||
+             ns->link.dns == ns->link.broadcast)
+        why = "DNS server is not a host address of the subnet";
+    else if (!c->no_ipv6 && (!ns_ipv6_in_prefix(&ns->link, &ns->link.dns6) ||
+                             !ns_ipv6_in_prefix(&ns->link, &ns->link.host_loopback6) ||
+                             ns_ip6_equal(&ns->link.host_loopback6, &ns->link.gateway6)))
+        why = "IPv6 DNS server or alias is not an address of the /64 (the alias not its ::1)";
     else if (!ns_in_subnet(ns, ntohl(c->dhcp_first.s_addr)) ||
              ntohl(c->dhcp_first.s_addr) == ns->link.broadcast)
         why = "first DHCP address is not in the subnet";
@@ -137,6 +144,8 @@ static size_t config_size(uint32_t version)
         return offsetof(struct netstack_config, ipv6_prefix);
     if (version < 6)
         return offsetof(struct netstack_config, dns_aaaa);
+    if (version < 7)
+        return offsetof(struct netstack_config, dns_server);
     return sizeof(struct netstack_config);
 }
 
@@ -208,10 +217,13 @@ static int copy_config(struct netstack *ns, const struct netstack_config *cfg)
         ns->cfg.ipv6_prefix = def.ipv6_prefix;
     ns->domain_name = strdup(cfg->domain_name ? cfg->domain_name : def.domain_name);
     ns->search_domains = strdup(cfg->search_domains ? cfg->search_domains : def.search_domains);
+    if (ns->cfg.dhcp_hostname && !(ns->dhcp_hostname = strdup(ns->cfg.dhcp_hostname)))
+        return -ENOMEM;
     if (!ns->domain_name || !ns->search_domains)
         return -ENOMEM;
     ns->cfg.domain_name = ns->domain_name;
     ns->cfg.search_domains = ns->search_domains;
+    ns->cfg.dhcp_hostname = ns->dhcp_hostname;
     return 0;
 }
 
@@ -229,6 +241,10 @@ static void derive_addresses6(struct netstack *ns)
     ns->link.gateway6.s6_addr[15] = 1;
     ns->link.host_loopback6 = ns->link.prefix6;
     ns->link.host_loopback6.s6_addr[15] = 0xfe;
+    if (!ns_ip6_is_unspecified(&ns->cfg.host_loopback6))
+        ns->link.host_loopback6 = ns->cfg.host_loopback6;
+    ns->link.dns6 = ns_ip6_is_unspecified(&ns->cfg.dns_server6) ? ns->link.gateway6
+                                                                 : ns->cfg.dns_server6;
     memcpy(ns->link.gateway6_ll.s6_addr, ll, 8);
     ns->link.gateway6_ll.s6_addr[8] = mac[0] ^ 0x02;
     ns->link.gateway6_ll.s6_addr[9] = mac[1];
@@ -241,6 +257,8 @@ static void derive_addresses6(struct netstack *ns)
         ns_log(ns, NETSTACK_LOG_WARN, "config: MTU %u is below IPv6's minimum of %u: no IPv6",
                ns->cfg.mtu, IPV6_MIN_MTU);
     ns->cfg.no_ipv6 = !ns->link.ipv6;
+    ns->cfg.host_loopback6 = ns->link.host_loopback6;
+    ns->cfg.dns_server6 = ns->link.dns6;
 }
 
 /**
@@ -264,11 +282,14 @@ static void derive_addresses(struct netstack *ns)
     else
         ns->link.host_loopback = c->host_loopback.s_addr ? ntohl(c->host_loopback.s_addr)
                                                     : ns->link.broadcast - 1;
+    ns->link.dns = c->dns_server.s_addr ? ntohl(c->dns_server.s_addr) : ns->link.gateway;
+    ns->link.no_dns = !!c->no_dns;
     if (!c->dhcp_first.s_addr)
         c->dhcp_first.s_addr = htonl((ns->link.subnet & ns->link.netmask) + 2);
     /* The copy says what runs, defaults filled in. */
     c->gateway.s_addr = htonl(ns->link.gateway);
     c->host_loopback.s_addr = htonl(ns->link.host_loopback);
+    c->dns_server.s_addr = htonl(ns->link.dns);
     derive_addresses6(ns);
 }
 
@@ -279,9 +300,12 @@ static int start_dhcp(struct netstack *ns)
 {
     struct ns_dhcp_config dc = {
         .subnet = ns->link.subnet, .netmask = ns->link.netmask, .server = ns->link.gateway,
+        .dns = ns->link.no_dns ? 0 : ns->link.dns,
         .first = ntohl(ns->cfg.dhcp_first.s_addr), .last = ns->link.broadcast - 1,
-        .reserved = { ns->link.host_loopback }, .lease_seconds = ns->cfg.lease_seconds,
-        .mtu = ns->cfg.mtu, .domain_name = ns->domain_name, .search = ns->search_domains,
+        .reserved = { ns->link.host_loopback, ns->link.dns },
+        .lease_seconds = ns->cfg.lease_seconds, .mtu = ns->cfg.mtu,
+        .domain_name = ns->domain_name, .search = ns->search_domains,
+        .hostname = ns->dhcp_hostname,
     };
 
     ns->dhcp = ns_dhcp_new(&dc);
@@ -353,6 +377,7 @@ void netstack_free(struct netstack *ns)
     ns_loop_fini(&ns->loop);
     free(ns->domain_name);
     free(ns->search_domains);
+    free(ns->dhcp_hostname);
     if (the_stack == ns) {
         the_stack = NULL;
         ns_clock_set(NULL, NULL);

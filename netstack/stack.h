@@ -41,6 +41,7 @@ struct netstack {
     struct netstack_config cfg;     /* strings below are our own copies */
     char *domain_name;
     char *search_domains;
+    char *dhcp_hostname;            /* the config's, copied; NULL: none */
 
     struct ns_link link;            /* ethernet/link.h: addresses, neighbours, offloads */
 

@@ -757,14 +757,14 @@ static int borrowable(const struct tcp_flow *f, const struct ns_tcp_seg *ip,
 }
 
 /**
- * for_gateway_dns() - is @ip for the DNS server on one of the gateway's addresses?
+ * for_gateway_dns() - is @ip for the stack's DNS server (either family)?
  */
 static int for_gateway_dns(const struct netstack *ns, const struct ns_tcp_seg *ip, uint16_t port)
 {
-    if (port != NS_DNS_PORT)
+    if (port != NS_DNS_PORT || ns->link.no_dns)
         return 0;
-    return ip->v6 ? ns_ip6_equal(&ip->dst, &ns->link.gateway6)
-                  : ns_ip6_get4(&ip->dst) == ns->link.gateway;
+    return ip->v6 ? ns_ip6_equal(&ip->dst, &ns->link.dns6)
+                  : ns_ip6_get4(&ip->dst) == ns->link.dns;
 }
 
 void ns_tcp_nat_input(struct netstack *ns, const struct ns_tcp_seg *ip)

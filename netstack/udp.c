@@ -74,7 +74,10 @@ static void dispatch(struct netstack *ns, const void *ipv4, uint16_t sport, uint
 
     if (dport == DHCP_SERVER_PORT &&
         (ip->dst == ns->link.gateway || ip->dst == IPV4_BROADCAST || ip->dst == ns->link.broadcast)) {
-        dhcp_input(ns, ip, data, len);
+        if (ns->cfg.no_dhcp)
+            NS_COUNT(ns, drop_dhcp_disabled);
+        else
+            dhcp_input(ns, ip, data, len);
         return;
     }
     if (!ip->src) {
@@ -85,7 +88,7 @@ static void dispatch(struct netstack *ns, const void *ipv4, uint16_t sport, uint
     dst = ns_ip6_mapped4(ip->dst);
     if (ns_udp_fwd_input(ns, &src, &dst, sport, dport, data, len))
         return;     /* a reply to a forwarded datagram */
-    if (dport == NS_DNS_PORT && ip->dst == ns->link.gateway) {
+    if (dport == NS_DNS_PORT && ip->dst == ns->link.dns && !ns->link.no_dns) {
         ns_dns_udp_input(ns, ip, sport, data, len);
         return;
     }
@@ -187,7 +190,7 @@ static void dispatch6(struct netstack *ns, const void *ipv6, uint16_t sport, uin
 
     if (ns_udp_fwd_input(ns, &ip->src, &ip->dst, sport, dport, data, len))
         return;     /* a reply to a forwarded datagram */
-    if (dport == NS_DNS_PORT && ns_ip6_equal(&ip->dst, &ns->link.gateway6))
+    if (dport == NS_DNS_PORT && ns_ip6_equal(&ip->dst, &ns->link.dns6) && !ns->link.no_dns)
         ns_dns_udp6_input(ns, ip, sport, data, len);
     else if (dport == DHCP6_SERVER_PORT &&
              (ns_ip6_is_multicast(&ip->dst) || ns_ip6_equal(&ip->dst, &ns->link.gateway6_ll)))

@@ -45,9 +45,10 @@ const char *netstack_version(void);
 /*
  * Version of struct netstack_config; the struct only ever grows at its end.
  * 2: send_gather. 3: the resource limits. 4: clock_ns, restricted.
- * 5: ipv6_prefix, no_ipv6. 6: dns_aaaa.
+ * 5: ipv6_prefix, no_ipv6. 6: dns_aaaa. 7: dns_server, dns_server6,
+ * host_loopback6, no_dns, no_dhcp, dhcp_hostname.
  */
-#define NETSTACK_CONFIG_VERSION 6
+#define NETSTACK_CONFIG_VERSION 7
 
 enum netstack_log_level {
     NETSTACK_LOG_DEFAULT = 0,   /* in a config: keep the default (NETSTACK_LOG_INFO) */
@@ -173,7 +174,8 @@ struct netstack_config {
     struct in_addr subnet;
     uint8_t prefix_len;
     struct in_addr gateway;         /* router, DHCP server and DNS server */
-    struct in_addr host_loopback;   /* alias for the host's 127.0.0.1 */
+    struct in_addr host_loopback;   /* alias for the host's 127.0.0.1; may be the gateway
+                                       (every port of it but DHCP's and DNS's) */
     int no_host_loopback;           /* nonzero: no alias at all */
     struct in_addr dhcp_first;      /* first address handed out by DHCP */
     uint8_t gateway_mac[6];         /* default 5a:94:ef:e4:0c:dd */
@@ -266,6 +268,18 @@ struct netstack_config {
 
     /* Version 6 */
     enum netstack_dns_aaaa dns_aaaa;    /* default NETSTACK_DNS_AAAA_AUTO */
+
+    /*
+     * Version 7: the addressing libslirp's users expect (slirp/): a DNS
+     * server on an address of its own, the gateway doubling as the alias.
+     */
+    struct in_addr dns_server;      /* the DNS server on the link, default the gateway */
+    struct in6_addr dns_server6;    /* the same over IPv6, in the /64; default its ::1 */
+    struct in6_addr host_loopback6; /* the alias's IPv6 twin (the host's ::1), in the
+                                       /64; default its ::fe; may be the DNS server's */
+    int no_dns;                     /* nonzero: no DNS server (DHCP and RAs name none) */
+    int no_dhcp;                    /* nonzero: no DHCP server (drop_dhcp_disabled) */
+    const char *dhcp_hostname;      /* DHCP option 12 for the guest; NULL: none */
 };
 
 /**
@@ -549,6 +563,33 @@ struct netstack_flow_info {
 typedef int (*netstack_flow_fn)(void *opaque, const struct netstack_flow_info *flow);
 int netstack_flow_list(struct netstack *ns, netstack_flow_fn cb, void *opaque);
 
+/* Neighbours on the guest's link ------------------------------------------ */
+
+/*
+ * struct netstack_neighbor_info - one address the stack knows a MAC for
+ * (learned from ARP, neighbour discovery and the guest's own packets)
+ * @family:  AF_INET or AF_INET6
+ * @addr:    the address; IPv4 as ::ffff:a.b.c.d
+ * @mac:     its link address
+ * @idle_ms: since it was last heard from
+ */
+struct netstack_neighbor_info {
+    int family;
+    struct in6_addr addr;
+    uint8_t mac[6];
+    uint64_t idle_ms;
+};
+
+/**
+ * netstack_neighbor_list() - call @cb for every known neighbour; stops early
+ * and returns what @cb returned if it is not 0. @cb must not change the stack.
+ * @ns: the stack
+ * @cb: called with @opaque and the neighbour (valid during the call)
+ * @opaque: handed to @cb
+ */
+typedef int (*netstack_neighbor_fn)(void *opaque, const struct netstack_neighbor_info *n);
+int netstack_neighbor_list(struct netstack *ns, netstack_neighbor_fn cb, void *opaque);
+
 /* Statistics ------------------------------------------------------------- */
 
 /* Captures ------------------------------------------------------------- */
@@ -689,7 +730,8 @@ int netstack_pcap_status(struct netstack *ns, struct netstack_pcap_status *st);
     X(icmp6_in) X(icmp6_echo_replies) X(drop_icmp6_malformed) X(drop_icmp6_unhandled) \
     X(ndp_ns_in) X(ndp_na_out) X(ndp_rs_in) X(ndp_ra_out) X(drop_ndp_invalid) \
     X(dhcp6_in) X(dhcp6_replies) X(drop_dhcp6_malformed) X(drop_dhcp6_unhandled) \
-    X(icmp6_errors_out) X(dns_aaaa_filtered) X(drop_transport_ring)
+    X(icmp6_errors_out) X(dns_aaaa_filtered) X(drop_transport_ring) \
+    X(drop_dhcp_disabled)
 
 enum netstack_stat {
 #define NETSTACK_STAT_ENUM(name) NETSTACK_STAT_##name,

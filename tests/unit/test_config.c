@@ -35,6 +35,8 @@ static size_t declared_size(uint32_t version)
         return offsetof(struct netstack_config, ipv6_prefix);
     case 5:
         return offsetof(struct netstack_config, dns_aaaa);
+    case 6:
+        return offsetof(struct netstack_config, dns_server);
     default:
         return sizeof(struct netstack_config);
     }
@@ -97,8 +99,11 @@ static const char *differs(const struct netstack *ns)
         return "a string";
     if (ns->cfg.dns_mode != def.dns_mode || ns->cfg.no_host_loopback ||
         ns->cfg.tcp_idle_timeout_ms || ns->cfg.restricted || ns->cfg.clock_ns ||
-        ns->cfg.hosts_file)
+        ns->cfg.hosts_file || ns->cfg.no_dns || ns->cfg.no_dhcp || ns->cfg.dhcp_hostname)
         return "a field whose default is zero";
+    if (ns->link.dns != ns->link.gateway || ns->cfg.dns_server.s_addr != htonl(ns->link.gateway) ||
+        memcmp(&ns->link.dns6, &ns->link.gateway6, 16) || ns->link.host_loopback6.s6_addr[15] != 0xfe)
+        return "the DNS server (the gateway) or the alias's IPv6 twin (::fe)";
     if (ns->link.gateway != IP(192, 168, 65, 1) || ns->link.host_loopback != IP(192, 168, 65, 254))
         return "the derived addresses";
     if (memcmp(&ns->cfg.ipv6_prefix, &def.ipv6_prefix, 16) || ns->cfg.no_ipv6 || !ns->link.ipv6)
