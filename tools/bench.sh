@@ -13,6 +13,8 @@
 #   pasta        --config-net --netns /run/netns/GUEST; its gateway 10.77.0.254
 #                (pasta maps the gateway address to the host's loopback)
 #   slirp4netns  --netns-type=path /run/netns/GUEST tap0 --configure; 10.0.2.2
+#   nsd libslirp the same slirp4netns on netstack's libslirp.so.0 (slirp/),
+#                through LD_LIBRARY_PATH; not a peer: netstack under their API
 # Nothing is sent to any address outside these namespaces.
 #
 # Measured (--time seconds each):
@@ -225,6 +227,13 @@ NSD_COMMIT=$(git -C "$(dirname "$NETSTACKD")" describe --always --dirty 2>/dev/n
     git -C "$ROOT" describe --always --dirty 2>/dev/null || echo "?")
 # A private copy, so a rebuild of build/netstackd during the run changes nothing.
 cp "$NETSTACKD" "$WORK/netstackd"
+# ... and of its libslirp.so.0 (slirp/), for the "nsd libslirp" column.
+NSLIB_DIR=
+if [ -e "$(dirname "$NETSTACKD")/lib/slirp/libslirp.so.0" ]; then
+    NSLIB_DIR=$WORK/nslib
+    mkdir -p "$NSLIB_DIR"
+    cp -L "$(dirname "$NETSTACKD")/lib/slirp/libslirp.so.0" "$NSLIB_DIR/"
+fi
 NETSTACKD=$WORK/netstackd
 NO_OFFLOAD=0
 # (Not "--help | grep -q": under pipefail, grep quitting early can SIGPIPE
@@ -351,9 +360,12 @@ start_stack() {
         STACK_PID=$!
         TARGET=$PASTA_GW
         ;;
-    slirp)
-        ip netns exec "$HOST_NS" "${STACK_WRAP[@]}" slirp4netns --netns-type=path --configure --mtu="$mtu" \
-            "/run/netns/$GUEST_NS" "$TAP" >"$STACK_LOG" 2>&1 &
+    slirp | nslib)
+        # nslib: the same slirp4netns on netstack's libslirp.so.0.
+        local env=()
+        [ "$col" = nslib ] && env=(env "LD_LIBRARY_PATH=$NSLIB_DIR")
+        ip netns exec "$HOST_NS" "${STACK_WRAP[@]}" "${env[@]}" slirp4netns --netns-type=path --configure \
+            --mtu="$mtu" "/run/netns/$GUEST_NS" "$TAP" >"$STACK_LOG" 2>&1 &
         STACK_PID=$!
         TARGET=$SLIRP_HOST
         ;;
@@ -650,12 +662,13 @@ bench_stack() {
 # qemu_stack COL MTU - start the QEMU-facing stack for a column: sets
 # STACK_PID, QEMU_ARGS (the -netdev/-device pair) and TARGET. Columns: nsd
 # (netstackd --listen-vhost-user), nsdstream (netstackd --listen-qemu), pasta
-# (passt on -netdev stream), slirp (QEMU's own -netdev user). Returns 1
-# (noted) on failure.
+# (passt on -netdev stream), slirp (QEMU's own -netdev user), nslib (the
+# same on netstack's libslirp.so.0). Returns 1 (noted) on failure.
 qemu_stack() {
     local col=$1 mtu=$2 sock=$WORK/qemu-$1.sock
     local dev="virtio-net-pci,netdev=n0,host_mtu=$mtu"
     STACK_LOG=$WORK/qemu-$col-$mtu.log
+    QEMU_ENV=()
     QEMU_ARGS=(-netdev "stream,id=n0,server=off,addr.type=unix,addr.path=$sock" -device "$dev")
     case $col in
     nsd | nsdstream)
@@ -678,8 +691,9 @@ qemu_stack() {
         STACK_PID=$!
         TARGET=$PASTA_GW
         ;;
-    slirp)
+    slirp | nslib)
         # QEMU's own -netdev user is libslirp, as in slirp4netns (MTU 1500 only).
+        [ "$col" = nslib ] && QEMU_ENV=("LD_LIBRARY_PATH=$NSLIB_DIR")
         STACK_PID=
         QEMU_ARGS=(-netdev user,id=n0 -device virtio-net-pci,netdev=n0)
         TARGET=$SLIRP_HOST
@@ -737,8 +751,10 @@ bench_qemu() {
     done
     if [ "$WITH_PEERS" = 1 ]; then
         # libslirp has MTU 1500 only: one boot, its figures in both MTUs' rows.
-        qemu_cell slirp 1500
-        { grep -P '^qemu(_up)?_1500\tslirp\t' "$RESULTS" || true; } | sed 's/_1500\t/\t/' >>"$RESULTS"
+        for col in slirp ${NSLIB_DIR:+nslib}; do
+            qemu_cell "$col" 1500
+            { grep -P "^qemu(_up)?_1500\t$col\t" "$RESULTS" || true; } | sed 's/_1500\t/\t/' >>"$RESULTS"
+        done
     fi
 }
 
@@ -746,6 +762,7 @@ bench_qemu() {
 print_table() {
     local cols=(loop nsd nsdnooff)
     [ "$WITH_PEERS" = 1 ] && cols+=(pasta slirp)
+    [ "$WITH_PEERS" = 1 ] && [ -n "$NSLIB_DIR" ] && cols+=(nslib)
     "$PYTHON" "$BENCH_DIR/report.py" table "$RESULTS" "$NOTES" \
         --columns "${cols[*]}" --time "$DURATION" --runs "$RUNS" --conns "$CONNS" --threads "$THREADS" \
         --udp "$UDP_RATE/$UDP_LEN" --idle "$([ "$WITH_IDLE" = 1 ] && echo "$IDLE_N" || echo 0)" --qemu "$([ "$WITH_QEMU" = 1 ] && echo "$QEMU_MIB" || echo 0)" --qemu-up "$QEMU_UP_MIB" \
@@ -769,6 +786,11 @@ fi
 if [ "$WITH_PEERS" = 1 ]; then
     bench_stack pasta
     bench_stack slirp
+    if [ -n "$NSLIB_DIR" ]; then
+        bench_stack nslib
+    else
+        note "nsd libslirp: no lib/slirp/libslirp.so.0 next to $NETSTACKD"
+    fi
 fi
 if [ "$WITH_QEMU" = 1 ]; then bench_qemu; fi
 print_table

@@ -19,7 +19,8 @@ LWIP_DEST=$ROOT/third_party/lwip-$LWIP_VERSION
 
 # Build: compiler, cmake, cmocka (unit tests), ldns (DNS messages), jansson,
 # libseccomp (netstackd's sandbox), libpcap (captures: written and read with
-# libpcap's own pcap code), scdoc (the man pages).
+# libpcap's own pcap code), scdoc (the man pages), libslirp-dev (only the
+# header of libslirp's API, which slirp/ implements).
 # Tests: the real guest-side clients and tools (busybox udhcpc, ISC dhclient,
 # ping, arping, curl, dig; rdisc6 from ndisc6 to read router advertisements
 # the way a guest receives them), dnsmasq (the binary only, no system service) as a
@@ -29,12 +30,13 @@ LWIP_DEST=$ROOT/third_party/lwip-$LWIP_VERSION
 # cppcheck for static analysis; for the QEMU test's virtual machine, QEMU
 # (qemu-system-x86), Debian's kernel (linux-image-amd64: /boot/vmlinuz-* and
 # the virtio-net modules) and cpio to pack its busybox initramfs; tshark to
-# read back every capture the stack writes.
+# read back every capture the stack writes; slirp4netns and QEMU's own
+# libslirp0 run on slirp/'s libslirp.so.0 in its tests.
 # (tools/bench.sh installs its own: iperf3, wrk, nginx.)
-PACKAGES=(build-essential cmake pkg-config libcmocka-dev libldns-dev libjansson-dev libseccomp-dev libpcap-dev scdoc
+PACKAGES=(build-essential cmake pkg-config libcmocka-dev libldns-dev libjansson-dev libseccomp-dev libpcap-dev libslirp-dev scdoc
           clang libclang-rt-14-dev xz-utils ca-certificates iproute2 busybox udhcpc isc-dhcp-client
           iputils-ping iputils-arping ndisc6 curl procps python3 valgrind cppcheck
-          dnsmasq-base bind9-dnsutils qemu-system-x86 linux-image-amd64 cpio tshark)
+          dnsmasq-base bind9-dnsutils qemu-system-x86 linux-image-amd64 cpio tshark slirp4netns)
 
 die() { echo "setup: $*" >&2; exit 1; }
 

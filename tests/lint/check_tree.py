@@ -7,7 +7,9 @@ Run by ctest (lint/tree) over the committed sources:
     ours; no library file (netstack/ ethernet/ dns/ portfwd/) includes
     tools/; ethernet/ never includes dns/ or portfwd/, nor the stack
     object (netstack/stack.h: it works on struct ns_link); only the lwIP glue
-    includes lwIP's private headers (lwip/priv/);
+    includes lwIP's private headers (lwip/priv/); slirp/ (libslirp's API)
+    includes nothing of the project's but its own headers and the public
+    <netstack.h>;
   - every source file carries the project's SPDX licence line;
   - one comment dialect: a function's comment is kernel-doc ("/**", then
     " * name() - summary"), never the older "/* name() - summary */"; in the
@@ -53,6 +55,8 @@ def include_rules(path, line, target):
         return "ethernet/ depends on dns/ or portfwd/"
     if path.startswith("ethernet/") and target == "netstack/stack.h":
         return "ethernet/ reaches the stack object instead of its link context (ethernet/link.h)"
+    if path.startswith("slirp/") and not target.startswith("slirp/"):
+        return "slirp/ is a layer on the public API: <netstack.h> and its own headers only"
     if target.startswith("lwip/priv/") and path.startswith(LIBRARY) and path not in LWIP_GLUE:
         return "only the lwIP glue (%s) includes lwIP's private headers" % ", ".join(sorted(LWIP_GLUE))
     return None

@@ -62,11 +62,12 @@ qemu_rate() {
 # each, or "-" with the reason in $WORK/qemu-why). The guest has 512 MiB in a
 # shared memfd (vhost-user needs it; the other netdevs do not mind), the same
 # for every column. Bounded by 2 * TIMEOUT + 60 s.
+QEMU_ENV=()     # NAME=VALUE pairs QEMU runs with (qemu_stack sets them)
 qemu_transfer() {
     local url=$1 bytes=$2 upurl=$3 upbytes=$4 limit=$5 serial=$WORK/serial-bench.log res dl ul
     shift 5
     : >"$serial"
-    ip netns exec "$HOST_NS" timeout -s KILL "$((2 * limit + 60))" "$QEMU" -machine q35 -accel tcg \
+    ip netns exec "$HOST_NS" env "${QEMU_ENV[@]}" timeout -s KILL "$((2 * limit + 60))" "$QEMU" -machine q35 -accel tcg \
         -m 512 -object memory-backend-memfd,id=mem,size=512M,share=on -numa node,memdev=mem \
         -nodefaults -display none -monitor none -serial "file:$serial" -no-reboot \
         -kernel "/boot/vmlinuz-$QEMU_KVER" -initrd "$WORK/initrd.gz" \

@@ -24,6 +24,7 @@ COLUMNS = {
     "nsdnooff": "nsd no-offl",
     "pasta": "pasta",
     "slirp": "slirp4netns",
+    "nslib": "nsd libslirp",
 }
 SHORT = {"pasta": "pasta", "slirp": "slirp"}   # peer names in the ratio cells
 PEERS = ("pasta", "slirp")
@@ -189,7 +190,9 @@ def not_applicable(key, col):
     return ((col == "loop" and key in NO_CEILING) or (col == "nsdnooff" and key in QEMU_ROWS)
             or (col == "nsdnooff" and key in IDLE_ROWS)
             or (col in PEERS and key.startswith("qemu_stream"))
-            or (col == "slirp" and key == "qemu_cpu"))
+            or (col in ("slirp", "nslib") and key in ("qemu_cpu", "qemu_stream", "qemu_stream_up",
+                                                     "qemu_stream_1500", "qemu_stream_up_1500",
+                                                     "qemu_stream_cpu")))
 
 
 def fmt(v, spec):
@@ -226,6 +229,19 @@ def qemu_against(cells):
             txt += ", %.2fx libslirp" % (vu / sl)
         parts.append(txt)
     return "; ".join(parts)
+
+
+def nslib_against(cells):
+    """netstack's libslirp.so.0 against libslirp under the same slirp4netns and QEMU, as text."""
+    parts = []
+    for key, name in (("tcp_up_1500", "TCP guest->host 1500"), ("tcp_down_1500", "TCP host->guest 1500"),
+                      ("tcp_up_65520", "TCP guest->host 65520"),
+                      ("tcp_down_65520", "TCP host->guest 65520"), ("http_cc", "new connections"),
+                      ("qemu_1500", "QEMU download"), ("qemu_up_1500", "QEMU upload")):
+        ours, theirs = num(cells.get((key, "nslib"))), num(cells.get((key, "slirp")))
+        if ours is not None and theirs:
+            parts.append("%s %.2fx" % (name, ours / theirs))
+    return ", ".join(parts)
 
 
 def table(args):
@@ -345,6 +361,11 @@ def table(args):
         if vu:
             out.append("vhost-user against --listen-qemu and libslirp (targets: 2x --listen-qemu at MTU "
                        "1500, 1.5x at 65520, 3x libslirp): %s." % vu)
+    if "nslib" in cols:
+        out.append("nsd libslirp column: netstack's libslirp.so.0 (slirp/) under the same slirp4netns "
+                   "(the TCP, HTTP, UDP and idle rows) and the same QEMU -netdev user (QEMU rows, MTU "
+                   "1500 as libslirp's), through LD_LIBRARY_PATH; not counted as a peer. Against "
+                   "libslirp in this run: %s." % (nslib_against(cells) or "no pair of figures"))
     if notes:
         out.append("")
         out.append("notes:")

@@ -18,6 +18,7 @@ QEMU_MB=256
 QEMU_EXTRA=()
 QEMU_DEVICE=
 QEMU_APPEND=
+QEMU_WRAP=()         # a command QEMU runs under, e.g. (ip netns exec NS env ...)
 EXPECT_MTU=65520
 
 qemu_cleanup() {
@@ -66,7 +67,8 @@ build_initrd() {
 # boot NAME MODE NETDEV... - start QEMU in the background with -netdev NETDEV;
 # its serial console goes to $WORK/serial-NAME.log ($SERIAL). $QEMU_MB of RAM,
 # $QEMU_EXTRA (an array) before the netdev, $QEMU_DEVICE appended to the
-# virtio-net-pci options, $QEMU_APPEND to the kernel's command line.
+# virtio-net-pci options, $QEMU_APPEND to the kernel's command line, QEMU run
+# under $QEMU_WRAP (an array).
 boot() {
     local name=$1 mode=$2
     shift 2
@@ -75,7 +77,7 @@ boot() {
     : >"$SERIAL"
     echo "--- boot $name: -netdev $*"
     # umask 0: the dgram client socket QEMU binds must be writable by nobody.
-    (umask 0; exec timeout -s KILL "$((BOOT_TIMEOUT + 30))" "$QEMU" -machine q35 -accel tcg \
+    (umask 0; exec "${QEMU_WRAP[@]}" timeout -s KILL "$((BOOT_TIMEOUT + 30))" "$QEMU" -machine q35 -accel tcg \
         -m "$QEMU_MB" "${QEMU_EXTRA[@]}" \
         -nodefaults -display none -monitor none -serial "file:$SERIAL" -no-reboot \
         -kernel "$VMLINUZ" -initrd "$WORK/initrd.gz" \
