@@ -198,8 +198,13 @@ static void arm_timer(Slirp *s, int ms)
     if (!s->timer || !s->cb.timer_mod || ms < 0)
         return;
     due = slirp_now_ms(s) + ms;
-    if (s->timer_ms >= 0 && s->timer_ms <= due)
-        return;     /* already set to fire no later */
+    /*
+     * Already set to fire no later. The stack's milliseconds and the
+     * embedder's round at different points, so the same deadline may come
+     * out one earlier: that is not a new one.
+     */
+    if (s->timer_ms >= 0 && s->timer_ms <= due + 1)
+        return;
     s->timer_ms = due;
     s->cb.timer_mod(s->timer, due, s->opaque);
 }

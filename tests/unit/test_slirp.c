@@ -111,10 +111,27 @@ static SlirpConfig qemu_config(void)
     return c;
 }
 
+static Slirp *live;     /* the test's handle, freed by teardown if an assert left it */
+
 static Slirp *start(const SlirpConfig *c)
 {
     memset(&emb, 0, sizeof(emb));
-    return slirp_new(c, &callbacks, NULL);
+    return live = slirp_new(c, &callbacks, NULL);
+}
+
+/* done() - the end of a handle the test is finished with. */
+static void done(Slirp *s)
+{
+    slirp_cleanup(s);
+    live = NULL;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    if (live)
+        done(live);
+    return 0;
 }
 
 static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
@@ -286,7 +303,7 @@ static void test_qemu_addressing(void **state)
     assert_int_equal(emb.frame[0][21], 2);                      /* a reply */
     assert_memory_equal(emb.frame[0] + 22, slirp_gw_mac, 6);
     assert_memory_equal(emb.frame[0] + 28, "\x0a\x00\x02\x03", 4);
-    slirp_cleanup(s);
+    done(s);
     assert_int_equal(emb.timers, 0);
 }
 
@@ -305,14 +322,14 @@ static void test_disabled_services(void **state)
     r = find_dhcp_reply();
     assert_true(r >= 0);
     assert_null(dhcp_option(emb.frame[r], emb.len[r], 6, &olen));   /* no DNS server named */
-    slirp_cleanup(s);
+    done(s);
 
     c = qemu_config();
     c.disable_dhcp = true;
     s = start(&c);
     slirp_input(s, f, (int)discover(f));
     assert_int_equal(find_dhcp_reply(), -1);
-    slirp_cleanup(s);
+    done(s);
 
     c = qemu_config();
     c.version = 3;          /* a version-3 caller: its disable_dhcp is not read */
@@ -320,7 +337,7 @@ static void test_disabled_services(void **state)
     s = start(&c);
     slirp_input(s, f, (int)discover(f));
     assert_true(find_dhcp_reply() >= 0);
-    slirp_cleanup(s);
+    done(s);
 }
 
 static int add_poll(int fd, int events, void *opaque)
@@ -368,7 +385,7 @@ static void test_poll_and_timer(void **state)
     n = slirp_neighbor_info(s);
     assert_non_null(strstr(n, "NDP       52:54:00:12:34:56  fe80::5054:ff:fe12:3456"));
     free(n);
-    slirp_cleanup(s);
+    done(s);
 }
 
 /* A free TCP port on 127.0.0.1. */
@@ -419,7 +436,7 @@ static void test_hostfwd(void **state)
     assert_int_equal(slirp_add_hostfwd(s, 0, any, port6, guest, 80), 0);  /* both released */
     assert_int_equal(slirp_add_hostxfwd(s, (struct sockaddr *)&h6, 4, (struct sockaddr *)&g4,
                                         sizeof(g4), 0), -1);              /* short address */
-    slirp_cleanup(s);
+    done(s);
 }
 
 static void test_not_implemented(void **state)
@@ -442,18 +459,18 @@ static void test_not_implemented(void **state)
     n = slirp_neighbor_info(s);
     assert_non_null(n);
     free(n);
-    slirp_cleanup(s);
+    done(s);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_refused_configs),
-        cmocka_unit_test(test_qemu_addressing),
-        cmocka_unit_test(test_disabled_services),
-        cmocka_unit_test(test_poll_and_timer),
-        cmocka_unit_test(test_hostfwd),
-        cmocka_unit_test(test_not_implemented),
+        cmocka_unit_test_teardown(test_refused_configs, teardown),
+        cmocka_unit_test_teardown(test_qemu_addressing, teardown),
+        cmocka_unit_test_teardown(test_disabled_services, teardown),
+        cmocka_unit_test_teardown(test_poll_and_timer, teardown),
+        cmocka_unit_test_teardown(test_hostfwd, teardown),
+        cmocka_unit_test_teardown(test_not_implemented, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
