@@ -125,6 +125,20 @@ nat_topology() {
         die "the veth link between $HOST_NS and $REMOTE_NS does not work"
 }
 
+# upstream_dns ZONE NAME ADDR - dnsmasq in REMOTE_NS on $REMOTE_IP:53, the
+# only server of ZONE, answering NAME with ADDR (queries logged to
+# $WORK/dnsmasq.log); $WORK/resolv.conf names it, readable by anyone.
+upstream_dns() {
+    ip netns exec "$REMOTE_NS" "${DNSMASQ:-/usr/sbin/dnsmasq}" --keep-in-foreground --no-resolv \
+        --no-hosts --conf-file=/dev/null --listen-address="$REMOTE_IP" --bind-interfaces --port 53 \
+        --user=root --log-queries --log-facility="$WORK/dnsmasq.log" --pid-file="$WORK/dnsmasq.pid" \
+        --local="/$1/" --host-record="$2,$3" >"$WORK/dnsmasq.out" 2>&1 &
+    BG_PIDS+=($!)
+    wait_port "$REMOTE_NS" udp 53 10 || die "dnsmasq did not start: $(cat "$WORK/dnsmasq.out")"
+    printf 'nameserver %s\n' "$REMOTE_IP" >"$WORK/resolv.conf"
+    chmod 644 "$WORK/resolv.conf"
+}
+
 # guest_lease() - bring the guest's tap up and get a DHCP lease, checked.
 guest_lease() {
     in_guest ip link set "$TAP" address "$GUEST_FIXED_MAC"

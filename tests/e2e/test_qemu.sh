@@ -45,14 +45,7 @@ nat_topology
 run_as_nobody
 
 # Upstream DNS: dnsmasq in REMOTE_NS knows $UPSTREAM_NAME.
-ip netns exec "$REMOTE_NS" "$DNSMASQ" --keep-in-foreground --no-resolv --no-hosts \
-    --conf-file=/dev/null --listen-address="$REMOTE_IP" --bind-interfaces --port 53 \
-    --user=root --log-queries --log-facility="$WORK/dnsmasq.log" --pid-file="$WORK/dnsmasq.pid" \
-    --local="/$ZONE/" --host-record="$UPSTREAM_NAME,$UPSTREAM_ADDR" >"$WORK/dnsmasq.out" 2>&1 &
-BG_PIDS+=($!)
-wait_port "$REMOTE_NS" udp 53 10 || die "dnsmasq did not start: $(cat "$WORK/dnsmasq.out")"
-printf 'nameserver %s\n' "$REMOTE_IP" >"$WORK/resolv.conf"
-chmod 644 "$WORK/resolv.conf"
+upstream_dns "$ZONE" "$UPSTREAM_NAME" "$UPSTREAM_ADDR"
 
 # The host's web server: 5 MB of random bytes on HOST_NS's 127.0.0.1 and ::1
 # (http.server binds [::] dual-stack).

@@ -52,15 +52,10 @@ T0=$(date +%s)
 build_initrd
 nat_topology
 
-ip netns exec "$REMOTE_NS" "$DNSMASQ" --keep-in-foreground --no-resolv --no-hosts \
-    --conf-file=/dev/null --listen-address="$REMOTE_IP" --bind-interfaces --port 53 \
-    --user=root --log-queries --log-facility="$WORK/dnsmasq.log" --pid-file="$WORK/dnsmasq.pid" \
-    --local="/$ZONE/" --host-record="$UPSTREAM_NAME,$UPSTREAM_ADDR" >"$WORK/dnsmasq.out" 2>&1 &
-BG_PIDS+=($!)
-wait_port "$REMOTE_NS" udp 53 10 || die "dnsmasq did not start: $(cat "$WORK/dnsmasq.out")"
+upstream_dns "$ZONE" "$UPSTREAM_NAME" "$UPSTREAM_ADDR"
 # ip netns exec mounts /etc/netns/NS/resolv.conf over /etc/resolv.conf.
 mkdir -p "/etc/netns/$HOST_NS"
-printf 'nameserver %s\n' "$REMOTE_IP" >"/etc/netns/$HOST_NS/resolv.conf"
+cp "$WORK/resolv.conf" "/etc/netns/$HOST_NS/resolv.conf"
 
 mkdir -p "$WORK/www"
 head -c $((8 * 1024 * 1024)) /dev/urandom >"$WORK/www/file"

@@ -119,7 +119,9 @@ static Slirp *start(const SlirpConfig *c)
     return live = slirp_new(c, &callbacks, NULL);
 }
 
-/* done() - the end of a handle the test is finished with. */
+/**
+ * done() - the end of a handle the test is finished with.
+ */
 static void done(Slirp *s)
 {
     slirp_cleanup(s);
