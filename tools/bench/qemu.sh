@@ -56,13 +56,14 @@ qemu_rate() {
     fi
 }
 
+QEMU_ENV=()     # NAME=VALUE pairs QEMU runs with (qemu_stack sets them)
+
 # qemu_transfer URL BYTES UPURL UPBYTES TIMEOUT QEMU_ARGS... - boot the guest
-# in HOST_NS with QEMU_ARGS (its -netdev with id n0 and its -device), let it
+# in HOST_NS (with $QEMU_ENV) and QEMU_ARGS (its -netdev with id n0 and its -device), let it
 # fetch URL and, if UPURL is set, POST UPBYTES there; prints "DL UL" (MB/s
 # each, or "-" with the reason in $WORK/qemu-why). The guest has 512 MiB in a
 # shared memfd (vhost-user needs it; the other netdevs do not mind), the same
 # for every column. Bounded by 2 * TIMEOUT + 60 s.
-QEMU_ENV=()     # NAME=VALUE pairs QEMU runs with (qemu_stack sets them)
 qemu_transfer() {
     local url=$1 bytes=$2 upurl=$3 upbytes=$4 limit=$5 serial=$WORK/serial-bench.log res dl ul
     shift 5
